@@ -1,0 +1,323 @@
+//! A node's chain: the mempool, the batcher that cuts block proposals, the apply
+//! step that commits them and tells waiting clients, and the single-node
+//! sequencer that connects the two.
+//!
+//! Proposals are the unit of ordering. On a single node the [`run_single_node`]
+//! loop applies each proposal as soon as it is cut; a replicated node puts
+//! consensus between [`Chain::next_proposal`] and [`Chain::apply`] instead, and
+//! nothing else changes. This crate reads the wall clock only to time proposals
+//! and to check client timestamps at admission, never while applying.
+
+mod mempool;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use billflow_executor::{ExecError, Executor};
+use billflow_storage::{StorageError, Store};
+use billflow_types::{
+    BlockProposal, ChainTip, ConsensusRef, Genesis, NodeId, Receipt, Rejection, SignedTx, TxId, TxLocation,
+};
+use tokio::sync::{Notify, oneshot, watch};
+
+pub use mempool::Mempool;
+
+/// Chain failures that are not a transaction's own fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// Storage or the apply path failed: the node must stop.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    /// The node is shutting down.
+    #[error("the node is shutting down")]
+    ShuttingDown,
+}
+
+impl From<StorageError> for ChainError {
+    fn from(e: StorageError) -> Self {
+        ChainError::Exec(ExecError::Storage(e))
+    }
+}
+
+/// Result of chain operations.
+pub type Result<T, E = ChainError> = std::result::Result<T, E>;
+
+/// How a submitted transaction ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxOutcome {
+    /// Recorded in a block.
+    Committed {
+        /// Where.
+        location: TxLocation,
+        /// Its receipt (which may say it failed).
+        receipt: Receipt,
+    },
+    /// Left out of the block it was proposed in.
+    Rejected(Rejection),
+}
+
+/// What `submit` did with a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// Accepted into the mempool.
+    Accepted,
+    /// The same transaction is already pending; nothing was added.
+    AlreadyPending,
+    /// The same transaction is already recorded: here is its first result.
+    AlreadyCommitted(TxOutcome),
+}
+
+/// A node's settings that are not chain parameters.
+#[derive(Debug, Clone)]
+pub struct ChainConfig {
+    /// This node's id, named as proposer.
+    pub node_id: NodeId,
+    /// Most transactions waiting in the mempool.
+    pub mempool_capacity: usize,
+}
+
+struct Inner {
+    store: Store,
+    executor: Executor,
+    config: ChainConfig,
+    mempool: Mutex<Mempool>,
+    new_tx: Notify,
+    waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<TxOutcome>>>>,
+    tip: watch::Sender<ChainTip>,
+}
+
+/// A handle to the chain; clones share it.
+#[derive(Clone)]
+pub struct Chain {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain").field("node_id", &self.inner.config.node_id).finish_non_exhaustive()
+    }
+}
+
+/// Milliseconds since the Unix epoch by the wall clock.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind; go on with it.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Chain {
+    /// Opens the chain in `store`, writing genesis into an empty store.
+    pub fn open(store: Store, genesis: &Genesis, config: ChainConfig) -> Result<Chain> {
+        let executor = Executor::new(genesis);
+        let tip = executor.init(&store, genesis)?;
+        let (tip, _) = watch::channel(tip);
+        Ok(Chain {
+            inner: Arc::new(Inner {
+                store,
+                executor,
+                mempool: Mutex::new(Mempool::new(config.mempool_capacity)),
+                config,
+                new_tx: Notify::new(),
+                waiters: Mutex::new(HashMap::new()),
+                tip,
+            }),
+        })
+    }
+
+    /// The store (read-only use).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The executor, for its chain id and parameters.
+    pub fn executor(&self) -> &Executor {
+        &self.inner.executor
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> &NodeId {
+        &self.inner.config.node_id
+    }
+
+    /// The newest committed block.
+    pub fn tip(&self) -> ChainTip {
+        *self.inner.tip.borrow()
+    }
+
+    /// Follows the tip as blocks commit.
+    pub fn subscribe_tip(&self) -> watch::Receiver<ChainTip> {
+        self.inner.tip.subscribe()
+    }
+
+    /// Transactions waiting to be proposed or applied.
+    pub fn pending(&self) -> usize {
+        lock(&self.inner.mempool).len()
+    }
+
+    /// The hash of `tx_id` if it is waiting in the mempool.
+    pub fn pending_hash(&self, tx_id: &TxId) -> Option<billflow_types::Hash32> {
+        lock(&self.inner.mempool).pending_hash(tx_id)
+    }
+
+    /// The recorded outcome of `tx_id`, if it is on the chain.
+    pub fn committed(&self, tx_id: &TxId) -> Result<Option<TxOutcome>> {
+        let store = &self.inner.store;
+        let Some(location) = store.tx_location(tx_id)? else { return Ok(None) };
+        let receipt = store.receipt(location)?.ok_or_else(|| StorageError::Corrupt {
+            what: format!("receipt of {tx_id}"),
+            reason: "indexed transaction without receipt".into(),
+        })?;
+        Ok(Some(TxOutcome::Committed { location, receipt }))
+    }
+
+    /// Checks `tx` and queues it for the next block. A transaction already
+    /// pending or recorded is never queued again: resubmitting is safe.
+    pub fn submit(&self, tx: SignedTx) -> Result<Result<Submitted, Rejection>> {
+        let hash = tx.hash();
+        let tx_id = tx.tx.tx_id.clone();
+        if let Some(outcome) = self.committed(&tx_id)? {
+            return Ok(match &outcome {
+                TxOutcome::Committed { receipt, .. } if receipt.tx_hash == hash => {
+                    Ok(Submitted::AlreadyCommitted(outcome))
+                }
+                _ => Err(Rejection::Duplicate(tx_id)),
+            });
+        }
+        match lock(&self.inner.mempool).pending_hash(&tx_id) {
+            Some(h) if h == hash => return Ok(Ok(Submitted::AlreadyPending)),
+            Some(_) => return Ok(Err(Rejection::Duplicate(tx_id))),
+            None => {}
+        }
+        if let Err(r) = self.inner.executor.admit(&self.inner.store, &tx, now_ms())? {
+            return Ok(Err(r));
+        }
+        let pushed = lock(&self.inner.mempool).push(tx, hash);
+        match pushed {
+            Ok(()) => {
+                self.inner.new_tx.notify_one();
+                Ok(Ok(Submitted::Accepted))
+            }
+            Err(r) => Ok(Err(r)),
+        }
+    }
+
+    /// Waits up to `timeout` for the outcome of `tx_id`.
+    pub async fn wait(&self, tx_id: &TxId, timeout: Duration) -> Result<Option<TxOutcome>> {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.inner.waiters).entry(tx_id.clone()).or_default().push(tx);
+        // Registered first, then checked: a commit in between is seen either way.
+        if let Some(outcome) = self.committed(tx_id)? {
+            self.drop_closed_waiters(tx_id);
+            return Ok(Some(outcome));
+        }
+        let result = tokio::time::timeout(timeout, rx).await;
+        self.drop_closed_waiters(tx_id);
+        match result {
+            Ok(Ok(outcome)) => Ok(Some(outcome)),
+            Ok(Err(_)) => Err(ChainError::ShuttingDown),
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn drop_closed_waiters(&self, tx_id: &TxId) {
+        let mut waiters = lock(&self.inner.waiters);
+        if let Some(list) = waiters.get_mut(tx_id) {
+            list.retain(|s| !s.is_closed());
+            if list.is_empty() {
+                waiters.remove(tx_id);
+            }
+        }
+    }
+
+    /// Waits until the mempool can fill a proposal — `max_txs_per_block`
+    /// transactions, or any once the oldest has waited `max_block_wait_ms` —
+    /// and cuts it. The transactions stay marked pending until applied.
+    pub async fn next_proposal(&self) -> BlockProposal {
+        let params = self.inner.executor.params();
+        let max_txs = params.max_txs_per_block as usize;
+        let max_wait = Duration::from_millis(params.max_block_wait_ms);
+        loop {
+            let notified = self.inner.new_tx.notified();
+            let (ready, oldest) = {
+                let pool = lock(&self.inner.mempool);
+                (pool.queued() >= max_txs, pool.oldest_queued_at())
+            };
+            match oldest {
+                Some(at) if ready || at.elapsed() >= max_wait => break,
+                Some(at) => {
+                    let _ = tokio::time::timeout(max_wait.saturating_sub(at.elapsed()), notified).await;
+                }
+                None => notified.await,
+            }
+        }
+        let txs = lock(&self.inner.mempool).take(max_txs);
+        BlockProposal { proposer: self.inner.config.node_id.clone(), proposed_at_ms: now_ms(), txs }
+    }
+
+    /// Applies an ordered proposal, commits its block durably and tells the
+    /// waiting clients. Errors are fatal for the node.
+    pub fn apply(&self, proposal: &BlockProposal, consensus: ConsensusRef) -> Result<Option<ChainTip>> {
+        let executed = self.inner.executor.apply(&self.inner.store, proposal, consensus)?;
+        let mut outcomes = Vec::new();
+        let mut tip = None;
+        if let Some(stored) = &executed.block {
+            let height = stored.block.header.height;
+            for (index, (tx, receipt)) in stored.block.txs.iter().zip(&stored.receipts).enumerate() {
+                let location = TxLocation { height, index: index as u32 };
+                outcomes.push((tx.tx.tx_id.clone(), TxOutcome::Committed { location, receipt: receipt.clone() }));
+            }
+            let t = ChainTip {
+                height,
+                hash: stored.block.header.hash(),
+                state_hash: stored.block.header.state_hash,
+                time_ms: stored.block.header.proposed_at_ms,
+            };
+            self.inner.tip.send_replace(t);
+            tip = Some(t);
+        }
+        for r in executed.rejected {
+            tracing::info!(tx_id = %r.tx_id, code = r.reason.code(), reason = %r.reason, "transaction left out of block");
+            outcomes.push((r.tx_id, TxOutcome::Rejected(r.reason)));
+        }
+        {
+            let mut pool = lock(&self.inner.mempool);
+            for tx in &proposal.txs {
+                pool.settle(&tx.tx.tx_id);
+            }
+        }
+        let mut waiters = lock(&self.inner.waiters);
+        for (tx_id, outcome) in outcomes {
+            for w in waiters.remove(&tx_id).unwrap_or_default() {
+                let _ = w.send(outcome.clone());
+            }
+        }
+        Ok(tip)
+    }
+}
+
+/// The single-node sequencer: cuts proposals and applies them in order until
+/// `shutdown` fires. Returns an error only when applying failed (fatal).
+pub async fn run_single_node(chain: Chain, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+    loop {
+        let proposal = tokio::select! {
+            p = chain.next_proposal() => p,
+            _ = shutdown.changed() => return Ok(()),
+        };
+        let height = chain.tip().height + 1;
+        let c = chain.clone();
+        let applied = tokio::task::spawn_blocking(move || c.apply(&proposal, ConsensusRef { term: 0, index: height }))
+            .await
+            .map_err(|_| ChainError::ShuttingDown)?;
+        if let Err(e) = applied {
+            tracing::error!(error = %e, "applying a block failed; the node stops");
+            return Err(e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

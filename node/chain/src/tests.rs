@@ -1,0 +1,153 @@
+use std::time::{Duration, Instant};
+
+use billflow_storage::Store;
+use billflow_types::dev::{DEV_TENANT, dev_genesis, dev_key};
+use billflow_types::system::{KeyGrant, ParticipantKind, RegisterParticipant, RevokeKey, SystemCall, system_contract};
+use billflow_types::{Genesis, SignedTx, Tx, TxStatus, ids::credit_code_check_char};
+
+use super::*;
+
+fn genesis(max_txs: u32, max_wait_ms: u64) -> Genesis {
+    let mut g = dev_genesis();
+    g.params.max_txs_per_block = max_txs;
+    g.params.max_block_wait_ms = max_wait_ms;
+    g
+}
+
+fn open(dir: &std::path::Path, g: &Genesis, capacity: usize) -> Chain {
+    let config = ChainConfig { node_id: "n1".parse().unwrap(), mempool_capacity: capacity };
+    Chain::open(Store::open(dir).unwrap(), g, config).unwrap()
+}
+
+fn call_tx(tx_id: &str, key: &str, call: &SystemCall) -> SignedTx {
+    Tx {
+        chain_id: dev_genesis().chain_id,
+        tx_id: tx_id.parse().unwrap(),
+        tenant: Some(DEV_TENANT.0.parse().unwrap()),
+        signer: key.parse().unwrap(),
+        contract: system_contract(),
+        version: billflow_types::system::SYSTEM_VERSION,
+        method: call.method_name(),
+        args: call.encode_args(),
+        timestamp_ms: now_ms(),
+    }
+    .sign(&dev_key(key))
+}
+
+fn registration(n: u64) -> SignedTx {
+    let body = format!("91310000{n:09}");
+    let call = SystemCall::RegisterParticipant(RegisterParticipant {
+        participant: format!("{body}{}", credit_code_check_char(&body).unwrap()).parse().unwrap(),
+        kind: ParticipantKind::Enterprise,
+        name: format!("E{n}"),
+        keys: vec![KeyGrant {
+            key_id: format!("e{n}.k1").parse().unwrap(),
+            public_key: dev_key(&format!("e{n}.k1")).public(),
+        }],
+    });
+    call_tx(&format!("reg-{n}"), DEV_TENANT.1, &call)
+}
+
+#[test]
+fn the_mempool_deduplicates_and_bounds() {
+    let mut pool = Mempool::new(2);
+    let (a, b, c) = (registration(1), registration(2), registration(3));
+    pool.push(a.clone(), a.hash()).unwrap();
+    assert_eq!(pool.push(a.clone(), a.hash()), Err(Rejection::Duplicate(a.tx.tx_id.clone())));
+    pool.push(b.clone(), b.hash()).unwrap();
+    assert_eq!(pool.push(c.clone(), c.hash()), Err(Rejection::Busy(2)));
+    assert_eq!(pool.take(5), vec![a.clone(), b]);
+    // Proposed but not applied: still pending, still refused again.
+    assert_eq!((pool.len(), pool.queued()), (2, 0));
+    assert!(pool.contains(&a.tx.tx_id));
+    pool.settle(&a.tx.tx_id);
+    assert_eq!(pool.len(), 1);
+}
+
+#[tokio::test]
+async fn proposals_are_cut_by_count_or_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = open(dir.path(), &genesis(3, 200), 100);
+    for n in 1..=4 {
+        assert_eq!(chain.submit(registration(n)).unwrap(), Ok(Submitted::Accepted));
+    }
+    let started = Instant::now();
+    let full = chain.next_proposal().await;
+    assert_eq!(full.txs.len(), 3, "a full proposal is cut without waiting for the rest");
+    let rest = chain.next_proposal().await;
+    assert_eq!(rest.txs.len(), 1);
+    assert!(started.elapsed() >= Duration::from_millis(200), "a partial proposal waits for max_block_wait_ms");
+}
+
+#[tokio::test]
+async fn submitting_again_never_executes_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = open(dir.path(), &genesis(10, 10), 100);
+    let tx = registration(1);
+    assert_eq!(chain.submit(tx.clone()).unwrap(), Ok(Submitted::Accepted));
+    assert_eq!(chain.submit(tx.clone()).unwrap(), Ok(Submitted::AlreadyPending));
+    let proposal = chain.next_proposal().await;
+    assert_eq!(chain.submit(tx.clone()).unwrap(), Ok(Submitted::AlreadyPending), "proposed, not yet applied");
+    chain.apply(&proposal, ConsensusRef::default()).unwrap();
+    let Ok(Submitted::AlreadyCommitted(TxOutcome::Committed { location, receipt })) = chain.submit(tx.clone()).unwrap()
+    else {
+        panic!("expected the first result");
+    };
+    assert_eq!((location.height, receipt.status), (1, TxStatus::Success));
+    // Same id, different content.
+    let mut other = registration(2);
+    other.tx.tx_id = tx.tx.tx_id.clone();
+    let other = other.tx.sign(&dev_key(DEV_TENANT.1));
+    assert_eq!(chain.submit(other).unwrap(), Err(Rejection::Duplicate(tx.tx.tx_id.clone())));
+    assert_eq!(chain.tip().height, 1);
+}
+
+#[tokio::test]
+async fn waiters_learn_commits_and_rejections() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = open(dir.path(), &genesis(10, 10), 100);
+    let reg = registration(1);
+    chain.submit(reg.clone()).unwrap().unwrap();
+    let p = chain.next_proposal().await;
+    chain.apply(&p, ConsensusRef::default()).unwrap();
+
+    // Admitted while its key was valid, then the key is revoked before the block.
+    let by_ent = call_tx("by-ent", "e1.k1", &SystemCall::RevokeKey(RevokeKey { key_id: "e1.k1".parse().unwrap() }));
+    chain.submit(by_ent.clone()).unwrap().unwrap();
+    let waiter = {
+        let chain = chain.clone();
+        tokio::spawn(async move { chain.wait(&"by-ent".parse().unwrap(), Duration::from_secs(5)).await })
+    };
+    let queued = chain.next_proposal().await;
+    let revoke =
+        call_tx("revoke", DEV_TENANT.1, &SystemCall::RevokeKey(RevokeKey { key_id: "e1.k1".parse().unwrap() }));
+    let revoke_proposal =
+        BlockProposal { proposer: "n1".parse().unwrap(), proposed_at_ms: now_ms(), txs: vec![revoke] };
+    chain.apply(&revoke_proposal, ConsensusRef::default()).unwrap();
+    chain.apply(&queued, ConsensusRef::default()).unwrap();
+    let outcome = waiter.await.unwrap().unwrap();
+    assert_eq!(outcome, Some(TxOutcome::Rejected(Rejection::KeyRevoked("e1.k1".parse().unwrap()))));
+    assert_eq!(chain.pending(), 0);
+
+    // A waiter that arrives after the commit gets the recorded outcome at once.
+    let late = chain.wait(&reg.tx.tx_id, Duration::from_secs(5)).await.unwrap();
+    assert!(matches!(late, Some(TxOutcome::Committed { .. })));
+    // And one for an unknown transaction times out with nothing.
+    assert_eq!(chain.wait(&"nothing".parse().unwrap(), Duration::from_millis(50)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn the_single_node_loop_commits_until_shut_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = open(dir.path(), &genesis(10, 5), 100);
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(run_single_node(chain.clone(), stopped));
+    for n in 1..=25 {
+        chain.submit(registration(n)).unwrap().unwrap();
+    }
+    let outcome = chain.wait(&"reg-25".parse().unwrap(), Duration::from_secs(10)).await.unwrap();
+    assert!(matches!(outcome, Some(TxOutcome::Committed { .. })));
+    assert!(chain.tip().height >= 3, "25 transactions at 10 a block need at least 3 blocks");
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
+}

@@ -1,0 +1,240 @@
+//! The deterministic apply path: a block proposal in, a committed block out.
+//!
+//! [`Executor::execute`] is a pure function of the ledger state it reads and the
+//! proposal: it reads no clock, no randomness and no environment, and iterates
+//! only ordered maps, so every node that executes the same proposal on the same
+//! state gets the same block, receipts and state changes. [`Executor::apply`]
+//! executes against the store and commits the result in one atomic write.
+//! Consensus sits in front of `apply`; nothing here knows how proposals were
+//! ordered. [`verify`] replays a stored chain through the same path.
+
+mod auth;
+mod genesis;
+mod ledger;
+mod overlay;
+mod system;
+pub mod verify;
+
+pub use genesis::genesis_block;
+pub use ledger::{LedgerRead, MemoryLedger};
+
+use billflow_storage::{StorageError, Store, StoredBlock};
+use billflow_types::{
+    Block, BlockHeader, BlockProposal, ChainId, ChainParams, ChainTip, ConsensusRef, Genesis, Hash32, Receipt,
+    Rejection, SignedTx, TxFailure, TxId, TxStatus, merkle_root, state::chain_state_hash,
+};
+
+use crate::overlay::Overlay;
+
+/// Executor failures. A transaction's own failure is never an error: it is a
+/// rejection or a failed receipt.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// Reading or writing the store failed; fatal for the node.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The store holds another chain, or none.
+    #[error("store and genesis disagree: {0}")]
+    Genesis(String),
+}
+
+/// Result of executor operations.
+pub type Result<T, E = ExecError> = std::result::Result<T, E>;
+
+/// A transaction left out of the block, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The transaction's id.
+    pub tx_id: TxId,
+    /// Its hash.
+    pub tx_hash: Hash32,
+    /// Why it was left out.
+    pub reason: Rejection,
+}
+
+/// The outcome of executing one proposal.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// The block with its receipts and state changes, or `None` when no
+    /// transaction of the proposal could be recorded.
+    pub block: Option<StoredBlock>,
+    /// Transactions left out.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Executes proposals for one chain.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    chain_id: ChainId,
+    params: ChainParams,
+}
+
+impl Executor {
+    /// An executor for the chain `genesis` founds.
+    pub fn new(genesis: &Genesis) -> Executor {
+        Executor { chain_id: genesis.chain_id.clone(), params: genesis.params.clone() }
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &ChainId {
+        &self.chain_id
+    }
+
+    /// The chain parameters.
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    /// Writes the genesis block into an empty store, or checks that a non-empty
+    /// store holds this genesis. Returns the tip.
+    pub fn init(&self, store: &Store, genesis: &Genesis) -> Result<ChainTip> {
+        match (store.genesis()?, store.tip()?) {
+            (Some(stored), Some(tip)) => {
+                if stored.hash() != genesis.hash() {
+                    return Err(ExecError::Genesis(format!(
+                        "the store holds chain {} (genesis {}), the configuration names {} (genesis {})",
+                        stored.chain_id,
+                        stored.hash(),
+                        genesis.chain_id,
+                        genesis.hash()
+                    )));
+                }
+                Ok(tip)
+            }
+            (None, None) => {
+                let (block, changes) = genesis_block(genesis);
+                let stored = StoredBlock { block, receipts: Vec::new(), changes, genesis: Some(genesis.clone()) };
+                Ok(store.commit_block(&stored)?)
+            }
+            _ => Err(ExecError::Genesis("the store is partly initialised".into())),
+        }
+    }
+
+    /// Checks a transaction before it enters the mempool: everything the block
+    /// would check except business rules, against the current state and `now_ms`.
+    pub fn admit(&self, ledger: &impl LedgerRead, tx: &SignedTx, now_ms: u64) -> Result<Result<(), Rejection>> {
+        if let Err(r) = tx.check_stateless(&self.chain_id, &self.params, now_ms) {
+            return Ok(Err(r));
+        }
+        if ledger.tx_recorded(&tx.tx.tx_id)? {
+            return Ok(Err(Rejection::Duplicate(tx.tx.tx_id.clone())));
+        }
+        let overlay = Overlay::new(ledger);
+        let key = match auth::signer(&overlay, tx)? {
+            Ok(k) => k,
+            Err(r) => return Ok(Err(r)),
+        };
+        Ok(tx.verify(&key.public_key))
+    }
+
+    /// Executes `proposal` on top of `tip`, reading `ledger`. Pure: writes nothing.
+    pub fn execute(
+        &self,
+        ledger: &impl LedgerRead,
+        tip: &ChainTip,
+        proposal: &BlockProposal,
+        consensus: ConsensusRef,
+    ) -> Result<Executed> {
+        let height = tip.height + 1;
+        // Block time never goes backwards, whoever proposes.
+        let time_ms = proposal.proposed_at_ms.max(tip.time_ms);
+        let mut block_state = Overlay::new(ledger);
+        let signatures = auth::verify_signatures(&block_state, &proposal.txs)?;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut txs = Vec::new();
+        let mut receipts = Vec::new();
+        let mut rejected = Vec::new();
+        for (tx, signature_ok) in proposal.txs.iter().zip(signatures) {
+            let reject = |reason: Rejection| Rejected { tx_id: tx.tx.tx_id.clone(), tx_hash: tx.hash(), reason };
+            if let Err(r) = tx.check_stateless(&self.chain_id, &self.params, time_ms) {
+                rejected.push(reject(r));
+                continue;
+            }
+            if seen.contains(&tx.tx.tx_id) || ledger.tx_recorded(&tx.tx.tx_id)? {
+                rejected.push(reject(Rejection::Duplicate(tx.tx.tx_id.clone())));
+                continue;
+            }
+            let key = match auth::signer(&block_state, tx)? {
+                Ok(k) => k,
+                Err(r) => {
+                    rejected.push(reject(r));
+                    continue;
+                }
+            };
+            // Keys registered earlier in this block were not in the batch.
+            let verified = match signature_ok {
+                Some(ok) => ok,
+                None => tx.verify(&key.public_key).is_ok(),
+            };
+            if !verified {
+                rejected.push(reject(Rejection::BadSignature(tx.tx.signer.clone())));
+                continue;
+            }
+            seen.insert(tx.tx.tx_id.clone());
+            let mut tx_state = block_state.child();
+            let ctx = system::TxContext { tx, caller: &key.owner, height, time_ms };
+            let outcome = system::execute(&mut tx_state, &ctx)?;
+            let receipt = match outcome {
+                Ok(out) => {
+                    let writes = tx_state.into_writes();
+                    block_state.merge(writes);
+                    Receipt {
+                        tx_hash: tx.hash(),
+                        tx_id: tx.tx.tx_id.clone(),
+                        status: TxStatus::Success,
+                        failure: None,
+                        events: out.events,
+                        fuel_used: out.fuel_used,
+                    }
+                }
+                Err(failure) => failed_receipt(tx, failure),
+            };
+            txs.push(tx.clone());
+            receipts.push(receipt);
+        }
+        if txs.is_empty() {
+            return Ok(Executed { block: None, rejected });
+        }
+        let changes = block_state.into_changes();
+        let tx_hashes: Vec<Hash32> = txs.iter().map(SignedTx::hash).collect();
+        let receipt_hashes: Vec<Hash32> = receipts.iter().map(Receipt::hash).collect();
+        let header = BlockHeader {
+            chain_id: self.chain_id.clone(),
+            height,
+            prev_hash: tip.hash,
+            tx_root: merkle_root(&tx_hashes),
+            receipts_root: merkle_root(&receipt_hashes),
+            state_hash: chain_state_hash(&tip.state_hash, &changes),
+            tx_count: txs.len() as u32,
+            proposer: proposal.proposer.clone(),
+            proposed_at_ms: time_ms,
+            consensus,
+        };
+        let block = Block { header, txs };
+        Ok(Executed { block: Some(StoredBlock { block, receipts, changes, genesis: None }), rejected })
+    }
+
+    /// Executes `proposal` against the store and commits the block durably.
+    pub fn apply(&self, store: &Store, proposal: &BlockProposal, consensus: ConsensusRef) -> Result<Executed> {
+        let tip = store.tip()?.ok_or_else(|| ExecError::Genesis("the store has no genesis block".into()))?;
+        let executed = self.execute(store, &tip, proposal, consensus)?;
+        if let Some(stored) = &executed.block {
+            store.commit_block(stored)?;
+        }
+        Ok(executed)
+    }
+}
+
+fn failed_receipt(tx: &SignedTx, failure: TxFailure) -> Receipt {
+    Receipt {
+        tx_hash: tx.hash(),
+        tx_id: tx.tx.tx_id.clone(),
+        status: TxStatus::Failed,
+        failure: Some(failure),
+        events: Vec::new(),
+        fuel_used: system::BASE_FUEL,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,286 @@
+use billflow_storage::Store;
+use billflow_types::dev::{DEV_BANK, DEV_NOTARY, DEV_TENANT, dev_genesis, dev_key};
+use billflow_types::system::{
+    AddKey, KeyGrant, ParticipantKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION, SetFrozen,
+    SystemCall, system_contract,
+};
+use billflow_types::{
+    BlockProposal, ConsensusRef, KeyId, ParticipantId, Rejection, SecretKey, SignedTx, Tx, TxStatus, Version,
+    ids::credit_code_check_char,
+};
+
+use super::*;
+
+const T0: u64 = 1_767_225_600_000 + 86_400_000;
+
+struct Env {
+    _dir: tempfile::TempDir,
+    store: Store,
+    executor: Executor,
+    seq: u64,
+}
+
+fn code(n: u64) -> ParticipantId {
+    let body = format!("91310000{n:09}");
+    format!("{body}{}", credit_code_check_char(&body).unwrap()).parse().unwrap()
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let executor = Executor::new(&dev_genesis());
+        executor.init(&store, &dev_genesis()).unwrap();
+        Env { _dir: dir, store, executor, seq: 0 }
+    }
+
+    fn tx(&mut self, key_id: &str, secret: &SecretKey, tenant: Option<&str>, call: &SystemCall) -> SignedTx {
+        self.seq += 1;
+        Tx {
+            chain_id: dev_genesis().chain_id,
+            tx_id: format!("t-{}", self.seq).parse().unwrap(),
+            tenant: tenant.map(|t| t.parse().unwrap()),
+            signer: key_id.parse().unwrap(),
+            contract: system_contract(),
+            version: SYSTEM_VERSION,
+            method: call.method_name(),
+            args: call.encode_args(),
+            timestamp_ms: T0,
+        }
+        .sign(secret)
+    }
+
+    fn tenant_tx(&mut self, call: &SystemCall) -> SignedTx {
+        self.tx(DEV_TENANT.1, &dev_key(DEV_TENANT.1), Some(DEV_TENANT.0), call)
+    }
+
+    fn admin_tx(&mut self, admin: (&str, &str), call: &SystemCall) -> SignedTx {
+        self.tx(admin.1, &dev_key(admin.1), None, call)
+    }
+
+    fn apply(&self, txs: Vec<SignedTx>) -> Executed {
+        let proposal = BlockProposal { proposer: "n1".parse().unwrap(), proposed_at_ms: T0, txs };
+        self.executor.apply(&self.store, &proposal, ConsensusRef::default()).unwrap()
+    }
+
+    /// Applies one transaction and returns its receipt's failure code (`None`: success).
+    fn outcome(&self, tx: SignedTx) -> Option<String> {
+        let executed = self.apply(vec![tx]);
+        assert!(executed.rejected.is_empty(), "{:?}", executed.rejected);
+        let receipt = &executed.block.unwrap().receipts[0];
+        receipt.failure.as_ref().map(|f| f.code.clone())
+    }
+}
+
+fn enterprise(n: u64, key: &str) -> SystemCall {
+    SystemCall::RegisterParticipant(RegisterParticipant {
+        participant: code(n),
+        kind: ParticipantKind::Enterprise,
+        name: format!("Enterprise {n}"),
+        keys: vec![KeyGrant { key_id: key.parse().unwrap(), public_key: dev_key(key).public() }],
+    })
+}
+
+#[test]
+fn registration_follows_the_authority_rules() {
+    let mut env = Env::new();
+    let tenant_call = SystemCall::RegisterTenant(RegisterTenant {
+        tenant: "second-platform".parse().unwrap(),
+        name: "Second platform".into(),
+        keys: vec![KeyGrant { key_id: "second.k1".parse().unwrap(), public_key: dev_key("second.k1").public() }],
+    });
+    let by_tenant = env.tenant_tx(&tenant_call);
+    assert_eq!(env.outcome(by_tenant).as_deref(), Some("E_UNAUTHORIZED"));
+    let by_admin = env.admin_tx(DEV_NOTARY, &tenant_call);
+    assert_eq!(env.outcome(by_admin), None);
+    let again = env.admin_tx(DEV_NOTARY, &tenant_call);
+    assert_eq!(env.outcome(again).as_deref(), Some("E_TENANT_EXISTS"));
+
+    let ent = env.tenant_tx(&enterprise(1, "e1.k1"));
+    assert_eq!(env.outcome(ent), None);
+    let ent_by_admin = env.admin_tx(DEV_NOTARY, &enterprise(2, "e2.k1"));
+    assert_eq!(env.outcome(ent_by_admin).as_deref(), Some("E_UNAUTHORIZED"));
+    let bank = SystemCall::RegisterParticipant(RegisterParticipant {
+        participant: "bank-dev-branch-1".parse().unwrap(),
+        kind: ParticipantKind::Bank,
+        name: "Dev Bank Shanghai Branch".into(),
+        keys: vec![],
+    });
+    let bank_by_tenant = env.tenant_tx(&bank);
+    assert_eq!(env.outcome(bank_by_tenant).as_deref(), Some("E_UNAUTHORIZED"));
+    let bank_by_admin = env.admin_tx(DEV_BANK, &bank);
+    assert_eq!(env.outcome(bank_by_admin), None);
+
+    let mut bad_code = enterprise(3, "e3.k1");
+    if let SystemCall::RegisterParticipant(r) = &mut bad_code {
+        r.participant = "91310000000000003X".parse().unwrap();
+    }
+    let bad = env.tenant_tx(&bad_code);
+    assert_eq!(env.outcome(bad).as_deref(), Some("E_INVALID_CREDIT_CODE"));
+    let reused_key = env.tenant_tx(&enterprise(4, "e1.k1"));
+    assert_eq!(env.outcome(reused_key).as_deref(), Some("E_KEY_EXISTS"));
+}
+
+#[test]
+fn a_failed_transaction_writes_nothing() {
+    let mut env = Env::new();
+    // The tenant record would be written before the second key is found to clash.
+    let call = SystemCall::RegisterTenant(RegisterTenant {
+        tenant: "half-done".parse().unwrap(),
+        name: "Half done".into(),
+        keys: vec![
+            KeyGrant { key_id: "fresh.k1".parse().unwrap(), public_key: dev_key("fresh.k1").public() },
+            KeyGrant { key_id: DEV_TENANT.1.parse().unwrap(), public_key: dev_key("x").public() },
+        ],
+    });
+    let tx = env.admin_tx(DEV_NOTARY, &call);
+    let executed = env.apply(vec![tx]);
+    let stored = executed.block.unwrap();
+    assert_eq!(stored.receipts[0].status, TxStatus::Failed);
+    assert!(stored.changes.is_empty(), "{:?}", stored.changes);
+    assert_eq!(env.store.state_get(&system_contract(), b"tenant/half-done").unwrap(), None);
+    assert_eq!(env.store.state_get(&system_contract(), b"key/fresh.k1").unwrap(), None);
+}
+
+#[test]
+fn keys_added_and_revoked_within_a_block_take_effect_in_order() {
+    let mut env = Env::new();
+    let register = env.tenant_tx(&enterprise(1, "e1.k1"));
+    let ent_call = SystemCall::AddKey(AddKey {
+        participant: code(1),
+        key: KeyGrant { key_id: "e1.k2".parse().unwrap(), public_key: dev_key("e1.k2").public() },
+    });
+    // Signed by a key registered earlier in the same block.
+    let add = env.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &ent_call);
+    let revoke = env.tenant_tx(&SystemCall::RevokeKey(RevokeKey { key_id: "e1.k1".parse().unwrap() }));
+    let after_revoke = env.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &enterprise(2, "e2.k1"));
+    let by_new_key = env.tx("e1.k2", &dev_key("e1.k2"), Some(DEV_TENANT.0), &enterprise(3, "e3.k1"));
+    let executed = env.apply(vec![register, add, revoke, after_revoke.clone(), by_new_key]);
+    assert_eq!(executed.rejected.len(), 1);
+    assert_eq!(executed.rejected[0].tx_id, after_revoke.tx.tx_id);
+    assert_eq!(executed.rejected[0].reason, Rejection::KeyRevoked("e1.k1".parse().unwrap()));
+    let stored = executed.block.unwrap();
+    let codes: Vec<_> = stored.receipts.iter().map(|r| r.failure.as_ref().map(|f| f.code.as_str())).collect();
+    // A participant may not register participants, whatever key it uses.
+    assert_eq!(codes, [None, None, None, Some("E_UNAUTHORIZED")]);
+}
+
+#[test]
+fn frozen_participants_cannot_act_and_cannot_unfreeze_themselves() {
+    let mut env = Env::new();
+    let register = env.tenant_tx(&enterprise(1, "e1.k1"));
+    assert_eq!(env.outcome(register), None);
+    let freeze = SystemCall::FreezeParticipant(SetFrozen { participant: code(1), reason: "court order".into() });
+    let unfreeze = SystemCall::UnfreezeParticipant(SetFrozen { participant: code(1), reason: String::new() });
+    let self_freeze = env.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &freeze);
+    assert_eq!(env.outcome(self_freeze).as_deref(), Some("E_UNAUTHORIZED"));
+    let freeze_tx = env.tenant_tx(&freeze);
+    assert_eq!(env.outcome(freeze_tx), None);
+    let add = SystemCall::AddKey(AddKey {
+        participant: code(1),
+        key: KeyGrant { key_id: "e1.k2".parse().unwrap(), public_key: dev_key("e1.k2").public() },
+    });
+    let while_frozen = env.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &add);
+    assert_eq!(env.outcome(while_frozen).as_deref(), Some("E_PARTICIPANT_FROZEN"));
+    let self_unfreeze = env.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &unfreeze);
+    assert_eq!(env.outcome(self_unfreeze).as_deref(), Some("E_PARTICIPANT_FROZEN"));
+    let unfreeze_tx = env.tenant_tx(&unfreeze);
+    assert_eq!(env.outcome(unfreeze_tx), None);
+    let after = env.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &add);
+    assert_eq!(env.outcome(after), None);
+    // Another organisation has no authority over this tenant's participants.
+    let by_bank = env.admin_tx(DEV_BANK, &freeze);
+    assert_eq!(env.outcome(by_bank).as_deref(), Some("E_UNAUTHORIZED"));
+    let by_notary = env.admin_tx(DEV_NOTARY, &freeze);
+    assert_eq!(env.outcome(by_notary), None);
+}
+
+#[test]
+fn calls_name_a_known_contract_version_and_method() {
+    let mut env = Env::new();
+    let mut wrong = |f: &dyn Fn(&mut Tx)| {
+        let mut tx = env.tenant_tx(&enterprise(1, "e1.k1")).tx;
+        f(&mut tx);
+        tx.sign(&dev_key(DEV_TENANT.1))
+    };
+    let unknown_contract = wrong(&|t| t.contract = "bill".parse().unwrap());
+    let wrong_version = wrong(&|t| t.version = Version::new(1, 0, 1));
+    let unknown_method = wrong(&|t| t.method = "mint".parse().unwrap());
+    let bad_args = wrong(&|t| t.args.truncate(3));
+    assert_eq!(env.outcome(unknown_contract).as_deref(), Some("E_UNKNOWN_CONTRACT"));
+    assert_eq!(env.outcome(wrong_version).as_deref(), Some("E_VERSION_MISMATCH"));
+    assert_eq!(env.outcome(unknown_method).as_deref(), Some("E_UNKNOWN_METHOD"));
+    assert_eq!(env.outcome(bad_args).as_deref(), Some("E_BAD_ARGS"));
+}
+
+#[test]
+fn proposals_drop_duplicates_and_unauthentic_transactions() {
+    let mut env = Env::new();
+    let good = env.tenant_tx(&enterprise(1, "e1.k1"));
+    let mut forged = env.tenant_tx(&enterprise(2, "e2.k1"));
+    forged.signature.0[0] ^= 1;
+    let unknown = env.tx("ghost", &dev_key("ghost"), Some(DEV_TENANT.0), &enterprise(3, "e3.k1"));
+    let executed = env.apply(vec![good.clone(), good.clone(), forged, unknown]);
+    let reasons: Vec<&str> = executed.rejected.iter().map(|r| r.reason.code()).collect();
+    assert_eq!(reasons, ["E_DUPLICATE_TX", "E_BAD_SIGNATURE", "E_UNKNOWN_KEY"]);
+    assert_eq!(executed.block.unwrap().block.txs, vec![good.clone()]);
+    // Already on the chain: refused in a later block too, and a proposal with nothing left makes no block.
+    let later = env.apply(vec![good]);
+    assert!(later.block.is_none());
+    assert_eq!(later.rejected[0].reason.code(), "E_DUPLICATE_TX");
+    assert_eq!(env.store.tip().unwrap().unwrap().height, 1);
+}
+
+#[test]
+fn execution_is_deterministic_and_block_time_never_goes_back() {
+    let mut env = Env::new();
+    let first = env.tenant_tx(&enterprise(9, "e9.k1"));
+    let mut replica = MemoryLedger::default();
+    replica.apply(&genesis_block(&dev_genesis()).1);
+    let executed = env.apply(vec![first.clone()]).block.unwrap();
+    replica.apply(&executed.changes);
+    replica.txs.insert(first.tx.tx_id.clone());
+    let txs: Vec<SignedTx> = (1..=5).map(|n| env.tenant_tx(&enterprise(n, &format!("e{n}.k1")))).collect();
+    let tip = env.store.tip().unwrap().unwrap();
+    assert_eq!(tip.time_ms, T0);
+    let proposal = BlockProposal { proposer: "n1".parse().unwrap(), proposed_at_ms: 5, txs };
+    let a = env.executor.execute(&env.store, &tip, &proposal, ConsensusRef::default()).unwrap();
+    let b = env.executor.execute(&replica, &tip, &proposal, ConsensusRef::default()).unwrap();
+    let (a, b) = (a.block.unwrap(), b.block.unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a.block.header.proposed_at_ms, tip.time_ms, "an early proposer clock is raised to the parent's time");
+}
+
+#[test]
+fn admission_checks_what_the_block_would() {
+    let mut env = Env::new();
+    let tx = env.tenant_tx(&enterprise(1, "e1.k1"));
+    assert_eq!(env.executor.admit(&env.store, &tx, T0).unwrap(), Ok(()));
+    let far_future = T0 - 10 * 3_600_000;
+    assert!(matches!(env.executor.admit(&env.store, &tx, far_future).unwrap(), Err(Rejection::Stale { .. })));
+    let mut forged = tx.clone();
+    forged.tx.timestamp_ms += 1;
+    assert!(matches!(env.executor.admit(&env.store, &forged, T0).unwrap(), Err(Rejection::BadSignature(_))));
+    let _: KeyId = tx.tx.signer.clone();
+    env.apply(vec![tx.clone()]);
+    assert_eq!(env.executor.admit(&env.store, &tx, T0).unwrap(), Err(Rejection::Duplicate(tx.tx.tx_id.clone())));
+}
+
+#[test]
+fn a_store_of_another_chain_is_refused() {
+    let env = Env::new();
+    let mut other = dev_genesis();
+    other.chain_id = "other-chain".parse().unwrap();
+    assert!(matches!(Executor::new(&other).init(&env.store, &other), Err(ExecError::Genesis(_))));
+}
+
+#[test]
+fn verify_replays_a_chain() {
+    let mut env = Env::new();
+    for n in 1..=4 {
+        let tx = env.tenant_tx(&enterprise(n, &format!("e{n}.k1")));
+        env.apply(vec![tx]);
+    }
+    let report = verify::verify(&env.store).unwrap();
+    assert_eq!((report.tip.height, report.transactions), (4, 4));
+}

@@ -1,0 +1,196 @@
+//! `verify`: replays a stored chain from its genesis through the apply path and
+//! checks every stored byte against the replay: hash links, Merkle roots,
+//! receipts, the transaction index, the state-change chain and the final state.
+//! The first difference is reported with the height it belongs to.
+
+use std::collections::BTreeMap;
+
+use billflow_storage::{StorageError, Store};
+use billflow_types::{BlockProposal, ChainTip, ContractName, TxLocation};
+
+use crate::{Executor, MemoryLedger, genesis_block};
+
+/// What `verify` found wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The chain differs from its replay at `height`.
+    #[error("height {height}: {what}")]
+    Mismatch {
+        /// The block the difference belongs to.
+        height: u64,
+        /// What differs.
+        what: String,
+    },
+    /// The store is empty or its chain metadata is unreadable.
+    #[error("{0}")]
+    Chain(String),
+}
+
+/// A summary of a chain that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// The verified tip.
+    pub tip: ChainTip,
+    /// Transactions replayed.
+    pub transactions: u64,
+    /// State entries compared.
+    pub state_entries: u64,
+}
+
+fn at(height: u64) -> impl Fn(String) -> VerifyError {
+    move |what| VerifyError::Mismatch { height, what }
+}
+
+fn storage(height: u64) -> impl Fn(StorageError) -> VerifyError {
+    move |e| VerifyError::Mismatch { height, what: e.to_string() }
+}
+
+/// Verifies the whole chain in `store`.
+pub fn verify(store: &Store) -> Result<VerifyReport, VerifyError> {
+    let genesis = store
+        .genesis()
+        .map_err(storage(0))?
+        .ok_or_else(|| VerifyError::Chain("the store holds no chain (no genesis)".into()))?;
+    let tip = store.tip().map_err(|e| VerifyError::Chain(format!("chain tip unreadable: {e}")))?;
+    let tip = tip.ok_or_else(|| VerifyError::Chain("the store holds no chain tip".into()))?;
+    let executor = Executor::new(&genesis);
+
+    let (block0, changes0) = genesis_block(&genesis);
+    let stored0 = store.stored_block(0).map_err(storage(0))?.ok_or_else(|| at(0)("genesis block missing".into()))?;
+    if stored0.block != block0 || stored0.changes != changes0 || stored0.genesis.as_ref() != Some(&genesis) {
+        return Err(at(0)("stored genesis block differs from the one the genesis document defines".into()));
+    }
+    let mut ledger = MemoryLedger::default();
+    ledger.apply(&changes0);
+    let mut last_writer: BTreeMap<(ContractName, Vec<u8>), u64> = BTreeMap::new();
+    for c in &changes0 {
+        last_writer.insert((c.contract.clone(), c.key.clone()), 0);
+    }
+    let mut replay_tip = ChainTip {
+        height: 0,
+        hash: block0.header.hash(),
+        state_hash: block0.header.state_hash,
+        time_ms: block0.header.proposed_at_ms,
+    };
+    check_index(store, 0, &replay_tip)?;
+    let mut transactions = 0u64;
+
+    for height in 1..=tip.height {
+        let fail = at(height);
+        let record =
+            store.stored_block(height).map_err(storage(height))?.ok_or_else(|| fail("block missing".into()))?;
+        let stored = &record.block;
+        let h = &stored.header;
+        if h.height != height {
+            return Err(fail(format!("block stored at this height says height {}", h.height)));
+        }
+        if h.prev_hash != replay_tip.hash {
+            return Err(fail(format!(
+                "previous hash {} but block {} hashes to {}",
+                h.prev_hash,
+                height - 1,
+                replay_tip.hash
+            )));
+        }
+        if stored.compute_tx_root() != h.tx_root {
+            return Err(fail("transaction Merkle root does not match the transactions".into()));
+        }
+        let proposal =
+            BlockProposal { proposer: h.proposer.clone(), proposed_at_ms: h.proposed_at_ms, txs: stored.txs.clone() };
+        let executed =
+            executor.execute(&ledger, &replay_tip, &proposal, h.consensus).map_err(|e| fail(e.to_string()))?;
+        if let Some(r) = executed.rejected.first() {
+            return Err(fail(format!("transaction {} would be refused: {}", r.tx_id, r.reason)));
+        }
+        let Some(replayed) = executed.block else {
+            return Err(fail("block holds no transaction".into()));
+        };
+        if replayed.receipts != record.receipts {
+            return Err(fail("receipts in the block file differ from the replay".into()));
+        }
+        if replayed.changes != record.changes {
+            return Err(fail("state changes in the block file differ from the replay".into()));
+        }
+        let replayed = replayed.block;
+        if replayed.header.receipts_root != h.receipts_root {
+            return Err(fail("receipts root differs from the replay".into()));
+        }
+        if replayed.header.state_hash != h.state_hash {
+            return Err(fail("state-change hash differs from the replay".into()));
+        }
+        if replayed.header != *h {
+            return Err(fail("header differs from the replay".into()));
+        }
+        let stored_receipts = store.receipts(height).map_err(storage(height))?;
+        if stored_receipts != record.receipts {
+            return Err(fail("stored receipts differ from the replay".into()));
+        }
+        for (index, tx) in stored.txs.iter().enumerate() {
+            let want = TxLocation { height, index: index as u32 };
+            let got = store.tx_location(&tx.tx.tx_id).map_err(storage(height))?;
+            if got != Some(want) {
+                return Err(fail(format!("transaction index for {} is {got:?}, expected {want:?}", tx.tx.tx_id)));
+            }
+            ledger.txs.insert(tx.tx.tx_id.clone());
+        }
+        transactions += stored.txs.len() as u64;
+        ledger.apply(&record.changes);
+        for c in &record.changes {
+            last_writer.insert((c.contract.clone(), c.key.clone()), height);
+        }
+        replay_tip = ChainTip { height, hash: h.hash(), state_hash: h.state_hash, time_ms: h.proposed_at_ms };
+        check_index(store, height, &replay_tip)?;
+    }
+    if replay_tip != tip {
+        return Err(at(tip.height)("stored chain tip differs from the replayed chain".into()));
+    }
+    if store.block(tip.height + 1).map_err(storage(tip.height + 1))?.is_some() {
+        return Err(at(tip.height + 1)("a block is stored above the chain tip".into()));
+    }
+    let state_entries = compare_state(store, &ledger, &last_writer, tip.height)?;
+    Ok(VerifyReport { tip, transactions, state_entries })
+}
+
+fn check_index(store: &Store, height: u64, tip: &ChainTip) -> Result<(), VerifyError> {
+    match store.height_of(&tip.hash).map_err(storage(height))? {
+        Some(h) if h == height => Ok(()),
+        other => Err(at(height)(format!("block hash index points to {other:?}"))),
+    }
+}
+
+/// Compares the stored state with the replayed one, key by key in order.
+fn compare_state(
+    store: &Store,
+    ledger: &MemoryLedger,
+    last_writer: &BTreeMap<(ContractName, Vec<u8>), u64>,
+    tip_height: u64,
+) -> Result<u64, VerifyError> {
+    let mut expected = ledger.state.iter();
+    let mut count = 0u64;
+    let describe = |c: &ContractName, k: &[u8]| format!("state {c}/{}", String::from_utf8_lossy(k));
+    let writer = |c: &ContractName, k: &[u8]| last_writer.get(&(c.clone(), k.to_vec())).copied().unwrap_or(tip_height);
+    for entry in store.state_entries() {
+        let entry = entry.map_err(storage(tip_height))?;
+        count += 1;
+        match expected.next() {
+            Some(((c, k), v)) if *c == entry.contract && *k == entry.key => {
+                if *v != entry.value {
+                    return Err(at(writer(c, k))(format!("{} holds a value the chain never wrote", describe(c, k))));
+                }
+            }
+            Some(((c, k), _)) if (c, k) < (&entry.contract, &entry.key) => {
+                return Err(at(writer(c, k))(format!("{} is missing from the store", describe(c, k))));
+            }
+            _ => {
+                return Err(at(writer(&entry.contract, &entry.key))(format!(
+                    "{} is stored but no block wrote it",
+                    describe(&entry.contract, &entry.key)
+                )));
+            }
+        }
+    }
+    if let Some(((c, k), _)) = expected.next() {
+        return Err(at(writer(c, k))(format!("{} is missing from the store", describe(c, k))));
+    }
+    Ok(count)
+}

@@ -1,0 +1,181 @@
+//! `billflow-node`: runs a billflow node and its operator commands.
+//!
+//! Wiring only: configuration, tasks, signals and exit codes. Ledger logic lives
+//! in the library crates.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use billflow_chain::{Chain, ChainConfig, run_single_node};
+use billflow_executor::verify::verify;
+use billflow_storage::Store;
+use billflow_types::{Genesis, NodeId, dev::dev_genesis};
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+
+#[derive(Parser)]
+#[command(name = "billflow-node", version, about = "A node of the billflow bill-finance ledger")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node: the chain and its REST gateway.
+    Run {
+        /// Data directory (created if missing).
+        #[arg(long, default_value = "billflow-data")]
+        data: PathBuf,
+        /// Genesis file (JSON). Without it the node runs the development chain,
+        /// whose keys are public: never use that for real business.
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// Address of the REST gateway.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// This node's id.
+        #[arg(long, default_value = "node-1")]
+        node_id: NodeId,
+        /// Most transactions waiting in the mempool.
+        #[arg(long, default_value_t = 50_000)]
+        mempool_capacity: usize,
+    },
+    /// Re-read the whole stored chain and check every hash link, Merkle root,
+    /// receipt, index, the state-change chain and the state. Exits 1 and names
+    /// the height on the first difference.
+    Verify {
+        /// Data directory of a stopped node.
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Print a genesis document (the development one unless --file is given, which is checked).
+    Genesis {
+        /// A genesis file to check and print with its hash.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Run { data, genesis, listen, node_id, mempool_capacity } => {
+            run(&data, genesis.as_deref(), listen, ChainConfig { node_id, mempool_capacity })
+        }
+        Command::Verify { data } => verify_cmd(&data),
+        Command::Genesis { file } => genesis_cmd(file.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_genesis(path: Option<&Path>) -> Result<Genesis> {
+    let genesis = match path {
+        Some(p) => {
+            let text = std::fs::read(p).with_context(|| format!("cannot read genesis file {}", p.display()))?;
+            serde_json::from_slice::<Genesis>(&text)
+                .with_context(|| format!("genesis file {} is not a valid genesis", p.display()))?
+        }
+        None => {
+            tracing::warn!("no --genesis given: running the development chain, whose keys are public");
+            dev_genesis()
+        }
+    };
+    genesis.validate().context("genesis is not valid")?;
+    Ok(genesis)
+}
+
+fn run(data: &Path, genesis: Option<&Path>, listen: SocketAddr, config: ChainConfig) -> Result<()> {
+    let genesis = load_genesis(genesis)?;
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create data directory {}", data.display()))?;
+    let store = Store::open(data).with_context(|| format!("cannot open the store in {}", data.display()))?;
+    let chain = Chain::open(store, &genesis, config).context("cannot open the chain")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    runtime.block_on(serve(chain, listen))
+}
+
+async fn serve(chain: Chain, listen: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let tip = chain.tip();
+    tracing::info!(chain_id = %chain.executor().chain_id(), height = tip.height, tip = %tip.hash, "chain opened");
+    // Test harnesses and operators read this line to find the gateway.
+    println!("billflow-node listening on http://{addr}");
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let sequencer = tokio::spawn(run_single_node(chain.clone(), stop_rx.clone()));
+    let mut api_stop = stop_rx.clone();
+    let api = tokio::spawn(billflow_api::serve(listener, chain, async move {
+        let _ = api_stop.wait_for(|stop| *stop).await;
+    }));
+    let outcome = tokio::select! {
+        _ = shutdown_signal() => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+        r = sequencer_done(sequencer) => r,
+    };
+    let _ = stop_tx.send(true);
+    api.await.context("gateway task failed")?.context("gateway failed")?;
+    outcome
+}
+
+async fn sequencer_done(task: tokio::task::JoinHandle<billflow_chain::Result<()>>) -> Result<()> {
+    match task.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => bail!("the chain stopped: {e}"),
+        Err(e) => bail!("the chain task failed: {e}"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn verify_cmd(data: &Path) -> Result<()> {
+    if !data.join("index").exists() {
+        bail!("{} holds no billflow store", data.display());
+    }
+    let store = Store::open(data).with_context(|| format!("cannot open the store in {}", data.display()))?;
+    let report = verify(&store).context("verification failed")?;
+    println!(
+        "chain verified: height {} tip {} state {} ({} transactions, {} state entries)",
+        report.tip.height, report.tip.hash, report.tip.state_hash, report.transactions, report.state_entries
+    );
+    Ok(())
+}
+
+fn genesis_cmd(file: Option<&Path>) -> Result<()> {
+    let genesis = load_genesis(file)?;
+    println!("{}", serde_json::to_string_pretty(&genesis)?);
+    eprintln!("genesis hash {}", genesis.hash());
+    Ok(())
+}

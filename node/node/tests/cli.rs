@@ -1,0 +1,66 @@
+//! The operator commands refuse bad input with a clear message and a non-zero exit.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::process::Command;
+
+fn node() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_billflow-node"))
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn verify_refuses_a_directory_without_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = run(node().args(["verify", "--data"]).arg(dir.path()));
+    assert!(!ok);
+    assert!(out.contains("holds no billflow store"), "{out}");
+}
+
+#[test]
+fn the_development_genesis_prints_and_a_bad_genesis_file_is_named() {
+    let (ok, out) = run(node().args(["genesis"]));
+    assert!(ok, "{out}");
+    assert!(out.contains("\"chain_id\": \"billflow-dev\""), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("genesis.json");
+    std::fs::write(&bad, "{\"chain_id\": \"x\"}").unwrap();
+    let (ok, out) = run(node().args(["run", "--data"]).arg(dir.path().join("data")).arg("--genesis").arg(&bad));
+    assert!(!ok);
+    assert!(out.contains("genesis.json is not a valid genesis"), "{out}");
+    let (ok, out) = run(node().args(["genesis", "--file"]).arg(dir.path().join("missing.json")));
+    assert!(!ok);
+    assert!(out.contains("cannot read genesis file"), "{out}");
+}
+
+#[test]
+fn a_store_of_another_chain_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = node().args(["genesis"]).output().unwrap();
+    assert!(out.status.success());
+    let other = String::from_utf8(out.stdout).unwrap().replace("billflow-dev", "billflow-other");
+    let genesis = dir.path().join("other.json");
+    std::fs::write(&genesis, other).unwrap();
+    // Initialise a development store, then start it under another genesis.
+    let data = dir.path().join("data");
+    let mut child = node()
+        .args(["run", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert!(line.contains("listening"), "{line}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (ok, out) =
+        run(node().args(["run", "--listen", "127.0.0.1:0", "--data"]).arg(&data).arg("--genesis").arg(&genesis));
+    assert!(!ok);
+    assert!(out.contains("store and genesis disagree"), "{out}");
+}

@@ -1,0 +1,235 @@
+//! Append-only block files: the ledger's record of every committed block, with
+//! its receipts and state changes, outside sled.
+//!
+//! As in Hyperledger Fabric's block store, the block files are the source of
+//! truth and sled holds what can be rebuilt from them (indexes, latest state).
+//! Each record is framed as
+//! `magic "BFB1" ‖ height u64 ‖ length u32 ‖ crc32 u32 ‖ payload`, all
+//! little-endian, where the payload is the canonical encoding of a
+//! [`StoredBlock`]. Files are `blocks/seg-NNNNNN.blk`, each closed once it
+//! passes [`SEGMENT_BYTES`]. A torn record at the end of the last file (a crash
+//! mid-append) is cut off on open; a bad record anywhere else is corruption.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use billflow_types::{Block, Canonical, Genesis, Receipt, StateChange};
+use borsh::{BorshDeserialize, BorshSerialize};
+
+use crate::{Result, StorageError};
+
+const MAGIC: &[u8; 4] = b"BFB1";
+const HEADER_LEN: usize = 20;
+/// A file is closed and a new one started once it holds this many bytes.
+pub const SEGMENT_BYTES: u64 = 256 * 1024 * 1024;
+/// The largest record accepted on read (guards against a corrupt length).
+const MAX_RECORD_BYTES: u32 = 1 << 30;
+
+/// What one record holds: everything a committed block wrote.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct StoredBlock {
+    /// The block.
+    pub block: Block,
+    /// Its receipts, in transaction order.
+    pub receipts: Vec<Receipt>,
+    /// Its state changes, sorted by contract and key.
+    pub changes: Vec<StateChange>,
+    /// The genesis document, with block 0 only.
+    pub genesis: Option<Genesis>,
+}
+
+/// Where a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BlockPos {
+    /// File number.
+    pub segment: u32,
+    /// Offset of the record's frame.
+    pub offset: u64,
+    /// Payload length.
+    pub len: u32,
+}
+
+impl BlockPos {
+    /// The offset just past this record.
+    pub fn end(&self) -> u64 {
+        self.offset + HEADER_LEN as u64 + u64::from(self.len)
+    }
+}
+
+/// A record found after the newest indexed one.
+pub(crate) struct Unindexed {
+    pub height: u64,
+    pub pos: BlockPos,
+    pub stored: StoredBlock,
+}
+
+pub(crate) struct BlockFiles {
+    dir: PathBuf,
+    segment: u32,
+    file: File,
+    len: u64,
+}
+
+fn segment_path(dir: &Path, segment: u32) -> PathBuf {
+    dir.join(format!("seg-{segment:06}.blk"))
+}
+
+fn io(what: &str, e: std::io::Error) -> StorageError {
+    StorageError::Io(format!("{what}: {e}"))
+}
+
+/// The outcome of reading the frame at an offset.
+pub(crate) enum Frame {
+    /// A whole, intact record.
+    Record { height: u64, pos: BlockPos, payload: Vec<u8> },
+    /// Nothing (more) at this offset.
+    End,
+    /// A frame that is cut short or does not check.
+    Bad(String),
+}
+
+pub(crate) fn read_frame(file: &File, segment: u32, offset: u64, file_len: u64) -> Frame {
+    if offset == file_len {
+        return Frame::End;
+    }
+    if offset + HEADER_LEN as u64 > file_len {
+        return Frame::Bad("frame header cut short".into());
+    }
+    let mut header = [0u8; HEADER_LEN];
+    if let Err(e) = file.read_exact_at(&mut header, offset) {
+        return Frame::Bad(format!("unreadable frame header: {e}"));
+    }
+    if &header[..4] != MAGIC {
+        return Frame::Bad("no record marker".into());
+    }
+    let height = u64::from_le_bytes(header[4..12].try_into().unwrap_or_default());
+    let len = u32::from_le_bytes(header[12..16].try_into().unwrap_or_default());
+    let crc = u32::from_le_bytes(header[16..20].try_into().unwrap_or_default());
+    if len > MAX_RECORD_BYTES || offset + HEADER_LEN as u64 + u64::from(len) > file_len {
+        return Frame::Bad(format!("record of {len} bytes runs past the end of the file"));
+    }
+    let mut payload = vec![0u8; len as usize];
+    if let Err(e) = file.read_exact_at(&mut payload, offset + HEADER_LEN as u64) {
+        return Frame::Bad(format!("unreadable record: {e}"));
+    }
+    if crc32fast::hash(&payload) != crc {
+        return Frame::Bad("record checksum mismatch".into());
+    }
+    Frame::Record { height, pos: BlockPos { segment, offset, len }, payload }
+}
+
+impl BlockFiles {
+    /// Opens the block files in `dir`, positioned to append after `last` (the
+    /// newest record the index knows, `None` for an empty chain). Returns the
+    /// records found after it (written, but not yet indexed when the process
+    /// stopped) and cuts off a torn tail.
+    pub(crate) fn open(dir: &Path, last: Option<BlockPos>) -> Result<(BlockFiles, Vec<Unindexed>)> {
+        fs::create_dir_all(dir).map_err(|e| io("create block directory", e))?;
+        let (mut segment, mut offset) = match last {
+            Some(p) => (p.segment, p.end()),
+            None => (0, 0),
+        };
+        let mut pending = Vec::new();
+        loop {
+            let path = segment_path(dir, segment);
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| io("open block file", e))?;
+            let file_len = file.metadata().map_err(|e| io("stat block file", e))?.len();
+            if offset > file_len {
+                return Err(StorageError::Corrupt {
+                    what: format!("block file {}", path.display()),
+                    reason: format!("the index points to offset {offset}, the file holds {file_len} bytes"),
+                });
+            }
+            loop {
+                match read_frame(&file, segment, offset, file_len) {
+                    Frame::Record { height, pos, payload } => {
+                        let stored = StoredBlock::decode(&payload).map_err(|e| StorageError::Corrupt {
+                            what: format!("block {height}"),
+                            reason: e.to_string(),
+                        })?;
+                        offset = pos.end();
+                        pending.push(Unindexed { height, pos, stored });
+                    }
+                    Frame::End => break,
+                    Frame::Bad(_) => {
+                        // A torn append: the record was never acknowledged.
+                        file.set_len(offset).map_err(|e| io("cut torn block record", e))?;
+                        file.sync_all().map_err(|e| io("sync block file", e))?;
+                        break;
+                    }
+                }
+            }
+            let next = segment_path(dir, segment + 1);
+            if next.exists() && offset >= SEGMENT_BYTES {
+                segment += 1;
+                offset = 0;
+                continue;
+            }
+            let mut files = BlockFiles { dir: dir.to_path_buf(), segment, file, len: offset };
+            files.file.seek(SeekFrom::Start(offset)).map_err(|e| io("seek block file", e))?;
+            return Ok((files, pending));
+        }
+    }
+
+    /// Appends a record and syncs it to disk.
+    pub(crate) fn append(&mut self, height: u64, payload: &[u8]) -> Result<BlockPos> {
+        if self.len >= SEGMENT_BYTES {
+            let segment = self.segment + 1;
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(segment_path(&self.dir, segment))
+                .map_err(|e| io("create block file", e))?;
+            fs::File::open(&self.dir).and_then(|d| d.sync_all()).map_err(|e| io("sync block directory", e))?;
+            self.segment = segment;
+            self.file = file;
+            self.len = 0;
+        }
+        let len =
+            u32::try_from(payload.len()).map_err(|_| io("append block", std::io::ErrorKind::InvalidInput.into()))?;
+        let mut frame = Vec::with_capacity(HEADER_LEN + payload.len());
+        frame.extend_from_slice(MAGIC);
+        frame.extend_from_slice(&height.to_le_bytes());
+        frame.extend_from_slice(&len.to_le_bytes());
+        frame.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        frame.extend_from_slice(payload);
+        let pos = BlockPos { segment: self.segment, offset: self.len, len };
+        let written = self.file.write_all(&frame).and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // Leave no partial frame behind for the next append to follow.
+            let _ = self.file.set_len(self.len);
+            let _ = self.file.seek(SeekFrom::Start(self.len));
+            return Err(io("append block", e));
+        }
+        self.len += frame.len() as u64;
+        Ok(pos)
+    }
+}
+
+/// Reads the record at `pos` from the files in `dir`.
+pub(crate) fn read(dir: &Path, pos: BlockPos, height: u64) -> Result<StoredBlock> {
+    let corrupt = |reason: String| StorageError::Corrupt { what: format!("block {height}"), reason };
+    let path = segment_path(dir, pos.segment);
+    let file = File::open(&path).map_err(|e| corrupt(format!("block file {} unreadable: {e}", path.display())))?;
+    let file_len = file.metadata().map_err(|e| io("stat block file", e))?.len();
+    match read_frame(&file, pos.segment, pos.offset, file_len) {
+        Frame::Record { height: h, pos: p, payload } => {
+            if h != height || p != pos {
+                return Err(corrupt(format!("the record at this position is for height {h}")));
+            }
+            StoredBlock::decode(&payload).map_err(|e| corrupt(e.to_string()))
+        }
+        Frame::End => Err(corrupt("record missing from the block file".into())),
+        Frame::Bad(reason) => Err(corrupt(reason)),
+    }
+}

@@ -1,0 +1,266 @@
+//! [`Store`]: reads and the atomic block commit.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, Receipt, TxId, TxLocation};
+
+use crate::blockfile::{self, BlockFiles, BlockPos, StoredBlock, Unindexed};
+use crate::{Result, StorageError, keys};
+
+/// One stored state value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateEntry {
+    /// The owning contract.
+    pub contract: ContractName,
+    /// The key.
+    pub key: Vec<u8>,
+    /// The value.
+    pub value: Vec<u8>,
+}
+
+/// The ledger store of one node: block files plus a sled index and state.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    ledger: sled::Tree,
+    blocks_dir: PathBuf,
+    /// Held for the whole of a commit, so commits are serialised.
+    files: Arc<Mutex<BlockFiles>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+fn decode<T: Canonical>(what: impl FnOnce() -> String, bytes: &[u8]) -> Result<T> {
+    T::decode(bytes).map_err(|e| StorageError::corrupt(what(), e))
+}
+
+impl Store {
+    /// Opens (or creates) the store in directory `path`: block files under
+    /// `path/blocks`, the sled index under `path/index`. Blocks that reached the
+    /// block files but not the index before a crash are indexed now.
+    pub fn open(path: &Path) -> Result<Store> {
+        let db = sled::Config::new().path(path.join("index")).mode(sled::Mode::HighThroughput).open()?;
+        let ledger = db.open_tree("ledger")?;
+        let blocks_dir = path.join("blocks");
+        let tip: Option<ChainTip> = get(&ledger, keys::TIP, || "chain tip".into())?;
+        let last = match &tip {
+            Some(t) => Some(
+                get::<BlockPos>(&ledger, &keys::block(t.height), || format!("position of block {}", t.height))?
+                    .ok_or_else(|| StorageError::Corrupt {
+                        what: format!("block {}", t.height),
+                        reason: "not indexed".into(),
+                    })?,
+            ),
+            None => None,
+        };
+        let (files, pending) = BlockFiles::open(&blocks_dir, last)?;
+        let first = tip.map_or(0, |t| t.height + 1);
+        for (expected, Unindexed { height, pos, stored }) in (first..).zip(pending) {
+            if height != expected || stored.block.header.height != height {
+                return Err(StorageError::Corrupt {
+                    what: format!("block {height}"),
+                    reason: format!(
+                        "found after block {} in the block files, expected height {expected}",
+                        expected.wrapping_sub(1)
+                    ),
+                });
+            }
+            ledger.apply_batch(index_batch(&stored, pos))?;
+        }
+        db.flush()?;
+        Ok(Store { db, ledger, blocks_dir, files: Arc::new(Mutex::new(files)) })
+    }
+
+    /// The stored genesis document, if the chain was initialised.
+    pub fn genesis(&self) -> Result<Option<Genesis>> {
+        self.get(keys::GENESIS, || "genesis".into())
+    }
+
+    /// The newest committed block, or `None` for an empty store.
+    pub fn tip(&self) -> Result<Option<ChainTip>> {
+        self.get(keys::TIP, || "chain tip".into())
+    }
+
+    /// The block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<Block>> {
+        Ok(self.stored_block(height)?.map(|s| s.block))
+    }
+
+    /// Everything block `height` wrote, as recorded in the block files.
+    pub fn stored_block(&self, height: u64) -> Result<Option<StoredBlock>> {
+        match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
+            Some(pos) => blockfile::read(&self.blocks_dir, pos, height).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The height of the block with this hash.
+    pub fn height_of(&self, hash: &Hash32) -> Result<Option<u64>> {
+        self.get(&keys::block_hash(hash), || format!("hash index {hash}"))
+    }
+
+    /// Where the transaction `tx_id` is recorded.
+    pub fn tx_location(&self, tx_id: &TxId) -> Result<Option<TxLocation>> {
+        self.get(&keys::tx(tx_id), || format!("index of transaction {tx_id}"))
+    }
+
+    /// The receipt at `loc`.
+    pub fn receipt(&self, loc: TxLocation) -> Result<Option<Receipt>> {
+        self.get(&keys::receipt(loc), || format!("receipt {}:{}", loc.height, loc.index))
+    }
+
+    /// The receipts of the block at `height`, in order.
+    pub fn receipts(&self, height: u64) -> Result<Vec<Receipt>> {
+        let prefix = [b"r:".as_slice(), &height.to_be_bytes()].concat();
+        self.ledger
+            .scan_prefix(&prefix)
+            .map(|kv| {
+                let (_, v) = kv?;
+                decode(|| format!("receipt of block {height}"), &v)
+            })
+            .collect()
+    }
+
+    /// A contract's state value.
+    pub fn state_get(&self, contract: &ContractName, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.ledger.get(keys::state(contract, key))?.map(|v| v.to_vec()))
+    }
+
+    /// Up to `limit` of a contract's entries with keys in `[from, to)` (`to = None`: to the end), in key order.
+    pub fn state_range(
+        &self,
+        contract: &ContractName,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let prefix = keys::state_prefix(contract);
+        let start = keys::state(contract, from);
+        let iter = match to {
+            Some(to) => self.ledger.range(start..keys::state(contract, to)),
+            None => self.ledger.range(start..),
+        };
+        let mut out = Vec::new();
+        for kv in iter {
+            let (k, v) = kv?;
+            if out.len() >= limit || !k.starts_with(&prefix) {
+                break;
+            }
+            out.push((k[prefix.len()..].to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Every stored state entry, sorted by contract and key (for `verify`).
+    pub fn state_entries(&self) -> impl Iterator<Item = Result<StateEntry>> + '_ {
+        self.ledger.scan_prefix(keys::STATE_PREFIX).map(|kv| {
+            let (k, v) = kv?;
+            let bad = |reason: &str| StorageError::Corrupt { what: "state key".into(), reason: reason.into() };
+            let (contract, key) = keys::split_state(&k).ok_or_else(|| bad("no contract separator"))?;
+            let contract = std::str::from_utf8(contract)
+                .ok()
+                .and_then(|c| ContractName::new(c).ok())
+                .ok_or_else(|| bad("invalid contract name"))?;
+            Ok(StateEntry { contract, key: key.to_vec(), value: v.to_vec() })
+        })
+    }
+
+    /// Writes everything `commit` holds in one atomic batch and flushes it to disk.
+    /// Refuses a block that does not extend the stored tip.
+    pub fn commit_block(&self, stored: &StoredBlock) -> Result<ChainTip> {
+        let header = &stored.block.header;
+        let hash = header.hash();
+        let mut files = self.files.lock().map_err(|_| StorageError::Io("a previous commit panicked".into()))?;
+        match (self.tip()?, header.height) {
+            (None, 0) => {}
+            (Some(tip), h) if h == tip.height + 1 && header.prev_hash == tip.hash => {}
+            (tip, h) => {
+                return Err(StorageError::NotNext {
+                    height: h,
+                    reason: match tip {
+                        None => "the store is empty and the block is not genesis".into(),
+                        Some(t) => {
+                            format!("tip is {} at height {}, block names parent {}", t.hash, t.height, header.prev_hash)
+                        }
+                    },
+                });
+            }
+        }
+        if stored.receipts.len() != stored.block.txs.len() || stored.genesis.is_some() != (header.height == 0) {
+            return Err(StorageError::NotNext {
+                height: header.height,
+                reason: format!(
+                    "{} transactions, {} receipts, genesis document {}",
+                    stored.block.txs.len(),
+                    stored.receipts.len(),
+                    if stored.genesis.is_some() { "present" } else { "absent" }
+                ),
+            });
+        }
+        let pos = files.append(header.height, &stored.encode())?;
+        let batch = index_batch(stored, pos);
+        let tip =
+            ChainTip { height: header.height, hash, state_hash: header.state_hash, time_ms: header.proposed_at_ms };
+        self.ledger.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(tip)
+    }
+
+    /// Bytes the store occupies on disk (block files and index).
+    pub fn size_on_disk(&self) -> Result<u64> {
+        let mut total = self.db.size_on_disk()?;
+        let entries =
+            std::fs::read_dir(&self.blocks_dir).map_err(|e| StorageError::Io(format!("list block files: {e}")))?;
+        for entry in entries.flatten() {
+            total += entry.metadata().map(|m| m.len()).unwrap_or(0);
+        }
+        Ok(total)
+    }
+
+    fn get<T: Canonical>(&self, key: &[u8], what: impl FnOnce() -> String) -> Result<Option<T>> {
+        get(&self.ledger, key, what)
+    }
+}
+
+fn get<T: Canonical>(tree: &sled::Tree, key: &[u8], what: impl FnOnce() -> String) -> Result<Option<T>> {
+    match tree.get(key)? {
+        Some(v) => decode(what, &v).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The sled writes that index a stored block and apply its state changes.
+fn index_batch(stored: &StoredBlock, pos: BlockPos) -> sled::Batch {
+    let header = &stored.block.header;
+    let hash = header.hash();
+    let mut batch = sled::Batch::default();
+    batch.insert(keys::block(header.height), pos.encode());
+    batch.insert(keys::block_hash(&hash), header.height.encode());
+    for (index, (tx, receipt)) in stored.block.txs.iter().zip(&stored.receipts).enumerate() {
+        let loc = TxLocation { height: header.height, index: index as u32 };
+        batch.insert(keys::tx(&tx.tx.tx_id), loc.encode());
+        batch.insert(keys::receipt(loc), receipt.encode());
+    }
+    for change in &stored.changes {
+        let key = keys::state(&change.contract, &change.key);
+        match &change.value {
+            Some(v) => batch.insert(key, v.as_slice()),
+            None => batch.remove(key),
+        }
+    }
+    if let Some(genesis) = &stored.genesis {
+        batch.insert(keys::GENESIS, genesis.encode());
+    }
+    let tip = ChainTip { height: header.height, hash, state_hash: header.state_hash, time_ms: header.proposed_at_ms };
+    batch.insert(keys::TIP, tip.encode());
+    batch
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,181 @@
+use billflow_types::dev::dev_genesis;
+use billflow_types::{
+    Block, BlockHeader, ConsensusRef, Hash32, Receipt, SecretKey, StateChange, Tx, TxLocation, TxStatus, Version,
+};
+
+use super::*;
+use crate::blockfile::StoredBlock;
+
+fn tx(n: u64) -> billflow_types::SignedTx {
+    Tx {
+        chain_id: "c".parse().unwrap(),
+        tx_id: format!("tx-{n}").parse().unwrap(),
+        tenant: None,
+        signer: "k".parse().unwrap(),
+        contract: "system".parse().unwrap(),
+        version: Version::new(1, 0, 0),
+        method: "m".parse().unwrap(),
+        args: n.to_le_bytes().to_vec(),
+        timestamp_ms: n,
+    }
+    .sign(&SecretKey::from_seed([1; 32]))
+}
+
+fn stored(height: u64, prev: Hash32, txs: Vec<billflow_types::SignedTx>, changes: Vec<StateChange>) -> StoredBlock {
+    let receipts = txs
+        .iter()
+        .map(|t| Receipt {
+            tx_hash: t.hash(),
+            tx_id: t.tx.tx_id.clone(),
+            status: TxStatus::Success,
+            failure: None,
+            events: vec![],
+            fuel_used: 1,
+        })
+        .collect();
+    let header = BlockHeader {
+        chain_id: "c".parse().unwrap(),
+        height,
+        prev_hash: prev,
+        tx_root: Hash32::ZERO,
+        receipts_root: Hash32::ZERO,
+        state_hash: Hash32::of(billflow_types::Domain::StateChain, &height.to_le_bytes()),
+        tx_count: txs.len() as u32,
+        proposer: "n".parse().unwrap(),
+        proposed_at_ms: height,
+        consensus: ConsensusRef::default(),
+    };
+    StoredBlock { block: Block { header, txs }, receipts, changes, genesis: (height == 0).then(dev_genesis) }
+}
+
+fn change(key: &str, value: Option<&str>) -> StateChange {
+    StateChange {
+        contract: "system".parse().unwrap(),
+        key: key.as_bytes().to_vec(),
+        value: value.map(|v| v.as_bytes().to_vec()),
+    }
+}
+
+/// A store with genesis and `n` more blocks of one transaction each.
+fn chain_of(dir: &std::path::Path, n: u64) -> (Store, Vec<StoredBlock>) {
+    let store = Store::open(dir).unwrap();
+    let mut blocks = vec![stored(0, Hash32::ZERO, vec![], vec![change("a", Some("0"))])];
+    store.commit_block(&blocks[0]).unwrap();
+    for h in 1..=n {
+        let prev = blocks.last().unwrap().block.header.hash();
+        let b =
+            stored(h, prev, vec![tx(h)], vec![change("a", Some(&h.to_string())), change(&format!("k{h}"), Some("v"))]);
+        store.commit_block(&b).unwrap();
+        blocks.push(b);
+    }
+    (store, blocks)
+}
+
+#[test]
+fn committed_blocks_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 3);
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let tip = store.tip().unwrap().unwrap();
+    assert_eq!((tip.height, tip.hash), (3, blocks[3].block.header.hash()));
+    assert_eq!(store.genesis().unwrap(), Some(dev_genesis()));
+    for b in &blocks {
+        let h = b.block.header.height;
+        assert_eq!(store.stored_block(h).unwrap().as_ref(), Some(b));
+        assert_eq!(store.height_of(&b.block.header.hash()).unwrap(), Some(h));
+        assert_eq!(store.receipts(h).unwrap(), b.receipts);
+    }
+    let loc = store.tx_location(&"tx-2".parse().unwrap()).unwrap().unwrap();
+    assert_eq!(loc, TxLocation { height: 2, index: 0 });
+    assert_eq!(store.receipt(loc).unwrap(), Some(blocks[2].receipts[0].clone()));
+    let system = "system".parse().unwrap();
+    assert_eq!(store.state_get(&system, b"a").unwrap(), Some(b"3".to_vec()));
+    let range = store.state_range(&system, b"k", None, 10).unwrap();
+    assert_eq!(range.iter().map(|(k, _)| k.as_slice()).collect::<Vec<_>>(), [b"k1", b"k2", b"k3"]);
+    assert_eq!(store.state_range(&system, b"k2", Some(b"k3"), 10).unwrap().len(), 1);
+    assert_eq!(store.state_entries().count(), 4);
+}
+
+#[test]
+fn a_block_that_does_not_extend_the_tip_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 2);
+    let tip = store.tip().unwrap();
+    let gap = stored(4, blocks[2].block.header.hash(), vec![tx(9)], vec![change("x", Some("1"))]);
+    assert!(matches!(store.commit_block(&gap), Err(StorageError::NotNext { height: 4, .. })));
+    let fork = stored(3, Hash32::ZERO, vec![tx(9)], vec![change("x", Some("1"))]);
+    assert!(matches!(store.commit_block(&fork), Err(StorageError::NotNext { height: 3, .. })));
+    let mut no_receipts = stored(3, blocks[2].block.header.hash(), vec![tx(9)], vec![]);
+    no_receipts.receipts.clear();
+    assert!(matches!(store.commit_block(&no_receipts), Err(StorageError::NotNext { .. })));
+    assert_eq!(store.tip().unwrap(), tip);
+    assert_eq!(store.tx_location(&"tx-9".parse().unwrap()).unwrap(), None);
+    assert_eq!(store.state_get(&"system".parse().unwrap(), b"x").unwrap(), None);
+    // The refused attempts left nothing in the block files either.
+    let next = stored(3, blocks[2].block.header.hash(), vec![tx(3)], vec![]);
+    store.commit_block(&next).unwrap();
+    drop(store);
+    assert_eq!(Store::open(dir.path()).unwrap().tip().unwrap().unwrap().height, 3);
+}
+
+#[test]
+fn a_block_in_the_files_but_not_the_index_is_indexed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 2);
+    // The crash window: the record is synced, the sled batch never happened.
+    let b3 = stored(3, blocks[2].block.header.hash(), vec![tx(3)], vec![change("a", Some("3"))]);
+    store.files.lock().unwrap().append(3, &b3.encode()).unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.tip().unwrap().unwrap().hash, b3.block.header.hash());
+    assert_eq!(store.tx_location(&"tx-3".parse().unwrap()).unwrap(), Some(TxLocation { height: 3, index: 0 }));
+    assert_eq!(store.state_get(&"system".parse().unwrap(), b"a").unwrap(), Some(b"3".to_vec()));
+}
+
+#[test]
+fn a_torn_record_at_the_end_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 2);
+    drop(store);
+    let file = dir.path().join("blocks").join("seg-000000.blk");
+    let good_len = std::fs::metadata(&file).unwrap().len();
+    // Half of a record's frame, as a crash mid-append leaves it.
+    let b3 = stored(3, blocks[2].block.header.hash(), vec![tx(3)], vec![]);
+    let mut frame = b"BFB1".to_vec();
+    frame.extend_from_slice(&3u64.to_le_bytes());
+    frame.extend_from_slice(&(b3.encode().len() as u32).to_le_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(&b3.encode()[..10]);
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.extend_from_slice(&frame);
+    std::fs::write(&file, bytes).unwrap();
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.tip().unwrap().unwrap().height, 2);
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), good_len);
+    store.commit_block(&b3).unwrap();
+    drop(store);
+    assert_eq!(Store::open(dir.path()).unwrap().stored_block(3).unwrap(), Some(b3));
+}
+
+#[test]
+fn a_corrupt_record_is_reported_with_its_height() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 3);
+    drop(store);
+    let file = dir.path().join("blocks").join("seg-000000.blk");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"tx-2").unwrap();
+    bytes[at] ^= 0x20;
+    std::fs::write(&file, bytes).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    match store.stored_block(2) {
+        Err(StorageError::Corrupt { what, reason }) => {
+            assert_eq!(what, "block 2");
+            assert!(reason.contains("checksum"), "{reason}");
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+    assert_eq!(store.stored_block(3).unwrap().as_ref(), Some(&blocks[3]));
+}

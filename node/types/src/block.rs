@@ -1,0 +1,96 @@
+//! Blocks: proposals as ordered by consensus, and committed blocks as stored.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::encoding::Canonical;
+use crate::hash::{Domain, Hash32};
+use crate::ids::{ChainId, NodeId};
+use crate::merkle::merkle_root;
+use crate::tx::SignedTx;
+
+/// What the proposer puts in front of consensus: one proposal becomes at most one block.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct BlockProposal {
+    /// The node that cut the proposal.
+    pub proposer: NodeId,
+    /// The proposer's clock when it cut the proposal; the block time inside contracts.
+    pub proposed_at_ms: u64,
+    /// Transactions in order.
+    pub txs: Vec<SignedTx>,
+}
+
+/// Where a block sits in the consensus log (zero on a single-node chain's own log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ConsensusRef {
+    /// The term of the log entry.
+    pub term: u64,
+    /// The index of the log entry.
+    pub index: u64,
+}
+
+/// A block header; its hash is the block hash.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct BlockHeader {
+    /// The chain.
+    pub chain_id: ChainId,
+    /// 0 for genesis.
+    pub height: u64,
+    /// Hash of the block at `height - 1` (zero for genesis).
+    pub prev_hash: Hash32,
+    /// Merkle root of the transaction hashes.
+    pub tx_root: Hash32,
+    /// Merkle root of the receipt hashes.
+    pub receipts_root: Hash32,
+    /// The state-change chain after this block ([`crate::state::chain_state_hash`]).
+    pub state_hash: Hash32,
+    /// Number of transactions.
+    pub tx_count: u32,
+    /// The node that proposed it.
+    pub proposer: NodeId,
+    /// Proposal time, ms since the Unix epoch.
+    pub proposed_at_ms: u64,
+    /// The consensus log entry that carried it.
+    pub consensus: ConsensusRef,
+}
+
+impl BlockHeader {
+    /// The block hash.
+    pub fn hash(&self) -> Hash32 {
+        Hash32::of(Domain::BlockHeader, &self.encode())
+    }
+}
+
+/// A committed block.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Block {
+    /// The header.
+    pub header: BlockHeader,
+    /// The recorded transactions.
+    pub txs: Vec<SignedTx>,
+}
+
+impl Block {
+    /// Hashes of the transactions, in order.
+    pub fn tx_hashes(&self) -> Vec<Hash32> {
+        self.txs.iter().map(SignedTx::hash).collect()
+    }
+
+    /// The Merkle root of the transactions, recomputed.
+    pub fn compute_tx_root(&self) -> Hash32 {
+        merkle_root(&self.tx_hashes())
+    }
+}
+
+/// The newest committed block, as a node sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ChainTip {
+    /// Its height.
+    pub height: u64,
+    /// Its hash.
+    pub hash: Hash32,
+    /// Its state hash.
+    pub state_hash: Hash32,
+    /// Its proposal time.
+    pub time_ms: u64,
+}

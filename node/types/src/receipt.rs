@@ -1,0 +1,72 @@
+//! Receipts: the recorded outcome of each transaction in a block.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::encoding::Canonical;
+use crate::hash::{Domain, Hash32};
+use crate::ids::{ContractName, TxId};
+
+/// Whether the transaction's writes were applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxStatus {
+    /// All writes applied, events emitted.
+    Success,
+    /// No write applied; the failure says why.
+    Failed,
+}
+
+/// Why a recorded transaction failed: a stable code such as `E_NOT_TRANSFERABLE` and a message.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct TxFailure {
+    /// Stable error code.
+    pub code: String,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+/// Something a contract announced; regulators and clients follow events.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Event {
+    /// The contract that emitted it.
+    pub contract: ContractName,
+    /// What happened, e.g. `tenant.registered`.
+    pub topic: String,
+    /// Event data, encoded as the contract defines.
+    #[serde(with = "crate::tx::hex_bytes")]
+    pub data: Vec<u8>,
+}
+
+/// The outcome of one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Hash of the signed transaction.
+    pub tx_hash: Hash32,
+    /// The transaction's id.
+    pub tx_id: TxId,
+    /// Success or failure.
+    pub status: TxStatus,
+    /// Set exactly when `status` is `Failed`.
+    pub failure: Option<TxFailure>,
+    /// Events emitted (none when failed).
+    pub events: Vec<Event>,
+    /// Execution cost in fuel units.
+    pub fuel_used: u64,
+}
+
+impl Receipt {
+    /// The receipt's hash, a leaf of the block's receipts root.
+    pub fn hash(&self) -> Hash32 {
+        Hash32::of(Domain::Receipt, &self.encode())
+    }
+}
+
+/// Where a transaction is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct TxLocation {
+    /// Block height.
+    pub height: u64,
+    /// Position in the block, from 0.
+    pub index: u32,
+}

@@ -1,0 +1,175 @@
+//! Property tests: every canonical encoding decodes to what was encoded, and
+//! nothing but the exact bytes decodes.
+
+use proptest::prelude::*;
+
+use crate::system::{KeyGrant, RegisterParticipant, SystemCall};
+use crate::*;
+
+fn id<T: std::str::FromStr + std::fmt::Debug>() -> impl Strategy<Value = T>
+where
+    T::Err: std::fmt::Debug,
+{
+    "[a-z0-9][a-z0-9._:-]{0,20}".prop_map(|s| s.parse().unwrap())
+}
+
+fn hash() -> impl Strategy<Value = Hash32> {
+    any::<[u8; 32]>().prop_map(Hash32)
+}
+
+fn tx() -> impl Strategy<Value = Tx> {
+    (
+        id::<ChainId>(),
+        id::<TxId>(),
+        proptest::option::of(id::<TenantId>()),
+        id::<KeyId>(),
+        id::<ContractName>(),
+        (any::<u32>(), any::<u32>(), any::<u32>()),
+        id::<MethodName>(),
+        proptest::collection::vec(any::<u8>(), 0..200),
+        any::<u64>(),
+    )
+        .prop_map(|(chain_id, tx_id, tenant, signer, contract, (a, b, c), method, args, timestamp_ms)| Tx {
+            chain_id,
+            tx_id,
+            tenant,
+            signer,
+            contract,
+            version: Version::new(a, b, c),
+            method,
+            args,
+            timestamp_ms,
+        })
+}
+
+fn signed_tx() -> impl Strategy<Value = SignedTx> {
+    (tx(), any::<[u8; 32]>()).prop_map(|(tx, seed)| tx.sign(&SecretKey::from_seed(seed)))
+}
+
+fn receipt() -> impl Strategy<Value = Receipt> {
+    (
+        hash(),
+        id::<TxId>(),
+        any::<bool>(),
+        proptest::collection::vec((id::<ContractName>(), ".{0,10}", any::<Vec<u8>>()), 0..3),
+        any::<u64>(),
+    )
+        .prop_map(|(tx_hash, tx_id, ok, events, fuel_used)| Receipt {
+            tx_hash,
+            tx_id,
+            status: if ok { TxStatus::Success } else { TxStatus::Failed },
+            failure: (!ok).then(|| TxFailure { code: "E_X".into(), message: "no".into() }),
+            events: events.into_iter().map(|(contract, topic, data)| Event { contract, topic, data }).collect(),
+            fuel_used,
+        })
+}
+
+fn block() -> impl Strategy<Value = Block> {
+    (
+        any::<u64>(),
+        hash(),
+        hash(),
+        hash(),
+        hash(),
+        id::<NodeId>(),
+        any::<u64>(),
+        any::<(u64, u64)>(),
+        proptest::collection::vec(signed_tx(), 0..4),
+    )
+        .prop_map(
+            |(height, prev_hash, tx_root, receipts_root, state_hash, proposer, proposed_at_ms, (term, index), txs)| {
+                Block {
+                    header: BlockHeader {
+                        chain_id: "c".parse().unwrap(),
+                        height,
+                        prev_hash,
+                        tx_root,
+                        receipts_root,
+                        state_hash,
+                        tx_count: txs.len() as u32,
+                        proposer,
+                        proposed_at_ms,
+                        consensus: ConsensusRef { term, index },
+                    },
+                    txs,
+                }
+            },
+        )
+}
+
+fn round_trips<T: Canonical + PartialEq + std::fmt::Debug>(value: &T) -> Result<(), TestCaseError> {
+    let bytes = value.encode();
+    prop_assert_eq!(&T::decode(&bytes).unwrap(), value);
+    let mut longer = bytes.clone();
+    longer.push(0);
+    prop_assert!(T::decode(&longer).is_err(), "trailing byte accepted");
+    if !bytes.is_empty() {
+        prop_assert!(T::decode(&bytes[..bytes.len() - 1]).is_err(), "truncated bytes accepted");
+    }
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn signed_transactions_round_trip_and_still_verify(stx in signed_tx(), seed in any::<[u8; 32]>()) {
+        round_trips(&stx)?;
+        round_trips(&stx.tx)?;
+        let decoded = SignedTx::decode(&stx.encode()).unwrap();
+        prop_assert_eq!(decoded.hash(), stx.hash());
+        let json = serde_json::to_string(&stx).unwrap();
+        prop_assert_eq!(serde_json::from_str::<SignedTx>(&json).unwrap(), stx.clone());
+        // Verifies under its signer, under nobody else.
+        let key = SecretKey::from_seed(seed);
+        let signed = stx.tx.clone().sign(&key);
+        prop_assert!(signed.verify(&key.public()).is_ok());
+        prop_assert!(signed.verify(&SecretKey::from_seed([seed[0] ^ 1; 32]).public()).is_err() || seed == [seed[0] ^ 1; 32]);
+    }
+
+    #[test]
+    fn blocks_and_receipts_round_trip(b in block(), r in receipt()) {
+        round_trips(&b)?;
+        round_trips(&b.header)?;
+        round_trips(&r)?;
+        prop_assert_eq!(BlockHeader::decode(&b.header.encode()).unwrap().hash(), b.header.hash());
+    }
+
+    #[test]
+    fn system_calls_round_trip(participant in id::<ParticipantId>(), name in ".{0,30}", key in id::<KeyId>(), seed in any::<[u8; 32]>()) {
+        let call = SystemCall::RegisterParticipant(RegisterParticipant {
+            participant,
+            kind: system::ParticipantKind::Enterprise,
+            name,
+            keys: vec![KeyGrant { key_id: key, public_key: SecretKey::from_seed(seed).public() }],
+        });
+        prop_assert_eq!(SystemCall::decode(&call.method_name(), &call.encode_args()).unwrap(), call);
+    }
+
+    #[test]
+    fn state_changes_round_trip(c in id::<ContractName>(), k in any::<Vec<u8>>(), v in proptest::option::of(any::<Vec<u8>>())) {
+        round_trips(&StateChange { contract: c, key: k, value: v })?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = SignedTx::decode(&bytes);
+        let _ = Block::decode(&bytes);
+        let _ = Receipt::decode(&bytes);
+    }
+}
+
+#[test]
+fn the_genesis_round_trips_through_json_and_binary() {
+    let g = dev::dev_genesis();
+    assert_eq!(Genesis::decode(&g.encode()).unwrap(), g);
+    let json = serde_json::to_string(&g).unwrap();
+    assert_eq!(serde_json::from_str::<Genesis>(&json).unwrap().hash(), g.hash());
+}
+
+#[test]
+fn a_huge_length_prefix_is_refused_without_allocating_it() {
+    // A Vec<SignedTx> claiming u32::MAX elements in a handful of bytes.
+    let mut bytes = b"\x01\x00\x00\x00n".to_vec();
+    bytes.extend_from_slice(&0u64.to_le_bytes());
+    bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+    assert!(BlockProposal::decode(&bytes).is_err());
+}

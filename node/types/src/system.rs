@@ -1,0 +1,298 @@
+//! The native system contract: the registry of organisations, tenants,
+//! participants and their signing keys.
+//!
+//! Calls are ordinary transactions to contract [`SYSTEM_CONTRACT`] at
+//! [`SYSTEM_VERSION`]; `method` names the call and `args` is the canonical
+//! encoding of its argument struct. Records live in the system contract's state
+//! under the keys built by [`state_key`].
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::PublicKey;
+use crate::encoding::{Canonical, DecodeError};
+use crate::genesis::OrgRole;
+use crate::ids::{ContractName, KeyId, MethodName, OrgId, ParticipantId, TenantId, Version};
+
+/// The system contract's name.
+pub const SYSTEM_CONTRACT: &str = "system";
+/// The system contract's version.
+pub const SYSTEM_VERSION: Version = Version::new(1, 0, 0);
+
+/// The system contract's name as an identifier.
+pub fn system_contract() -> ContractName {
+    #[allow(clippy::expect_used)]
+    ContractName::new(SYSTEM_CONTRACT).expect("valid constant")
+}
+
+/// Who a key acts for.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum Principal {
+    /// An administrator of a consortium organisation.
+    Admin(OrgId),
+    /// A tenant platform.
+    Tenant(TenantId),
+    /// A participant (enterprise or bank).
+    Participant(ParticipantId),
+}
+
+/// Whether a key may still sign.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// It may sign.
+    Active,
+    /// Revoked at this height; nothing it signs is accepted any more.
+    Revoked {
+        /// Block height of the revocation.
+        at_height: u64,
+    },
+}
+
+/// A registered signing key.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// Its id.
+    pub key_id: KeyId,
+    /// The ed25519 public key.
+    pub public_key: PublicKey,
+    /// Who it acts for.
+    pub owner: Principal,
+    /// Active or revoked.
+    pub status: KeyStatus,
+    /// Height of the block that registered it (0: genesis).
+    pub added_at_height: u64,
+}
+
+/// A consortium organisation.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct OrgRecord {
+    /// Its id.
+    pub id: OrgId,
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: OrgRole,
+}
+
+/// A tenant platform.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct TenantRecord {
+    /// Its id.
+    pub id: TenantId,
+    /// Its name.
+    pub name: String,
+    /// The organisation that registered it.
+    pub registered_by: OrgId,
+    /// Height of registration (0: genesis).
+    pub registered_at_height: u64,
+}
+
+/// What kind of participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantKind {
+    /// An enterprise, keyed by its unified social credit code.
+    Enterprise,
+    /// A bank.
+    Bank,
+}
+
+/// Where a participant is registered.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum Home {
+    /// Under a tenant platform (enterprises).
+    Tenant(TenantId),
+    /// Under a consortium organisation (banks).
+    Org(OrgId),
+}
+
+/// Whether a participant may act.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantStatus {
+    /// It may act.
+    Active,
+    /// It may take no new action.
+    Frozen {
+        /// Why, as given by whoever froze it.
+        reason: String,
+        /// Height of the freeze.
+        at_height: u64,
+    },
+}
+
+/// An enterprise or bank.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ParticipantRecord {
+    /// Its id.
+    pub id: ParticipantId,
+    /// Enterprise or bank.
+    pub kind: ParticipantKind,
+    /// Its registered (company) name.
+    pub name: String,
+    /// Where it is registered.
+    pub home: Home,
+    /// Active or frozen.
+    pub status: ParticipantStatus,
+    /// Height of registration.
+    pub registered_at_height: u64,
+}
+
+/// A key to register.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct KeyGrant {
+    /// Its id (unique on the chain).
+    pub key_id: KeyId,
+    /// The ed25519 public key.
+    pub public_key: PublicKey,
+}
+
+/// `register_tenant`: a consortium administrator registers a tenant platform.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RegisterTenant {
+    /// The new tenant.
+    pub tenant: TenantId,
+    /// Its name.
+    pub name: String,
+    /// Its first API keys.
+    pub keys: Vec<KeyGrant>,
+}
+
+/// `register_participant`: a tenant registers an enterprise it serves, or an
+/// organisation administrator registers a bank.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RegisterParticipant {
+    /// The new participant.
+    pub participant: ParticipantId,
+    /// Enterprise or bank.
+    pub kind: ParticipantKind,
+    /// Its registered name.
+    pub name: String,
+    /// Its first signing keys.
+    pub keys: Vec<KeyGrant>,
+}
+
+/// `add_key`: a participant gets another signing key.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct AddKey {
+    /// The participant.
+    pub participant: ParticipantId,
+    /// The key.
+    pub key: KeyGrant,
+}
+
+/// `revoke_key`: a key stops being accepted, for ever.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RevokeKey {
+    /// The key.
+    pub key_id: KeyId,
+}
+
+/// `freeze_participant` / `unfreeze_participant`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SetFrozen {
+    /// The participant.
+    pub participant: ParticipantId,
+    /// Why (kept on the record when freezing).
+    pub reason: String,
+}
+
+/// A decoded system call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "method", content = "args")]
+pub enum SystemCall {
+    /// See [`RegisterTenant`].
+    RegisterTenant(RegisterTenant),
+    /// See [`RegisterParticipant`].
+    RegisterParticipant(RegisterParticipant),
+    /// See [`AddKey`].
+    AddKey(AddKey),
+    /// See [`RevokeKey`].
+    RevokeKey(RevokeKey),
+    /// See [`SetFrozen`].
+    FreezeParticipant(SetFrozen),
+    /// See [`SetFrozen`].
+    UnfreezeParticipant(SetFrozen),
+}
+
+/// A system call that cannot be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// No such method.
+    #[error("the system contract has no method {0}")]
+    UnknownMethod(MethodName),
+    /// The arguments do not decode.
+    #[error("bad arguments: {0}")]
+    BadArgs(#[from] DecodeError),
+}
+
+impl SystemCall {
+    /// The method name.
+    pub fn method(&self) -> &'static str {
+        match self {
+            SystemCall::RegisterTenant(_) => "register_tenant",
+            SystemCall::RegisterParticipant(_) => "register_participant",
+            SystemCall::AddKey(_) => "add_key",
+            SystemCall::RevokeKey(_) => "revoke_key",
+            SystemCall::FreezeParticipant(_) => "freeze_participant",
+            SystemCall::UnfreezeParticipant(_) => "unfreeze_participant",
+        }
+    }
+
+    /// The method name as an identifier.
+    pub fn method_name(&self) -> MethodName {
+        #[allow(clippy::expect_used)]
+        MethodName::new(self.method()).expect("valid constant")
+    }
+
+    /// The canonical encoding of the arguments.
+    pub fn encode_args(&self) -> Vec<u8> {
+        match self {
+            SystemCall::RegisterTenant(a) => a.encode(),
+            SystemCall::RegisterParticipant(a) => a.encode(),
+            SystemCall::AddKey(a) => a.encode(),
+            SystemCall::RevokeKey(a) => a.encode(),
+            SystemCall::FreezeParticipant(a) | SystemCall::UnfreezeParticipant(a) => a.encode(),
+        }
+    }
+
+    /// Decodes `method` and `args` of a system transaction.
+    pub fn decode(method: &MethodName, args: &[u8]) -> Result<SystemCall, CallError> {
+        Ok(match method.as_str() {
+            "register_tenant" => SystemCall::RegisterTenant(RegisterTenant::decode(args)?),
+            "register_participant" => SystemCall::RegisterParticipant(RegisterParticipant::decode(args)?),
+            "add_key" => SystemCall::AddKey(AddKey::decode(args)?),
+            "revoke_key" => SystemCall::RevokeKey(RevokeKey::decode(args)?),
+            "freeze_participant" => SystemCall::FreezeParticipant(SetFrozen::decode(args)?),
+            "unfreeze_participant" => SystemCall::UnfreezeParticipant(SetFrozen::decode(args)?),
+            _ => return Err(CallError::UnknownMethod(method.clone())),
+        })
+    }
+}
+
+/// The state key of a system record.
+pub fn state_key(kind: RecordKind, id: &str) -> Vec<u8> {
+    let prefix = match kind {
+        RecordKind::Org => "org/",
+        RecordKind::Tenant => "tenant/",
+        RecordKind::Participant => "participant/",
+        RecordKind::Key => "key/",
+    };
+    [prefix.as_bytes(), id.as_bytes()].concat()
+}
+
+/// The kinds of system record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// [`OrgRecord`].
+    Org,
+    /// [`TenantRecord`].
+    Tenant,
+    /// [`ParticipantRecord`].
+    Participant,
+    /// [`KeyRecord`].
+    Key,
+}

@@ -1,0 +1,185 @@
+//! Test harness: starts real `billflow-node` processes on loopback, talks to them
+//! through the SDK, and kills or stops them. Used by the integration suites in
+//! `tests/tests/` and, later, the benchmark harness.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use billflow_sdk::types::dev::{DEV_BANK, DEV_CHAIN_ID, DEV_NOTARY, DEV_TENANT, dev_key};
+use billflow_sdk::types::ids::credit_code_check_char;
+use billflow_sdk::types::{ChainId, KeyId, ParticipantId, TenantId};
+use billflow_sdk::{Client, Signer};
+
+/// The `billflow-node` binary, built on first use if `cargo test` has not built it.
+pub fn node_binary() -> Result<PathBuf> {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        // target/<profile>/deps/<test> → target/<profile>/billflow-node
+        let profile_dir = exe.parent().and_then(Path::parent).ok_or("no target directory")?;
+        let bin = profile_dir.join("billflow-node");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", "billflow-node", "--bin", "billflow-node"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() || !bin.exists() {
+            return Err(format!("could not build {}", bin.display()));
+        }
+        Ok(bin)
+    })
+    .clone()
+    .map_err(anyhow::Error::msg)
+}
+
+/// A running node process.
+pub struct NodeProcess {
+    child: Child,
+    /// The gateway's base URL.
+    pub url: String,
+    /// Its data directory.
+    pub data: PathBuf,
+}
+
+impl NodeProcess {
+    /// Starts a development-chain node on `data`, on a free loopback port.
+    pub fn start(data: &Path) -> Result<NodeProcess> {
+        let mut child = Command::new(node_binary()?)
+            .args(["run", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start billflow-node")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("billflow-node listening on ") {
+                    let _ = tx.send(url.to_string());
+                }
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                bail!("billflow-node did not report its address within 60 s");
+            }
+        };
+        Ok(NodeProcess { child, url, data: data.to_path_buf() })
+    }
+
+    /// A client of this node.
+    pub fn client(&self) -> Client {
+        #[allow(clippy::expect_used)]
+        Client::new(&self.url).expect("http client")
+    }
+
+    /// Kills the process with SIGKILL (no chance to clean up) and reaps it.
+    pub fn kill(mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// Asks the node to stop (SIGTERM) and waits for it to exit; returns whether it exited cleanly.
+    pub fn stop(mut self) -> Result<bool> {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status.success());
+            }
+            if Instant::now() > deadline {
+                self.child.kill()?;
+                bail!("node did not stop within 30 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `billflow-node verify --data DIR`; returns (success, stdout + stderr).
+pub fn verify(data: &Path) -> Result<(bool, String)> {
+    let out = Command::new(node_binary()?).args(["verify", "--data"]).arg(data).output()?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    Ok((out.status.success(), text))
+}
+
+fn id<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    #[allow(clippy::expect_used)]
+    s.parse().expect("valid id")
+}
+
+/// A signer with a development key.
+pub fn dev_signer(key_id: &str, tenant: Option<&str>) -> Signer {
+    Signer {
+        chain_id: id::<ChainId>(DEV_CHAIN_ID),
+        tenant: tenant.map(id::<TenantId>),
+        key_id: id::<KeyId>(key_id),
+        secret: dev_key(key_id),
+    }
+}
+
+/// The development tenant platform's signer.
+pub fn tenant_signer() -> Signer {
+    dev_signer(DEV_TENANT.1, Some(DEV_TENANT.0))
+}
+
+/// The development notary office's administrator.
+pub fn notary_admin() -> Signer {
+    dev_signer(DEV_NOTARY.1, None)
+}
+
+/// The development bank's administrator.
+pub fn bank_admin() -> Signer {
+    dev_signer(DEV_BANK.1, None)
+}
+
+/// A valid unified social credit code made from `n`.
+pub fn credit_code(n: u64) -> ParticipantId {
+    let body = format!("91310000{n:09}");
+    #[allow(clippy::expect_used)]
+    let check = credit_code_check_char(&body).expect("digits are valid code characters");
+    id(&format!("{body}{check}"))
+}
+
+/// Polls `cond` every 20 ms until it holds or `within` passes.
+pub async fn eventually<F, Fut>(within: Duration, what: &str, mut cond: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if cond().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    bail!("timed out after {within:?} waiting for {what}")
+}
