@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use billflow_types::system::{KeyRecord, KeyStatus, Principal, RecordKind, TenantRecord, state_key, system_contract};
+use billflow_types::system::{
+    KeyRecord, KeyStatus, NodeRecord, NodeStatus, Principal, RecordKind, TenantRecord, state_key, system_contract,
+};
 use billflow_types::{
     Block, BlockHeader, Canonical, ConsensusRef, Genesis, GenesisKey, Hash32, NodeId, StateChange, merkle_root,
     state::chain_state_hash,
@@ -41,6 +43,18 @@ pub fn genesis_block(genesis: &Genesis) -> (Block, Vec<StateChange>) {
             entries.push(key(k, Principal::Tenant(t.id.clone())));
         }
     }
+    for n in &genesis.nodes {
+        let record = NodeRecord {
+            id: n.id.clone(),
+            org: n.org.clone(),
+            public_key: n.public_key,
+            peer_id: n.peer_id.clone(),
+            role: n.role,
+            status: NodeStatus::Active,
+        };
+        entries.push((state_key(RecordKind::Node, n.id.as_str()), record.encode()));
+    }
+    entries.push((state_key(RecordKind::Policy, "admin"), genesis.admin_policy.encode()));
     state.extend(entries);
     let changes: Vec<StateChange> = state
         .into_iter()

@@ -6,11 +6,14 @@
 
 use billflow_storage::StorageError;
 use billflow_types::system::{
-    AddKey, Home, KeyGrant, KeyRecord, KeyStatus, OrgRecord, ParticipantKind, ParticipantRecord, ParticipantStatus,
-    Principal, RecordKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION, SetFrozen, SystemCall,
-    TenantRecord, state_key, system_contract,
+    AddKey, AdminAction, ApproveAdmin, Home, KeyGrant, KeyRecord, KeyStatus, NodeRecord, NodeStatus, OrgRecord,
+    ParticipantKind, ParticipantRecord, ParticipantStatus, Principal, ProposalRecord, ProposalStatus, ProposeAdmin,
+    RecordKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION, SetFrozen, SystemCall, TenantRecord,
+    state_key, system_contract,
 };
-use billflow_types::{Canonical, Event, ParticipantId, SignedTx, TxFailure, ids::is_valid_credit_code};
+use billflow_types::{
+    AdminPolicy, Canonical, Event, OrgId, ParticipantId, SignedTx, TxFailure, ids::is_valid_credit_code,
+};
 
 use crate::overlay::{Overlay, StateView as _};
 
@@ -77,6 +80,8 @@ pub(crate) fn execute(state: &mut Overlay<'_>, ctx: &TxContext<'_>) -> Outcome {
         SystemCall::RevokeKey(a) => revoke_key(state, ctx, a, &mut events)?,
         SystemCall::FreezeParticipant(a) => set_frozen(state, ctx, a, true, &mut events)?,
         SystemCall::UnfreezeParticipant(a) => set_frozen(state, ctx, a, false, &mut events)?,
+        SystemCall::ProposeAdmin(a) => propose_admin(state, ctx, a, &mut events)?,
+        SystemCall::ApproveAdmin(a) => approve_admin(state, ctx, a, &mut events)?,
     };
     Ok(result.map(|()| Success { events, fuel_used: BASE_FUEL + state.bytes_written() }))
 }
@@ -293,4 +298,98 @@ fn set_frozen(
 /// The genesis records of an organisation.
 pub(crate) fn org_record(org: &billflow_types::GenesisOrg) -> OrgRecord {
     OrgRecord { id: org.id.clone(), name: org.name.clone(), role: org.role }
+}
+
+fn admin_org(ctx: &TxContext<'_>) -> Result<OrgId, TxFailure> {
+    match ctx.caller {
+        Principal::Admin(org) => Ok(org.clone()),
+        _ => Err(fail(
+            "E_UNAUTHORIZED",
+            "only consortium organisation administrators propose or approve administrative actions",
+        )),
+    }
+}
+
+/// Checks an action can run on the current state.
+fn check_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result<NodeRecord, TxFailure>, StorageError> {
+    match action {
+        AdminAction::RevokeNode { node, reason } => {
+            if let Err(f) = check_name("reason", reason, MAX_REASON_CHARS) {
+                return Ok(Err(f));
+            }
+            let Some(record) =
+                state.get_record::<NodeRecord>(&system_contract(), &state_key(RecordKind::Node, node.as_str()))?
+            else {
+                bail!("E_UNKNOWN_NODE", "node {node} is not a member");
+            };
+            if let NodeStatus::Revoked { at_height, .. } = record.status {
+                bail!("E_NODE_REVOKED", "node {node} was already revoked at height {at_height}");
+            }
+            Ok(Ok(record))
+        }
+    }
+}
+
+/// Runs the action if the proposal has enough approvals.
+fn maybe_execute(
+    state: &mut Overlay<'_>,
+    ctx: &TxContext<'_>,
+    mut proposal: ProposalRecord,
+    events: &mut Vec<Event>,
+) -> Outcome2 {
+    let policy: AdminPolicy = state
+        .get_record(&system_contract(), &state_key(RecordKind::Policy, "admin"))?
+        .ok_or_else(|| StorageError::Corrupt { what: "admin policy".into(), reason: "missing from state".into() })?;
+    if proposal.approvals.len() as u32 >= policy.min_approving_orgs {
+        let mut record = match check_action(state, &proposal.action)? {
+            Ok(r) => r,
+            Err(f) => return Ok(Err(f)),
+        };
+        let AdminAction::RevokeNode { reason, .. } = &proposal.action;
+        record.status = NodeStatus::Revoked { at_height: ctx.height, reason: reason.clone() };
+        state.put_record(&system_contract(), state_key(RecordKind::Node, record.id.as_str()), &record);
+        events.push(event("node.revoked", &record));
+        proposal.status = ProposalStatus::Executed { at_height: ctx.height };
+        events.push(event("admin.executed", &proposal));
+    }
+    state.put_record(&system_contract(), state_key(RecordKind::Proposal, proposal.id.as_str()), &proposal);
+    Ok(Ok(()))
+}
+
+fn propose_admin(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: ProposeAdmin, events: &mut Vec<Event>) -> Outcome2 {
+    let org = match admin_org(ctx) {
+        Ok(o) => o,
+        Err(f) => return Ok(Err(f)),
+    };
+    let key = state_key(RecordKind::Proposal, a.proposal_id.as_str());
+    if state.get(&system_contract(), &key)?.is_some() {
+        bail!("E_PROPOSAL_EXISTS", "proposal {} already exists", a.proposal_id);
+    }
+    if let Err(f) = check_action(state, &a.action)? {
+        return Ok(Err(f));
+    }
+    let proposal =
+        ProposalRecord { id: a.proposal_id, action: a.action, approvals: vec![org], status: ProposalStatus::Open };
+    events.push(event("admin.proposed", &proposal));
+    maybe_execute(state, ctx, proposal, events)
+}
+
+fn approve_admin(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: ApproveAdmin, events: &mut Vec<Event>) -> Outcome2 {
+    let org = match admin_org(ctx) {
+        Ok(o) => o,
+        Err(f) => return Ok(Err(f)),
+    };
+    let key = state_key(RecordKind::Proposal, a.proposal_id.as_str());
+    let Some(mut proposal) = state.get_record::<ProposalRecord>(&system_contract(), &key)? else {
+        bail!("E_UNKNOWN_PROPOSAL", "no proposal {}", a.proposal_id);
+    };
+    if proposal.status != ProposalStatus::Open {
+        bail!("E_PROPOSAL_CLOSED", "proposal {} was already carried out", a.proposal_id);
+    }
+    match proposal.approvals.binary_search(&org) {
+        Ok(_) => bail!("E_ALREADY_APPROVED", "organisation {org} already approved proposal {}", a.proposal_id),
+        Err(at) => proposal.approvals.insert(at, org),
+    }
+    events.push(event("admin.approved", &a));
+    maybe_execute(state, ctx, proposal, events)
 }

@@ -1,5 +1,5 @@
 use billflow_storage::Store;
-use billflow_types::dev::{DEV_BANK, DEV_NOTARY, DEV_TENANT, dev_genesis, dev_key};
+use billflow_types::dev::{DEV_BANK, DEV_NOTARY, DEV_REGULATOR, DEV_TENANT, dev_genesis, dev_key};
 use billflow_types::system::{
     AddKey, KeyGrant, ParticipantKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION, SetFrozen,
     SystemCall, system_contract,
@@ -283,4 +283,65 @@ fn verify_replays_a_chain() {
     }
     let report = verify::verify(&env.store).unwrap();
     assert_eq!((report.tip.height, report.transactions), (4, 4));
+}
+
+#[test]
+fn node_revocation_needs_the_approval_policy() {
+    use billflow_types::system::{
+        AdminAction, ApproveAdmin, NodeRecord, NodeStatus, ProposeAdmin, RecordKind, state_key,
+    };
+    use billflow_types::{Canonical, GenesisNode, NodeRole};
+
+    let mut genesis = dev_genesis();
+    let node_key = dev_key("node-1").public();
+    genesis.nodes = vec![GenesisNode {
+        id: "notary-dev-1".parse().unwrap(),
+        org: DEV_NOTARY.0.parse().unwrap(),
+        public_key: node_key,
+        peer_id: node_key.peer_id(),
+        role: NodeRole::Voter,
+    }];
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let executor = Executor::new(&genesis);
+    executor.init(&store, &genesis).unwrap();
+    let mut env = Env { _dir: dir, store, executor, seq: 0 };
+    assert_eq!(genesis.admin_policy.min_approving_orgs, 2, "a majority of three organisations");
+
+    let revoke = |node: &str| AdminAction::RevokeNode { node: node.parse().unwrap(), reason: "key compromised".into() };
+    let propose = |id: &str, node: &str| {
+        SystemCall::ProposeAdmin(ProposeAdmin { proposal_id: id.parse().unwrap(), action: revoke(node) })
+    };
+    let approve = |id: &str| SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: id.parse().unwrap() });
+
+    let by_tenant = env.tenant_tx(&propose("p1", "notary-dev-1"));
+    assert_eq!(env.outcome(by_tenant).as_deref(), Some("E_UNAUTHORIZED"));
+    let unknown = env.admin_tx(DEV_NOTARY, &propose("p0", "nobody"));
+    assert_eq!(env.outcome(unknown).as_deref(), Some("E_UNKNOWN_NODE"));
+    let proposed = env.admin_tx(DEV_NOTARY, &propose("p1", "notary-dev-1"));
+    assert_eq!(env.outcome(proposed), None);
+    let record = |env: &Env| {
+        NodeRecord::decode(
+            &env.store.state_get(&system_contract(), &state_key(RecordKind::Node, "notary-dev-1")).unwrap().unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(record(&env).status, NodeStatus::Active, "one organisation is not enough");
+    let twice = env.admin_tx(DEV_NOTARY, &approve("p1"));
+    assert_eq!(env.outcome(twice).as_deref(), Some("E_ALREADY_APPROVED"));
+    let duplicate = env.admin_tx(DEV_BANK, &propose("p1", "notary-dev-1"));
+    assert_eq!(env.outcome(duplicate).as_deref(), Some("E_PROPOSAL_EXISTS"));
+
+    let approval = env.admin_tx(DEV_BANK, &approve("p1"));
+    let executed = env.apply(vec![approval]).block.unwrap();
+    assert!(executed.receipts[0].failure.is_none(), "{:?}", executed.receipts[0].failure);
+    let topics: Vec<&str> = executed.receipts[0].events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["admin.approved", "node.revoked", "admin.executed"]);
+    assert!(matches!(record(&env).status, NodeStatus::Revoked { .. }));
+
+    let late = env.admin_tx(DEV_REGULATOR, &approve("p1"));
+    assert_eq!(env.outcome(late).as_deref(), Some("E_PROPOSAL_CLOSED"));
+    let again = env.admin_tx(DEV_NOTARY, &propose("p2", "notary-dev-1"));
+    assert_eq!(env.outcome(again).as_deref(), Some("E_NODE_REVOKED"));
+    verify::verify(&env.store).unwrap();
 }

@@ -63,6 +63,15 @@ impl PublicKey {
         hex::encode(self.0)
     }
 
+    /// The libp2p peer id of a node holding this key: base58 of the identity
+    /// multihash of the protobuf-encoded ed25519 public key.
+    pub fn peer_id(&self) -> String {
+        // protobuf PublicKey { Type = Ed25519 (1), Data = 32 bytes }, inside multihash identity (0x00, length 36).
+        let mut bytes = vec![0x00, 36, 0x08, 0x01, 0x12, 32];
+        bytes.extend_from_slice(&self.0);
+        bs58::encode(bytes).into_string()
+    }
+
     /// Parses 64 hex digits (the key is not validated; see [`PublicKey::validate`]).
     pub fn from_hex(s: &str) -> Result<PublicKey, hex::FromHexError> {
         let mut out = [0u8; 32];

@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::crypto::SecretKey;
-use crate::genesis::{ChainParams, Genesis, GenesisKey, GenesisOrg, GenesisTenant, OrgRole};
+use crate::genesis::{AdminPolicy, ChainParams, Genesis, GenesisKey, GenesisOrg, GenesisTenant, OrgRole};
 use crate::ids::{ChainId, KeyId, OrgId, TenantId};
 
 /// The development chain id.
@@ -61,6 +61,9 @@ pub fn dev_genesis() -> Genesis {
             registered_by: id::<OrgId>(DEV_NOTARY.0),
             keys: vec![key(DEV_TENANT.1)],
         }],
+        ca_cert_pem: None,
+        nodes: Vec::new(),
+        admin_policy: AdminPolicy::majority(3),
     }
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::PublicKey;
 use crate::encoding::Canonical;
 use crate::hash::{Domain, Hash32};
-use crate::ids::{ChainId, KeyId, OrgId, TenantId};
+use crate::ids::{ChainId, KeyId, NodeId, OrgId, TenantId};
 
 /// What an organisation does in the consortium.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -91,6 +91,40 @@ pub struct GenesisTenant {
     pub keys: Vec<GenesisKey>,
 }
 
+/// Whether a node votes in consensus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeRole {
+    /// Votes (notary offices and banks).
+    Voter,
+    /// Follows the ledger without voting (regulators).
+    Observer,
+}
+
+/// A node admitted from the start.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisNode {
+    /// Its id.
+    pub id: NodeId,
+    /// The organisation that runs it.
+    pub org: OrgId,
+    /// The ed25519 key of its certificate.
+    pub public_key: PublicKey,
+    /// Its libp2p peer id (derived from `public_key`; kept for people to read).
+    pub peer_id: String,
+    /// Voter or observer.
+    pub role: NodeRole,
+}
+
+/// How many organisations must approve an administrative action.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminPolicy {
+    /// Distinct organisations whose administrators must approve.
+    pub min_approving_orgs: u32,
+}
+
 /// The genesis document.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,6 +141,14 @@ pub struct Genesis {
     /// Tenants registered from the start.
     #[serde(default)]
     pub tenants: Vec<GenesisTenant>,
+    /// The consortium root CA certificate (PEM); `None` for a standalone development chain.
+    #[serde(default)]
+    pub ca_cert_pem: Option<String>,
+    /// Nodes admitted from the start.
+    #[serde(default)]
+    pub nodes: Vec<GenesisNode>,
+    /// Approval policy for administrative actions (revocations, membership changes).
+    pub admin_policy: AdminPolicy,
 }
 
 /// Why a genesis document cannot start a chain.
@@ -134,6 +176,14 @@ pub enum GenesisError {
         /// The organisation it names.
         org: OrgId,
     },
+    /// A node is not consistent.
+    #[error("node {node}: {reason}")]
+    Node {
+        /// The node.
+        node: NodeId,
+        /// What is wrong.
+        reason: String,
+    },
     /// A parameter is out of range.
     #[error("parameter {name} is out of range: {reason}")]
     Param {
@@ -142,6 +192,13 @@ pub enum GenesisError {
         /// Why.
         reason: &'static str,
     },
+}
+
+impl AdminPolicy {
+    /// A strict majority of `orgs` organisations.
+    pub fn majority(orgs: usize) -> AdminPolicy {
+        AdminPolicy { min_approving_orgs: (orgs / 2 + 1) as u32 }
+    }
 }
 
 impl Genesis {
@@ -188,6 +245,38 @@ impl Genesis {
                 return Err(GenesisError::UnknownOrg { tenant: t.id.clone(), org: t.registered_by.clone() });
             }
             t.keys.iter().try_for_each(&mut check_key)?;
+        }
+        let mut nodes = BTreeSet::new();
+        for n in &self.nodes {
+            let bad = |reason: &str| GenesisError::Node { node: n.id.clone(), reason: reason.into() };
+            if !nodes.insert(n.id.clone()) {
+                return Err(GenesisError::Duplicate { kind: "node", id: n.id.to_string() });
+            }
+            let Some(org) = self.organisations.iter().find(|o| o.id == n.org) else {
+                return Err(bad("runs under an organisation that is not in genesis"));
+            };
+            if n.public_key.validate().is_err() {
+                return Err(bad("public key is not a valid ed25519 key"));
+            }
+            if n.peer_id != n.public_key.peer_id() {
+                return Err(bad("peer id does not match its public key"));
+            }
+            if org.role == OrgRole::Regulator && n.role == NodeRole::Voter {
+                return Err(bad("regulator nodes observe and never vote"));
+            }
+        }
+        if !self.nodes.is_empty() && self.ca_cert_pem.is_none() {
+            return Err(GenesisError::Param {
+                name: "ca_cert_pem",
+                reason: "nodes need the consortium CA certificate",
+            });
+        }
+        let orgs = self.organisations.len() as u32;
+        if self.admin_policy.min_approving_orgs == 0 || self.admin_policy.min_approving_orgs > orgs {
+            return Err(GenesisError::Param {
+                name: "admin_policy.min_approving_orgs",
+                reason: "must be between 1 and the number of organisations",
+            });
         }
         Ok(())
     }

@@ -28,7 +28,9 @@ mod roundtrip;
 pub use block::{Block, BlockHeader, BlockProposal, ChainTip, ConsensusRef};
 pub use crypto::{PublicKey, SecretKey, Signature, SignatureError};
 pub use encoding::{Canonical, DecodeError};
-pub use genesis::{ChainParams, Genesis, GenesisKey, GenesisOrg, GenesisTenant, OrgRole};
+pub use genesis::{
+    AdminPolicy, ChainParams, Genesis, GenesisKey, GenesisNode, GenesisOrg, GenesisTenant, NodeRole, OrgRole,
+};
 pub use hash::{Domain, Hash32};
 pub use ids::{
     ChainId, ContractName, IdError, KeyId, MethodName, NodeId, OrgId, ParticipantId, TenantId, TxId, Version,

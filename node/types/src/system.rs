@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::PublicKey;
 use crate::encoding::{Canonical, DecodeError};
-use crate::genesis::OrgRole;
-use crate::ids::{ContractName, KeyId, MethodName, OrgId, ParticipantId, TenantId, Version};
+use crate::genesis::{NodeRole, OrgRole};
+use crate::ids::{ContractName, KeyId, MethodName, NodeId, OrgId, ParticipantId, TenantId, TxId, Version};
 
 /// The system contract's name.
 pub const SYSTEM_CONTRACT: &str = "system";
@@ -200,6 +200,95 @@ pub struct SetFrozen {
     pub reason: String,
 }
 
+/// Whether a node may take part in the network.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeStatus {
+    /// Admitted.
+    Active,
+    /// Revoked at this height: its connections are closed and refused for ever.
+    Revoked {
+        /// Block height of the revocation.
+        at_height: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A node of the network, as the ledger admits it.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct NodeRecord {
+    /// Its id.
+    pub id: NodeId,
+    /// The organisation that runs it.
+    pub org: OrgId,
+    /// The ed25519 key of its certificate.
+    pub public_key: PublicKey,
+    /// Its libp2p peer id.
+    pub peer_id: String,
+    /// Voter or observer.
+    pub role: NodeRole,
+    /// Admitted or revoked.
+    pub status: NodeStatus,
+}
+
+/// An administrative action that needs the approval of several organisations.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum AdminAction {
+    /// Revoke a node's admission.
+    RevokeNode {
+        /// The node.
+        node: NodeId,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// `propose_admin`: an organisation administrator proposes an action; the
+/// proposer's organisation counts as the first approval.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ProposeAdmin {
+    /// A new, unique proposal id.
+    pub proposal_id: TxId,
+    /// What to do.
+    pub action: AdminAction,
+}
+
+/// `approve_admin`: another organisation approves; the action runs in the
+/// transaction that completes the policy.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ApproveAdmin {
+    /// The proposal.
+    pub proposal_id: TxId,
+}
+
+/// Where a proposal stands.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    /// Waiting for approvals.
+    Open,
+    /// Approved and carried out at this height.
+    Executed {
+        /// Block height.
+        at_height: u64,
+    },
+}
+
+/// An administrative proposal on the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ProposalRecord {
+    /// Its id.
+    pub id: TxId,
+    /// The action.
+    pub action: AdminAction,
+    /// Organisations that approved, sorted.
+    pub approvals: Vec<OrgId>,
+    /// Open or executed.
+    pub status: ProposalStatus,
+}
+
 /// A decoded system call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "method", content = "args")]
@@ -216,6 +305,10 @@ pub enum SystemCall {
     FreezeParticipant(SetFrozen),
     /// See [`SetFrozen`].
     UnfreezeParticipant(SetFrozen),
+    /// See [`ProposeAdmin`].
+    ProposeAdmin(ProposeAdmin),
+    /// See [`ApproveAdmin`].
+    ApproveAdmin(ApproveAdmin),
 }
 
 /// A system call that cannot be decoded.
@@ -239,6 +332,8 @@ impl SystemCall {
             SystemCall::RevokeKey(_) => "revoke_key",
             SystemCall::FreezeParticipant(_) => "freeze_participant",
             SystemCall::UnfreezeParticipant(_) => "unfreeze_participant",
+            SystemCall::ProposeAdmin(_) => "propose_admin",
+            SystemCall::ApproveAdmin(_) => "approve_admin",
         }
     }
 
@@ -256,6 +351,8 @@ impl SystemCall {
             SystemCall::AddKey(a) => a.encode(),
             SystemCall::RevokeKey(a) => a.encode(),
             SystemCall::FreezeParticipant(a) | SystemCall::UnfreezeParticipant(a) => a.encode(),
+            SystemCall::ProposeAdmin(a) => a.encode(),
+            SystemCall::ApproveAdmin(a) => a.encode(),
         }
     }
 
@@ -268,6 +365,8 @@ impl SystemCall {
             "revoke_key" => SystemCall::RevokeKey(RevokeKey::decode(args)?),
             "freeze_participant" => SystemCall::FreezeParticipant(SetFrozen::decode(args)?),
             "unfreeze_participant" => SystemCall::UnfreezeParticipant(SetFrozen::decode(args)?),
+            "propose_admin" => SystemCall::ProposeAdmin(ProposeAdmin::decode(args)?),
+            "approve_admin" => SystemCall::ApproveAdmin(ApproveAdmin::decode(args)?),
             _ => return Err(CallError::UnknownMethod(method.clone())),
         })
     }
@@ -280,6 +379,9 @@ pub fn state_key(kind: RecordKind, id: &str) -> Vec<u8> {
         RecordKind::Tenant => "tenant/",
         RecordKind::Participant => "participant/",
         RecordKind::Key => "key/",
+        RecordKind::Node => "node/",
+        RecordKind::Proposal => "proposal/",
+        RecordKind::Policy => "policy/",
     };
     [prefix.as_bytes(), id.as_bytes()].concat()
 }
@@ -295,4 +397,10 @@ pub enum RecordKind {
     Participant,
     /// [`KeyRecord`].
     Key,
+    /// [`NodeRecord`].
+    Node,
+    /// [`ProposalRecord`].
+    Proposal,
+    /// [`crate::AdminPolicy`] (id `admin`).
+    Policy,
 }

@@ -1,0 +1,343 @@
+//! Mutual TLS admission over real sockets on loopback: members talk, everyone
+//! else is refused in both directions and never reaches the request handler.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::Duration;
+
+use billflow_genesis::{Ca, NodeCertSpec};
+use billflow_net::{Member, NetConfig, NetEvent, NetHandle, Network};
+use billflow_types::{NodeId, OrgRole, SecretKey};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+
+struct Consortium {
+    ca: Ca,
+}
+
+struct Node {
+    id: NodeId,
+    key: SecretKey,
+    handle: NetHandle,
+    requests: mpsc::Receiver<billflow_net::InboundRequest>,
+    address: String,
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc().replace_nanosecond(0).unwrap()
+}
+
+impl Consortium {
+    fn new(seed: u8) -> Consortium {
+        let key = SecretKey::from_seed([seed; 32]);
+        Consortium {
+            ca: Ca::create(
+                &format!("test-chain-{seed}"),
+                &key,
+                now() - time::Duration::days(1),
+                now() + time::Duration::days(3650),
+            )
+            .unwrap(),
+        }
+    }
+
+    fn cert(&self, id: &str, key: &SecretKey, from: OffsetDateTime, to: OffsetDateTime) -> Vec<u8> {
+        let spec = NodeCertSpec {
+            node_id: id.parse().unwrap(),
+            org: "org-a".parse().unwrap(),
+            role: OrgRole::Notary,
+            hosts: vec![],
+            not_before: from,
+            not_after: to,
+        };
+        self.ca.issue_node(&spec, key).unwrap().der
+    }
+
+    fn valid_cert(&self, id: &str, key: &SecretKey) -> Vec<u8> {
+        self.cert(id, key, now() - time::Duration::hours(1), now() + time::Duration::days(30))
+    }
+}
+
+/// Starts a node with `cert` (issued by anyone) that trusts `trusted`'s CA.
+async fn start(id: &str, key: SecretKey, cert: Vec<u8>, trusted: &Consortium) -> Node {
+    let config = NetConfig {
+        ca_cert_der: trusted.ca.cert.der.clone(),
+        cert_der: cert,
+        key: key.clone(),
+        listen: "/ip4/127.0.0.1/tcp/0".into(),
+        request_timeout: Duration::from_secs(5),
+        redial_interval: Duration::from_millis(200),
+    };
+    let Network { handle, requests } = Network::start(config).await.unwrap();
+    let address = handle.listen_addrs().await.unwrap().remove(0);
+    Node { id: id.parse().unwrap(), key, handle, requests, address }
+}
+
+fn member(n: &Node) -> Member {
+    Member { node_id: n.id.clone(), public_key: n.key.public(), address: Some(n.address.clone()) }
+}
+
+/// Answers every request with `<node>:<payload>`.
+fn serve(node: &mut Node) {
+    let mut requests = std::mem::replace(&mut node.requests, mpsc::channel(1).1);
+    let id = node.id.clone();
+    tokio::spawn(async move {
+        while let Some(r) = requests.recv().await {
+            let _ = r.reply.send([id.as_str().as_bytes(), b":", &r.payload].concat());
+        }
+    });
+}
+
+async fn request_eventually(from: &Node, to: &NodeId, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let mut last = String::new();
+    for _ in 0..25 {
+        match from.handle.request(to, payload.to_vec()).await {
+            Ok(answer) => return Ok(answer),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(last)
+}
+
+/// Waits for a refusal event whose reason contains `needle`.
+async fn refused_with(events: &mut tokio::sync::broadcast::Receiver<NetEvent>, needle: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(remaining, events.recv()).await {
+            Ok(Ok(NetEvent::Refused { reason, .. })) if reason.contains(needle) => return reason,
+            Ok(Ok(NetEvent::Refused { reason, .. })) => eprintln!("other refusal: {reason}"),
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            _ => panic!("no refusal mentioning {needle:?} within 10 s"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_members_exchange_requests_over_mutual_tls() {
+    let c = Consortium::new(1);
+    let mut nodes = Vec::new();
+    for i in 0..3u8 {
+        let key = SecretKey::from_seed([10 + i; 32]);
+        let cert = c.valid_cert(&format!("n{i}"), &key);
+        nodes.push(start(&format!("n{i}"), key, cert, &c).await);
+    }
+    let members: Vec<Member> = nodes.iter().map(member).collect();
+    for n in nodes.iter_mut() {
+        n.handle.set_members(members.clone(), vec![]).await.unwrap();
+        serve(n);
+    }
+    for a in &nodes {
+        for b in &nodes {
+            if a.id != b.id {
+                let answer = request_eventually(a, &b.id, a.id.as_str().as_bytes()).await.unwrap();
+                assert_eq!(answer, format!("{}:{}", b.id, a.id).into_bytes());
+            }
+        }
+    }
+    let mut connected = nodes[0].handle.connected().await.unwrap();
+    connected.sort();
+    assert_eq!(connected, vec![nodes[1].id.clone(), nodes[2].id.clone()]);
+}
+
+/// Runs one refusal case: `outsider` is listed as a member (so only its
+/// certificate can be the reason) unless `list_outsider` is false.
+async fn assert_refused_both_ways(c: &Consortium, mut outsider: Node, list_outsider: bool, needle: &str) {
+    let key = SecretKey::from_seed([42; 32]);
+    let cert = c.valid_cert("m1", &key);
+    let mut m = start("m1", key, cert, c).await;
+    let mut events = m.handle.events();
+    let mut members = vec![member(&m)];
+    if list_outsider {
+        members.push(member(&outsider));
+    }
+    m.handle.set_members(members, vec![]).await.unwrap();
+    outsider.handle.set_members(vec![member(&m), member(&outsider)], vec![]).await.unwrap();
+
+    // Outsider to member.
+    let err = request_eventually(&outsider, &m.id, b"let me in").await.unwrap_err();
+    assert!(!err.is_empty());
+    let reason = refused_with(&mut events, needle).await;
+    eprintln!("refused: {reason}");
+    // Member to outsider (the member dials it as a listed peer, or by request).
+    if list_outsider {
+        assert!(m.handle.request(&outsider.id, b"hello".to_vec()).await.is_err());
+    }
+    assert!(m.handle.connected().await.unwrap().is_empty());
+    assert!(m.requests.try_recv().is_err(), "a refused peer reached the request handler");
+    assert!(outsider.requests.try_recv().is_err());
+    let _ = &mut outsider;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_of_another_ca_is_refused() {
+    let c = Consortium::new(1);
+    let other = Consortium::new(2);
+    let key = SecretKey::from_seed([50; 32]);
+    let cert = other.valid_cert("intruder", &key);
+    let outsider = start("intruder", key, cert, &c).await;
+    assert_refused_both_ways(&c, outsider, true, "UnknownIssuer").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_and_not_yet_valid_certificates_are_refused() {
+    let c = Consortium::new(1);
+    let key = SecretKey::from_seed([51; 32]);
+    let cert = c.cert("old", &key, now() - time::Duration::days(60), now() - time::Duration::days(1));
+    let outsider = start("old", key, cert, &c).await;
+    assert_refused_both_ways(&c, outsider, true, "certificate expired").await;
+
+    let key = SecretKey::from_seed([52; 32]);
+    let cert = c.cert("early", &key, now() + time::Duration::days(1), now() + time::Duration::days(60));
+    let outsider = start("early", key, cert, &c).await;
+    assert_refused_both_ways(&c, outsider, true, "not valid").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valid_certificate_of_a_non_member_is_refused() {
+    let c = Consortium::new(1);
+    let key = SecretKey::from_seed([53; 32]);
+    let cert = c.valid_cert("stranger", &key);
+    let outsider = start("stranger", key, cert, &c).await;
+    assert_refused_both_ways(&c, outsider, false, "not a member").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_member_closes_its_connections_and_refuses_it_after() {
+    let c = Consortium::new(1);
+    let mut nodes = Vec::new();
+    for i in 0..2u8 {
+        let key = SecretKey::from_seed([60 + i; 32]);
+        let cert = c.valid_cert(&format!("r{i}"), &key);
+        nodes.push(start(&format!("r{i}"), key, cert, &c).await);
+    }
+    let members: Vec<Member> = nodes.iter().map(member).collect();
+    for n in nodes.iter_mut() {
+        n.handle.set_members(members.clone(), vec![]).await.unwrap();
+        serve(n);
+    }
+    request_eventually(&nodes[1], &nodes[0].id, b"before").await.unwrap();
+    let mut events = nodes[0].handle.events();
+    // Node 0 learns that node 1 is revoked: the live connection closes.
+    let revoked = nodes[1].key.public();
+    nodes[0].handle.set_members(members.clone(), vec![revoked]).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !nodes[0].handle.connected().await.unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "revoked peer still connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // It keeps trying (it has not learnt of its own revocation) and is refused each time.
+    assert!(request_eventually(&nodes[1], &nodes[0].id, b"after").await.is_err());
+    refused_with(&mut events, "revoked").await;
+    assert!(nodes[0].handle.request(&nodes[1].id, b"x".to_vec()).await.is_err(), "no dialing out to a revoked peer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_on_the_port_is_refused_and_the_node_keeps_serving() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let c = Consortium::new(1);
+    let mut nodes = Vec::new();
+    for i in 0..2u8 {
+        let key = SecretKey::from_seed([70 + i; 32]);
+        let cert = c.valid_cert(&format!("g{i}"), &key);
+        nodes.push(start(&format!("g{i}"), key, cert, &c).await);
+    }
+    let members: Vec<Member> = nodes.iter().map(member).collect();
+    for n in nodes.iter_mut() {
+        n.handle.set_members(members.clone(), vec![]).await.unwrap();
+        serve(n);
+    }
+    let mut events = nodes[0].handle.events();
+    let port: u16 = nodes[0].address.rsplit('/').next().unwrap().parse().unwrap();
+    for junk in [
+        b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+        vec![0xff; 4096],
+        b"\x13/multistream/1.0.0\n\x0b/tls/1.0.0\nxxxxxxxxxxxx".to_vec(),
+    ] {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let _ = s.write_all(&junk).await;
+        let mut buf = [0u8; 1024];
+        // The node answers nothing useful and closes the connection.
+        let closed = tokio::time::timeout(Duration::from_secs(15), async {
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "connection with garbage was not closed");
+    }
+    let reason = refused_with(&mut events, "").await;
+    eprintln!("refused: {reason}");
+    assert!(nodes[0].requests.try_recv().is_err());
+    let answer = request_eventually(&nodes[1], &nodes[0].id, b"still there?").await.unwrap();
+    assert_eq!(answer, b"g0:still there?");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_libp2p_peer_with_a_self_signed_identity_is_refused() {
+    use futures::StreamExt;
+    use libp2p::request_response::{self, ProtocolSupport};
+    use libp2p::swarm::SwarmEvent;
+
+    let c = Consortium::new(1);
+    let key = SecretKey::from_seed([80; 32]);
+    let cert = c.valid_cert("m", &key);
+    let mut m = start("m", key, cert, &c).await;
+    let mut events = m.handle.events();
+
+    // A standard libp2p node: libp2p-tls (self-signed certificate), yamux, our RPC protocol.
+    let plain_key = libp2p::identity::Keypair::generate_ed25519();
+    let plain_peer = plain_key.public().to_peer_id();
+    let mut plain = libp2p::SwarmBuilder::with_existing_identity(plain_key)
+        .with_tokio()
+        .with_tcp(libp2p::tcp::Config::default(), libp2p::tls::Config::new, libp2p::yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|_| {
+            request_response::Behaviour::with_codec(
+                billflow_net::codec::BytesCodec,
+                [(billflow_net::codec::PROTOCOL, ProtocolSupport::Full)],
+                request_response::Config::default(),
+            )
+        })
+        .unwrap()
+        .build();
+    plain.listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap()).unwrap();
+    let plain_addr = loop {
+        if let SwarmEvent::NewListenAddr { address, .. } = plain.select_next_some().await {
+            break address;
+        }
+    };
+    // Even listed as a member under its own key, it cannot get in: it has no consortium certificate.
+    let plain_ed = libp2p::identity::PublicKey::try_decode_protobuf(&plain_peer.to_bytes()[2..]).unwrap();
+    let plain_pub = billflow_types::PublicKey(plain_ed.try_into_ed25519().unwrap().to_bytes());
+    let plain_member =
+        Member { node_id: "plain".parse().unwrap(), public_key: plain_pub, address: Some(plain_addr.to_string()) };
+    m.handle.set_members(vec![member(&m), plain_member], vec![]).await.unwrap();
+
+    // Plain peer dials the member.
+    let m_addr: libp2p::Multiaddr = m.address.parse().unwrap();
+    plain.dial(m_addr).unwrap();
+    let mut plain_errors = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while plain_errors < 2 && tokio::time::Instant::now() < deadline {
+        if let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(500), plain.next()).await {
+            match ev {
+                SwarmEvent::ConnectionEstablished { .. } => panic!("plain libp2p peer connected"),
+                SwarmEvent::OutgoingConnectionError { .. } | SwarmEvent::IncomingConnectionError { .. } => {
+                    plain_errors += 1
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(plain_errors >= 1, "the plain peer's dial neither failed nor was refused");
+    refused_with(&mut events, "invalid peer certificate").await;
+    // The member dials the plain peer (it is listed with an address) and refuses its certificate.
+    assert!(m.handle.request(&"plain".parse().unwrap(), b"hi".to_vec()).await.is_err());
+    assert!(m.handle.connected().await.unwrap().is_empty());
+    assert!(m.requests.try_recv().is_err());
+}
