@@ -16,3 +16,6 @@ pub mod keys;
 pub use certs::{Ca, CertError, IssuedCert, NodeCertSpec};
 pub use config::{NodeConfig, PeerConfig};
 pub use init::{InitSpec, OrgSpec, init};
+
+#[cfg(test)]
+mod tests;

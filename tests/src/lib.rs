@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use billflow_sdk::types::dev::{DEV_BANK, DEV_CHAIN_ID, DEV_NOTARY, DEV_TENANT, dev_key};
 use billflow_sdk::types::ids::credit_code_check_char;
-use billflow_sdk::types::{ChainId, KeyId, ParticipantId, TenantId};
+use billflow_sdk::types::{ChainId, KeyId, OrgRole, ParticipantId, TenantId};
 use billflow_sdk::{Client, Signer};
 
 /// The `billflow-node` binary, built on first use if `cargo test` has not built it.
@@ -50,9 +50,20 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts a development-chain node on `data`, on a free loopback port.
     pub fn start(data: &Path) -> Result<NodeProcess> {
+        let args =
+            ["run".into(), "--listen".into(), "127.0.0.1:0".into(), "--data".into(), data.as_os_str().to_owned()];
+        Self::spawn(&args, data)
+    }
+
+    /// Starts a node from a configuration written by `billflow-genesis init`.
+    pub fn start_configured(config: &Path) -> Result<NodeProcess> {
+        let args = ["run".into(), "--config".into(), config.as_os_str().to_owned()];
+        Self::spawn(&args, config.parent().unwrap_or(Path::new(".")))
+    }
+
+    fn spawn(args: &[std::ffi::OsString], data: &Path) -> Result<NodeProcess> {
         let mut child = Command::new(node_binary()?)
-            .args(["run", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -182,4 +193,48 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     bail!("timed out after {within:?} waiting for {what}")
+}
+
+/// Loopback ports free at the moment of asking.
+pub fn free_ports(n: usize) -> Result<Vec<u16>> {
+    let listeners: Vec<std::net::TcpListener> =
+        (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<_>>()?;
+    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
+}
+
+/// Creates a consortium in `dir` with `billflow-genesis`'s library, one node per
+/// organisation, every node on free loopback ports, and a tenant `demo` of the first organisation.
+pub fn consortium(dir: &Path, orgs: &[(&str, OrgRole)]) -> Result<billflow_genesis::init::InitOutput> {
+    let spec = billflow_genesis::InitSpec {
+        chain_id: id("billflow-test"),
+        orgs: orgs.iter().map(|(name, role)| billflow_genesis::OrgSpec { id: id(name), role: *role }).collect(),
+        nodes_per_org: 1,
+        hosts: vec![],
+        tenants: vec![(id("demo"), id(orgs[0].0))],
+        keys: billflow_genesis::keys::KeySource::Random,
+        genesis_time: time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
+        base_port: 7100,
+        params: Default::default(),
+    };
+    let mut out = billflow_genesis::init(dir, &spec)?;
+    // Move every node to free ports and rewrite the configurations.
+    let ports = free_ports(out.nodes.len() * 2)?;
+    let p2p: Vec<String> = (0..out.nodes.len()).map(|k| format!("/ip4/127.0.0.1/tcp/{}", ports[2 * k])).collect();
+    let names: Vec<_> = out.nodes.iter().map(|(c, _)| c.node_id.clone()).collect();
+    for (k, (config, path)) in out.nodes.iter_mut().enumerate() {
+        config.p2p_listen = p2p[k].clone();
+        config.api_listen = format!("127.0.0.1:{}", ports[2 * k + 1]).parse()?;
+        for peer in &mut config.peers {
+            let j = names.iter().position(|n| *n == peer.node_id).context("peer not in the consortium")?;
+            peer.address = p2p[j].clone();
+        }
+        std::fs::write(&*path, config.to_toml())?;
+    }
+    Ok(out)
+}
+
+/// A signer with an organisation administrator's key from a consortium directory.
+pub fn org_admin(dir: &Path, genesis: &billflow_sdk::types::Genesis, org: &str) -> Result<Signer> {
+    let secret = billflow_genesis::keys::read_key(&dir.join("orgs").join(org).join("admin.key"))?;
+    Ok(Signer { chain_id: genesis.chain_id.clone(), tenant: None, key_id: id(&format!("{org}.admin")), secret })
 }

@@ -9,25 +9,37 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use billflow_chain::{Chain, Submitted, TxOutcome};
-use billflow_types::view::{BlockView, Health, TxInBlock, TxState, TxView};
+use billflow_types::view::{BlockView, Health, NetworkView, TxInBlock, TxState, TxView};
 use billflow_types::{Block, Hash32, Rejection, SignedTx, TxId};
 use serde::Deserialize;
 
+use std::sync::Arc;
+
 use crate::error::ApiError;
+use crate::{ApiState, NetworkInfo};
 
 /// The longest a client may ask to wait for a commit (custody rules allow 30 s a transaction).
 const MAX_WAIT: Duration = Duration::from_secs(30);
 const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
-/// The gateway's routes over `chain`.
-pub fn router(chain: Chain) -> Router {
+/// The gateway's routes.
+pub fn router(state: ApiState) -> Router {
+    let network = state.network.clone();
     Router::new()
         .route("/v1/transactions", post(submit))
         .route("/v1/transactions/{tx_id}", get(get_transaction))
         .route("/v1/blocks/{height}", get(get_block))
         .route("/v1/health", get(health))
+        .with_state(state.chain.clone())
+        .route("/v1/network", get(move || network_view(network.clone(), state.chain.clone())))
         .fallback(|| async { ApiError::not_found("no such route") })
-        .with_state(chain)
+}
+
+async fn network_view(network: Option<Arc<dyn NetworkInfo>>, chain: Chain) -> Json<NetworkView> {
+    match network {
+        Some(n) => Json(n.view().await),
+        None => Json(NetworkView { node_id: chain.node_id().to_string(), peer_id: None, peers: Vec::new() }),
+    }
 }
 
 #[derive(Debug, Deserialize)]

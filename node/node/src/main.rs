@@ -3,13 +3,20 @@
 //! Wiring only: configuration, tasks, signals and exit codes. Ledger logic lives
 //! in the library crates.
 
+mod identity;
+mod p2p;
+
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use billflow_chain::{Chain, ChainConfig, run_single_node};
 use billflow_executor::verify::verify;
+use billflow_net::{NetConfig, Network};
 use billflow_storage::Store;
 use billflow_types::{Genesis, NodeId, dev::dev_genesis};
 use clap::{Parser, Subcommand};
@@ -24,8 +31,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a node: the chain and its REST gateway.
+    /// Run a node: the chain and its REST gateway, and with --config its network.
     Run {
+        /// Node configuration written by `billflow-genesis init`: genesis, certificate,
+        /// key, addresses and peers. Without it the node runs alone.
+        #[arg(long, conflicts_with_all = ["data", "genesis", "listen", "node_id"])]
+        config: Option<PathBuf>,
         /// Data directory (created if missing).
         #[arg(long, default_value = "billflow-data")]
         data: PathBuf,
@@ -69,7 +80,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Run { data, genesis, listen, node_id, mempool_capacity } => {
+        Command::Run { config: Some(config), mempool_capacity, .. } => run_configured(&config, mempool_capacity),
+        Command::Run { config: None, data, genesis, listen, node_id, mempool_capacity } => {
             run(&data, genesis.as_deref(), listen, ChainConfig { node_id, mempool_capacity })
         }
         Command::Verify { data } => verify_cmd(&data),
@@ -84,7 +96,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_genesis(path: Option<&Path>) -> Result<Genesis> {
+pub(crate) fn load_genesis(path: Option<&Path>) -> Result<Genesis> {
     let genesis = match path {
         Some(p) => {
             let text = std::fs::read(p).with_context(|| format!("cannot read genesis file {}", p.display()))?;
@@ -100,17 +112,49 @@ fn load_genesis(path: Option<&Path>) -> Result<Genesis> {
     Ok(genesis)
 }
 
-fn run(data: &Path, genesis: Option<&Path>, listen: SocketAddr, config: ChainConfig) -> Result<()> {
-    let genesis = load_genesis(genesis)?;
+fn open_chain(data: &Path, genesis: &Genesis, config: ChainConfig) -> Result<Chain> {
     std::fs::create_dir_all(data).with_context(|| format!("cannot create data directory {}", data.display()))?;
     let store = Store::open(data).with_context(|| format!("cannot open the store in {}", data.display()))?;
-    let chain = Chain::open(store, &genesis, config).context("cannot open the chain")?;
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
-    runtime.block_on(serve(chain, listen))
+    Chain::open(store, genesis, config).context("cannot open the chain")
 }
 
-async fn serve(chain: Chain, listen: SocketAddr) -> Result<()> {
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")
+}
+
+fn run(data: &Path, genesis: Option<&Path>, listen: SocketAddr, config: ChainConfig) -> Result<()> {
+    let genesis = load_genesis(genesis)?;
+    let chain = open_chain(data, &genesis, config)?;
+    runtime()?.block_on(serve(chain, listen, None))
+}
+
+fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
+    let id = identity::load(config)?;
+    let chain_config = ChainConfig { node_id: id.config.node_id.clone(), mempool_capacity };
+    let chain = open_chain(&id.config.data_dir, &id.genesis, chain_config)?;
+    runtime()?.block_on(async move {
+        let net = Network::start(NetConfig {
+            ca_cert_der: id.ca_der,
+            cert_der: id.cert_der,
+            key: id.key,
+            listen: id.config.p2p_listen.clone(),
+            request_timeout: Duration::from_secs(10),
+            redial_interval: Duration::from_secs(1),
+        })
+        .await
+        .with_context(|| format!("cannot start the network on {}", id.config.p2p_listen))?;
+        let addrs = net.handle.listen_addrs().await.unwrap_or_default();
+        println!("billflow-node {} peer {} p2p {}", id.node.id, net.handle.peer_id(), addrs.join(" "));
+        p2p::spawn_handler(chain.clone(), net.requests);
+        let addresses: HashMap<NodeId, String> =
+            id.config.peers.iter().map(|p| (p.node_id.clone(), p.address.clone())).collect();
+        tokio::spawn(p2p::sync_membership(chain.clone(), net.handle.clone(), addresses));
+        let info: Arc<dyn billflow_api::NetworkInfo> = Arc::new(p2p::NetInfo { chain: chain.clone(), net: net.handle });
+        serve(chain, id.config.api_listen, Some(info)).await
+    })
+}
+
+async fn serve(chain: Chain, listen: SocketAddr, network: Option<Arc<dyn billflow_api::NetworkInfo>>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let tip = chain.tip();
@@ -120,7 +164,8 @@ async fn serve(chain: Chain, listen: SocketAddr) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let sequencer = tokio::spawn(run_single_node(chain.clone(), stop_rx.clone()));
     let mut api_stop = stop_rx.clone();
-    let api = tokio::spawn(billflow_api::serve(listener, chain, async move {
+    let state = billflow_api::ApiState { chain, network };
+    let api = tokio::spawn(billflow_api::serve(listener, state, async move {
         let _ = api_stop.wait_for(|stop| *stop).await;
     }));
     let outcome = tokio::select! {

@@ -64,3 +64,62 @@ fn a_store_of_another_chain_is_refused_at_start() {
     assert!(!ok);
     assert!(out.contains("store and genesis disagree"), "{out}");
 }
+
+fn consortium(dir: &std::path::Path) -> std::path::PathBuf {
+    let spec = billflow_genesis::InitSpec {
+        chain_id: "cli-test".parse().unwrap(),
+        orgs: vec![
+            billflow_genesis::OrgSpec { id: "notary-a".parse().unwrap(), role: billflow_types::OrgRole::Notary },
+            billflow_genesis::OrgSpec { id: "bank-b".parse().unwrap(), role: billflow_types::OrgRole::Bank },
+        ],
+        nodes_per_org: 1,
+        hosts: vec![],
+        tenants: vec![],
+        keys: billflow_genesis::keys::KeySource::Seeded([5; 32]),
+        genesis_time: time::OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap(),
+        base_port: 7100,
+        params: Default::default(),
+    };
+    billflow_genesis::init(dir, &spec).unwrap();
+    dir.join("nodes/notary-a-1/node.toml")
+}
+
+#[test]
+fn a_configured_node_names_the_file_that_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = consortium(dir.path());
+    let node_dir = dir.path().join("nodes/notary-a-1");
+    let start = || run(node().args(["run", "--config"]).arg(&config));
+
+    std::fs::rename(node_dir.join("node.pem"), node_dir.join("node.pem.bak")).unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("node certificate") && out.contains("node.pem"), "{out}");
+    std::fs::rename(node_dir.join("node.pem.bak"), node_dir.join("node.pem")).unwrap();
+
+    // Another node's key.
+    let theirs = dir.path().join("nodes/bank-b-1/node.key");
+    let mine = std::fs::read(node_dir.join("node.key")).unwrap();
+    std::fs::copy(&theirs, node_dir.join("node.key")).unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("node key") && out.contains("does not match the node certificate"), "{out}");
+    std::fs::write(node_dir.join("node.key"), "not a key").unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("node.key"), "{out}");
+    std::fs::write(node_dir.join("node.key"), mine).unwrap();
+
+    // Another node's certificate and key: valid, but not this node's.
+    std::fs::copy(dir.path().join("nodes/bank-b-1/node.pem"), node_dir.join("node.pem")).unwrap();
+    std::fs::copy(&theirs, node_dir.join("node.key")).unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("is not the one genesis") && out.contains("notary-a-1"), "{out}");
+
+    // A CA certificate that is not the consortium's.
+    std::fs::copy(dir.path().join("orgs/notary-a/admin.pem"), dir.path().join("ca/ca.pem")).unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("ca.pem") && out.contains("is not the consortium CA"), "{out}");
+}

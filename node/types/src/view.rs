@@ -85,3 +85,36 @@ pub struct ErrorBody {
     /// Detail.
     pub message: String,
 }
+
+/// What a node knows of another member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerView {
+    /// The member.
+    pub node_id: String,
+    /// Its organisation.
+    pub org: String,
+    /// Voter or observer.
+    pub role: crate::genesis::NodeRole,
+    /// Whether it is connected now.
+    pub connected: bool,
+    /// Whether it is revoked.
+    pub revoked: bool,
+    /// Its committed height, if it answered a status request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u64>,
+    /// Why it did not answer, if it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The network as one node sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkView {
+    /// This node.
+    pub node_id: String,
+    /// Its libp2p peer id (absent for a standalone node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_id: Option<String>,
+    /// The other members.
+    pub peers: Vec<PeerView>,
+}

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod bad_input;
+mod consortium;
 mod crash;
 mod single_node;
 mod tamper;

@@ -48,7 +48,7 @@ fn registration(tx_id: &str) -> SignedTx {
 }
 
 async fn call(chain: &Chain, req: Request<Body>) -> (StatusCode, Vec<u8>) {
-    let resp = router(chain.clone()).oneshot(req).await.unwrap();
+    let resp = router(crate::ApiState { chain: chain.clone(), network: None }).oneshot(req).await.unwrap();
     let status = resp.status();
     (status, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
 }

@@ -1,0 +1,75 @@
+//! Loading a configured node's identity: every file is checked, and a bad one
+//! is named in the error.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use billflow_genesis::NodeConfig;
+use billflow_genesis::keys::read_key;
+use billflow_types::{Genesis, GenesisNode, SecretKey};
+
+/// A configured node's checked identity.
+pub struct Identity {
+    /// The configuration.
+    pub config: NodeConfig,
+    /// The genesis document.
+    pub genesis: Genesis,
+    /// This node's genesis entry.
+    pub node: GenesisNode,
+    /// The CA certificate (DER).
+    pub ca_der: Vec<u8>,
+    /// This node's certificate (DER).
+    pub cert_der: Vec<u8>,
+    /// This node's key.
+    pub key: SecretKey,
+}
+
+fn read_cert(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} {}", path.display()))?;
+    let block = pem::parse(&text).with_context(|| format!("the {what} {} is not a PEM certificate", path.display()))?;
+    if block.tag() != "CERTIFICATE" {
+        bail!("the {what} {} holds a {} block, not a CERTIFICATE", path.display(), block.tag());
+    }
+    billflow_net::cert_key(block.contents())
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("the {what} {} is not a usable certificate", path.display()))?;
+    Ok(block.contents().to_vec())
+}
+
+/// Loads and cross-checks the configuration at `path` and every file it names.
+pub fn load(path: &Path) -> Result<Identity> {
+    let config =
+        NodeConfig::load(path).with_context(|| format!("cannot load the node configuration {}", path.display()))?;
+    let genesis = crate::load_genesis(Some(&config.genesis))?;
+    let ca_der = read_cert(&config.ca_cert, "CA certificate")?;
+    let genesis_ca = genesis
+        .ca_cert_pem
+        .as_deref()
+        .and_then(|p| pem::parse(p).ok())
+        .with_context(|| format!("the genesis {} holds no consortium CA certificate", config.genesis.display()))?;
+    if genesis_ca.contents() != ca_der.as_slice() {
+        bail!(
+            "the CA certificate {} is not the consortium CA of genesis {}",
+            config.ca_cert.display(),
+            config.genesis.display()
+        );
+    }
+    let cert_der = read_cert(&config.cert, "node certificate")?;
+    let key = read_key(&config.key).with_context(|| format!("cannot use the node key {}", config.key.display()))?;
+    let cert_key = billflow_net::cert_key(&cert_der).map_err(anyhow::Error::msg)?;
+    if cert_key != key.public() {
+        bail!("the node key {} does not match the node certificate {}", config.key.display(), config.cert.display());
+    }
+    let node = genesis.nodes.iter().find(|n| n.id == config.node_id).cloned().with_context(|| {
+        format!("node {} of {} is not in genesis {}", config.node_id, path.display(), config.genesis.display())
+    })?;
+    if node.public_key != cert_key {
+        bail!(
+            "the node certificate {} is not the one genesis {} admits for node {}",
+            config.cert.display(),
+            config.genesis.display(),
+            config.node_id
+        );
+    }
+    Ok(Identity { config, genesis, node, ca_der, cert_der, key })
+}
