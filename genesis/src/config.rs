@@ -44,6 +44,9 @@ pub struct NodeConfig {
     /// The other nodes.
     #[serde(default)]
     pub peers: Vec<PeerConfig>,
+    /// Take a consensus snapshot after this many log entries (default 5000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_every: Option<u64>,
 }
 
 impl NodeConfig {

@@ -204,10 +204,42 @@ pub fn init(out: &Path, spec: &InitSpec) -> Result<InitOutput, CertError> {
             p2p_listen: p2p(k),
             api_listen: api.parse().map_err(|e| CertError::Build(format!("API address {api}: {e}")))?,
             peers,
+            snapshot_every: None,
         };
         let path = out.join("nodes").join(node.id.as_str()).join("node.toml");
         write(&path, &config.to_toml(), false)?;
         configs.push((config, path));
     }
     Ok(InitOutput { genesis, genesis_path, nodes: configs, tenant_keys })
+}
+
+/// `n` loopback ports that are free at the moment of asking.
+pub fn free_loopback_ports(n: usize) -> std::io::Result<Vec<u16>> {
+    let listeners: Vec<std::net::TcpListener> =
+        (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<_>>()?;
+    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
+}
+
+impl InitOutput {
+    /// Moves node `k` to loopback ports `ports[2k]` (peers) and `ports[2k + 1]`
+    /// (clients), and rewrites every configuration to match.
+    pub fn relocate(&mut self, ports: &[u16]) -> Result<(), CertError> {
+        if ports.len() < 2 * self.nodes.len() {
+            return Err(CertError::Build(format!("{} ports for {} nodes", ports.len(), self.nodes.len())));
+        }
+        let p2p: Vec<String> = (0..self.nodes.len()).map(|k| format!("/ip4/127.0.0.1/tcp/{}", ports[2 * k])).collect();
+        let names: Vec<NodeId> = self.nodes.iter().map(|(c, _)| c.node_id.clone()).collect();
+        for (k, (config, path)) in self.nodes.iter_mut().enumerate() {
+            config.p2p_listen = p2p[k].clone();
+            let api = format!("127.0.0.1:{}", ports[2 * k + 1]);
+            config.api_listen = api.parse().map_err(|e| CertError::Build(format!("{api}: {e}")))?;
+            for peer in &mut config.peers {
+                if let Some(j) = names.iter().position(|n| *n == peer.node_id) {
+                    peer.address = p2p[j].clone();
+                }
+            }
+            write(path, &config.to_toml(), false)?;
+        }
+        Ok(())
+    }
 }

@@ -2,6 +2,8 @@
 //! through the SDK, and kills or stops them. Used by the integration suites in
 //! `tests/tests/` and, later, the benchmark harness.
 
+pub mod proxy;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -197,14 +199,28 @@ where
 
 /// Loopback ports free at the moment of asking.
 pub fn free_ports(n: usize) -> Result<Vec<u16>> {
-    let listeners: Vec<std::net::TcpListener> =
-        (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<_>>()?;
-    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
+    Ok(billflow_genesis::init::free_loopback_ports(n)?)
 }
 
 /// Creates a consortium in `dir` with `billflow-genesis`'s library, one node per
 /// organisation, every node on free loopback ports, and a tenant `demo` of the first organisation.
 pub fn consortium(dir: &Path, orgs: &[(&str, OrgRole)]) -> Result<billflow_genesis::init::InitOutput> {
+    consortium_with(dir, orgs, Default::default())
+}
+
+/// Only one test at a time runs a cluster of node processes: the machine has two cores,
+/// and timing-sensitive checks (elections) need them.
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
+/// [`consortium`] with chosen chain parameters.
+pub fn consortium_with(
+    dir: &Path,
+    orgs: &[(&str, OrgRole)],
+    params: billflow_sdk::types::ChainParams,
+) -> Result<billflow_genesis::init::InitOutput> {
     let spec = billflow_genesis::InitSpec {
         chain_id: id("billflow-test"),
         orgs: orgs.iter().map(|(name, role)| billflow_genesis::OrgSpec { id: id(name), role: *role }).collect(),
@@ -214,22 +230,10 @@ pub fn consortium(dir: &Path, orgs: &[(&str, OrgRole)]) -> Result<billflow_genes
         keys: billflow_genesis::keys::KeySource::Random,
         genesis_time: time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
         base_port: 7100,
-        params: Default::default(),
+        params,
     };
     let mut out = billflow_genesis::init(dir, &spec)?;
-    // Move every node to free ports and rewrite the configurations.
-    let ports = free_ports(out.nodes.len() * 2)?;
-    let p2p: Vec<String> = (0..out.nodes.len()).map(|k| format!("/ip4/127.0.0.1/tcp/{}", ports[2 * k])).collect();
-    let names: Vec<_> = out.nodes.iter().map(|(c, _)| c.node_id.clone()).collect();
-    for (k, (config, path)) in out.nodes.iter_mut().enumerate() {
-        config.p2p_listen = p2p[k].clone();
-        config.api_listen = format!("127.0.0.1:{}", ports[2 * k + 1]).parse()?;
-        for peer in &mut config.peers {
-            let j = names.iter().position(|n| *n == peer.node_id).context("peer not in the consortium")?;
-            peer.address = p2p[j].clone();
-        }
-        std::fs::write(&*path, config.to_toml())?;
-    }
+    out.relocate(&free_ports(out.nodes.len() * 2)?)?;
     Ok(out)
 }
 
@@ -237,4 +241,29 @@ pub fn consortium(dir: &Path, orgs: &[(&str, OrgRole)]) -> Result<billflow_genes
 pub fn org_admin(dir: &Path, genesis: &billflow_sdk::types::Genesis, org: &str) -> Result<Signer> {
     let secret = billflow_genesis::keys::read_key(&dir.join("orgs").join(org).join("admin.key"))?;
     Ok(Signer { chain_id: genesis.chain_id.clone(), tenant: None, key_id: id(&format!("{org}.admin")), secret })
+}
+
+/// The port of a `/ip4/127.0.0.1/tcp/PORT` address.
+pub fn port_of(multiaddr: &str) -> Result<u16> {
+    Ok(multiaddr.rsplit('/').next().context("empty address")?.parse()?)
+}
+
+/// Routes every node-to-node link of a consortium through its own [`proxy::LinkProxy`]
+/// (from `i` to `j` at `links[(i, j)]`) and rewrites the configurations.
+pub async fn route_through_proxies(
+    out: &mut billflow_genesis::init::InitOutput,
+) -> Result<std::collections::HashMap<(usize, usize), proxy::LinkProxy>> {
+    let names: Vec<_> = out.nodes.iter().map(|(c, _)| c.node_id.clone()).collect();
+    let targets: Vec<u16> = out.nodes.iter().map(|(c, _)| port_of(&c.p2p_listen)).collect::<Result<_>>()?;
+    let mut links = std::collections::HashMap::new();
+    for (i, (config, path)) in out.nodes.iter_mut().enumerate() {
+        for peer in &mut config.peers {
+            let j = names.iter().position(|n| *n == peer.node_id).context("peer not in the consortium")?;
+            let link = proxy::LinkProxy::start(([127, 0, 0, 1], targets[j]).into()).await?;
+            peer.address = format!("/ip4/127.0.0.1/tcp/{}", link.addr.port());
+            links.insert((i, j), link);
+        }
+        std::fs::write(&*path, config.to_toml())?;
+    }
+    Ok(links)
 }

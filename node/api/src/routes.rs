@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use billflow_chain::{Chain, Submitted, TxOutcome};
 use billflow_types::view::{BlockView, Health, NetworkView, TxInBlock, TxState, TxView};
-use billflow_types::{Block, Hash32, Rejection, SignedTx, TxId};
+use billflow_types::{Attestation, Block, Canonical, Hash32, Rejection, SignedTx, TxId};
 use serde::Deserialize;
 
 use std::sync::Arc;
@@ -38,7 +38,9 @@ pub fn router(state: ApiState) -> Router {
 async fn network_view(network: Option<Arc<dyn NetworkInfo>>, chain: Chain) -> Json<NetworkView> {
     match network {
         Some(n) => Json(n.view().await),
-        None => Json(NetworkView { node_id: chain.node_id().to_string(), peer_id: None, peers: Vec::new() }),
+        None => {
+            Json(NetworkView { node_id: chain.node_id().to_string(), peer_id: None, leader: None, peers: Vec::new() })
+        }
     }
 }
 
@@ -123,11 +125,12 @@ async fn get_transaction(State(chain): State<Chain>, Path(tx_id): Path<String>) 
     Err(ApiError::not_found(format!("no transaction {tx_id} is recorded or pending on this node")))
 }
 
-fn block_view(b: Block) -> BlockView {
+fn block_view(b: Block, attestations: Vec<Attestation>) -> BlockView {
     BlockView {
         hash: b.header.hash(),
         header: b.header,
         txs: b.txs.into_iter().map(|tx| TxInBlock { tx_hash: tx.hash(), tx }).collect(),
+        attestations,
     }
 }
 
@@ -135,8 +138,16 @@ async fn get_block(State(chain): State<Chain>, Path(height): Path<String>) -> Re
     let height: u64 = height.parse().map_err(|_| {
         ApiError::bad_request("E_INVALID_FIELD", format!("block height must be a whole number, got {height:?}"))
     })?;
-    let block = chain.store().block(height).map_err(billflow_chain::ChainError::from)?;
-    block.map(|b| Json(block_view(b))).ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))
+    let store = chain.store();
+    let block = store.block(height).map_err(billflow_chain::ChainError::from)?;
+    let block = block.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?;
+    let attestations = store
+        .attestations(height)
+        .map_err(billflow_chain::ChainError::from)?
+        .into_iter()
+        .filter_map(|(_, bytes)| Attestation::decode(&bytes).ok())
+        .collect();
+    Ok(Json(block_view(block, attestations)))
 }
 
 async fn health(State(chain): State<Chain>) -> Json<Health> {

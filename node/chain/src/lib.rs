@@ -43,6 +43,10 @@ impl From<StorageError> for ChainError {
 /// Result of chain operations.
 pub type Result<T, E = ChainError> = std::result::Result<T, E>;
 
+/// A transaction in flight (proposed or forwarded) for this long without its
+/// block arriving is queued again: whoever took it may have failed.
+pub const IN_FLIGHT_LIMIT: Duration = Duration::from_secs(15);
+
 /// How a submitted transaction ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TxOutcome {
@@ -241,6 +245,7 @@ impl Chain {
         let max_txs = params.max_txs_per_block as usize;
         let max_wait = Duration::from_millis(params.max_block_wait_ms);
         loop {
+            self.requeue_stale(IN_FLIGHT_LIMIT);
             let notified = self.inner.new_tx.notified();
             let (ready, oldest) = {
                 let pool = lock(&self.inner.mempool);
@@ -251,17 +256,108 @@ impl Chain {
                 Some(at) => {
                     let _ = tokio::time::timeout(max_wait.saturating_sub(at.elapsed()), notified).await;
                 }
-                None => notified.await,
+                None => {
+                    // Wake now and then to queue again what has been in flight too long.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), notified).await;
+                }
             }
         }
         let txs = lock(&self.inner.mempool).take(max_txs);
         BlockProposal { proposer: self.inner.config.node_id.clone(), proposed_at_ms: now_ms(), txs }
     }
 
+    /// The node records in the ledger's state: who may take part in the network, and how.
+    pub fn node_records(&self) -> Result<Vec<billflow_types::system::NodeRecord>> {
+        use billflow_types::Canonical;
+        let system = billflow_types::system::system_contract();
+        let entries = self.inner.store.state_range(&system, b"node/", Some(b"node0"), 100_000)?;
+        entries
+            .into_iter()
+            .map(|(key, value)| {
+                billflow_types::system::NodeRecord::decode(&value).map_err(|e| {
+                    StorageError::Corrupt { what: String::from_utf8_lossy(&key).into_owned(), reason: e.to_string() }
+                        .into()
+                })
+            })
+            .collect()
+    }
+
+    /// Puts transactions whose proposal or forward failed back at the front of the queue.
+    pub fn requeue(&self, txs: Vec<SignedTx>) {
+        if txs.is_empty() {
+            return;
+        }
+        lock(&self.inner.mempool).requeue(txs);
+        self.inner.new_tx.notify_one();
+    }
+
+    /// Puts back transactions in flight for longer than `age`; returns how many.
+    pub fn requeue_stale(&self, age: Duration) -> usize {
+        let n = lock(&self.inner.mempool).requeue_stale(age);
+        if n > 0 {
+            self.inner.new_tx.notify_one();
+        }
+        n
+    }
+
+    /// Gives up on a pending transaction that another node refused, telling its waiters why.
+    pub fn reject(&self, tx_id: &TxId, reason: Rejection) {
+        lock(&self.inner.mempool).settle(tx_id);
+        for w in lock(&self.inner.waiters).remove(tx_id).unwrap_or_default() {
+            let _ = w.send(TxOutcome::Rejected(reason.clone()));
+        }
+    }
+
+    /// Commits blocks received whole (from a snapshot of another node's chain),
+    /// in order, each extending the tip. Blocks at or below the tip are skipped
+    /// if they are the ones stored, and refused otherwise.
+    pub fn install_blocks(&self, blocks: impl IntoIterator<Item = billflow_storage::StoredBlock>) -> Result<ChainTip> {
+        let store = &self.inner.store;
+        for stored in blocks {
+            let header = &stored.block.header;
+            let tip = self.tip();
+            if header.height <= tip.height {
+                let ours = store.block(header.height)?.map(|b| b.header.hash());
+                if ours != Some(header.hash()) {
+                    return Err(StorageError::NotNext {
+                        height: header.height,
+                        reason: "the received block differs from the stored one at this height".into(),
+                    }
+                    .into());
+                }
+                continue;
+            }
+            let t = store.commit_block(&stored)?;
+            let mut pool = lock(&self.inner.mempool);
+            for tx in &stored.block.txs {
+                pool.settle(&tx.tx.tx_id);
+            }
+            drop(pool);
+            let mut waiters = lock(&self.inner.waiters);
+            for (index, (tx, receipt)) in stored.block.txs.iter().zip(&stored.receipts).enumerate() {
+                let outcome = TxOutcome::Committed {
+                    location: TxLocation { height: t.height, index: index as u32 },
+                    receipt: receipt.clone(),
+                };
+                for w in waiters.remove(&tx.tx.tx_id).unwrap_or_default() {
+                    let _ = w.send(outcome.clone());
+                }
+            }
+            drop(waiters);
+            self.inner.tip.send_replace(t);
+        }
+        Ok(self.tip())
+    }
+
     /// Applies an ordered proposal, commits its block durably and tells the
     /// waiting clients. Errors are fatal for the node.
-    pub fn apply(&self, proposal: &BlockProposal, consensus: ConsensusRef) -> Result<Option<ChainTip>> {
-        let executed = self.inner.executor.apply(&self.inner.store, proposal, consensus)?;
+    pub fn apply(
+        &self,
+        proposal: &BlockProposal,
+        consensus: ConsensusRef,
+        meta: Vec<(String, Vec<u8>)>,
+    ) -> Result<Option<ChainTip>> {
+        let executed = self.inner.executor.apply(&self.inner.store, proposal, consensus, meta)?;
         let mut outcomes = Vec::new();
         let mut tip = None;
         if let Some(stored) = &executed.block {
@@ -280,6 +376,16 @@ impl Chain {
             tip = Some(t);
         }
         for r in executed.rejected {
+            // A resubmission of a transaction that is already recorded (a retry after a
+            // leader change, say) answers with the recorded outcome.
+            if let Rejection::Duplicate(_) = r.reason {
+                if let Some(committed @ TxOutcome::Committed { .. }) = self.committed(&r.tx_id)? {
+                    if matches!(&committed, TxOutcome::Committed { receipt, .. } if receipt.tx_hash == r.tx_hash) {
+                        outcomes.push((r.tx_id, committed));
+                        continue;
+                    }
+                }
+            }
             tracing::info!(tx_id = %r.tx_id, code = r.reason.code(), reason = %r.reason, "transaction left out of block");
             outcomes.push((r.tx_id, TxOutcome::Rejected(r.reason)));
         }
@@ -309,9 +415,11 @@ pub async fn run_single_node(chain: Chain, mut shutdown: watch::Receiver<bool>) 
         };
         let height = chain.tip().height + 1;
         let c = chain.clone();
-        let applied = tokio::task::spawn_blocking(move || c.apply(&proposal, ConsensusRef { term: 0, index: height }))
-            .await
-            .map_err(|_| ChainError::ShuttingDown)?;
+        let applied = tokio::task::spawn_blocking(move || {
+            c.apply(&proposal, ConsensusRef { term: 0, index: height }, Vec::new())
+        })
+        .await
+        .map_err(|_| ChainError::ShuttingDown)?;
         if let Err(e) = applied {
             tracing::error!(error = %e, "applying a block failed; the node stops");
             return Err(e);

@@ -11,14 +11,16 @@ use billflow_types::{Hash32, Rejection, SignedTx, TxId};
 pub struct Mempool {
     capacity: usize,
     queue: VecDeque<(Instant, SignedTx)>,
-    /// Queued or proposed-but-not-applied transactions, with their hashes.
+    /// Proposed or forwarded, not yet applied, with when they left the queue.
+    in_flight: HashMap<TxId, (Instant, SignedTx)>,
+    /// Queued or in flight, with their hashes.
     pending: HashMap<TxId, Hash32>,
 }
 
 impl Mempool {
     /// An empty mempool holding at most `capacity` transactions.
     pub fn new(capacity: usize) -> Mempool {
-        Mempool { capacity, queue: VecDeque::new(), pending: HashMap::new() }
+        Mempool { capacity, queue: VecDeque::new(), in_flight: HashMap::new(), pending: HashMap::new() }
     }
 
     /// Transactions pending (queued or in a proposal being applied).
@@ -64,14 +66,43 @@ impl Mempool {
         Ok(())
     }
 
-    /// Takes up to `n` queued transactions for a proposal; they stay pending.
+    /// Takes up to `n` queued transactions for a proposal; they stay pending, in flight.
     pub fn take(&mut self, n: usize) -> Vec<SignedTx> {
         let n = n.min(self.queue.len());
-        self.queue.drain(..n).map(|(_, tx)| tx).collect()
+        let now = Instant::now();
+        let taken: Vec<SignedTx> = self.queue.drain(..n).map(|(_, tx)| tx).collect();
+        for tx in &taken {
+            self.in_flight.insert(tx.tx.tx_id.clone(), (now, tx.clone()));
+        }
+        taken
+    }
+
+    /// Puts in-flight transactions back at the front of the queue (their
+    /// proposal or forward failed), in their order.
+    pub fn requeue(&mut self, txs: Vec<SignedTx>) {
+        let now = Instant::now();
+        for tx in txs.into_iter().rev() {
+            if self.in_flight.remove(&tx.tx.tx_id).is_some() {
+                self.queue.push_front((now, tx));
+            }
+        }
+    }
+
+    /// Puts back transactions in flight for longer than `age` (their block never
+    /// came: the leader that took them may have failed). Returns how many.
+    pub fn requeue_stale(&mut self, age: std::time::Duration) -> usize {
+        let mut stale: Vec<(Instant, SignedTx)> =
+            self.in_flight.values().filter(|(at, _)| at.elapsed() >= age).cloned().collect();
+        stale.sort_by_key(|(at, _)| *at);
+        let n = stale.len();
+        self.requeue(stale.into_iter().map(|(_, tx)| tx).collect());
+        n
     }
 
     /// Forgets a transaction once its proposal was applied.
     pub fn settle(&mut self, tx_id: &TxId) {
         self.pending.remove(tx_id);
+        self.in_flight.remove(tx_id);
+        self.queue.retain(|(_, tx)| &tx.tx.tx_id != tx_id);
     }
 }

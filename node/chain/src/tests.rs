@@ -88,7 +88,7 @@ async fn submitting_again_never_executes_twice() {
     assert_eq!(chain.submit(tx.clone()).unwrap(), Ok(Submitted::AlreadyPending));
     let proposal = chain.next_proposal().await;
     assert_eq!(chain.submit(tx.clone()).unwrap(), Ok(Submitted::AlreadyPending), "proposed, not yet applied");
-    chain.apply(&proposal, ConsensusRef::default()).unwrap();
+    chain.apply(&proposal, ConsensusRef::default(), Vec::new()).unwrap();
     let Ok(Submitted::AlreadyCommitted(TxOutcome::Committed { location, receipt })) = chain.submit(tx.clone()).unwrap()
     else {
         panic!("expected the first result");
@@ -109,7 +109,7 @@ async fn waiters_learn_commits_and_rejections() {
     let reg = registration(1);
     chain.submit(reg.clone()).unwrap().unwrap();
     let p = chain.next_proposal().await;
-    chain.apply(&p, ConsensusRef::default()).unwrap();
+    chain.apply(&p, ConsensusRef::default(), Vec::new()).unwrap();
 
     // Admitted while its key was valid, then the key is revoked before the block.
     let by_ent = call_tx("by-ent", "e1.k1", &SystemCall::RevokeKey(RevokeKey { key_id: "e1.k1".parse().unwrap() }));
@@ -123,8 +123,8 @@ async fn waiters_learn_commits_and_rejections() {
         call_tx("revoke", DEV_TENANT.1, &SystemCall::RevokeKey(RevokeKey { key_id: "e1.k1".parse().unwrap() }));
     let revoke_proposal =
         BlockProposal { proposer: "n1".parse().unwrap(), proposed_at_ms: now_ms(), txs: vec![revoke] };
-    chain.apply(&revoke_proposal, ConsensusRef::default()).unwrap();
-    chain.apply(&queued, ConsensusRef::default()).unwrap();
+    chain.apply(&revoke_proposal, ConsensusRef::default(), Vec::new()).unwrap();
+    chain.apply(&queued, ConsensusRef::default(), Vec::new()).unwrap();
     let outcome = waiter.await.unwrap().unwrap();
     assert_eq!(outcome, Some(TxOutcome::Rejected(Rejection::KeyRevoked("e1.k1".parse().unwrap()))));
     assert_eq!(chain.pending(), 0);

@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use billflow_storage::{StorageError, Store};
 use billflow_types::{ContractName, StateChange, TxId};
 
+/// Key-value pairs of one contract, in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Read access to a ledger's committed state.
 ///
 /// To ensure correctness, implementations must answer from one consistent
@@ -15,6 +18,8 @@ pub trait LedgerRead {
     fn state_get(&self, contract: &ContractName, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
     /// Whether a transaction with this id is recorded.
     fn tx_recorded(&self, tx_id: &TxId) -> Result<bool, StorageError>;
+    /// Every entry of `contract` whose key starts with `prefix`, in key order.
+    fn state_prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<Entries, StorageError>;
 }
 
 impl LedgerRead for Store {
@@ -24,6 +29,19 @@ impl LedgerRead for Store {
 
     fn tx_recorded(&self, tx_id: &TxId) -> Result<bool, StorageError> {
         Ok(self.tx_location(tx_id)?.is_some())
+    }
+
+    fn state_prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<Entries, StorageError> {
+        let mut end = prefix.to_vec();
+        // The smallest key above every key with this prefix (none if the prefix is all 0xff).
+        while let Some(last) = end.pop() {
+            if last < 0xff {
+                end.push(last + 1);
+                break;
+            }
+        }
+        let to = (!end.is_empty()).then_some(end.as_slice());
+        self.state_range(contract, prefix, to, usize::MAX)
     }
 }
 
@@ -56,5 +74,14 @@ impl LedgerRead for MemoryLedger {
 
     fn tx_recorded(&self, tx_id: &TxId) -> Result<bool, StorageError> {
         Ok(self.txs.contains(tx_id))
+    }
+
+    fn state_prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<Entries, StorageError> {
+        Ok(self
+            .state
+            .range((contract.clone(), prefix.to_vec())..)
+            .take_while(|((c, k), _)| c == contract && k.starts_with(prefix))
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect())
     }
 }

@@ -103,7 +103,13 @@ impl Executor {
             }
             (None, None) => {
                 let (block, changes) = genesis_block(genesis);
-                let stored = StoredBlock { block, receipts: Vec::new(), changes, genesis: Some(genesis.clone()) };
+                let stored = StoredBlock {
+                    block,
+                    receipts: Vec::new(),
+                    changes,
+                    genesis: Some(genesis.clone()),
+                    meta: Vec::new(),
+                };
                 Ok(store.commit_block(&stored)?)
             }
             _ => Err(ExecError::Genesis("the store is partly initialised".into())),
@@ -211,15 +217,31 @@ impl Executor {
             consensus,
         };
         let block = Block { header, txs };
-        Ok(Executed { block: Some(StoredBlock { block, receipts, changes, genesis: None }), rejected })
+        Ok(Executed {
+            block: Some(StoredBlock { block, receipts, changes, genesis: None, meta: Vec::new() }),
+            rejected,
+        })
     }
 
-    /// Executes `proposal` against the store and commits the block durably.
-    pub fn apply(&self, store: &Store, proposal: &BlockProposal, consensus: ConsensusRef) -> Result<Executed> {
+    /// Executes `proposal` against the store and commits the block durably,
+    /// with `meta` (consensus metadata) in the same atomic write; when the
+    /// proposal makes no block, `meta` is still written.
+    pub fn apply(
+        &self,
+        store: &Store,
+        proposal: &BlockProposal,
+        consensus: ConsensusRef,
+        meta: Vec<(String, Vec<u8>)>,
+    ) -> Result<Executed> {
         let tip = store.tip()?.ok_or_else(|| ExecError::Genesis("the store has no genesis block".into()))?;
-        let executed = self.execute(store, &tip, proposal, consensus)?;
-        if let Some(stored) = &executed.block {
-            store.commit_block(stored)?;
+        let mut executed = self.execute(store, &tip, proposal, consensus)?;
+        match &mut executed.block {
+            Some(stored) => {
+                stored.meta = meta;
+                store.commit_block(stored)?;
+            }
+            None if !meta.is_empty() => store.put_meta(&meta)?,
+            None => {}
         }
         Ok(executed)
     }

@@ -13,11 +13,17 @@ pub(crate) type Writes = BTreeMap<(ContractName, Vec<u8>), Option<Vec<u8>>>;
 /// Reads state as seen through any stack of overlays.
 pub(crate) trait StateView {
     fn get(&self, contract: &ContractName, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Every entry of `contract` whose key starts with `prefix`, in key order.
+    fn prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, StorageError>;
 }
 
 impl<L: LedgerRead> StateView for L {
     fn get(&self, contract: &ContractName, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         self.state_get(contract, key)
+    }
+
+    fn prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, StorageError> {
+        Ok(self.state_prefix(contract, prefix)?.into_iter().collect())
     }
 }
 
@@ -32,6 +38,21 @@ impl StateView for Overlay<'_> {
             Some(v) => Ok(v.clone()),
             None => self.base.get(contract, key),
         }
+    }
+
+    fn prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, StorageError> {
+        let mut entries = self.base.prefix(contract, prefix)?;
+        let start = (contract.clone(), prefix.to_vec());
+        for ((c, k), v) in self.writes.range(start..) {
+            if c != contract || !k.starts_with(prefix) {
+                break;
+            }
+            match v {
+                Some(v) => entries.insert(k.clone(), v.clone()),
+                None => entries.remove(k),
+            };
+        }
+        Ok(entries)
     }
 }
 

@@ -7,9 +7,9 @@
 use billflow_storage::StorageError;
 use billflow_types::system::{
     AddKey, AdminAction, ApproveAdmin, Home, KeyGrant, KeyRecord, KeyStatus, NodeRecord, NodeStatus, OrgRecord,
-    ParticipantKind, ParticipantRecord, ParticipantStatus, Principal, ProposalRecord, ProposalStatus, ProposeAdmin,
-    RecordKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION, SetFrozen, SystemCall, TenantRecord,
-    state_key, system_contract,
+    PROPOSAL_TTL_MS, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal, ProposalRecord, ProposalStatus,
+    ProposeAdmin, RecordKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION, SetFrozen, SystemCall,
+    TenantRecord, state_key, system_contract,
 };
 use billflow_types::{
     AdminPolicy, Canonical, Event, OrgId, ParticipantId, SignedTx, TxFailure, ids::is_valid_credit_code,
@@ -27,7 +27,6 @@ pub(crate) struct TxContext<'a> {
     pub tx: &'a SignedTx,
     pub caller: &'a Principal,
     pub height: u64,
-    #[allow(dead_code)]
     pub time_ms: u64,
 }
 
@@ -310,9 +309,37 @@ fn admin_org(ctx: &TxContext<'_>) -> Result<OrgId, TxFailure> {
     }
 }
 
-/// Checks an action can run on the current state.
+/// Checks an action can run on the current state; returns the node record it writes.
 fn check_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result<NodeRecord, TxFailure>, StorageError> {
     match action {
+        AdminAction::AddNode { node, org, public_key, role, address } => {
+            let system = system_contract();
+            if state.get(&system, &state_key(RecordKind::Node, node.as_str()))?.is_some() {
+                bail!("E_NODE_EXISTS", "node {node} is already (or was) a member");
+            }
+            let Some(org_record) = state.get_record::<OrgRecord>(&system, &state_key(RecordKind::Org, org.as_str()))?
+            else {
+                bail!("E_UNKNOWN_ORG", "organisation {org} is not in the consortium");
+            };
+            if org_record.role == billflow_types::OrgRole::Regulator && *role == billflow_types::NodeRole::Voter {
+                bail!("E_REGULATOR_VOTER", "regulator nodes observe and never vote");
+            }
+            if public_key.validate().is_err() {
+                bail!("E_INVALID_KEY", "the node key is not a valid ed25519 key");
+            }
+            if address.is_empty() || address.len() > 200 || address.chars().any(char::is_control) {
+                bail!("E_BAD_ARGS", "the node address must be 1 to 200 printable characters");
+            }
+            Ok(Ok(NodeRecord {
+                id: node.clone(),
+                org: org.clone(),
+                public_key: *public_key,
+                peer_id: public_key.peer_id(),
+                role: *role,
+                status: NodeStatus::Active,
+                address: Some(address.clone()),
+            }))
+        }
         AdminAction::RevokeNode { node, reason } => {
             if let Err(f) = check_name("reason", reason, MAX_REASON_CHARS) {
                 return Ok(Err(f));
@@ -324,6 +351,10 @@ fn check_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result<Node
             };
             if let NodeStatus::Revoked { at_height, .. } = record.status {
                 bail!("E_NODE_REVOKED", "node {node} was already revoked at height {at_height}");
+            }
+            // Never the last voter: the network could not order anything again.
+            if record.role == billflow_types::NodeRole::Voter && active_voters(state)? <= 1 {
+                bail!("E_LAST_VOTER", "node {node} is the last voter");
             }
             Ok(Ok(record))
         }
@@ -345,15 +376,30 @@ fn maybe_execute(
             Ok(r) => r,
             Err(f) => return Ok(Err(f)),
         };
-        let AdminAction::RevokeNode { reason, .. } = &proposal.action;
-        record.status = NodeStatus::Revoked { at_height: ctx.height, reason: reason.clone() };
+        let topic = match &proposal.action {
+            AdminAction::RevokeNode { reason, .. } => {
+                record.status = NodeStatus::Revoked { at_height: ctx.height, reason: reason.clone() };
+                "node.revoked"
+            }
+            AdminAction::AddNode { .. } => "node.added",
+        };
         state.put_record(&system_contract(), state_key(RecordKind::Node, record.id.as_str()), &record);
-        events.push(event("node.revoked", &record));
+        events.push(event(topic, &record));
         proposal.status = ProposalStatus::Executed { at_height: ctx.height };
         events.push(event("admin.executed", &proposal));
     }
     state.put_record(&system_contract(), state_key(RecordKind::Proposal, proposal.id.as_str()), &proposal);
     Ok(Ok(()))
+}
+
+/// Active voters, from the node records.
+fn active_voters(state: &Overlay<'_>) -> Result<usize, StorageError> {
+    let records = state.prefix(&system_contract(), b"node/")?;
+    Ok(records
+        .values()
+        .filter_map(|bytes| NodeRecord::decode(bytes).ok())
+        .filter(|r| r.status == NodeStatus::Active && r.role == billflow_types::NodeRole::Voter)
+        .count())
 }
 
 fn propose_admin(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: ProposeAdmin, events: &mut Vec<Event>) -> Outcome2 {
@@ -365,11 +411,25 @@ fn propose_admin(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: ProposeAdmin, 
     if state.get(&system_contract(), &key)?.is_some() {
         bail!("E_PROPOSAL_EXISTS", "proposal {} already exists", a.proposal_id);
     }
+    // Membership changes go one at a time.
+    let open = state
+        .prefix(&system_contract(), b"proposal/")?
+        .values()
+        .filter_map(|bytes| ProposalRecord::decode(bytes).ok())
+        .find(|p| p.status == ProposalStatus::Open && ctx.time_ms < p.proposed_at_ms.saturating_add(PROPOSAL_TTL_MS));
+    if let Some(open) = open {
+        bail!("E_CHANGE_IN_PROGRESS", "proposal {} is still open; one change at a time", open.id);
+    }
     if let Err(f) = check_action(state, &a.action)? {
         return Ok(Err(f));
     }
-    let proposal =
-        ProposalRecord { id: a.proposal_id, action: a.action, approvals: vec![org], status: ProposalStatus::Open };
+    let proposal = ProposalRecord {
+        id: a.proposal_id,
+        action: a.action,
+        approvals: vec![org],
+        status: ProposalStatus::Open,
+        proposed_at_ms: ctx.time_ms,
+    };
     events.push(event("admin.proposed", &proposal));
     maybe_execute(state, ctx, proposal, events)
 }
@@ -385,6 +445,9 @@ fn approve_admin(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: ApproveAdmin, 
     };
     if proposal.status != ProposalStatus::Open {
         bail!("E_PROPOSAL_CLOSED", "proposal {} was already carried out", a.proposal_id);
+    }
+    if ctx.time_ms >= proposal.proposed_at_ms.saturating_add(PROPOSAL_TTL_MS) {
+        bail!("E_PROPOSAL_EXPIRED", "proposal {} expired before enough organisations approved it", a.proposal_id);
     }
     match proposal.approvals.binary_search(&org) {
         Ok(_) => bail!("E_ALREADY_APPROVED", "organisation {org} already approved proposal {}", a.proposal_id),

@@ -60,7 +60,7 @@ impl Env {
 
     fn apply(&self, txs: Vec<SignedTx>) -> Executed {
         let proposal = BlockProposal { proposer: "n1".parse().unwrap(), proposed_at_ms: T0, txs };
-        self.executor.apply(&self.store, &proposal, ConsensusRef::default()).unwrap()
+        self.executor.apply(&self.store, &proposal, ConsensusRef::default(), Vec::new()).unwrap()
     }
 
     /// Applies one transaction and returns its receipt's failure code (`None`: success).
@@ -293,14 +293,17 @@ fn node_revocation_needs_the_approval_policy() {
     use billflow_types::{Canonical, GenesisNode, NodeRole};
 
     let mut genesis = dev_genesis();
-    let node_key = dev_key("node-1").public();
-    genesis.nodes = vec![GenesisNode {
-        id: "notary-dev-1".parse().unwrap(),
-        org: DEV_NOTARY.0.parse().unwrap(),
-        public_key: node_key,
-        peer_id: node_key.peer_id(),
-        role: NodeRole::Voter,
-    }];
+    let node = |id: &str, org: &str| {
+        let key = dev_key(id).public();
+        GenesisNode {
+            id: id.parse().unwrap(),
+            org: org.parse().unwrap(),
+            public_key: key,
+            peer_id: key.peer_id(),
+            role: NodeRole::Voter,
+        }
+    };
+    genesis.nodes = vec![node("notary-dev-1", DEV_NOTARY.0), node("bank-dev-1", DEV_BANK.0)];
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let executor = Executor::new(&genesis);
@@ -343,5 +346,29 @@ fn node_revocation_needs_the_approval_policy() {
     assert_eq!(env.outcome(late).as_deref(), Some("E_PROPOSAL_CLOSED"));
     let again = env.admin_tx(DEV_NOTARY, &propose("p2", "notary-dev-1"));
     assert_eq!(env.outcome(again).as_deref(), Some("E_NODE_REVOKED"));
+
+    // The last voter cannot go; a change waits for the one before it.
+    let last = env.admin_tx(DEV_NOTARY, &propose("p3", "bank-dev-1"));
+    assert_eq!(env.outcome(last).as_deref(), Some("E_LAST_VOTER"));
+
+    // A regulator's node can join only as an observer.
+    let add = |role: NodeRole| {
+        SystemCall::ProposeAdmin(ProposeAdmin {
+            proposal_id: format!("add-{role:?}").parse().unwrap(),
+            action: AdminAction::AddNode {
+                node: "regulator-dev-1".parse().unwrap(),
+                org: DEV_REGULATOR.0.parse().unwrap(),
+                public_key: dev_key("reg-node").public(),
+                role,
+                address: "/ip4/127.0.0.1/tcp/7999".into(),
+            },
+        })
+    };
+    let as_voter = env.admin_tx(DEV_REGULATOR, &add(NodeRole::Voter));
+    assert_eq!(env.outcome(as_voter).as_deref(), Some("E_REGULATOR_VOTER"));
+    let as_observer = env.admin_tx(DEV_REGULATOR, &add(NodeRole::Observer));
+    assert_eq!(env.outcome(as_observer), None);
+    let busy = env.admin_tx(DEV_NOTARY, &propose("p5", "bank-dev-1"));
+    assert_eq!(env.outcome(busy).as_deref(), Some("E_CHANGE_IN_PROGRESS"));
     verify::verify(&env.store).unwrap();
 }

@@ -151,7 +151,9 @@ pub(crate) async fn spawn(config: NetConfig, events: broadcast::Sender<NetEvent>
     let rpc = request_response::Behaviour::with_codec(
         BytesCodec,
         [(PROTOCOL, ProtocolSupport::Full)],
-        request_response::Config::default().with_request_timeout(config.request_timeout),
+        request_response::Config::default()
+            .with_request_timeout(config.request_timeout)
+            .with_max_concurrent_streams(1024),
     );
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -217,8 +219,13 @@ impl Task {
         }
     }
 
-    fn refused(&self, address: Option<String>, reason: String) {
-        tracing::warn!(address = address.as_deref().unwrap_or("?"), %reason, "connection refused");
+    fn refused(&self, address: Option<String>, reason: String, inbound: bool) {
+        if inbound {
+            tracing::warn!(address = address.as_deref().unwrap_or("?"), %reason, "incoming connection refused");
+        } else {
+            // Dialling a member that is down is routine; a refused handshake is not.
+            tracing::debug!(address = address.as_deref().unwrap_or("?"), %reason, "outgoing connection failed");
+        }
         let _ = self.events.send(NetEvent::Refused { address, reason });
     }
 
@@ -323,7 +330,7 @@ impl Task {
                         }
                     }
                     Err(refusal) => {
-                        self.refused(None, refusal.to_string());
+                        self.refused(None, refusal.to_string(), true);
                         let _ = self.swarm.disconnect_peer_id(peer_id);
                     }
                 }
@@ -335,7 +342,7 @@ impl Task {
                 }
             }
             SwarmEvent::IncomingConnectionError { send_back_addr, error, .. } => {
-                self.refused(Some(send_back_addr.to_string()), error_chain(&error));
+                self.refused(Some(send_back_addr.to_string()), error_chain(&error), true);
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 let reason = error_chain(&error);
@@ -344,7 +351,7 @@ impl Task {
                         let _ = reply.send(Err(NetError::Request { node, reason: reason.clone() }));
                     }
                 }
-                self.refused(peer_id.and_then(|p| self.addresses.get(&p)).map(|a| a.to_string()), reason);
+                self.refused(peer_id.and_then(|p| self.addresses.get(&p)).map(|a| a.to_string()), reason, false);
             }
             SwarmEvent::NewListenAddr { address, .. } => self.listen_addrs.push(address),
             SwarmEvent::Behaviour(BehaviourEvent::Rpc(event)) => self.rpc_event(event),

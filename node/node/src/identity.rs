@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use billflow_genesis::NodeConfig;
 use billflow_genesis::keys::read_key;
-use billflow_types::{Genesis, GenesisNode, SecretKey};
+use billflow_types::{Genesis, SecretKey};
 
 /// A configured node's checked identity.
 pub struct Identity {
@@ -14,8 +14,6 @@ pub struct Identity {
     pub config: NodeConfig,
     /// The genesis document.
     pub genesis: Genesis,
-    /// This node's genesis entry.
-    pub node: GenesisNode,
     /// The CA certificate (DER).
     pub ca_der: Vec<u8>,
     /// This node's certificate (DER).
@@ -60,16 +58,16 @@ pub fn load(path: &Path) -> Result<Identity> {
     if cert_key != key.public() {
         bail!("the node key {} does not match the node certificate {}", config.key.display(), config.cert.display());
     }
-    let node = genesis.nodes.iter().find(|n| n.id == config.node_id).cloned().with_context(|| {
-        format!("node {} of {} is not in genesis {}", config.node_id, path.display(), config.genesis.display())
-    })?;
-    if node.public_key != cert_key {
-        bail!(
+    let node = genesis.nodes.iter().find(|n| n.id == config.node_id).cloned();
+    match &node {
+        None => tracing::warn!(node = %config.node_id, "not a genesis member: waiting to be added to the network"),
+        Some(n) if n.public_key != cert_key => bail!(
             "the node certificate {} is not the one genesis {} admits for node {}",
             config.cert.display(),
             config.genesis.display(),
             config.node_id
-        );
+        ),
+        Some(_) => {}
     }
-    Ok(Identity { config, genesis, node, ca_der, cert_der, key })
+    Ok(Identity { config, genesis, ca_der, cert_der, key })
 }

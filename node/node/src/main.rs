@@ -3,6 +3,7 @@
 //! Wiring only: configuration, tasks, signals and exit codes. Ledger logic lives
 //! in the library crates.
 
+mod devnet;
 mod identity;
 mod p2p;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use billflow_chain::{Chain, ChainConfig, run_single_node};
+use billflow_consensus::{Consensus, ConsensusConfig};
 use billflow_executor::verify::verify;
 use billflow_net::{NetConfig, Network};
 use billflow_storage::Store;
@@ -62,6 +64,23 @@ enum Command {
         #[arg(long)]
         data: PathBuf,
     },
+    /// Run a whole consortium on this machine: generates it with billflow-genesis
+    /// (or reuses DIR), starts every node as its own process on loopback, writes
+    /// DIR/devnet.json, and stops every node on Ctrl-C.
+    Devnet {
+        /// Directory of the devnet.
+        #[arg(long, default_value = "devnet")]
+        dir: PathBuf,
+        /// Voting nodes (notary offices and banks).
+        #[arg(long, default_value_t = 3)]
+        voters: usize,
+        /// Observer nodes (regulators).
+        #[arg(long, default_value_t = 1)]
+        observers: usize,
+        /// First port (node k uses base+2k for peers and base+2k+1 for clients); 0 picks free ports.
+        #[arg(long, default_value_t = 7100)]
+        base_port: u16,
+    },
     /// Print a genesis document (the development one unless --file is given, which is checked).
     Genesis {
         /// A genesis file to check and print with its hash.
@@ -85,6 +104,7 @@ fn main() -> ExitCode {
             run(&data, genesis.as_deref(), listen, ChainConfig { node_id, mempool_capacity })
         }
         Command::Verify { data } => verify_cmd(&data),
+        Command::Devnet { dir, voters, observers, base_port } => devnet::run(&dir, voters, observers, base_port),
         Command::Genesis { file } => genesis_cmd(file.as_deref()),
     };
     match result {
@@ -125,7 +145,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn run(data: &Path, genesis: Option<&Path>, listen: SocketAddr, config: ChainConfig) -> Result<()> {
     let genesis = load_genesis(genesis)?;
     let chain = open_chain(data, &genesis, config)?;
-    runtime()?.block_on(serve(chain, listen, None))
+    runtime()?.block_on(serve(chain, listen, None, Sequencer::Single))
 }
 
 fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
@@ -136,25 +156,57 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
         let net = Network::start(NetConfig {
             ca_cert_der: id.ca_der,
             cert_der: id.cert_der,
-            key: id.key,
+            key: id.key.clone(),
             listen: id.config.p2p_listen.clone(),
             request_timeout: Duration::from_secs(10),
-            redial_interval: Duration::from_secs(1),
+            redial_interval: Duration::from_millis(500),
         })
         .await
         .with_context(|| format!("cannot start the network on {}", id.config.p2p_listen))?;
         let addrs = net.handle.listen_addrs().await.unwrap_or_default();
-        println!("billflow-node {} peer {} p2p {}", id.node.id, net.handle.peer_id(), addrs.join(" "));
-        p2p::spawn_handler(chain.clone(), net.requests);
-        let addresses: HashMap<NodeId, String> =
+        println!("billflow-node {} peer {} p2p {}", id.config.node_id, net.handle.peer_id(), addrs.join(" "));
+        let configured: HashMap<NodeId, String> =
             id.config.peers.iter().map(|p| (p.node_id.clone(), p.address.clone())).collect();
-        tokio::spawn(p2p::sync_membership(chain.clone(), net.handle.clone(), addresses));
-        let info: Arc<dyn billflow_api::NetworkInfo> = Arc::new(p2p::NetInfo { chain: chain.clone(), net: net.handle });
-        serve(chain, id.config.api_listen, Some(info)).await
+        // Admission first, so that Raft traffic can flow as soon as Raft starts.
+        tokio::spawn(p2p::sync_membership(chain.clone(), net.handle.clone(), configured));
+        let voters = id
+            .genesis
+            .nodes
+            .iter()
+            .filter(|n| n.role == billflow_types::NodeRole::Voter)
+            .map(|n| n.id.clone())
+            .collect();
+        let mut consensus_config = ConsensusConfig::new(id.config.node_id.clone(), id.key, voters);
+        if let Some(every) = id.config.snapshot_every {
+            consensus_config.snapshot_every = every;
+        }
+        let consensus = Consensus::start(chain.clone(), net.handle.clone(), consensus_config).await?;
+        p2p::spawn_handler(consensus.clone(), net.requests);
+        let c = consensus.clone();
+        tokio::spawn(async move { c.run_attestations().await });
+        let c = consensus.clone();
+        tokio::spawn(async move { c.run_membership().await });
+        let info: Arc<dyn billflow_api::NetworkInfo> =
+            Arc::new(p2p::NetInfo { chain: chain.clone(), net: net.handle, consensus: consensus.clone() });
+        let sequencer = Sequencer::Raft(consensus);
+        serve(chain, id.config.api_listen, Some(info), sequencer).await
     })
 }
 
-async fn serve(chain: Chain, listen: SocketAddr, network: Option<Arc<dyn billflow_api::NetworkInfo>>) -> Result<()> {
+/// What orders proposals.
+enum Sequencer {
+    /// This node alone.
+    Single,
+    /// Raft.
+    Raft(Consensus),
+}
+
+async fn serve(
+    chain: Chain,
+    listen: SocketAddr,
+    network: Option<Arc<dyn billflow_api::NetworkInfo>>,
+    sequencer: Sequencer,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let tip = chain.tip();
@@ -162,7 +214,22 @@ async fn serve(chain: Chain, listen: SocketAddr, network: Option<Arc<dyn billflo
     // Test harnesses and operators read this line to find the gateway.
     println!("billflow-node listening on http://{addr}");
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sequencer = tokio::spawn(run_single_node(chain.clone(), stop_rx.clone()));
+    let raft = match &sequencer {
+        Sequencer::Raft(c) => Some(c.clone()),
+        Sequencer::Single => None,
+    };
+    let sequencer = match sequencer {
+        Sequencer::Single => tokio::spawn(run_single_node(chain.clone(), stop_rx.clone())),
+        Sequencer::Raft(consensus) => {
+            let stop = stop_rx.clone();
+            tokio::spawn(async move {
+                consensus
+                    .run_sequencer(stop)
+                    .await
+                    .map_err(|e| billflow_chain::ChainError::Exec(billflow_executor::ExecError::Genesis(e.to_string())))
+            })
+        }
+    };
     let mut api_stop = stop_rx.clone();
     let state = billflow_api::ApiState { chain, network };
     let api = tokio::spawn(billflow_api::serve(listener, state, async move {
@@ -177,6 +244,9 @@ async fn serve(chain: Chain, listen: SocketAddr, network: Option<Arc<dyn billflo
     };
     let _ = stop_tx.send(true);
     api.await.context("gateway task failed")?.context("gateway failed")?;
+    if let Some(consensus) = raft {
+        let _ = consensus.raft().shutdown().await;
+    }
     outcome
 }
 
@@ -188,7 +258,7 @@ async fn sequencer_done(task: tokio::task::JoinHandle<billflow_chain::Result<()>
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -1,80 +1,48 @@
-//! What nodes say to each other, and keeping the network's admission list in
-//! step with the ledger's node records.
+//! Wiring the node's network: requests from peers go to consensus, the
+//! admission list follows the ledger's node records, and the gateway can show
+//! the network.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use anyhow::Result;
 use billflow_api::NetworkInfo;
 use billflow_chain::Chain;
+use billflow_consensus::Consensus;
+use billflow_consensus::wire::{WireRequest, WireResponse};
 use billflow_net::{InboundRequest, Member, NetHandle};
-use billflow_types::system::{NodeRecord, NodeStatus, system_contract};
+use billflow_types::NodeId;
+use billflow_types::system::NodeStatus;
 use billflow_types::view::{NetworkView, PeerView};
-use billflow_types::{Canonical, Hash32, NodeId};
-use borsh::{BorshDeserialize, BorshSerialize};
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
-/// A request between nodes.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub enum PeerRequest {
-    /// The peer's chain position.
-    Status,
-}
-
-/// An answer between nodes.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub enum PeerResponse {
-    /// The answering node's chain position.
-    Status {
-        /// Its id.
-        node_id: NodeId,
-        /// Its committed height.
-        height: u64,
-        /// Its tip hash.
-        tip_hash: Hash32,
-    },
-    /// The request could not be understood.
-    Error(String),
-}
-
-/// Answers peers' requests until the network stops.
-pub fn spawn_handler(chain: Chain, mut requests: mpsc::Receiver<InboundRequest>) {
+/// Hands every request from a peer to consensus, each in its own task so that a
+/// slow one (a snapshot) does not hold up heartbeats.
+pub fn spawn_handler(consensus: Consensus, mut requests: mpsc::Receiver<InboundRequest>) {
     tokio::spawn(async move {
         while let Some(req) = requests.recv().await {
-            let answer = match PeerRequest::decode(&req.payload) {
-                Ok(PeerRequest::Status) => {
-                    let tip = chain.tip();
-                    PeerResponse::Status { node_id: chain.node_id().clone(), height: tip.height, tip_hash: tip.hash }
-                }
-                Err(e) => {
-                    tracing::warn!(from = %req.from, error = %e, "undecodable peer request");
-                    PeerResponse::Error(e.to_string())
-                }
-            };
-            let _ = req.reply.send(answer.encode());
+            let consensus = consensus.clone();
+            tokio::spawn(async move {
+                let answer = consensus.handle(&req.from, &req.payload).await;
+                let _ = req.reply.send(answer);
+            });
         }
     });
 }
 
-/// The node records in the ledger's state.
-pub fn node_records(chain: &Chain) -> Result<Vec<NodeRecord>> {
-    let entries = chain.store().state_range(&system_contract(), b"node/", Some(b"node0"), 100_000)?;
-    entries.into_iter().map(|(_, v)| NodeRecord::decode(&v).map_err(anyhow::Error::from)).collect()
-}
-
 /// Sets the network's members from the ledger, now and after every block.
-pub async fn sync_membership(chain: Chain, net: NetHandle, addresses: HashMap<NodeId, String>) {
+/// Addresses come from the ledger's node records, or else from the configuration.
+pub async fn sync_membership(chain: Chain, net: NetHandle, configured: HashMap<NodeId, String>) {
     let mut tip = chain.subscribe_tip();
     loop {
-        match node_records(&chain) {
+        match chain.node_records() {
             Ok(records) => {
                 let mut members = Vec::new();
                 let mut revoked = Vec::new();
                 for r in records {
                     match r.status {
                         NodeStatus::Active => members.push(Member {
-                            address: addresses.get(&r.id).cloned(),
+                            address: r.address.clone().or_else(|| configured.get(&r.id).cloned()),
                             node_id: r.id,
                             public_key: r.public_key,
                         }),
@@ -99,27 +67,27 @@ pub struct NetInfo {
     pub chain: Chain,
     /// The network.
     pub net: NetHandle,
+    /// Consensus.
+    pub consensus: Consensus,
 }
 
 impl NetworkInfo for NetInfo {
     fn view(&self) -> BoxFuture<'_, NetworkView> {
         Box::pin(async move {
             let connected = self.net.connected().await.unwrap_or_default();
-            let records = node_records(&self.chain).unwrap_or_default();
+            let records = self.chain.node_records().unwrap_or_default();
+            let status = billflow_consensus::wire::encode_request(&WireRequest::Status);
             let mut peers = Vec::new();
             for r in records.into_iter().filter(|r| &r.id != self.chain.node_id()) {
                 let revoked = matches!(r.status, NodeStatus::Revoked { .. });
                 let is_connected = connected.contains(&r.id);
                 let (height, error) = if is_connected {
-                    let asked = tokio::time::timeout(
-                        Duration::from_secs(2),
-                        self.net.request(&r.id, PeerRequest::Status.encode()),
-                    );
+                    let asked = tokio::time::timeout(Duration::from_secs(2), self.net.request(&r.id, status.clone()));
                     match asked.await {
-                        Ok(Ok(bytes)) => match PeerResponse::decode(&bytes) {
-                            Ok(PeerResponse::Status { height, .. }) => (Some(height), None),
-                            Ok(PeerResponse::Error(e)) => (None, Some(e)),
-                            Err(e) => (None, Some(e.to_string())),
+                        Ok(Ok(bytes)) => match billflow_consensus::wire::decode_response(&bytes) {
+                            Ok(WireResponse::Status(s)) => (Some(s.height), None),
+                            Ok(other) => (None, Some(format!("unexpected answer {other:?}"))),
+                            Err(e) => (None, Some(e)),
                         },
                         Ok(Err(e)) => (None, Some(e.to_string())),
                         Err(_) => (None, Some("no answer within 2 s".into())),
@@ -140,6 +108,7 @@ impl NetworkInfo for NetInfo {
             NetworkView {
                 node_id: self.chain.node_id().to_string(),
                 peer_id: Some(self.net.peer_id().to_string()),
+                leader: self.consensus.leader(),
                 peers,
             }
         })

@@ -38,6 +38,8 @@ pub struct StoredBlock {
     pub changes: Vec<StateChange>,
     /// The genesis document, with block 0 only.
     pub genesis: Option<Genesis>,
+    /// Consensus metadata written with the block (e.g. which log entry it applied).
+    pub meta: Vec<(String, Vec<u8>)>,
 }
 
 /// Where a record is.

@@ -40,3 +40,22 @@ pub fn split_state(full: &[u8]) -> Option<(&[u8], &[u8])> {
     let zero = rest.iter().position(|b| *b == 0)?;
     Some((&rest[..zero], &rest[zero + 1..]))
 }
+
+/// `m:c:` ‖ name: consensus metadata written with blocks.
+pub fn meta(name: &str) -> Vec<u8> {
+    [b"m:c:".as_slice(), name.as_bytes()].concat()
+}
+
+/// `a:` ‖ height ‖ node: a node's attestation of a block.
+pub fn attestation(height: u64, node: &str) -> Vec<u8> {
+    [b"a:".as_slice(), &height.to_be_bytes(), node.as_bytes()].concat()
+}
+
+/// Raft log tree keys.
+pub const RAFT_VOTE: &[u8] = b"vote";
+pub const RAFT_COMMITTED: &[u8] = b"committed";
+pub const RAFT_PURGED: &[u8] = b"purged";
+
+pub fn raft_entry(index: u64) -> Vec<u8> {
+    [b"e:".as_slice(), &index.to_be_bytes()].concat()
+}

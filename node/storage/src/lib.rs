@@ -18,7 +18,7 @@ mod keys;
 mod store;
 
 pub use blockfile::{BlockPos, StoredBlock};
-pub use store::{StateEntry, Store};
+pub use store::{RaftValue, StateEntry, Store};
 
 use billflow_types::DecodeError;
 

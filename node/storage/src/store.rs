@@ -8,6 +8,27 @@ use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, 
 use crate::blockfile::{self, BlockFiles, BlockPos, StoredBlock, Unindexed};
 use crate::{Result, StorageError, keys};
 
+/// A single consensus value kept beside the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RaftValue {
+    /// The vote.
+    Vote,
+    /// The last known committed log id.
+    Committed,
+    /// The last purged log id.
+    Purged,
+}
+
+impl RaftValue {
+    fn key(self) -> &'static [u8] {
+        match self {
+            RaftValue::Vote => keys::RAFT_VOTE,
+            RaftValue::Committed => keys::RAFT_COMMITTED,
+            RaftValue::Purged => keys::RAFT_PURGED,
+        }
+    }
+}
+
 /// One stored state value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateEntry {
@@ -24,6 +45,7 @@ pub struct StateEntry {
 pub struct Store {
     db: sled::Db,
     ledger: sled::Tree,
+    raft: sled::Tree,
     blocks_dir: PathBuf,
     /// Held for the whole of a commit, so commits are serialised.
     files: Arc<Mutex<BlockFiles>>,
@@ -46,6 +68,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let db = sled::Config::new().path(path.join("index")).mode(sled::Mode::HighThroughput).open()?;
         let ledger = db.open_tree("ledger")?;
+        let raft = db.open_tree("raft")?;
         let blocks_dir = path.join("blocks");
         let tip: Option<ChainTip> = get(&ledger, keys::TIP, || "chain tip".into())?;
         let last = match &tip {
@@ -73,7 +96,7 @@ impl Store {
             ledger.apply_batch(index_batch(&stored, pos))?;
         }
         db.flush()?;
-        Ok(Store { db, ledger, blocks_dir, files: Arc::new(Mutex::new(files)) })
+        Ok(Store { db, ledger, raft, blocks_dir, files: Arc::new(Mutex::new(files)) })
     }
 
     /// The stored genesis document, if the chain was initialised.
@@ -211,6 +234,115 @@ impl Store {
         Ok(tip)
     }
 
+    /// Consensus metadata `name` (as written with a block or by [`Store::put_meta`]).
+    pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.ledger.get(keys::meta(name))?.map(|v| v.to_vec()))
+    }
+
+    /// Writes consensus metadata atomically and durably (for log entries that make no block).
+    pub fn put_meta(&self, meta: &[(String, Vec<u8>)]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (name, value) in meta {
+            batch.insert(keys::meta(name), value.as_slice());
+        }
+        self.ledger.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Stores a node's attestation of block `height` (not flushed: attestations can be re-sent).
+    pub fn put_attestation(&self, height: u64, node: &str, bytes: &[u8]) -> Result<()> {
+        self.ledger.insert(keys::attestation(height, node), bytes)?;
+        Ok(())
+    }
+
+    /// The attestations of block `height`, by node.
+    pub fn attestations(&self, height: u64) -> Result<Vec<(String, Vec<u8>)>> {
+        let prefix = [b"a:".as_slice(), &height.to_be_bytes()].concat();
+        self.ledger
+            .scan_prefix(&prefix)
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v.to_vec()))
+            })
+            .collect()
+    }
+
+    /// Appends consensus log entries `(index, bytes)` and syncs them to disk.
+    pub fn raft_append(&self, entries: &[(u64, Vec<u8>)]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (index, bytes) in entries {
+            batch.insert(keys::raft_entry(*index), bytes.as_slice());
+        }
+        self.raft.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Consensus log entries with indexes in `[from, to)`, in order, as `(index, bytes)`.
+    pub fn raft_entries(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>> {
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        self.raft
+            .range(keys::raft_entry(from)..keys::raft_entry(to))
+            .map(|kv| {
+                let (k, v) = kv?;
+                let index = k.get(2..10).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).ok_or_else(|| {
+                    StorageError::Corrupt { what: "consensus log key".into(), reason: format!("{} bytes", k.len()) }
+                })?;
+                Ok((index, v.to_vec()))
+            })
+            .collect()
+    }
+
+    /// The newest consensus log entry.
+    pub fn raft_last(&self) -> Result<Option<(u64, Vec<u8>)>> {
+        match self.raft.scan_prefix(b"e:").next_back() {
+            Some(kv) => {
+                let (k, v) = kv?;
+                let index = k.get(2..10).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
+                Ok(Some((index, v.to_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Removes consensus log entries from `from` on (a conflicting suffix), durably.
+    pub fn raft_truncate(&self, from: u64) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for kv in self.raft.range(keys::raft_entry(from)..=keys::raft_entry(u64::MAX)) {
+            batch.remove(kv?.0);
+        }
+        self.raft.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Removes consensus log entries up to and including `upto` and records `purged`, durably.
+    pub fn raft_purge(&self, upto: u64, purged: &[u8]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for kv in self.raft.range(keys::raft_entry(0)..=keys::raft_entry(upto)) {
+            batch.remove(kv?.0);
+        }
+        batch.insert(keys::RAFT_PURGED, purged);
+        self.raft.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// A consensus value: `vote`, `committed` or `purged`.
+    pub fn raft_value(&self, name: RaftValue) -> Result<Option<Vec<u8>>> {
+        Ok(self.raft.get(name.key())?.map(|v| v.to_vec()))
+    }
+
+    /// Stores a consensus value durably.
+    pub fn put_raft_value(&self, name: RaftValue, bytes: &[u8]) -> Result<()> {
+        self.raft.insert(name.key(), bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// Bytes the store occupies on disk (block files and index).
     pub fn size_on_disk(&self) -> Result<u64> {
         let mut total = self.db.size_on_disk()?;
@@ -255,6 +387,9 @@ fn index_batch(stored: &StoredBlock, pos: BlockPos) -> sled::Batch {
     }
     if let Some(genesis) = &stored.genesis {
         batch.insert(keys::GENESIS, genesis.encode());
+    }
+    for (name, value) in &stored.meta {
+        batch.insert(keys::meta(name), value.as_slice());
     }
     let tip = ChainTip { height: header.height, hash, state_hash: header.state_hash, time_ms: header.proposed_at_ms };
     batch.insert(keys::TIP, tip.encode());

@@ -45,7 +45,13 @@ fn stored(height: u64, prev: Hash32, txs: Vec<billflow_types::SignedTx>, changes
         proposed_at_ms: height,
         consensus: ConsensusRef::default(),
     };
-    StoredBlock { block: Block { header, txs }, receipts, changes, genesis: (height == 0).then(dev_genesis) }
+    StoredBlock {
+        block: Block { header, txs },
+        receipts,
+        changes,
+        genesis: (height == 0).then(dev_genesis),
+        meta: vec![("applied".into(), height.to_le_bytes().to_vec())],
+    }
 }
 
 fn change(key: &str, value: Option<&str>) -> StateChange {
@@ -95,6 +101,26 @@ fn committed_blocks_survive_reopening() {
     assert_eq!(range.iter().map(|(k, _)| k.as_slice()).collect::<Vec<_>>(), [b"k1", b"k2", b"k3"]);
     assert_eq!(store.state_range(&system, b"k2", Some(b"k3"), 10).unwrap().len(), 1);
     assert_eq!(store.state_entries().count(), 4);
+    assert_eq!(store.meta("applied").unwrap(), Some(3u64.to_le_bytes().to_vec()));
+}
+
+#[test]
+fn the_consensus_log_is_appended_truncated_and_purged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let entries: Vec<(u64, Vec<u8>)> = (1..=10).map(|i| (i, vec![i as u8; 3])).collect();
+    store.raft_append(&entries).unwrap();
+    assert_eq!(store.raft_entries(3, 6).unwrap(), entries[2..5].to_vec());
+    store.raft_truncate(8).unwrap();
+    assert_eq!(store.raft_last().unwrap(), Some((7, vec![7; 3])));
+    store.raft_purge(4, b"p4").unwrap();
+    assert_eq!(store.raft_entries(0, 100).unwrap(), entries[4..7].to_vec());
+    store.put_raft_value(RaftValue::Vote, b"v").unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.raft_value(RaftValue::Vote).unwrap(), Some(b"v".to_vec()));
+    assert_eq!(store.raft_value(RaftValue::Purged).unwrap(), Some(b"p4".to_vec()));
+    assert_eq!(store.raft_last().unwrap().map(|(i, _)| i), Some(7));
 }
 
 #[test]

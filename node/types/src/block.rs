@@ -94,3 +94,34 @@ pub struct ChainTip {
     /// Its proposal time.
     pub time_ms: u64,
 }
+
+/// A node's signature over a block it committed. A block attested by a majority
+/// of the notary nodes is notarised.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Attestation {
+    /// The block's height.
+    pub height: u64,
+    /// The block's hash.
+    pub block_hash: Hash32,
+    /// The node that signs.
+    pub node: NodeId,
+    /// ed25519 by the node's certificate key over `height ‖ block_hash` in [`Domain::BlockAttestation`].
+    pub signature: crate::crypto::Signature,
+}
+
+impl Attestation {
+    fn message(height: u64, block_hash: &Hash32) -> Vec<u8> {
+        [height.to_le_bytes().as_slice(), &block_hash.0].concat()
+    }
+
+    /// Signs block `height` with hash `block_hash` as `node`.
+    pub fn sign(height: u64, block_hash: Hash32, node: NodeId, key: &crate::crypto::SecretKey) -> Attestation {
+        let signature = key.sign(Domain::BlockAttestation, &Self::message(height, &block_hash));
+        Attestation { height, block_hash, node, signature }
+    }
+
+    /// Checks the signature under `key`.
+    pub fn verify(&self, key: &crate::crypto::PublicKey) -> Result<(), crate::crypto::SignatureError> {
+        key.verify(Domain::BlockAttestation, &Self::message(self.height, &self.block_hash), &self.signature)
+    }
+}

@@ -11,11 +11,11 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 
 /// A decoding failure: the bytes are not the canonical encoding of `type_name`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("cannot decode {type_name}: {reason}")]
 pub struct DecodeError {
     /// The Rust type that was expected.
-    pub type_name: &'static str,
+    pub type_name: String,
     /// What was wrong with the bytes.
     pub reason: String,
 }
@@ -30,7 +30,7 @@ pub trait Canonical: BorshSerialize + BorshDeserialize + Sized {
     /// Decodes canonical bytes, refusing trailing bytes.
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         borsh::from_slice(bytes)
-            .map_err(|e| DecodeError { type_name: std::any::type_name::<Self>(), reason: e.to_string() })
+            .map_err(|e| DecodeError { type_name: std::any::type_name::<Self>().to_string(), reason: e.to_string() })
     }
 }
 

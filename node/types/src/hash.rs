@@ -33,6 +33,8 @@ pub enum Domain {
     StateChain,
     /// The genesis document.
     Genesis,
+    /// A node's attestation of a committed block.
+    BlockAttestation,
 }
 
 impl Domain {
@@ -49,6 +51,7 @@ impl Domain {
             Domain::StateChanges => "billflow/v1/state-changes",
             Domain::StateChain => "billflow/v1/state-chain",
             Domain::Genesis => "billflow/v1/genesis",
+            Domain::BlockAttestation => "billflow/v1/block-attestation",
         }
     }
 

@@ -25,7 +25,7 @@ pub mod view;
 #[cfg(test)]
 mod roundtrip;
 
-pub use block::{Block, BlockHeader, BlockProposal, ChainTip, ConsensusRef};
+pub use block::{Attestation, Block, BlockHeader, BlockProposal, ChainTip, ConsensusRef};
 pub use crypto::{PublicKey, SecretKey, Signature, SignatureError};
 pub use encoding::{Canonical, DecodeError};
 pub use genesis::{

@@ -8,7 +8,7 @@ use crate::encoding::DecodeError;
 use crate::ids::{ChainId, KeyId, TenantId, TxId};
 
 /// A refusal, with a stable code for clients.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum Rejection {
     /// The bytes are not a canonical signed transaction.
     #[error("malformed transaction: {0}")]
@@ -17,7 +17,7 @@ pub enum Rejection {
     #[error("invalid {field}: {reason}")]
     InvalidField {
         /// The field.
-        field: &'static str,
+        field: String,
         /// What is wrong with it.
         reason: String,
     },

@@ -230,6 +230,8 @@ pub struct NodeRecord {
     pub role: NodeRole,
     /// Admitted or revoked.
     pub status: NodeStatus,
+    /// Where other nodes dial it (`None`: from their configuration).
+    pub address: Option<String>,
 }
 
 /// An administrative action that needs the approval of several organisations.
@@ -242,6 +244,19 @@ pub enum AdminAction {
         node: NodeId,
         /// Why.
         reason: String,
+    },
+    /// Admit a new node (it joins as a learner and, if a voter, is promoted once caught up).
+    AddNode {
+        /// The node.
+        node: NodeId,
+        /// The organisation that runs it.
+        org: OrgId,
+        /// The ed25519 key of its certificate.
+        public_key: PublicKey,
+        /// Voter or observer (regulators' nodes are always observers).
+        role: NodeRole,
+        /// Where other nodes dial it.
+        address: String,
     },
 }
 
@@ -287,7 +302,12 @@ pub struct ProposalRecord {
     pub approvals: Vec<OrgId>,
     /// Open or executed.
     pub status: ProposalStatus,
+    /// Block time of the proposal; an open proposal expires [`PROPOSAL_TTL_MS`] later.
+    pub proposed_at_ms: u64,
 }
+
+/// How long a proposal stays open for approvals.
+pub const PROPOSAL_TTL_MS: u64 = 24 * 3_600_000;
 
 /// A decoded system call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

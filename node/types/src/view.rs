@@ -58,6 +58,9 @@ pub struct BlockView {
     pub header: BlockHeader,
     /// The transactions.
     pub txs: Vec<TxInBlock>,
+    /// The attestations this node holds for the block.
+    #[serde(default)]
+    pub attestations: Vec<crate::block::Attestation>,
 }
 
 /// A node's health.
@@ -115,6 +118,9 @@ pub struct NetworkView {
     /// Its libp2p peer id (absent for a standalone node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_id: Option<String>,
+    /// The consensus leader this node knows of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<String>,
     /// The other members.
     pub peers: Vec<PeerView>,
 }

@@ -14,6 +14,7 @@ async fn network(node: &NodeProcess) -> NetworkView {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_of_one_consortium_connect_and_a_revoked_node_is_shut_out() {
+    let _one = billflow_tests::exclusive().await;
     let dir = tempfile::tempdir().unwrap();
     let orgs = [("notary-a", OrgRole::Notary), ("bank-b", OrgRole::Bank), ("notary-c", OrgRole::Notary)];
     let out = consortium(dir.path(), &orgs).unwrap();

@@ -3,8 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod bad_input;
+mod cluster;
 mod consortium;
 mod crash;
+mod devnet;
+mod raft;
 mod single_node;
 mod tamper;
 

@@ -1,0 +1,417 @@
+//! The running consensus of one node: Raft, the proposal loop, forwarding,
+//! attestations and membership.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use billflow_chain::{Chain, Submitted};
+use billflow_net::NetHandle;
+use billflow_types::system::NodeStatus;
+use billflow_types::{Attestation, Canonical, NodeId, NodeRole, Rejection, SecretKey, SignedTx};
+use openraft::error::{ClientWriteError, InitializeError, RaftError};
+use openraft::{ChangeMembers, Raft, SnapshotPolicy};
+use tokio::sync::watch;
+
+use crate::config::{Proposal, RaftNode, TypeConfig, decode, encode, raft_id};
+use crate::log_store::LogStore;
+use crate::network::NetworkFactory;
+use crate::state_machine::StateMachine;
+use crate::wire::{Status, WireRequest, WireResponse};
+
+/// Consensus failures that stop the node.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsensusError {
+    /// Raft could not start or hit a fatal error (storage failure, panic).
+    #[error("consensus: {0}")]
+    Raft(String),
+}
+
+/// How a node runs consensus.
+#[derive(Debug, Clone)]
+pub struct ConsensusConfig {
+    /// This node.
+    pub node_id: NodeId,
+    /// Its key, to attest blocks.
+    pub key: SecretKey,
+    /// The voters named in genesis (they initialise a new cluster).
+    pub genesis_voters: Vec<NodeId>,
+    /// Leader heartbeat interval.
+    pub heartbeat: Duration,
+    /// Election timeout range.
+    pub election_timeout: (Duration, Duration),
+    /// A snapshot is taken after this many log entries.
+    pub snapshot_every: u64,
+}
+
+impl ConsensusConfig {
+    /// Defaults: 100 ms heartbeats, elections after 500 to 1000 ms of silence, a
+    /// snapshot every 5000 entries.
+    pub fn new(node_id: NodeId, key: SecretKey, genesis_voters: Vec<NodeId>) -> ConsensusConfig {
+        ConsensusConfig {
+            node_id,
+            key,
+            genesis_voters,
+            heartbeat: Duration::from_millis(100),
+            election_timeout: (Duration::from_millis(500), Duration::from_millis(1000)),
+            snapshot_every: 5000,
+        }
+    }
+}
+
+struct Inner {
+    raft: Raft<TypeConfig>,
+    chain: Chain,
+    net: NetHandle,
+    node_id: NodeId,
+    key: SecretKey,
+}
+
+/// A node's running consensus; clones share it.
+#[derive(Clone)]
+pub struct Consensus {
+    inner: Arc<Inner>,
+}
+
+fn fatal(e: impl std::fmt::Display) -> ConsensusError {
+    ConsensusError::Raft(e.to_string())
+}
+
+impl Consensus {
+    /// Starts Raft on `chain`'s store, talking over `net`. A genesis voter on an
+    /// empty log initialises the cluster with the genesis voters.
+    pub async fn start(chain: Chain, net: NetHandle, config: ConsensusConfig) -> Result<Consensus, ConsensusError> {
+        let raft_config = openraft::Config {
+            cluster_name: chain.executor().chain_id().to_string(),
+            heartbeat_interval: config.heartbeat.as_millis() as u64,
+            election_timeout_min: config.election_timeout.0.as_millis() as u64,
+            election_timeout_max: config.election_timeout.1.as_millis() as u64,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_every),
+            max_in_snapshot_log_to_keep: 500,
+            install_snapshot_timeout: 10_000,
+            ..Default::default()
+        }
+        .validate()
+        .map_err(fatal)?;
+        let id = raft_id(config.node_id.as_str());
+        let raft = Raft::new(
+            id,
+            Arc::new(raft_config),
+            NetworkFactory::new(net.clone()),
+            LogStore::new(chain.store().clone()),
+            StateMachine::new(chain.clone()),
+        )
+        .await
+        .map_err(fatal)?;
+        if config.genesis_voters.contains(&config.node_id) && !raft.is_initialized().await.map_err(fatal)? {
+            let members: BTreeMap<u64, RaftNode> = config
+                .genesis_voters
+                .iter()
+                .map(|v| (raft_id(v.as_str()), RaftNode { node_id: v.to_string() }))
+                .collect();
+            match raft.initialize(members).await {
+                Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
+                Err(e) => return Err(fatal(e)),
+            }
+        }
+        Ok(Consensus { inner: Arc::new(Inner { raft, chain, net, node_id: config.node_id, key: config.key }) })
+    }
+
+    /// The current leader's node id, if known.
+    pub fn leader(&self) -> Option<String> {
+        let metrics = self.inner.raft.metrics();
+        let m = metrics.borrow();
+        let leader = m.current_leader?;
+        m.membership_config.membership().get_node(&leader).map(|n| n.node_id.clone())
+    }
+
+    /// Whether this node leads now.
+    pub fn is_leader(&self) -> bool {
+        self.leader().as_deref() == Some(self.inner.node_id.as_str())
+    }
+
+    /// The Raft handle (metrics, shutdown).
+    pub fn raft(&self) -> &Raft<TypeConfig> {
+        &self.inner.raft
+    }
+
+    /// Answers a request from another node.
+    pub async fn handle(&self, from: &NodeId, payload: &[u8]) -> Vec<u8> {
+        let response = match decode::<WireRequest>(payload) {
+            Ok(req) => self.dispatch(from, req).await,
+            Err(e) => {
+                tracing::warn!(%from, error = %e, "undecodable request from a peer");
+                WireResponse::Error(format!("undecodable request: {e}"))
+            }
+        };
+        encode(&response)
+    }
+
+    async fn dispatch(&self, from: &NodeId, req: WireRequest) -> WireResponse {
+        let raft = &self.inner.raft;
+        match req {
+            WireRequest::Status => WireResponse::Status(self.status()),
+            WireRequest::AppendEntries(r) => WireResponse::AppendEntries(raft.append_entries(r).await),
+            WireRequest::Vote(r) => WireResponse::Vote(raft.vote(r).await),
+            WireRequest::InstallSnapshot(r) => WireResponse::InstallSnapshot(raft.install_snapshot(r).await),
+            WireRequest::ForwardTxs(txs) => {
+                if !self.is_leader() {
+                    return WireResponse::NotLeader(self.leader());
+                }
+                let chain = &self.inner.chain;
+                let results = txs
+                    .iter()
+                    .map(|bytes| {
+                        let tx = SignedTx::decode_limited(bytes, chain.executor().params())?;
+                        match chain.submit(tx) {
+                            Ok(Ok(
+                                Submitted::Accepted | Submitted::AlreadyPending | Submitted::AlreadyCommitted(_),
+                            )) => Ok(()),
+                            Ok(Err(r)) => Err(r),
+                            Err(e) => {
+                                tracing::error!(error = %e, "cannot take a forwarded transaction");
+                                Err(Rejection::Busy(chain.pending()))
+                            }
+                        }
+                    })
+                    .collect();
+                WireResponse::Forwarded(results)
+            }
+            WireRequest::Attestations(batch) => {
+                for bytes in batch {
+                    if let Err(e) = self.receive_attestation(from, &bytes) {
+                        tracing::warn!(%from, error = %e, "attestation refused");
+                        return WireResponse::Error(e);
+                    }
+                }
+                WireResponse::Ack
+            }
+        }
+    }
+
+    /// This node's chain position and the leader it knows.
+    pub fn status(&self) -> Status {
+        let tip = self.inner.chain.tip();
+        Status {
+            node_id: self.inner.node_id.to_string(),
+            height: tip.height,
+            tip_hash: tip.hash,
+            leader: self.leader(),
+        }
+    }
+
+    /// Cuts proposals from the mempool and orders them: the leader writes them to
+    /// the Raft log, a follower forwards their transactions to the leader. Runs
+    /// until `shutdown` fires; returns an error only when Raft failed fatally.
+    pub async fn run_sequencer(&self, mut shutdown: watch::Receiver<bool>) -> Result<(), ConsensusError> {
+        let chain = &self.inner.chain;
+        loop {
+            let proposal = tokio::select! {
+                p = chain.next_proposal() => p,
+                _ = shutdown.changed() => return Ok(()),
+            };
+            if self.is_leader() {
+                let txs = proposal.txs.clone();
+                match self.inner.raft.client_write(Proposal(proposal.encode())).await {
+                    Ok(_) => {}
+                    Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {
+                        // Lost leadership: the transactions go to the new leader.
+                        chain.requeue(txs);
+                    }
+                    Err(RaftError::APIError(e)) => {
+                        tracing::warn!(error = %e, "proposal not written");
+                        chain.requeue(txs);
+                    }
+                    Err(RaftError::Fatal(e)) => return Err(fatal(e)),
+                }
+            } else {
+                self.forward(proposal.txs).await;
+            }
+        }
+    }
+
+    async fn forward(&self, txs: Vec<SignedTx>) {
+        let chain = &self.inner.chain;
+        let leader = match self.leader() {
+            Some(l) if l != self.inner.node_id.as_str() => l,
+            _ => {
+                // No leader yet (election under way): keep them and try again shortly.
+                chain.requeue(txs);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return;
+            }
+        };
+        let Ok(leader_id) = leader.parse::<NodeId>() else {
+            chain.requeue(txs);
+            return;
+        };
+        let request = encode(&WireRequest::ForwardTxs(txs.iter().map(Canonical::encode).collect()));
+        let answer = tokio::time::timeout(Duration::from_secs(5), self.inner.net.request(&leader_id, request)).await;
+        let response = match answer {
+            Ok(Ok(bytes)) => decode::<WireResponse>(&bytes).ok(),
+            _ => None,
+        };
+        match response {
+            Some(WireResponse::Forwarded(results)) if results.len() == txs.len() => {
+                for (tx, result) in txs.iter().zip(results) {
+                    if let Err(reason) = result {
+                        // The leader refused it: tell the client that waits here.
+                        chain.reject(&tx.tx.tx_id, reason);
+                    }
+                }
+            }
+            other => {
+                tracing::debug!(leader = %leader, answer = ?other.map(|_| ()), "forward failed; retrying");
+                chain.requeue(txs);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+
+    fn receive_attestation(&self, from: &NodeId, bytes: &[u8]) -> Result<(), String> {
+        let att = Attestation::decode(bytes).map_err(|e| e.to_string())?;
+        if &att.node != from {
+            return Err(format!("attestation of {} sent by {from}", att.node));
+        }
+        let records = self.inner.chain.node_records().map_err(|e| e.to_string())?;
+        let record = records.iter().find(|r| r.id == att.node).ok_or("not a member")?;
+        att.verify(&record.public_key).map_err(|e| e.to_string())?;
+        if let Some(block) = self.inner.chain.store().block(att.height).map_err(|e| e.to_string())? {
+            if block.header.hash() != att.block_hash {
+                return Err(format!(
+                    "attests hash {} for height {}, ours is {}",
+                    att.block_hash,
+                    att.height,
+                    block.header.hash()
+                ));
+            }
+        }
+        self.inner.chain.store().put_attestation(att.height, att.node.as_str(), bytes).map_err(|e| e.to_string())
+    }
+
+    /// Signs every block this node commits, stores the attestation and sends it to
+    /// every other member: one sender per peer, which batches whatever piled up
+    /// while its previous request was under way. Runs until the chain is dropped.
+    pub async fn run_attestations(&self) {
+        let chain = &self.inner.chain;
+        let mut tip = chain.subscribe_tip();
+        let mut next = chain.tip().height + 1;
+        let mut senders: std::collections::HashMap<NodeId, tokio::sync::mpsc::UnboundedSender<Vec<u8>>> =
+            std::collections::HashMap::new();
+        loop {
+            let height = chain.tip().height;
+            let peers: Vec<NodeId> = chain
+                .node_records()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| p.id != self.inner.node_id && p.status == NodeStatus::Active)
+                .map(|p| p.id)
+                .collect();
+            senders.retain(|id, tx| peers.contains(id) && !tx.is_closed());
+            for peer in peers {
+                senders.entry(peer.clone()).or_insert_with(|| self.spawn_attestation_sender(peer));
+            }
+            while next <= height {
+                if let Ok(Some(block)) = chain.store().block(next) {
+                    let att = Attestation::sign(next, block.header.hash(), self.inner.node_id.clone(), &self.inner.key);
+                    let bytes = att.encode();
+                    if let Err(e) = chain.store().put_attestation(next, self.inner.node_id.as_str(), &bytes) {
+                        tracing::error!(error = %e, "cannot store attestation");
+                    }
+                    for tx in senders.values() {
+                        let _ = tx.send(bytes.clone());
+                    }
+                }
+                next += 1;
+            }
+            if tip.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    fn spawn_attestation_sender(&self, peer: NodeId) -> tokio::sync::mpsc::UnboundedSender<Vec<u8>> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        let net = self.inner.net.clone();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < 1000 {
+                    match rx.try_recv() {
+                        Ok(more) => batch.push(more),
+                        Err(_) => break,
+                    }
+                }
+                // Best effort: a peer that misses attestations still has its own, and
+                // attestations are evidence, not consensus.
+                let request = encode(&WireRequest::Attestations(batch));
+                let _ = tokio::time::timeout(Duration::from_secs(5), net.request(&peer, request)).await;
+            }
+        });
+        tx
+    }
+
+    /// On the leader, brings Raft's membership in line with the ledger's node
+    /// records, one change at a time: new members join as learners, voters are
+    /// promoted once caught up, revoked or removed nodes leave. Observers never vote.
+    pub async fn run_membership(&self) {
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if !self.is_leader() {
+                continue;
+            }
+            if let Err(e) = self.reconcile_once().await {
+                tracing::warn!(error = %e, "membership change not made; will retry");
+            }
+        }
+    }
+
+    async fn reconcile_once(&self) -> Result<(), String> {
+        let records = self.inner.chain.node_records().map_err(|e| e.to_string())?;
+        let active: Vec<_> = records.iter().filter(|r| r.status == NodeStatus::Active).collect();
+        let desired_voters: BTreeSet<u64> =
+            active.iter().filter(|r| r.role == NodeRole::Voter).map(|r| raft_id(r.id.as_str())).collect();
+        let desired_all: BTreeSet<u64> = active.iter().map(|r| raft_id(r.id.as_str())).collect();
+        let membership = self.inner.raft.metrics().borrow().membership_config.clone();
+        let m = membership.membership();
+        if m.get_joint_config().len() > 1 {
+            return Ok(()); // a change is still under way
+        }
+        let voters: BTreeSet<u64> = m.voter_ids().collect();
+        let nodes: BTreeSet<u64> = m.nodes().map(|(id, _)| *id).collect();
+        let raft = &self.inner.raft;
+        // 1. A new member joins as a learner (and catches up).
+        if let Some(r) = active.iter().find(|r| !nodes.contains(&raft_id(r.id.as_str()))) {
+            tracing::info!(node = %r.id, "adding learner");
+            raft.add_learner(raft_id(r.id.as_str()), RaftNode { node_id: r.id.to_string() }, true)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(());
+        }
+        // 2. One voter is promoted.
+        if let Some(id) = desired_voters.iter().find(|id| !voters.contains(id)) {
+            tracing::info!(raft_id = id, "promoting to voter");
+            raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([*id])), true)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(());
+        }
+        // 3. One voter that should not vote is demoted (never the last one).
+        if let Some(id) = voters.iter().find(|id| !desired_voters.contains(id)) {
+            if voters.len() > 1 {
+                tracing::info!(raft_id = id, "removing voter");
+                raft.change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([*id])), true)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            return Ok(());
+        }
+        // 4. Nodes no longer members leave.
+        let gone: BTreeSet<u64> = nodes.difference(&desired_all).copied().filter(|id| !voters.contains(id)).collect();
+        if !gone.is_empty() {
+            tracing::info!(?gone, "removing nodes");
+            raft.change_membership(ChangeMembers::RemoveNodes(gone), false).await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}

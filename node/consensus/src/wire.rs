@@ -1,0 +1,73 @@
+//! What nodes say to each other, as postcard bytes inside the network's
+//! request-response protocol.
+
+use billflow_types::{Hash32, Rejection};
+use openraft::error::{InstallSnapshotError, RaftError};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
+    VoteResponse,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::config::TypeConfig;
+
+/// A request from one node to another.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum WireRequest {
+    /// The peer's chain position and leader.
+    Status,
+    /// Raft log replication.
+    AppendEntries(AppendEntriesRequest<TypeConfig>),
+    /// Raft election.
+    Vote(VoteRequest<u64>),
+    /// Raft snapshot transfer (one chunk).
+    InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+    /// Signed transactions (canonical bytes) submitted at a follower, for the leader's mempool.
+    ForwardTxs(Vec<Vec<u8>>),
+    /// A node's attestations of blocks (canonical bytes each).
+    Attestations(Vec<Vec<u8>>),
+}
+
+/// A node's chain position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// The answering node.
+    pub node_id: String,
+    /// Its committed height.
+    pub height: u64,
+    /// Its tip hash.
+    pub tip_hash: Hash32,
+    /// The leader it knows of.
+    pub leader: Option<String>,
+}
+
+/// An answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum WireResponse {
+    /// See [`WireRequest::Status`].
+    Status(Status),
+    /// See [`WireRequest::AppendEntries`].
+    AppendEntries(Result<AppendEntriesResponse<u64>, RaftError<u64>>),
+    /// See [`WireRequest::Vote`].
+    Vote(Result<VoteResponse<u64>, RaftError<u64>>),
+    /// See [`WireRequest::InstallSnapshot`].
+    InstallSnapshot(Result<InstallSnapshotResponse<u64>, RaftError<u64, InstallSnapshotError>>),
+    /// One result per forwarded transaction; `NotLeader` when this node cannot take them.
+    Forwarded(Vec<Result<(), Rejection>>),
+    /// The receiver is not the leader; the sender should find the leader and retry.
+    NotLeader(Option<String>),
+    /// Received.
+    Ack,
+    /// The request could not be understood or served.
+    Error(String),
+}
+
+/// The bytes of a request.
+pub fn encode_request(req: &WireRequest) -> Vec<u8> {
+    crate::config::encode(req)
+}
+
+/// Reads an answer.
+pub fn decode_response(bytes: &[u8]) -> Result<WireResponse, String> {
+    crate::config::decode(bytes).map_err(|e| e.to_string())
+}

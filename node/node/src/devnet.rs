@@ -1,0 +1,230 @@
+//! `billflow-node devnet`: a whole consortium on this machine, one process per
+//! node on loopback, for trying billflow and for tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use billflow_genesis::init::{InitOutput, free_loopback_ports};
+use billflow_genesis::keys::KeySource;
+use billflow_genesis::{InitSpec, NodeConfig, OrgSpec};
+use billflow_types::{ChainParams, NodeRole, OrgRole};
+use serde::{Deserialize, Serialize};
+
+/// What `devnet.json` says about one node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DevnetNode {
+    /// Its id.
+    pub node_id: String,
+    /// Its organisation.
+    pub org: String,
+    /// Voter or observer.
+    pub role: NodeRole,
+    /// Its REST gateway.
+    pub api_url: String,
+    /// Its libp2p address.
+    pub p2p: String,
+    /// Its libp2p peer id.
+    pub peer_id: String,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+    /// Its configuration file.
+    pub config: PathBuf,
+    /// Its log file.
+    pub log: PathBuf,
+    /// Its process id while the devnet runs.
+    pub pid: Option<u32>,
+}
+
+/// A key file and whose it is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DevnetKey {
+    /// The tenant or organisation.
+    pub owner: String,
+    /// The ledger key id.
+    pub key_id: String,
+    /// The PKCS#8 PEM key file.
+    pub key_file: PathBuf,
+}
+
+/// `devnet.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Devnet {
+    /// The chain id.
+    pub chain_id: String,
+    /// The genesis file.
+    pub genesis: PathBuf,
+    /// The genesis hash.
+    pub genesis_hash: String,
+    /// The consortium CA certificate.
+    pub ca_cert: PathBuf,
+    /// The nodes.
+    pub nodes: Vec<DevnetNode>,
+    /// Demo tenant keys.
+    pub tenant_keys: Vec<DevnetKey>,
+    /// Organisation administrator keys.
+    pub admin_keys: Vec<DevnetKey>,
+}
+
+fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result<InitOutput> {
+    let mut orgs = Vec::new();
+    for i in 1..=voters {
+        let (name, role) = if i % 2 == 1 { ("notary", OrgRole::Notary) } else { ("bank", OrgRole::Bank) };
+        orgs.push(OrgSpec { id: format!("{name}-{i}").parse()?, role });
+    }
+    for i in 1..=observers {
+        orgs.push(OrgSpec { id: format!("regulator-{i}").parse()?, role: OrgRole::Regulator });
+    }
+    let spec = InitSpec {
+        chain_id: "billflow-devnet".parse()?,
+        tenants: vec![("demo-platform".parse()?, orgs[0].id.clone())],
+        orgs,
+        nodes_per_org: 1,
+        hosts: vec![],
+        keys: KeySource::Random,
+        genesis_time: time::OffsetDateTime::now_utc().replace_nanosecond(0)?,
+        base_port: if base_port == 0 { 7100 } else { base_port },
+        params: ChainParams::default(),
+    };
+    let mut out = billflow_genesis::init(dir, &spec).context("cannot create the devnet consortium")?;
+    if base_port == 0 {
+        out.relocate(&free_loopback_ports(out.nodes.len() * 2)?)?;
+    }
+    Ok(out)
+}
+
+fn describe(dir: &Path, out: &InitOutput, pids: &[Option<u32>]) -> Devnet {
+    let nodes = out
+        .nodes
+        .iter()
+        .zip(pids)
+        .map(|((c, path), pid)| {
+            let g = out.genesis.nodes.iter().find(|n| n.id == c.node_id);
+            DevnetNode {
+                node_id: c.node_id.to_string(),
+                org: g.map(|n| n.org.to_string()).unwrap_or_default(),
+                role: g.map_or(NodeRole::Observer, |n| n.role),
+                api_url: format!("http://{}", c.api_listen),
+                p2p: c.p2p_listen.clone(),
+                peer_id: g.map(|n| n.peer_id.clone()).unwrap_or_default(),
+                data_dir: c.data_dir.clone(),
+                config: path.clone(),
+                log: path.with_file_name("node.log"),
+                pid: *pid,
+            }
+        })
+        .collect();
+    Devnet {
+        chain_id: out.genesis.chain_id.to_string(),
+        genesis: out.genesis_path.clone(),
+        genesis_hash: out.genesis.hash().to_hex(),
+        ca_cert: dir.join("ca/ca.pem"),
+        nodes,
+        tenant_keys: out
+            .tenant_keys
+            .iter()
+            .map(|(t, k, p)| DevnetKey { owner: t.to_string(), key_id: k.to_string(), key_file: p.clone() })
+            .collect(),
+        admin_keys: out
+            .genesis
+            .organisations
+            .iter()
+            .map(|o| DevnetKey {
+                owner: o.id.to_string(),
+                key_id: format!("{}.admin", o.id),
+                key_file: dir.join("orgs").join(o.id.as_str()).join("admin.key"),
+            })
+            .collect(),
+    }
+}
+
+/// Loads an existing devnet's consortium from its `devnet.json`.
+fn reload(dir: &Path) -> Result<InitOutput> {
+    let devnet: Devnet = serde_json::from_slice(&std::fs::read(dir.join("devnet.json"))?).context("devnet.json")?;
+    let genesis = crate::load_genesis(Some(&devnet.genesis))?;
+    let mut nodes = Vec::new();
+    for n in &devnet.nodes {
+        let mut config = NodeConfig::load(&n.config)?;
+        // Keep the file's relative form: load() resolved the paths.
+        config.data_dir = "data".into();
+        nodes.push((config, n.config.clone()));
+    }
+    let tenant_keys = devnet
+        .tenant_keys
+        .iter()
+        .map(|k| Ok((k.owner.parse()?, k.key_id.parse()?, k.key_file.clone())))
+        .collect::<Result<_>>()?;
+    Ok(InitOutput { genesis, genesis_path: devnet.genesis, nodes, tenant_keys })
+}
+
+/// Runs the devnet until Ctrl-C.
+pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result<()> {
+    if voters == 0 {
+        bail!("a devnet needs at least one voter");
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    let out = if dir.join("devnet.json").exists() {
+        println!("reusing the devnet in {}", dir.display());
+        reload(&dir)?
+    } else {
+        if dir.read_dir()?.next().is_some() {
+            bail!("{} is not empty and holds no devnet.json", dir.display());
+        }
+        create(&dir, voters, observers, base_port)?
+    };
+    let exe = std::env::current_exe().context("cannot find the billflow-node executable")?;
+    let mut children: Vec<Child> = Vec::new();
+    for (config, path) in &out.nodes {
+        let log = std::fs::File::create(path.with_file_name("node.log"))?;
+        let child = Command::new(&exe)
+            .args(["run", "--config"])
+            .arg(path)
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .with_context(|| format!("cannot start node {}", config.node_id))?;
+        children.push(child);
+    }
+    let pids: Vec<Option<u32>> = children.iter().map(|c| Some(c.id())).collect();
+    let devnet = describe(&dir, &out, &pids);
+    std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&devnet)? + "\n")?;
+    println!("devnet {} (genesis {})", devnet.chain_id, devnet.genesis_hash);
+    for n in &devnet.nodes {
+        println!("  {:<14} {:<8?} {}  p2p {}  log {}", n.node_id, n.role, n.api_url, n.p2p, n.log.display());
+    }
+    println!("details in {}; Ctrl-C stops every node", dir.join("devnet.json").display());
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut ticker = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                _ = crate::shutdown_signal() => break,
+                _ = ticker.tick() => {
+                    for (child, (config, _)) in children.iter_mut().zip(&out.nodes) {
+                        if let Ok(Some(status)) = child.try_wait() {
+                            eprintln!("node {} exited ({status})", config.node_id);
+                        }
+                    }
+                }
+            }
+        }
+    });
+    println!("stopping the devnet");
+    for child in &children {
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    }
+    for child in &mut children {
+        for _ in 0..100 {
+            if !matches!(child.try_wait(), Ok(None)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! A running consortium of node processes, for the replication suites.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use billflow_genesis::init::InitOutput;
+use billflow_sdk::Client;
+use billflow_sdk::types::view::NetworkView;
+use billflow_sdk::types::{ChainParams, OrgRole};
+use billflow_tests::proxy::LinkProxy;
+use billflow_tests::{NodeProcess, consortium_with, route_through_proxies};
+
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    pub out: InitOutput,
+    pub nodes: Vec<Option<NodeProcess>>,
+    pub links: HashMap<(usize, usize), LinkProxy>,
+}
+
+pub const VOTERS_AND_OBSERVER: [(&str, OrgRole); 4] = [
+    ("notary-a", OrgRole::Notary),
+    ("bank-b", OrgRole::Bank),
+    ("notary-c", OrgRole::Notary),
+    ("regulator-d", OrgRole::Regulator),
+];
+
+impl Cluster {
+    pub async fn start(
+        orgs: &[(&str, OrgRole)],
+        params: ChainParams,
+        proxies: bool,
+        snapshot_every: Option<u64>,
+    ) -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = consortium_with(dir.path(), orgs, params).unwrap();
+        let links = if proxies { route_through_proxies(&mut out).await.unwrap() } else { HashMap::new() };
+        if let Some(every) = snapshot_every {
+            for (config, path) in &mut out.nodes {
+                config.snapshot_every = Some(every);
+                std::fs::write(&*path, config.to_toml()).unwrap();
+            }
+        }
+        let nodes = out.nodes.iter().map(|(_, p)| Some(NodeProcess::start_configured(p).unwrap())).collect();
+        Cluster { dir, out, nodes, links }
+    }
+
+    pub fn name(&self, i: usize) -> String {
+        match self.out.nodes.get(i) {
+            Some((config, _)) => config.node_id.to_string(),
+            None => format!("node-{i}"),
+        }
+    }
+
+    pub fn client(&self, i: usize) -> Client {
+        self.nodes[i].as_ref().expect("node is running").client()
+    }
+
+    pub fn alive(&self) -> Vec<usize> {
+        (0..self.nodes.len()).filter(|i| self.nodes[*i].is_some()).collect()
+    }
+
+    pub async fn view(&self, i: usize) -> Option<NetworkView> {
+        let node = self.nodes[i].as_ref()?;
+        let resp = tokio::time::timeout(Duration::from_secs(5), reqwest::get(format!("{}/v1/network", node.url)))
+            .await
+            .ok()?
+            .ok()?;
+        resp.json().await.ok()
+    }
+
+    /// The leader all of `among` agree on, if they do.
+    pub async fn agreed_leader(&self, among: &[usize]) -> Option<usize> {
+        let mut leader = None;
+        for &i in among {
+            let l = self.view(i).await?.leader?;
+            if leader.is_some_and(|x: String| x != l) {
+                return None;
+            }
+            leader = Some(l);
+        }
+        let l = leader?;
+        (0..self.nodes.len()).find(|j| self.name(*j) == l)
+    }
+
+    pub async fn wait_leader(&self, among: &[usize], within: Duration) -> usize {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(l) = self.agreed_leader(among).await {
+                if among.contains(&l) {
+                    return l;
+                }
+            }
+            assert!(Instant::now() < deadline, "no agreed leader among {among:?} within {within:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn height(&self, i: usize) -> u64 {
+        self.client(i).health().await.map(|h| h.height).unwrap_or(0)
+    }
+
+    /// Waits until `among` have the same height and tip, and returns the height.
+    pub async fn wait_converged(&self, among: &[usize], within: Duration) -> u64 {
+        let deadline = Instant::now() + within;
+        loop {
+            let mut tips = Vec::new();
+            for &i in among {
+                if let Ok(h) = self.client(i).health().await {
+                    tips.push((h.height, h.tip_hash));
+                }
+            }
+            if tips.len() == among.len() && tips.windows(2).all(|w| w[0] == w[1]) {
+                return tips[0].0;
+            }
+            assert!(Instant::now() < deadline, "nodes {among:?} did not converge within {within:?}: {tips:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Asserts that `among` hold identical blocks (hash and state hash) at every height up to `upto`.
+    pub async fn assert_same_chain(&self, among: &[usize], upto: u64) {
+        for h in 0..=upto {
+            let mut seen = None;
+            for &i in among {
+                let b = self.client(i).block(h).await.unwrap();
+                let here = (b.hash, b.header.state_hash);
+                match seen {
+                    None => seen = Some(here),
+                    Some(s) => assert_eq!(s, here, "node {} differs at height {h}", self.name(i)),
+                }
+            }
+        }
+    }
+
+    pub fn kill(&mut self, i: usize) {
+        self.nodes[i].take().expect("node is running").kill().unwrap();
+    }
+
+    pub fn restart(&mut self, i: usize) {
+        assert!(self.nodes[i].is_none());
+        self.nodes[i] = Some(NodeProcess::start_configured(&self.out.nodes[i].1).unwrap());
+    }
+
+    /// Cuts every link to and from node `i`.
+    pub fn isolate(&self, i: usize) {
+        for ((a, b), link) in &self.links {
+            if *a == i || *b == i {
+                link.cut();
+            }
+        }
+    }
+
+    pub fn heal(&self) {
+        for link in self.links.values() {
+            link.heal();
+        }
+    }
+}

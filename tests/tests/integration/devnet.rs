@@ -1,0 +1,96 @@
+//! `billflow-node devnet`: a 3-voter, 1-observer network of processes that
+//! survives killing any one voter and stops every node on a signal.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use billflow_sdk::types::view::{NetworkView, TxState};
+use billflow_sdk::{Client, Signer};
+use billflow_tests::{eventually, exclusive, node_binary};
+
+use crate::register_enterprise;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
+    let _one = exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Command::new(node_binary().unwrap())
+        .args(["devnet", "--voters", "3", "--observers", "1", "--base-port", "0", "--dir"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let json = dir.path().join("devnet.json");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let devnet_json: serde_json::Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&json) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                if v["nodes"][0]["pid"].is_u64() {
+                    break v;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "devnet.json not written");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let nodes = devnet_json["nodes"].as_array().unwrap().clone();
+    assert_eq!(nodes.len(), 4);
+    assert_eq!(nodes.iter().filter(|n| n["role"] == "observer").count(), 1);
+    let key = &devnet_json["tenant_keys"][0];
+    let signer = Signer {
+        chain_id: devnet_json["chain_id"].as_str().unwrap().parse().unwrap(),
+        tenant: Some(key["owner"].as_str().unwrap().parse().unwrap()),
+        key_id: key["key_id"].as_str().unwrap().parse().unwrap(),
+        secret: billflow_genesis::keys::read_key(std::path::Path::new(key["key_file"].as_str().unwrap())).unwrap(),
+    };
+    let url = |i: usize| nodes[i]["api_url"].as_str().unwrap().to_string();
+    let leader_of = |i: usize| {
+        let u = url(i);
+        async move {
+            let v: NetworkView = reqwest::get(format!("{u}/v1/network")).await.ok()?.json().await.ok()?;
+            v.leader
+        }
+    };
+    eventually(Duration::from_secs(30), "a leader", || async { leader_of(3).await.is_some() }).await.unwrap();
+
+    // Kill the leader, the hardest voter to lose: the other two elect another and still commit.
+    let voters: Vec<usize> = (0..4).filter(|i| nodes[*i]["role"] == "voter").collect();
+    let leader = leader_of(3).await.unwrap();
+    let victim = *voters.iter().find(|i| nodes[**i]["node_id"] == leader.as_str()).unwrap();
+    let submit_at = *voters.iter().find(|i| **i != victim).unwrap();
+    let (tx, _, _) = register_enterprise(&signer, 1, "devnet-1");
+    let client = Client::new(&url(submit_at)).unwrap();
+    assert_eq!(client.submit(&tx, true).await.unwrap().status, TxState::Committed);
+    let pid = nodes[victim]["pid"].as_u64().unwrap().to_string();
+    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    let (tx, _, _) = register_enterprise(&signer, 2, "devnet-2");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match client.submit(&tx, true).await {
+            Ok(v) if v.status == TxState::Committed => break,
+            _ => assert!(Instant::now() < deadline, "no commit after killing {}", nodes[victim]["node_id"]),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The observer follows.
+    let observer = Client::new(&url(3)).unwrap();
+    eventually(Duration::from_secs(20), "the observer to apply devnet-2", || async {
+        observer.transaction(&tx.tx.tx_id).await.map(|v| v.status == TxState::Committed).unwrap_or(false)
+    })
+    .await
+    .unwrap();
+
+    // Ctrl-C (SIGTERM here) stops every node.
+    Command::new("kill").args(["-TERM", &devnet.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while devnet.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "devnet did not stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for n in &nodes {
+        let pid = n["pid"].as_u64().unwrap();
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z");
+        assert!(!alive, "node {} still running", n["node_id"]);
+    }
+}
