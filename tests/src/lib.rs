@@ -66,7 +66,7 @@ impl NodeProcess {
     fn spawn(args: &[std::ffi::OsString], data: &Path) -> Result<NodeProcess> {
         let mut child = Command::new(node_binary()?)
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,openraft=error,libp2p_request_response=error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
