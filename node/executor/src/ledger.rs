@@ -3,10 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use billflow_storage::{StorageError, Store};
+use billflow_types::state::Entries;
 use billflow_types::{ContractName, StateChange, TxId};
-
-/// Key-value pairs of one contract, in key order.
-pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Read access to a ledger's committed state.
 ///

@@ -35,6 +35,8 @@ pub enum Domain {
     Genesis,
     /// A node's attestation of a committed block.
     BlockAttestation,
+    /// Contract code (the code hash).
+    ContractCode,
 }
 
 impl Domain {
@@ -52,6 +54,7 @@ impl Domain {
             Domain::StateChain => "billflow/v1/state-chain",
             Domain::Genesis => "billflow/v1/genesis",
             Domain::BlockAttestation => "billflow/v1/block-attestation",
+            Domain::ContractCode => "billflow/v1/contract-code",
         }
     }
 

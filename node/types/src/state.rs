@@ -12,6 +12,9 @@ use crate::encoding::to_canonical;
 use crate::hash::{Domain, Hash32};
 use crate::ids::ContractName;
 
+/// Key-value pairs of one contract, in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// One key's new value (`None`: deleted).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct StateChange {

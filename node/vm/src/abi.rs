@@ -1,0 +1,59 @@
+//! The host ABI: what a contract imports from module `billflow`.
+//!
+//! Pointers and lengths are `i32` offsets into the contract's exported
+//! `memory`. Host functions that produce bytes of unknown length put them in a
+//! per-call *return buffer* and return their length; the contract then copies
+//! them into its memory with `ret_read(ptr)`. Structured data is the canonical
+//! (Borsh) encoding of the types below. Every host call costs fuel: a base cost
+//! and one unit per byte moved.
+//!
+//! | import | signature | does |
+//! |---|---|---|
+//! | `method_len` / `method_read` | `() -> i32` / `(ptr)` | the method name |
+//! | `input_len` / `input_read` | `() -> i32` / `(ptr)` | the arguments |
+//! | `context` | `() -> i32` | [`ContextView`] into the return buffer |
+//! | `ret_read` | `(ptr)` | copies the return buffer |
+//! | `state_get` | `(kptr, klen) -> i32` | value into the return buffer; `-1` if absent |
+//! | `state_put` | `(kptr, klen, vptr, vlen)` | sets a value of this contract |
+//! | `state_delete` | `(kptr, klen)` | deletes a value of this contract |
+//! | `state_range` | `(sptr, slen, eptr, elen, limit) -> i32` | `Vec<(key, value)>` in key order from `start` to before `end` (`elen < 0`: no end) |
+//! | `emit` | `(tptr, tlen, dptr, dlen)` | an event with a topic and data |
+//! | `call` | `(cptr, clen, mptr, mlen, aptr, alen, fuel: i64) -> i32` | read-only call into another contract: its output into the return buffer; `-1` it aborted (`(code, message)` in the buffer), `-2` it trapped or ran out of fuel, `-3` refused (message in the buffer) |
+//! | `output` | `(ptr, len)` | the call's result |
+//! | `abort` | `(cptr, clen, mptr, mlen)` | ends the call with a stable error code and message; nothing it wrote is kept |
+//!
+//! The contract exports `memory` and `call: () -> i32` (0 on success).
+
+use borsh::{BorshDeserialize, BorshSerialize};
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CallerView {
+    /// The signing key.
+    pub key_id: String,
+    /// The tenant the signer acts under.
+    pub tenant: Option<String>,
+    /// The participant the key belongs to, if any.
+    pub participant: Option<String>,
+    /// The organisation the key belongs to (administrators and banks), if any.
+    pub org: Option<String>,
+}
+
+/// What a contract may know of its call.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ContextView {
+    /// The contract being called.
+    pub contract: String,
+    /// Its version.
+    pub version: String,
+    /// The transaction.
+    pub tx_id: String,
+    /// The block height.
+    pub height: u64,
+    /// The block time, ms since the Unix epoch (the only clock there is).
+    pub time_ms: u64,
+    /// The caller.
+    pub caller: CallerView,
+    /// Whether this is a read-only call (a query, or a call from another contract).
+    pub read_only: bool,
+}

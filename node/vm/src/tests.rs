@@ -1,0 +1,235 @@
+use std::collections::BTreeMap;
+
+use billflow_types::state::Entries;
+
+use super::*;
+
+/// A ledger in memory: one contract's namespace, and one callable neighbour.
+#[derive(Default)]
+struct MemLedger {
+    state: BTreeMap<Vec<u8>, Vec<u8>>,
+    read_only: bool,
+}
+
+impl Ledger for MemLedger {
+    fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        Ok(self.state.get(key).cloned())
+    }
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<(), LedgerError> {
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
+        self.state.insert(key.to_vec(), value.to_vec());
+        Ok(())
+    }
+    fn delete(&mut self, key: &[u8]) -> Result<(), LedgerError> {
+        if self.read_only {
+            return Err(LedgerError::ReadOnly);
+        }
+        self.state.remove(key);
+        Ok(())
+    }
+    fn range(&mut self, start: &[u8], end: Option<&[u8]>, limit: u32) -> Result<Entries, LedgerError> {
+        Ok(self
+            .state
+            .range(start.to_vec()..)
+            .take_while(|(k, _)| end.is_none_or(|e| k.as_slice() < e))
+            .take(limit as usize)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+    fn call(&mut self, contract: &str, _method: &str, args: &[u8], _fuel: u64) -> Result<CallOutcome, LedgerError> {
+        match contract {
+            "echo" => Ok(CallOutcome::Returned { output: args.to_vec(), events: vec![], fuel_used: 10 }),
+            other => Err(LedgerError::Refused(format!("no contract {other}"))),
+        }
+    }
+}
+
+fn call(method: &str, fuel: u64, read_only: bool) -> Call {
+    Call {
+        context: ContextView {
+            contract: "counter".into(),
+            version: "1.0.0".into(),
+            tx_id: "t-1".into(),
+            height: 7,
+            time_ms: 1_767_225_600_000,
+            caller: CallerView { key_id: "k".into(), tenant: None, participant: None, org: None },
+            read_only,
+        },
+        method: method.into(),
+        args: vec![],
+        fuel,
+        depth: 0,
+    }
+}
+
+const COUNTER: &str = r#"(module
+  (import "billflow" "state_get" (func $get (param i32 i32) (result i32)))
+  (import "billflow" "ret_read" (func $ret_read (param i32)))
+  (import "billflow" "state_put" (func $put (param i32 i32 i32 i32)))
+  (import "billflow" "emit" (func $emit (param i32 i32 i32 i32)))
+  (import "billflow" "output" (func $output (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "n")
+  (data (i32.const 16) "counted")
+  (func (export "call") (result i32)
+    (if (i32.ge_s (call $get (i32.const 0) (i32.const 1)) (i32.const 0))
+      (then (call $ret_read (i32.const 32))))
+    (i32.store8 (i32.const 32) (i32.add (i32.load8_u (i32.const 32)) (i32.const 1)))
+    (call $put (i32.const 0) (i32.const 1) (i32.const 32) (i32.const 1))
+    (call $emit (i32.const 16) (i32.const 7) (i32.const 32) (i32.const 1))
+    (call $output (i32.const 32) (i32.const 1))
+    (i32.const 0)))"#;
+
+fn vm() -> Vm {
+    Vm::new(VmLimits::default()).unwrap()
+}
+
+fn wasm(wat: &str) -> Vec<u8> {
+    wat::parse_str(wat).unwrap()
+}
+
+#[test]
+fn a_contract_reads_writes_emits_and_returns() {
+    let vm = vm();
+    let code = wasm(COUNTER);
+    let mut ledger = MemLedger::default();
+    let mut fuel = Vec::new();
+    for expected in 1..=3u8 {
+        let (l, outcome) = vm.call(&code, call("inc", 1_000_000, false), ledger).unwrap();
+        ledger = l;
+        let CallOutcome::Returned { output, events, fuel_used } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(output, vec![expected]);
+        assert_eq!(events, vec![EmittedEvent { topic: "counted".into(), data: vec![expected] }]);
+        fuel.push(fuel_used);
+    }
+    assert_eq!(ledger.state.get(b"n".as_slice()), Some(&vec![3]));
+    // The same work costs the same fuel, on every node.
+    assert!(fuel[0] > 0);
+    assert_eq!(fuel[1], fuel[2]);
+}
+
+#[test]
+fn fuel_bounds_every_call() {
+    let looping = wasm(
+        r#"(module (memory (export "memory") 1)
+        (func (export "call") (result i32) (loop $l (br $l)) (i32.const 0)))"#,
+    );
+    let (_, outcome) = vm().call(&looping, call("spin", 50_000, false), MemLedger::default()).unwrap();
+    assert_eq!(outcome, CallOutcome::OutOfFuel { fuel_used: 50_000 });
+    let (_, outcome) = vm().call(&wasm(COUNTER), call("inc", 300, false), MemLedger::default()).unwrap();
+    assert!(matches!(outcome, CallOutcome::OutOfFuel { .. }), "{outcome:?}");
+}
+
+#[test]
+fn an_abort_carries_its_code_and_message() {
+    let aborting = wasm(
+        r#"(module
+        (import "billflow" "abort" (func $abort (param i32 i32 i32 i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "E_NOT_TRANSFERABLE")
+        (data (i32.const 32) "bill is marked non-transferable")
+        (func (export "call") (result i32)
+          (call $abort (i32.const 0) (i32.const 18) (i32.const 32) (i32.const 31)) (i32.const 0)))"#,
+    );
+    let (_, outcome) = vm().call(&aborting, call("endorse", 1_000_000, false), MemLedger::default()).unwrap();
+    let CallOutcome::Aborted { code, message, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!((code.as_str(), message.as_str()), ("E_NOT_TRANSFERABLE", "bill is marked non-transferable"));
+}
+
+#[test]
+fn bad_code_is_refused_before_it_runs() {
+    let vm = vm();
+    assert!(matches!(vm.prepare(b"not wasm"), Err(VmError::InvalidCode(_))));
+    let no_call = wasm(r#"(module (memory (export "memory") 1))"#);
+    assert!(matches!(vm.prepare(&no_call), Err(VmError::InvalidCode(m)) if m.contains("call")));
+    let wasi = wasm(
+        r#"(module (import "wasi_snapshot_preview1" "random_get" (func (param i32 i32) (result i32)))
+        (memory (export "memory") 1) (func (export "call") (result i32) (i32.const 0)))"#,
+    );
+    assert!(matches!(vm.prepare(&wasi), Err(VmError::InvalidCode(_))));
+    let threads = r#"(module (memory (export "memory") 1 1 shared) (func (export "call") (result i32) (i32.const 0)))"#;
+    assert!(wat::parse_str(threads).map(|w| vm.prepare(&w).is_err()).unwrap_or(true));
+    // Preparing the same code twice hits the cache.
+    let h1 = vm.prepare(&wasm(COUNTER)).unwrap();
+    assert_eq!(vm.prepare(&wasm(COUNTER)).unwrap(), h1);
+    assert_eq!(h1, code_hash(&wasm(COUNTER)));
+}
+
+#[test]
+fn memory_is_capped_and_pointers_are_checked() {
+    let greedy = wasm(
+        r#"(module (memory (export "memory") 1)
+        (func (export "call") (result i32)
+          (if (i32.lt_s (memory.grow (i32.const 1000)) (i32.const 0)) (then unreachable))
+          (i32.const 0)))"#,
+    );
+    let (_, outcome) = vm().call(&greedy, call("grow", 1_000_000, false), MemLedger::default()).unwrap();
+    assert!(matches!(outcome, CallOutcome::Trapped { .. }), "{outcome:?}");
+    let wild = wasm(
+        r#"(module
+        (import "billflow" "output" (func $output (param i32 i32)))
+        (memory (export "memory") 1)
+        (func (export "call") (result i32) (call $output (i32.const 65530) (i32.const 100)) (i32.const 0)))"#,
+    );
+    let (_, outcome) = vm().call(&wild, call("x", 1_000_000, false), MemLedger::default()).unwrap();
+    assert!(
+        matches!(outcome, CallOutcome::Trapped { ref message, .. } if message.contains("outside memory")),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn nans_are_canonical() {
+    let nan = wasm(
+        r#"(module
+        (import "billflow" "output" (func $output (param i32 i32)))
+        (memory (export "memory") 1)
+        (func (export "call") (result i32)
+          (i32.store (i32.const 0) (i32.reinterpret_f32 (f32.div (f32.const 0) (f32.const 0))))
+          (call $output (i32.const 0) (i32.const 4))
+          (i32.const 0)))"#,
+    );
+    let (_, outcome) = vm().call(&nan, call("nan", 1_000_000, false), MemLedger::default()).unwrap();
+    let CallOutcome::Returned { output, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(u32::from_le_bytes(output.try_into().unwrap()), 0x7fc0_0000);
+}
+
+#[test]
+fn read_only_calls_cannot_write_or_emit() {
+    let ledger = MemLedger { read_only: true, ..Default::default() };
+    let (_, outcome) = vm().call(&wasm(COUNTER), call("inc", 1_000_000, true), ledger).unwrap();
+    assert!(
+        matches!(outcome, CallOutcome::Trapped { ref message, .. } if message.contains("read-only")),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn contracts_see_their_context_and_call_others() {
+    let caller = wasm(
+        r#"(module
+        (import "billflow" "context" (func $context (result i32)))
+        (import "billflow" "call" (func $call (param i32 i32 i32 i32 i32 i32 i64) (result i32)))
+        (import "billflow" "ret_read" (func $ret_read (param i32)))
+        (import "billflow" "output" (func $output (param i32 i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "echo")
+        (data (i32.const 8) "ping")
+        (data (i32.const 16) "hello")
+        (func (export "call") (result i32)
+          (local $n i32)
+          (local.set $n (call $call (i32.const 0) (i32.const 4) (i32.const 8) (i32.const 4) (i32.const 16) (i32.const 5) (i64.const 1000)))
+          (call $ret_read (i32.const 100))
+          (local.set $n (i32.add (local.get $n) (call $context)))
+          (call $ret_read (i32.const 105))
+          (call $output (i32.const 100) (local.get $n))
+          (i32.const 0)))"#,
+    );
+    let (_, outcome) = vm().call(&caller, call("go", 1_000_000, false), MemLedger::default()).unwrap();
+    let CallOutcome::Returned { output, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(&output[..5], b"hello");
+    let context: ContextView = borsh::from_slice(&output[5..]).unwrap();
+    assert_eq!((context.height, context.tx_id.as_str()), (7, "t-1"));
+}
