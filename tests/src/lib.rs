@@ -16,7 +16,9 @@ use billflow_sdk::types::ids::credit_code_check_char;
 use billflow_sdk::types::{ChainId, KeyId, OrgRole, ParticipantId, TenantId};
 use billflow_sdk::{Client, Signer};
 
-/// The `billflow-node` binary, built on first use if `cargo test` has not built it.
+/// The `billflow-node` binary. `cargo test --workspace` builds it before any test
+/// runs (the node package has integration tests); when it is missing (a test of
+/// this package alone on a fresh tree) it is built here.
 pub fn node_binary() -> Result<PathBuf> {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -24,6 +26,9 @@ pub fn node_binary() -> Result<PathBuf> {
         // target/<profile>/deps/<test> → target/<profile>/billflow-node
         let profile_dir = exe.parent().and_then(Path::parent).ok_or("no target directory")?;
         let bin = profile_dir.join("billflow-node");
+        if bin.exists() {
+            return Ok(bin);
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "-p", "billflow-node", "--bin", "billflow-node"]);
@@ -63,12 +68,16 @@ impl NodeProcess {
         Self::spawn(&args, config.parent().unwrap_or(Path::new(".")))
     }
 
+    /// The node's log goes to `node-stderr.log` beside its data, not into the
+    /// test output, where it would interleave with the test runner's lines.
     fn spawn(args: &[std::ffi::OsString], data: &Path) -> Result<NodeProcess> {
+        std::fs::create_dir_all(data)?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(data.join("node-stderr.log"))?;
         let mut child = Command::new(node_binary()?)
             .args(args)
             .env("RUST_LOG", "warn,openraft=error,libp2p_request_response=error")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::from(log))
             .spawn()
             .context("cannot start billflow-node")?;
         let stdout = child.stdout.take().context("no stdout")?;
@@ -84,7 +93,10 @@ impl NodeProcess {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                bail!("billflow-node did not report its address within 60 s");
+                let log = std::fs::read_to_string(data.join("node-stderr.log")).unwrap_or_default();
+                let tail: String =
+                    log.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+                bail!("billflow-node did not report its address within 60 s; its log ends:\n{tail}");
             }
         };
         Ok(NodeProcess { child, url, data: data.to_path_buf() })
