@@ -220,8 +220,8 @@ pub fn consortium(dir: &Path, orgs: &[(&str, OrgRole)]) -> Result<billflow_genes
     consortium_with(dir, orgs, Default::default())
 }
 
-/// Only one test at a time runs a cluster of node processes: the machine has two cores,
-/// and timing-sensitive checks (elections) need them.
+/// Only one test at a time runs node processes: the machine has two cores, and
+/// timing-sensitive checks (elections) must not compete with another test's load.
 pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await

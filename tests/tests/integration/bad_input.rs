@@ -30,6 +30,7 @@ async fn raw(url: &str, content_type: &str, body: Vec<u8>) -> (u16, ErrorBody) {
 
 #[tokio::test]
 async fn bad_transactions_are_refused_and_change_nothing() {
+    let _one = billflow_tests::exclusive().await;
     let dir = tempfile::tempdir().unwrap();
     let node = NodeProcess::start(dir.path()).unwrap();
     let client = node.client();

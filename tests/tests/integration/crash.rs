@@ -17,6 +17,7 @@ const ROUNDS: u64 = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_under_load_loses_no_acknowledged_transaction() {
+    let _one = billflow_tests::exclusive().await;
     let dir = tempfile::tempdir().unwrap();
     let acked: Arc<Mutex<Vec<(TxId, Hash32)>>> = Arc::default();
     let next = Arc::new(AtomicU64::new(1000));

@@ -6,6 +6,7 @@ use crate::register_enterprise;
 
 #[tokio::test]
 async fn a_signed_transaction_commits_and_is_served() {
+    let _one = billflow_tests::exclusive().await;
     let dir = tempfile::tempdir().unwrap();
     let node = NodeProcess::start(dir.path()).unwrap();
     let client = node.client();

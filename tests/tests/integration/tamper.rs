@@ -61,6 +61,7 @@ fn assert_fails_at(data: &Path, height: u64, what: &str) {
 
 #[tokio::test]
 async fn verify_names_the_height_of_a_flipped_byte() {
+    let _one = billflow_tests::exclusive().await;
     let dir = tempfile::tempdir().unwrap();
     let node = NodeProcess::start(dir.path()).unwrap();
     let client = node.client();
