@@ -104,6 +104,16 @@ impl std::fmt::Debug for AdmittingVerifier {
 }
 
 impl AdmittingVerifier {
+    /// TLS 1.3 handshake signatures, checked alike on both sides.
+    fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
     fn admit(&self, end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error> {
         let peer = peer_id_of_cert(end_entity).map_err(rustls_err)?;
         self.admission.check(&peer).map(|_| ()).map_err(rustls_err)
@@ -147,7 +157,7 @@ impl ServerCertVerifier for AdmittingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        self.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -173,11 +183,11 @@ impl ClientCertVerifier for AdmittingVerifier {
 
     fn verify_tls12_signature(
         &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.client.verify_tls12_signature(message, cert, dss)
+        Err(rustls::Error::PeerIncompatible(rustls::PeerIncompatible::Tls12NotOffered))
     }
 
     fn verify_tls13_signature(
@@ -186,7 +196,7 @@ impl ClientCertVerifier for AdmittingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.client.verify_tls13_signature(message, cert, dss)
+        self.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -21,6 +21,8 @@ struct Node {
     handle: NetHandle,
     requests: mpsc::Receiver<billflow_net::InboundRequest>,
     address: String,
+    /// Who sent the requests `serve` answered.
+    served: std::sync::Arc<std::sync::Mutex<Vec<NodeId>>>,
 }
 
 fn now() -> OffsetDateTime {
@@ -70,19 +72,37 @@ async fn start(id: &str, key: SecretKey, cert: Vec<u8>, trusted: &Consortium) ->
     };
     let Network { handle, requests } = Network::start(config).await.unwrap();
     let address = handle.listen_addrs().await.unwrap().remove(0);
-    Node { id: id.parse().unwrap(), key, handle, requests, address }
+    Node { id: id.parse().unwrap(), key, handle, requests, address, served: Default::default() }
 }
 
 fn member(n: &Node) -> Member {
     Member { node_id: n.id.clone(), public_key: n.key.public(), address: Some(n.address.clone()) }
 }
 
+/// Starts `n` members named `<prefix><i>` with keys from `first_seed` on, admitting each other and answering requests.
+async fn members(c: &Consortium, prefix: &str, n: u8, first_seed: u8) -> Vec<Node> {
+    let mut nodes = Vec::new();
+    for i in 0..n {
+        let key = SecretKey::from_seed([first_seed + i; 32]);
+        let cert = c.valid_cert(&format!("{prefix}{i}"), &key);
+        nodes.push(start(&format!("{prefix}{i}"), key, cert, c).await);
+    }
+    let list: Vec<Member> = nodes.iter().map(member).collect();
+    for n in nodes.iter_mut() {
+        n.handle.set_members(list.clone(), vec![]).await.unwrap();
+        serve(n);
+    }
+    nodes
+}
+
 /// Answers every request with `<node>:<payload>`.
 fn serve(node: &mut Node) {
     let mut requests = std::mem::replace(&mut node.requests, mpsc::channel(1).1);
     let id = node.id.clone();
+    let served = node.served.clone();
     tokio::spawn(async move {
         while let Some(r) = requests.recv().await {
+            served.lock().unwrap().push(r.from.clone());
             let _ = r.reply.send([id.as_str().as_bytes(), b":", &r.payload].concat());
         }
     });
@@ -117,17 +137,7 @@ async fn refused_with(events: &mut tokio::sync::broadcast::Receiver<NetEvent>, n
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_members_exchange_requests_over_mutual_tls() {
     let c = Consortium::new(1);
-    let mut nodes = Vec::new();
-    for i in 0..3u8 {
-        let key = SecretKey::from_seed([10 + i; 32]);
-        let cert = c.valid_cert(&format!("n{i}"), &key);
-        nodes.push(start(&format!("n{i}"), key, cert, &c).await);
-    }
-    let members: Vec<Member> = nodes.iter().map(member).collect();
-    for n in nodes.iter_mut() {
-        n.handle.set_members(members.clone(), vec![]).await.unwrap();
-        serve(n);
-    }
+    let nodes = members(&c, "n", 3, 10).await;
     for a in &nodes {
         for b in &nodes {
             if a.id != b.id {
@@ -206,22 +216,13 @@ async fn a_valid_certificate_of_a_non_member_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_a_member_closes_its_connections_and_refuses_it_after() {
     let c = Consortium::new(1);
-    let mut nodes = Vec::new();
-    for i in 0..2u8 {
-        let key = SecretKey::from_seed([60 + i; 32]);
-        let cert = c.valid_cert(&format!("r{i}"), &key);
-        nodes.push(start(&format!("r{i}"), key, cert, &c).await);
-    }
-    let members: Vec<Member> = nodes.iter().map(member).collect();
-    for n in nodes.iter_mut() {
-        n.handle.set_members(members.clone(), vec![]).await.unwrap();
-        serve(n);
-    }
+    let nodes = members(&c, "r", 2, 60).await;
+    let list: Vec<Member> = nodes.iter().map(member).collect();
     request_eventually(&nodes[1], &nodes[0].id, b"before").await.unwrap();
     let mut events = nodes[0].handle.events();
     // Node 0 learns that node 1 is revoked: the live connection closes.
     let revoked = nodes[1].key.public();
-    nodes[0].handle.set_members(members.clone(), vec![revoked]).await.unwrap();
+    nodes[0].handle.set_members(list, vec![revoked]).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !nodes[0].handle.connected().await.unwrap().is_empty() {
         assert!(tokio::time::Instant::now() < deadline, "revoked peer still connected");
@@ -237,17 +238,7 @@ async fn revoking_a_member_closes_its_connections_and_refuses_it_after() {
 async fn garbage_on_the_port_is_refused_and_the_node_keeps_serving() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let c = Consortium::new(1);
-    let mut nodes = Vec::new();
-    for i in 0..2u8 {
-        let key = SecretKey::from_seed([70 + i; 32]);
-        let cert = c.valid_cert(&format!("g{i}"), &key);
-        nodes.push(start(&format!("g{i}"), key, cert, &c).await);
-    }
-    let members: Vec<Member> = nodes.iter().map(member).collect();
-    for n in nodes.iter_mut() {
-        n.handle.set_members(members.clone(), vec![]).await.unwrap();
-        serve(n);
-    }
+    let nodes = members(&c, "g", 2, 70).await;
     let mut events = nodes[0].handle.events();
     let port: u16 = nodes[0].address.rsplit('/').next().unwrap().parse().unwrap();
     for junk in [
@@ -272,9 +263,10 @@ async fn garbage_on_the_port_is_refused_and_the_node_keeps_serving() {
     }
     let reason = refused_with(&mut events, "").await;
     eprintln!("refused: {reason}");
-    assert!(nodes[0].requests.try_recv().is_err());
+    assert!(nodes[0].served.lock().unwrap().is_empty(), "garbage reached the request handler");
     let answer = request_eventually(&nodes[1], &nodes[0].id, b"still there?").await.unwrap();
     assert_eq!(answer, b"g0:still there?");
+    assert_eq!(*nodes[0].served.lock().unwrap(), vec![nodes[1].id.clone()]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
