@@ -93,6 +93,30 @@ pub struct NodeCertSpec {
     pub not_after: OffsetDateTime,
 }
 
+/// What every end-entity certificate shares: `CN`, `O`, `OU`, signature-only key
+/// usage, validity, a serial derived from `label` and the start time, and the
+/// authority key identifier.
+fn end_entity(
+    cn: &str,
+    org: &OrgId,
+    ou: &str,
+    (not_before, not_after): (OffsetDateTime, OffsetDateTime),
+    label: &str,
+) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    dn.push(DnType::OrganizationName, org.as_str());
+    dn.push(DnType::OrganizationalUnitName, ou);
+    params.distinguished_name = dn;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.not_before = not_before;
+    params.not_after = not_after;
+    params.serial_number = Some(serial(&format!("{label}/{}", not_before.unix_timestamp())));
+    params.use_authority_key_identifier_extension = true;
+    params
+}
+
 /// The role's name in certificates.
 pub fn role_name(role: OrgRole) -> &'static str {
     match role {
@@ -164,12 +188,13 @@ impl Ca {
 
     /// Issues a node certificate for `key`.
     pub fn issue_node(&self, spec: &NodeCertSpec, key: &SecretKey) -> Result<IssuedCert, CertError> {
-        let mut params = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, spec.node_id.as_str());
-        dn.push(DnType::OrganizationName, spec.org.as_str());
-        dn.push(DnType::OrganizationalUnitName, role_name(spec.role));
-        params.distinguished_name = dn;
+        let mut params = end_entity(
+            spec.node_id.as_str(),
+            &spec.org,
+            role_name(spec.role),
+            (spec.not_before, spec.not_after),
+            &format!("node/{}", spec.node_id),
+        );
         let mut hosts = spec.hosts.clone();
         for default in ["localhost", "127.0.0.1"] {
             if !hosts.iter().any(|h| h == default) {
@@ -182,12 +207,7 @@ impl Ca {
                 Err(_) => SanType::DnsName(h.clone().try_into().map_err(build)?),
             });
         }
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
-        params.not_before = spec.not_before;
-        params.not_after = spec.not_after;
-        params.serial_number = Some(serial(&format!("node/{}/{}", spec.node_id, spec.not_before.unix_timestamp())));
-        params.use_authority_key_identifier_extension = true;
         self.sign(&params, key)
     }
 
@@ -199,18 +219,9 @@ impl Ca {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<IssuedCert, CertError> {
-        let mut params = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, format!("{org} admin"));
-        dn.push(DnType::OrganizationName, org.as_str());
-        dn.push(DnType::OrganizationalUnitName, "admin");
-        params.distinguished_name = dn;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let mut params =
+            end_entity(&format!("{org} admin"), org, "admin", (not_before, not_after), &format!("admin/{org}"));
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        params.not_before = not_before;
-        params.not_after = not_after;
-        params.serial_number = Some(serial(&format!("admin/{org}/{}", not_before.unix_timestamp())));
-        params.use_authority_key_identifier_extension = true;
         self.sign(&params, key)
     }
 

@@ -115,7 +115,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let (mut applied, mut membership) = self.applied()?;
+        let (mut applied, _) = self.applied()?;
         let mut responses = Vec::new();
         for entry in entries {
             let log_id = entry.log_id;
@@ -131,8 +131,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     Applied::default()
                 }
                 EntryPayload::Membership(m) => {
-                    membership = StoredMembership::new(Some(log_id), m);
-                    meta.push((MEMBERSHIP.to_string(), encode(&membership)));
+                    meta.push((MEMBERSHIP.to_string(), encode(&StoredMembership::new(Some(log_id), m))));
                     self.chain.store().put_meta(&meta).map_err(|e| StorageIOError::apply(log_id, &e))?;
                     Applied::default()
                 }
@@ -150,7 +149,6 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             applied = Some(log_id);
             responses.push(response);
         }
-        let _ = membership;
         Ok(responses)
     }
 
