@@ -12,7 +12,7 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable code.
-    pub code: &'static str,
+    pub code: std::borrow::Cow<'static, str>,
     /// Human-readable detail.
     pub message: String,
 }
@@ -20,12 +20,22 @@ pub struct ApiError {
 impl ApiError {
     /// A 400 for an unreadable request.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::BAD_REQUEST, code, message: message.into() }
+        ApiError { status: StatusCode::BAD_REQUEST, code: code.into(), message: message.into() }
+    }
+
+    /// A 500 that is the node's fault.
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "E_INTERNAL".into(), message: message.into() }
+    }
+
+    /// A 422: a contract refused the request with its own code.
+    pub fn contract(failure: billflow_types::TxFailure) -> ApiError {
+        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: failure.code.into(), message: failure.message }
     }
 
     /// A 404.
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::NOT_FOUND, code: "E_NOT_FOUND", message: message.into() }
+        ApiError { status: StatusCode::NOT_FOUND, code: "E_NOT_FOUND".into(), message: message.into() }
     }
 }
 
@@ -44,7 +54,7 @@ impl From<Rejection> for ApiError {
             Rejection::Duplicate(_) => StatusCode::CONFLICT,
             Rejection::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
-        ApiError { status, code: r.code(), message: r.to_string() }
+        ApiError { status, code: r.code().into(), message: r.to_string() }
     }
 }
 
@@ -53,14 +63,14 @@ impl From<ChainError> for ApiError {
         match e {
             ChainError::ShuttingDown => ApiError {
                 status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "E_SHUTTING_DOWN",
+                code: "E_SHUTTING_DOWN".into(),
                 message: "the node is shutting down; retry on another node".into(),
             },
             ChainError::Exec(e) => {
                 tracing::error!(error = %e, "request failed on a node error");
                 ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "E_INTERNAL",
+                    code: "E_INTERNAL".into(),
                     message: "the node could not complete the request".into(),
                 }
             }

@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use billflow_chain::{Chain, Submitted, TxOutcome};
+use billflow_types::contract::ContractRecord;
 use billflow_types::view::{BlockView, Health, NetworkView, TxInBlock, TxState, TxView};
-use billflow_types::{Attestation, Block, Canonical, Hash32, Rejection, SignedTx, TxId};
+use billflow_types::{Attestation, Block, Canonical, ContractName, Hash32, MethodName, Rejection, SignedTx, TxId};
 use serde::Deserialize;
 
 use std::sync::Arc;
@@ -30,6 +31,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/transactions/{tx_id}", get(get_transaction))
         .route("/v1/blocks/{height}", get(get_block))
         .route("/v1/health", get(health))
+        .route("/v1/contracts", get(list_contracts))
+        .route("/v1/contracts/{name}", get(get_contract))
+        .route("/v1/contracts/{name}/query/{method}", post(query_contract))
         .with_state(state.chain.clone())
         .route("/v1/network", get(move || network_view(network.clone(), state.chain.clone())))
         .fallback(|| async { ApiError::not_found("no such route") })
@@ -87,10 +91,10 @@ async fn submit(
     let binary =
         headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
     // JSON carries the arguments as hex, so it may be about twice the binary size.
-    let limit = params.max_tx_bytes as usize * if binary { 1 } else { 2 } + 4096;
+    let limit = params.max_envelope_bytes() * if binary { 1 } else { 2 } + 4096;
     let bytes = to_bytes(body, limit)
         .await
-        .map_err(|_| ApiError::from(Rejection::TooLarge { size: limit + 1, max: params.max_tx_bytes as usize }))?;
+        .map_err(|_| ApiError::from(Rejection::TooLarge { size: limit + 1, max: params.max_envelope_bytes() }))?;
     let tx = if binary {
         SignedTx::decode_limited(&bytes, params)?
     } else {
@@ -148,6 +152,65 @@ async fn get_block(State(chain): State<Chain>, Path(height): Path<String>) -> Re
         .filter_map(|(_, bytes)| Attestation::decode(&bytes).ok())
         .collect();
     Ok(Json(block_view(block, attestations)))
+}
+
+fn contract_name(name: String) -> Result<ContractName, ApiError> {
+    ContractName::new(name).map_err(|e| ApiError::bad_request("E_INVALID_FIELD", e.to_string()))
+}
+
+async fn list_contracts(State(chain): State<Chain>) -> Result<Json<Vec<ContractRecord>>, ApiError> {
+    Ok(Json(chain.contracts()?))
+}
+
+async fn get_contract(State(chain): State<Chain>, Path(name): Path<String>) -> Result<Json<ContractRecord>, ApiError> {
+    let name = contract_name(name)?;
+    let record = chain.contracts()?.into_iter().find(|c| c.name == name);
+    record.map(Json).ok_or_else(|| ApiError::not_found(format!("no contract named {name} is deployed")))
+}
+
+/// A query's arguments in JSON: the contract's argument bytes in hex.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryBody {
+    #[serde(with = "billflow_types::tx::hex_bytes")]
+    args: Vec<u8>,
+}
+
+/// A query's answer: the contract's output bytes in hex.
+#[derive(Debug, serde::Serialize)]
+struct QueryAnswer {
+    #[serde(with = "billflow_types::tx::hex_bytes")]
+    output: Vec<u8>,
+}
+
+async fn query_contract(
+    State(chain): State<Chain>,
+    Path((name, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<QueryAnswer>, ApiError> {
+    let name = contract_name(name)?;
+    let method = MethodName::new(method).map_err(|e| ApiError::bad_request("E_INVALID_FIELD", e.to_string()))?;
+    let limit = chain.executor().params().max_args_bytes as usize;
+    let bytes = to_bytes(body, 2 * limit + 64)
+        .await
+        .map_err(|_| ApiError::from(Rejection::TooLarge { size: 2 * limit + 65, max: limit }))?;
+    let binary =
+        headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
+    let args = if binary {
+        bytes.to_vec()
+    } else {
+        serde_json::from_slice::<QueryBody>(&bytes)
+            .map_err(|e| ApiError::bad_request("E_MALFORMED", format!("expected {{\"args\": hex}}: {e}")))?
+            .args
+    };
+    let answer = tokio::task::spawn_blocking(move || chain.query(&name, method.as_str(), &args))
+        .await
+        .map_err(|e| ApiError::internal(format!("query task failed: {e}")))??;
+    match answer {
+        Ok(output) => Ok(Json(QueryAnswer { output })),
+        Err(f) => Err(ApiError::contract(f)),
+    }
 }
 
 async fn health(State(chain): State<Chain>) -> Json<Health> {

@@ -16,8 +16,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use billflow_executor::{ExecError, Executor};
 use billflow_storage::{StorageError, Store};
+use billflow_types::system::system_contract;
 use billflow_types::{
-    BlockProposal, ChainTip, ConsensusRef, Genesis, NodeId, Receipt, Rejection, SignedTx, TxId, TxLocation,
+    BlockProposal, Canonical as _, ChainTip, ConsensusRef, Genesis, NodeId, Receipt, Rejection, SignedTx, TxId,
+    TxLocation,
 };
 use tokio::sync::{Notify, oneshot, watch};
 
@@ -116,7 +118,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Chain {
     /// Opens the chain in `store`, writing genesis into an empty store.
     pub fn open(store: Store, genesis: &Genesis, config: ChainConfig) -> Result<Chain> {
-        let executor = Executor::new(genesis);
+        let executor = Executor::new(genesis)?;
         let tip = executor.init(&store, genesis)?;
         let (tip, _) = watch::channel(tip);
         Ok(Chain {
@@ -140,6 +142,34 @@ impl Chain {
     /// The executor, for its chain id and parameters.
     pub fn executor(&self) -> &Executor {
         &self.inner.executor
+    }
+
+    /// Runs a read-only query of `method` on the active version of `contract`
+    /// against the committed state: the contract's output, or why it failed.
+    pub fn query(
+        &self,
+        contract: &billflow_types::ContractName,
+        method: &str,
+        args: &[u8],
+    ) -> Result<std::result::Result<Vec<u8>, billflow_types::TxFailure>> {
+        let ledger: billflow_executor::SharedLedger = Arc::new(self.inner.store.clone());
+        Ok(self.inner.executor.query(&ledger, &self.tip(), contract, method, args)?)
+    }
+
+    /// Every deployed contract, by name.
+    pub fn contracts(&self) -> Result<Vec<billflow_types::contract::ContractRecord>> {
+        let entries = self.inner.store.state_range(&system_contract(), b"contract/", Some(b"contract0"), usize::MAX)?;
+        entries
+            .into_iter()
+            .map(|(key, bytes)| {
+                billflow_types::contract::ContractRecord::decode(&bytes).map_err(|e| {
+                    ChainError::from(StorageError::Corrupt {
+                        what: format!("system state {}", String::from_utf8_lossy(&key)),
+                        reason: e.to_string(),
+                    })
+                })
+            })
+            .collect()
     }
 
     /// This node's id.

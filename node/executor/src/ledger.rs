@@ -1,6 +1,7 @@
 //! What execution reads: committed state and the transaction index.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use billflow_storage::{StorageError, Store};
 use billflow_types::state::Entries;
@@ -16,8 +17,57 @@ pub trait LedgerRead {
     fn state_get(&self, contract: &ContractName, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
     /// Whether a transaction with this id is recorded.
     fn tx_recorded(&self, tx_id: &TxId) -> Result<bool, StorageError>;
+    /// Up to `limit` entries of `contract` with keys in `[start, end)` (`end =
+    /// None`: to the end), in key order.
+    fn state_range(
+        &self,
+        contract: &ContractName,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StorageError>;
+
     /// Every entry of `contract` whose key starts with `prefix`, in key order.
-    fn state_prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<Entries, StorageError>;
+    fn state_prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<Entries, StorageError> {
+        let end = prefix_end(prefix);
+        self.state_range(contract, prefix, end.as_deref(), usize::MAX)
+    }
+}
+
+/// A ledger shared with contract calls, which must own what they read.
+pub type SharedLedger = Arc<dyn LedgerRead + Send + Sync>;
+
+impl<T: LedgerRead + ?Sized> LedgerRead for Arc<T> {
+    fn state_get(&self, contract: &ContractName, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        (**self).state_get(contract, key)
+    }
+
+    fn tx_recorded(&self, tx_id: &TxId) -> Result<bool, StorageError> {
+        (**self).tx_recorded(tx_id)
+    }
+
+    fn state_range(
+        &self,
+        contract: &ContractName,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StorageError> {
+        (**self).state_range(contract, start, end, limit)
+    }
+}
+
+/// The smallest key above every key that starts with `prefix` (`None` if the
+/// prefix is empty or all `0xff`).
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
 }
 
 impl LedgerRead for Store {
@@ -29,17 +79,14 @@ impl LedgerRead for Store {
         Ok(self.tx_location(tx_id)?.is_some())
     }
 
-    fn state_prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<Entries, StorageError> {
-        let mut end = prefix.to_vec();
-        // The smallest key above every key with this prefix (none if the prefix is all 0xff).
-        while let Some(last) = end.pop() {
-            if last < 0xff {
-                end.push(last + 1);
-                break;
-            }
-        }
-        let to = (!end.is_empty()).then_some(end.as_slice());
-        self.state_range(contract, prefix, to, usize::MAX)
+    fn state_range(
+        &self,
+        contract: &ContractName,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StorageError> {
+        Store::state_range(self, contract, start, end, limit)
     }
 }
 
@@ -74,11 +121,18 @@ impl LedgerRead for MemoryLedger {
         Ok(self.txs.contains(tx_id))
     }
 
-    fn state_prefix(&self, contract: &ContractName, prefix: &[u8]) -> Result<Entries, StorageError> {
+    fn state_range(
+        &self,
+        contract: &ContractName,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StorageError> {
         Ok(self
             .state
-            .range((contract.clone(), prefix.to_vec())..)
-            .take_while(|((c, k), _)| c == contract && k.starts_with(prefix))
+            .range((contract.clone(), start.to_vec())..)
+            .take_while(|((c, k), _)| c == contract && end.is_none_or(|e| k.as_slice() < e))
+            .take(limit)
             .map(|((_, k), v)| (k.clone(), v.clone()))
             .collect())
     }

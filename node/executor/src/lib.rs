@@ -9,6 +9,7 @@
 //! ordered. [`verify`] replays a stored chain through the same path.
 
 mod auth;
+mod contracts;
 mod genesis;
 mod ledger;
 mod overlay;
@@ -16,15 +17,20 @@ mod system;
 pub mod verify;
 
 pub use genesis::genesis_block;
-pub use ledger::{LedgerRead, MemoryLedger};
+pub use ledger::{LedgerRead, MemoryLedger, SharedLedger};
+
+use std::sync::Arc;
 
 use billflow_storage::{StorageError, Store, StoredBlock};
+use billflow_types::system::system_contract;
 use billflow_types::{
-    Block, BlockHeader, BlockProposal, ChainId, ChainParams, ChainTip, ConsensusRef, Genesis, Hash32, Receipt,
-    Rejection, SignedTx, TxFailure, TxId, TxStatus, merkle_root, state::chain_state_hash,
+    Block, BlockHeader, BlockProposal, ChainId, ChainParams, ChainTip, ConsensusRef, ContractName, Event, Genesis,
+    Hash32, Receipt, Rejection, SignedTx, TxFailure, TxId, TxStatus, merkle_root, state::chain_state_hash,
 };
+use billflow_vm::{Vm, VmLimits};
 
-use crate::overlay::Overlay;
+use crate::contracts::{Caller, Env, Target};
+use crate::overlay::{BlockWrites, Overlay, Snapshot, Writes};
 
 /// Executor failures. A transaction's own failure is never an error: it is a
 /// rejection or a failed receipt.
@@ -36,6 +42,9 @@ pub enum ExecError {
     /// The store holds another chain, or none.
     #[error("store and genesis disagree: {0}")]
     Genesis(String),
+    /// The contract VM failed (not a contract's fault); fatal for the node.
+    #[error("contract VM: {0}")]
+    Vm(String),
 }
 
 /// Result of executor operations.
@@ -67,12 +76,21 @@ pub struct Executed {
 pub struct Executor {
     chain_id: ChainId,
     params: ChainParams,
+    vm: Arc<Vm>,
 }
 
 impl Executor {
     /// An executor for the chain `genesis` founds.
-    pub fn new(genesis: &Genesis) -> Executor {
-        Executor { chain_id: genesis.chain_id.clone(), params: genesis.params.clone() }
+    pub fn new(genesis: &Genesis) -> Result<Executor> {
+        let params = genesis.params.clone();
+        let limits = VmLimits { max_args_bytes: params.max_args_bytes as usize, ..VmLimits::default() };
+        let vm = Vm::new(limits).map_err(|e| ExecError::Vm(e.to_string()))?;
+        Ok(Executor { chain_id: genesis.chain_id.clone(), params, vm: Arc::new(vm) })
+    }
+
+    /// The contract VM.
+    pub fn vm(&self) -> &Vm {
+        &self.vm
     }
 
     /// The chain id.
@@ -136,7 +154,7 @@ impl Executor {
     /// Executes `proposal` on top of `tip`, reading `ledger`. Pure: writes nothing.
     pub fn execute(
         &self,
-        ledger: &impl LedgerRead,
+        ledger: &SharedLedger,
         tip: &ChainTip,
         proposal: &BlockProposal,
         consensus: ConsensusRef,
@@ -144,8 +162,11 @@ impl Executor {
         let height = tip.height + 1;
         // Block time never goes backwards, whoever proposes.
         let time_ms = proposal.proposed_at_ms.max(tip.time_ms);
-        let mut block_state = Overlay::new(ledger);
-        let signatures = auth::verify_signatures(&block_state, &proposal.txs)?;
+        let mut block_writes = BlockWrites::default();
+        let signatures = {
+            let view = block_writes.view(ledger);
+            auth::verify_signatures(&Overlay::new(&view), &proposal.txs)?
+        };
         let mut seen = std::collections::BTreeSet::new();
         let mut txs = Vec::new();
         let mut receipts = Vec::new();
@@ -160,7 +181,8 @@ impl Executor {
                 rejected.push(reject(Rejection::Duplicate(tx.tx.tx_id.clone())));
                 continue;
             }
-            let key = match auth::signer(&block_state, tx)? {
+            let view = block_writes.view(ledger);
+            let key = match auth::signer(&Overlay::new(&view), tx)? {
                 Ok(k) => k,
                 Err(r) => {
                     rejected.push(reject(r));
@@ -177,23 +199,29 @@ impl Executor {
                 continue;
             }
             seen.insert(tx.tx.tx_id.clone());
-            let mut tx_state = block_state.child();
-            let ctx = system::TxContext { tx, caller: &key.owner, height, time_ms };
-            let outcome = system::execute(&mut tx_state, &ctx)?;
+            let env =
+                Env { vm: self.vm.clone(), tx_id: tx.tx.tx_id.to_string(), height, time_ms, fuel: self.params.tx_fuel };
+            let outcome = self.execute_tx(&env, view, tx, &key)?;
             let receipt = match outcome {
-                Ok(out) => {
-                    let writes = tx_state.into_writes();
-                    block_state.merge(writes);
+                Ok((writes, events, fuel_used)) => {
+                    block_writes.merge(writes);
                     Receipt {
                         tx_hash: tx.hash(),
                         tx_id: tx.tx.tx_id.clone(),
                         status: TxStatus::Success,
                         failure: None,
-                        events: out.events,
-                        fuel_used: out.fuel_used,
+                        events,
+                        fuel_used,
                     }
                 }
-                Err(failure) => failed_receipt(tx, failure),
+                Err((failure, fuel_used)) => Receipt {
+                    tx_hash: tx.hash(),
+                    tx_id: tx.tx.tx_id.clone(),
+                    status: TxStatus::Failed,
+                    failure: Some(failure),
+                    events: Vec::new(),
+                    fuel_used,
+                },
             };
             txs.push(tx.clone());
             receipts.push(receipt);
@@ -201,7 +229,7 @@ impl Executor {
         if txs.is_empty() {
             return Ok(Executed { block: None, rejected });
         }
-        let changes = block_state.into_changes();
+        let changes = block_writes.into_changes();
         let tx_hashes: Vec<Hash32> = txs.iter().map(SignedTx::hash).collect();
         let receipt_hashes: Vec<Hash32> = receipts.iter().map(Receipt::hash).collect();
         let header = BlockHeader {
@@ -234,7 +262,8 @@ impl Executor {
         meta: Vec<(String, Vec<u8>)>,
     ) -> Result<Executed> {
         let tip = store.tip()?.ok_or_else(|| ExecError::Genesis("the store has no genesis block".into()))?;
-        let mut executed = self.execute(store, &tip, proposal, consensus)?;
+        let ledger: SharedLedger = Arc::new(store.clone());
+        let mut executed = self.execute(&ledger, &tip, proposal, consensus)?;
         match &mut executed.block {
             Some(stored) => {
                 stored.meta = meta;
@@ -247,14 +276,72 @@ impl Executor {
     }
 }
 
-fn failed_receipt(tx: &SignedTx, failure: TxFailure) -> Receipt {
-    Receipt {
-        tx_hash: tx.hash(),
-        tx_id: tx.tx.tx_id.clone(),
-        status: TxStatus::Failed,
-        failure: Some(failure),
-        events: Vec::new(),
-        fuel_used: system::BASE_FUEL,
+type TxOutcome = std::result::Result<(Writes, Vec<Event>, u64), (TxFailure, u64)>;
+
+impl Executor {
+    /// Runs one authentic transaction on `view` (the block's state so far).
+    fn execute_tx(
+        &self,
+        env: &Env,
+        view: Snapshot,
+        tx: &SignedTx,
+        key: &billflow_types::system::KeyRecord,
+    ) -> Result<TxOutcome> {
+        let caller = Caller::resolve(&view, key)?;
+        if let Some(f) = caller.frozen() {
+            return Ok(Err((f, system::BASE_FUEL)));
+        }
+        if tx.tx.contract == system_contract() {
+            let mut state = Overlay::new(&view);
+            let ctx = system::TxContext {
+                tx,
+                caller: &key.owner,
+                height: env.height,
+                time_ms: env.time_ms,
+                contract_caller: &caller,
+                view: &view,
+                env,
+                params: &self.params,
+            };
+            return Ok(match system::execute(&mut state, &ctx)? {
+                Ok(out) => Ok((state.into_writes(), out.events, out.fuel_used)),
+                Err(failure) => Err((failure, system::BASE_FUEL)),
+            });
+        }
+        let target = Target {
+            contract: &tx.tx.contract,
+            version: Some(&tx.tx.version),
+            method: tx.tx.method.as_str(),
+            args: &tx.tx.args,
+        };
+        Ok(match contracts::invoke(env, view, &caller, target, false)? {
+            Ok(done) => Ok((done.writes, done.events, done.fuel_used)),
+            Err(f) => Err((f.failure, f.fuel_used)),
+        })
+    }
+
+    /// Runs a read-only call of `method` on the active version of `contract`
+    /// against the committed state at `tip`: a query. Returns the contract's
+    /// output, or why it failed.
+    pub fn query(
+        &self,
+        ledger: &SharedLedger,
+        tip: &ChainTip,
+        contract: &ContractName,
+        method: &str,
+        args: &[u8],
+    ) -> Result<std::result::Result<Vec<u8>, TxFailure>> {
+        let env = Env {
+            vm: self.vm.clone(),
+            tx_id: String::new(),
+            height: tip.height,
+            time_ms: tip.time_ms,
+            fuel: self.params.tx_fuel,
+        };
+        let target = Target { contract, version: None, method, args };
+        Ok(contracts::invoke(&env, Snapshot::new(ledger.clone()), &Caller::anonymous(), target, true)?
+            .map(|done| done.output)
+            .map_err(|f| f.failure))
     }
 }
 

@@ -5,6 +5,9 @@
 //! tenant acts for itself and its participants; a participant for itself.
 
 use billflow_storage::StorageError;
+use billflow_types::contract::{
+    ContractRecord, ContractStatus, ContractVersion, Registrations, code_key, contract_key,
+};
 use billflow_types::system::{
     AddKey, AdminAction, ApproveAdmin, Home, KeyGrant, KeyRecord, KeyStatus, NodeRecord, NodeStatus, OrgRecord,
     PROPOSAL_TTL_MS, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal, ProposalRecord, ProposalStatus,
@@ -12,10 +15,13 @@ use billflow_types::system::{
     TenantRecord, state_key, system_contract,
 };
 use billflow_types::{
-    AdminPolicy, Canonical, Event, OrgId, ParticipantId, SignedTx, TxFailure, ids::is_valid_credit_code,
+    AdminPolicy, Canonical, ChainParams, Event, OrgId, ParticipantId, SignedTx, TxFailure, ids::is_valid_credit_code,
 };
+use billflow_vm::Entry;
 
-use crate::overlay::{Overlay, StateView as _};
+use crate::ExecError;
+use crate::contracts::{self, Caller, Env};
+use crate::overlay::{Overlay, Snapshot, StateView as _};
 
 /// Fuel charged for any native call; writes add one unit per byte.
 pub(crate) const BASE_FUEL: u64 = 1_000;
@@ -28,6 +34,12 @@ pub(crate) struct TxContext<'a> {
     pub caller: &'a Principal,
     pub height: u64,
     pub time_ms: u64,
+    /// The caller as contracts see it (for `init` and `migrate`).
+    pub contract_caller: &'a Caller,
+    /// The block's state before this transaction, for `init` and `migrate`.
+    pub view: &'a Snapshot,
+    pub env: &'a Env,
+    pub params: &'a ChainParams,
 }
 
 pub(crate) struct Success {
@@ -35,8 +47,8 @@ pub(crate) struct Success {
     pub fuel_used: u64,
 }
 
-type Outcome = Result<Result<Success, TxFailure>, StorageError>;
-type Outcome2 = Result<Result<(), TxFailure>, StorageError>;
+type Outcome = Result<Result<Success, TxFailure>, ExecError>;
+type Outcome2 = Result<Result<(), TxFailure>, ExecError>;
 
 fn fail(code: &str, message: impl Into<String>) -> TxFailure {
     TxFailure { code: code.into(), message: message.into() }
@@ -60,11 +72,6 @@ pub(crate) fn execute(state: &mut Overlay<'_>, ctx: &TxContext<'_>) -> Outcome {
             "contract system is at version {SYSTEM_VERSION}, the transaction names {}",
             tx.version
         );
-    }
-    if let Principal::Participant(p) = ctx.caller {
-        if let Some(ParticipantStatus::Frozen { reason, .. }) = participant(state, p)?.map(|r| r.status) {
-            bail!("E_PARTICIPANT_FROZEN", "participant {p} is frozen: {reason}");
-        }
     }
     let call = match SystemCall::decode(&tx.method, &tx.args) {
         Ok(c) => c,
@@ -199,8 +206,18 @@ fn register_participant(
     let home = match (ctx.caller, a.kind) {
         (Principal::Tenant(t), ParticipantKind::Enterprise) => Home::Tenant(t.clone()),
         (Principal::Admin(o), ParticipantKind::Bank) => Home::Org(o.clone()),
-        (Principal::Tenant(_), ParticipantKind::Bank) => {
-            bail!("E_UNAUTHORIZED", "banks are registered by their consortium organisation, not by a tenant")
+        (Principal::Admin(o), ParticipantKind::Notary) => {
+            let role = state.get_record::<OrgRecord>(&system_contract(), &state_key(RecordKind::Org, o.as_str()))?;
+            if role.map(|r| r.role) != Some(billflow_types::OrgRole::Notary) {
+                bail!("E_UNAUTHORIZED", "notaries are registered by a notary office, and {o} is not one");
+            }
+            Home::Org(o.clone())
+        }
+        (Principal::Tenant(_), ParticipantKind::Bank | ParticipantKind::Notary) => {
+            bail!(
+                "E_UNAUTHORIZED",
+                "banks and notaries are registered by their consortium organisation, not by a tenant"
+            )
         }
         (Principal::Admin(_), ParticipantKind::Enterprise) => {
             bail!("E_UNAUTHORIZED", "enterprises are registered by the tenant that serves them")
@@ -309,8 +326,32 @@ fn admin_org(ctx: &TxContext<'_>) -> Result<OrgId, TxFailure> {
     }
 }
 
-/// Checks an action can run on the current state; returns the node record it writes.
-fn check_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result<NodeRecord, TxFailure>, StorageError> {
+/// What an approved action writes.
+enum Effect {
+    Node(NodeRecord),
+    Contract {
+        record: ContractRecord,
+        /// New code to store under its hash.
+        code: Option<Vec<u8>>,
+        /// The export to run once, and its input.
+        run: Option<(Entry, Vec<u8>)>,
+        topic: &'static str,
+    },
+}
+
+/// Checks an action can run on the current state; returns what it writes.
+fn check_action(
+    state: &Overlay<'_>,
+    ctx: &TxContext<'_>,
+    action: &AdminAction,
+) -> Result<Result<Effect, TxFailure>, StorageError> {
+    if !action.is_membership() {
+        return check_contract_action(state, ctx, action);
+    }
+    Ok(check_node_action(state, action)?.map(Effect::Node))
+}
+
+fn check_node_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result<NodeRecord, TxFailure>, StorageError> {
     match action {
         AdminAction::AddNode { node, org, public_key, role, address } => {
             let system = system_contract();
@@ -358,7 +399,205 @@ fn check_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result<Node
             }
             Ok(Ok(record))
         }
+        _ => bail!("E_BAD_ARGS", "not a membership action"),
     }
+}
+
+/// Checks the organisations and tenants named exist; returns the lists sorted.
+fn check_registrations(
+    state: &Overlay<'_>,
+    registrations: &Registrations,
+) -> Result<Result<Registrations, TxFailure>, StorageError> {
+    let registrations = registrations.clone().normalised();
+    if registrations.orgs.len() + registrations.tenants.len() > 1_000 {
+        bail!("E_BAD_ARGS", "at most 1000 organisations and tenants may be registered for a contract");
+    }
+    for org in &registrations.orgs {
+        if state.get(&system_contract(), &state_key(RecordKind::Org, org.as_str()))?.is_none() {
+            bail!("E_UNKNOWN_ORG", "organisation {org} is not in the consortium");
+        }
+    }
+    for t in &registrations.tenants {
+        if tenant(state, t.as_str())?.is_none() {
+            bail!("E_UNKNOWN_TENANT", "tenant {t} is not registered");
+        }
+    }
+    Ok(Ok(registrations))
+}
+
+/// Checks new contract code; returns its hash and whether it exports `entry`.
+fn check_code(
+    ctx: &TxContext<'_>,
+    code: &[u8],
+    entry: Entry,
+    args: &[u8],
+) -> Result<(billflow_types::Hash32, bool), TxFailure> {
+    let max = ctx.params.max_code_bytes as usize;
+    if code.len() > max {
+        return Err(fail("E_CODE_TOO_LARGE", format!("the code is {} bytes; the limit is {max}", code.len())));
+    }
+    let prepared = ctx.env.vm.prepare(code).map_err(|e| fail("E_INVALID_CODE", e.to_string()))?;
+    let has = prepared.has(entry);
+    if !has && !args.is_empty() {
+        return Err(fail(
+            "E_BAD_ARGS",
+            format!("arguments given for `{}`, which the code does not export", entry.export()),
+        ));
+    }
+    if args.len() > ctx.params.max_args_bytes as usize {
+        return Err(fail("E_ARGS_TOO_LARGE", format!("{} bytes of `{}` arguments", args.len(), entry.export())));
+    }
+    Ok((prepared.hash, has))
+}
+
+fn check_contract_action(
+    state: &Overlay<'_>,
+    ctx: &TxContext<'_>,
+    action: &AdminAction,
+) -> Result<Result<Effect, TxFailure>, StorageError> {
+    let system = system_contract();
+    let existing = |name: &billflow_types::ContractName| -> Result<Option<ContractRecord>, StorageError> {
+        state.get_record(&system, &contract_key(name))
+    };
+    let unknown = |name: &billflow_types::ContractName| {
+        fail("E_UNKNOWN_CONTRACT", format!("no contract named {name} is deployed"))
+    };
+    let effect = match action {
+        AdminAction::DeployContract { name, version, code, registrations, init_args } => {
+            if *name == system || existing(name)?.is_some() {
+                bail!("E_CONTRACT_EXISTS", "a contract named {name} already exists");
+            }
+            let (code_hash, has_init) = match check_code(ctx, code, Entry::Init, init_args) {
+                Ok(c) => c,
+                Err(f) => return Ok(Err(f)),
+            };
+            let registrations = match check_registrations(state, registrations)? {
+                Ok(r) => r,
+                Err(f) => return Ok(Err(f)),
+            };
+            let record = ContractRecord {
+                name: name.clone(),
+                version: *version,
+                code_hash,
+                status: ContractStatus::Active,
+                registrations,
+                history: vec![ContractVersion { version: *version, code_hash, installed_at_height: ctx.height }],
+            };
+            let run = has_init.then(|| (Entry::Init, init_args.clone()));
+            Effect::Contract { record, code: Some(code.clone()), run, topic: "contract.deployed" }
+        }
+        AdminAction::UpgradeContract { name, version, code, migrate_args } => {
+            let Some(mut record) = existing(name)? else { return Ok(Err(unknown(name))) };
+            if *version <= record.version {
+                bail!(
+                    "E_VERSION_NOT_NEWER",
+                    "{name} is at version {}; an upgrade must name a later one, not {version}",
+                    record.version
+                );
+            }
+            let (code_hash, has_migrate) = match check_code(ctx, code, Entry::Migrate, migrate_args) {
+                Ok(c) => c,
+                Err(f) => return Ok(Err(f)),
+            };
+            record.version = *version;
+            record.code_hash = code_hash;
+            record.history.push(ContractVersion { version: *version, code_hash, installed_at_height: ctx.height });
+            let run = has_migrate.then(|| (Entry::Migrate, migrate_args.clone()));
+            Effect::Contract { record, code: Some(code.clone()), run, topic: "contract.upgraded" }
+        }
+        AdminAction::FreezeContract { name, reason } => {
+            let Some(mut record) = existing(name)? else { return Ok(Err(unknown(name))) };
+            if let Err(f) = check_name("reason", reason, MAX_REASON_CHARS) {
+                return Ok(Err(f));
+            }
+            if let ContractStatus::Frozen { at_height, .. } = record.status {
+                bail!("E_ALREADY_FROZEN", "contract {name} was already frozen at height {at_height}");
+            }
+            record.status = ContractStatus::Frozen { reason: reason.clone(), at_height: ctx.height };
+            Effect::Contract { record, code: None, run: None, topic: "contract.frozen" }
+        }
+        AdminAction::UnfreezeContract { name } => {
+            let Some(mut record) = existing(name)? else { return Ok(Err(unknown(name))) };
+            if record.status == ContractStatus::Active {
+                bail!("E_NOT_FROZEN", "contract {name} is not frozen");
+            }
+            record.status = ContractStatus::Active;
+            Effect::Contract { record, code: None, run: None, topic: "contract.unfrozen" }
+        }
+        AdminAction::SetRegistrations { name, registrations } => {
+            let Some(mut record) = existing(name)? else { return Ok(Err(unknown(name))) };
+            record.registrations = match check_registrations(state, registrations)? {
+                Ok(r) => r,
+                Err(f) => return Ok(Err(f)),
+            };
+            Effect::Contract { record, code: None, run: None, topic: "contract.registrations_changed" }
+        }
+        AdminAction::RevokeNode { .. } | AdminAction::AddNode { .. } => bail!("E_BAD_ARGS", "not a contract action"),
+    };
+    Ok(Ok(effect))
+}
+
+/// Writes what an approved action does.
+fn carry_out(state: &mut Overlay<'_>, ctx: &TxContext<'_>, action: &AdminAction, events: &mut Vec<Event>) -> Outcome2 {
+    let effect = match check_action(state, ctx, action)? {
+        Ok(e) => e,
+        Err(f) => return Ok(Err(f)),
+    };
+    let system = system_contract();
+    match effect {
+        Effect::Node(mut record) => {
+            let topic = match action {
+                AdminAction::RevokeNode { reason, .. } => {
+                    record.status = NodeStatus::Revoked { at_height: ctx.height, reason: reason.clone() };
+                    "node.revoked"
+                }
+                _ => "node.added",
+            };
+            state.put_record(&system, state_key(RecordKind::Node, record.id.as_str()), &record);
+            events.push(event(topic, &record));
+        }
+        Effect::Contract { record, code, run, topic } => {
+            if let Some((entry, args)) = run {
+                // The contract's own namespace is untouched by this transaction
+                // so far, so the block's state is what `init` or `migrate` sees.
+                let view = ctx.view.clone();
+                match contracts::run(
+                    ctx.env,
+                    view,
+                    ctx.contract_caller,
+                    &record,
+                    entry,
+                    entry.export(),
+                    &args,
+                    false,
+                    0,
+                )? {
+                    Ok(done) => {
+                        state.merge(done.writes);
+                        events.extend(done.events);
+                    }
+                    Err(f) => {
+                        let code = if entry == Entry::Init { "E_INIT_FAILED" } else { "E_MIGRATE_FAILED" };
+                        bail!(
+                            code,
+                            "`{}` of {} {} failed: {}: {}",
+                            entry.export(),
+                            record.name,
+                            record.version,
+                            f.failure.code,
+                            f.failure.message
+                        );
+                    }
+                }
+            }
+            if let Some(code) = code {
+                state.put(&system, code_key(&record.code_hash), code);
+            }
+            state.put_record(&system, contract_key(&record.name), &record);
+            events.push(event(topic, &record));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Runs the action if the proposal has enough approvals.
@@ -372,19 +611,9 @@ fn maybe_execute(
         .get_record(&system_contract(), &state_key(RecordKind::Policy, "admin"))?
         .ok_or_else(|| StorageError::Corrupt { what: "admin policy".into(), reason: "missing from state".into() })?;
     if proposal.approvals.len() as u32 >= policy.min_approving_orgs {
-        let mut record = match check_action(state, &proposal.action)? {
-            Ok(r) => r,
-            Err(f) => return Ok(Err(f)),
-        };
-        let topic = match &proposal.action {
-            AdminAction::RevokeNode { reason, .. } => {
-                record.status = NodeStatus::Revoked { at_height: ctx.height, reason: reason.clone() };
-                "node.revoked"
-            }
-            AdminAction::AddNode { .. } => "node.added",
-        };
-        state.put_record(&system_contract(), state_key(RecordKind::Node, record.id.as_str()), &record);
-        events.push(event(topic, &record));
+        if let Err(f) = carry_out(state, ctx, &proposal.action, events)? {
+            return Ok(Err(f));
+        }
         proposal.status = ProposalStatus::Executed { at_height: ctx.height };
         events.push(event("admin.executed", &proposal));
     }
@@ -412,15 +641,21 @@ fn propose_admin(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: ProposeAdmin, 
         bail!("E_PROPOSAL_EXISTS", "proposal {} already exists", a.proposal_id);
     }
     // Membership changes go one at a time.
-    let open = state
-        .prefix(&system_contract(), b"proposal/")?
-        .values()
-        .filter_map(|bytes| ProposalRecord::decode(bytes).ok())
-        .find(|p| p.status == ProposalStatus::Open && ctx.time_ms < p.proposed_at_ms.saturating_add(PROPOSAL_TTL_MS));
-    if let Some(open) = open {
-        bail!("E_CHANGE_IN_PROGRESS", "proposal {} is still open; one change at a time", open.id);
+    if a.action.is_membership() {
+        let open = state
+            .prefix(&system_contract(), b"proposal/")?
+            .values()
+            .filter_map(|bytes| ProposalRecord::decode(bytes).ok())
+            .find(|p| {
+                p.action.is_membership()
+                    && p.status == ProposalStatus::Open
+                    && ctx.time_ms < p.proposed_at_ms.saturating_add(PROPOSAL_TTL_MS)
+            });
+        if let Some(open) = open {
+            bail!("E_CHANGE_IN_PROGRESS", "proposal {} is still open; one membership change at a time", open.id);
+        }
     }
-    if let Err(f) = check_action(state, &a.action)? {
+    if let Err(f) = check_action(state, ctx, &a.action)? {
         return Ok(Err(f));
     }
     let proposal = ProposalRecord {

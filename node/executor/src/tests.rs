@@ -29,7 +29,7 @@ impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let executor = Executor::new(&dev_genesis());
+        let executor = Executor::new(&dev_genesis()).unwrap();
         executor.init(&store, &dev_genesis()).unwrap();
         Env { _dir: dir, store, executor, seq: 0 }
     }
@@ -244,8 +244,10 @@ fn execution_is_deterministic_and_block_time_never_goes_back() {
     let tip = env.store.tip().unwrap().unwrap();
     assert_eq!(tip.time_ms, T0);
     let proposal = BlockProposal { proposer: "n1".parse().unwrap(), proposed_at_ms: 5, txs };
-    let a = env.executor.execute(&env.store, &tip, &proposal, ConsensusRef::default()).unwrap();
-    let b = env.executor.execute(&replica, &tip, &proposal, ConsensusRef::default()).unwrap();
+    let store: SharedLedger = Arc::new(env.store.clone());
+    let a = env.executor.execute(&store, &tip, &proposal, ConsensusRef::default()).unwrap();
+    let b =
+        env.executor.execute(&(Arc::new(replica) as SharedLedger), &tip, &proposal, ConsensusRef::default()).unwrap();
     let (a, b) = (a.block.unwrap(), b.block.unwrap());
     assert_eq!(a, b);
     assert_eq!(a.block.header.proposed_at_ms, tip.time_ms, "an early proposer clock is raised to the parent's time");
@@ -271,7 +273,7 @@ fn a_store_of_another_chain_is_refused() {
     let env = Env::new();
     let mut other = dev_genesis();
     other.chain_id = "other-chain".parse().unwrap();
-    assert!(matches!(Executor::new(&other).init(&env.store, &other), Err(ExecError::Genesis(_))));
+    assert!(matches!(Executor::new(&other).unwrap().init(&env.store, &other), Err(ExecError::Genesis(_))));
 }
 
 #[test]
@@ -306,7 +308,7 @@ fn node_revocation_needs_the_approval_policy() {
     genesis.nodes = vec![node("notary-dev-1", DEV_NOTARY.0), node("bank-dev-1", DEV_BANK.0)];
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let executor = Executor::new(&genesis);
+    let executor = Executor::new(&genesis).unwrap();
     executor.init(&store, &genesis).unwrap();
     let mut env = Env { _dir: dir, store, executor, seq: 0 };
     assert_eq!(genesis.admin_policy.min_approving_orgs, 2, "a majority of three organisations");
@@ -372,3 +374,5 @@ fn node_revocation_needs_the_approval_policy() {
     assert_eq!(env.outcome(busy).as_deref(), Some("E_CHANGE_IN_PROGRESS"));
     verify::verify(&env.store).unwrap();
 }
+
+mod contracts;

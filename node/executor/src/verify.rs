@@ -53,15 +53,16 @@ pub fn verify(store: &Store) -> Result<VerifyReport, VerifyError> {
         .ok_or_else(|| VerifyError::Chain("the store holds no chain (no genesis)".into()))?;
     let tip = store.tip().map_err(|e| VerifyError::Chain(format!("chain tip unreadable: {e}")))?;
     let tip = tip.ok_or_else(|| VerifyError::Chain("the store holds no chain tip".into()))?;
-    let executor = Executor::new(&genesis);
+    let executor = Executor::new(&genesis).map_err(|e| VerifyError::Chain(e.to_string()))?;
 
     let (block0, changes0) = genesis_block(&genesis);
     let stored0 = store.stored_block(0).map_err(storage(0))?.ok_or_else(|| at(0)("genesis block missing".into()))?;
     if stored0.block != block0 || stored0.changes != changes0 || stored0.genesis.as_ref() != Some(&genesis) {
         return Err(at(0)("stored genesis block differs from the one the genesis document defines".into()));
     }
-    let mut ledger = MemoryLedger::default();
-    ledger.apply(&changes0);
+    // Shared with contract calls during a block; sole owner between blocks.
+    let mut ledger = std::sync::Arc::new(MemoryLedger::default());
+    std::sync::Arc::make_mut(&mut ledger).apply(&changes0);
     let mut last_writer: BTreeMap<(ContractName, Vec<u8>), u64> = BTreeMap::new();
     for c in &changes0 {
         last_writer.insert((c.contract.clone(), c.key.clone()), 0);
@@ -97,8 +98,10 @@ pub fn verify(store: &Store) -> Result<VerifyReport, VerifyError> {
         }
         let proposal =
             BlockProposal { proposer: h.proposer.clone(), proposed_at_ms: h.proposed_at_ms, txs: stored.txs.clone() };
+        let shared: crate::SharedLedger = ledger.clone();
         let executed =
-            executor.execute(&ledger, &replay_tip, &proposal, h.consensus).map_err(|e| fail(e.to_string()))?;
+            executor.execute(&shared, &replay_tip, &proposal, h.consensus).map_err(|e| fail(e.to_string()))?;
+        drop(shared);
         if let Some(r) = executed.rejected.first() {
             return Err(fail(format!("transaction {} would be refused: {}", r.tx_id, r.reason)));
         }
@@ -131,10 +134,10 @@ pub fn verify(store: &Store) -> Result<VerifyReport, VerifyError> {
             if got != Some(want) {
                 return Err(fail(format!("transaction index for {} is {got:?}, expected {want:?}", tx.tx.tx_id)));
             }
-            ledger.txs.insert(tx.tx.tx_id.clone());
+            std::sync::Arc::make_mut(&mut ledger).txs.insert(tx.tx.tx_id.clone());
         }
         transactions += stored.txs.len() as u64;
-        ledger.apply(&record.changes);
+        std::sync::Arc::make_mut(&mut ledger).apply(&record.changes);
         for c in &record.changes {
             last_writer.insert((c.contract.clone(), c.key.clone()), height);
         }

@@ -39,6 +39,29 @@ pub struct ChainParams {
     pub max_tx_age_ms: u64,
     /// How far a transaction's timestamp may lie ahead of the ledger's clock.
     pub max_tx_future_ms: u64,
+    /// Largest contract module a deployment or upgrade may carry; system
+    /// transactions may exceed `max_tx_bytes` by this much.
+    pub max_code_bytes: u32,
+    /// Largest argument a contract call may carry.
+    pub max_args_bytes: u32,
+    /// Fuel granted to each contract transaction.
+    pub tx_fuel: u64,
+}
+
+impl ChainParams {
+    /// The largest encoded transaction to `contract`: deployments carry code.
+    pub fn max_bytes_for(&self, contract: &crate::ContractName) -> usize {
+        if contract.as_str() == crate::system::SYSTEM_CONTRACT {
+            self.max_envelope_bytes()
+        } else {
+            self.max_tx_bytes as usize
+        }
+    }
+
+    /// The largest encoded transaction of any kind.
+    pub fn max_envelope_bytes(&self) -> usize {
+        self.max_tx_bytes as usize + self.max_code_bytes as usize
+    }
 }
 
 impl Default for ChainParams {
@@ -49,6 +72,9 @@ impl Default for ChainParams {
             max_tx_bytes: 64 * 1024,
             max_tx_age_ms: 3_600_000,
             max_tx_future_ms: 300_000,
+            max_code_bytes: 1024 * 1024,
+            max_args_bytes: 32 * 1024,
+            tx_fuel: 20_000_000,
         }
     }
 }

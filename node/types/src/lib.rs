@@ -8,6 +8,7 @@
 //! ([`Canonical`]).
 
 pub mod block;
+pub mod contract;
 pub mod crypto;
 pub mod dev;
 pub mod encoding;

@@ -9,6 +9,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
+use crate::contract::Registrations;
 use crate::crypto::PublicKey;
 use crate::encoding::{Canonical, DecodeError};
 use crate::genesis::{NodeRole, OrgRole};
@@ -97,6 +98,8 @@ pub enum ParticipantKind {
     Enterprise,
     /// A bank.
     Bank,
+    /// A notary: co-signs evidence for a notary office.
+    Notary,
 }
 
 /// Where a participant is registered.
@@ -258,6 +261,60 @@ pub enum AdminAction {
         /// Where other nodes dial it.
         address: String,
     },
+    /// Deploy a new contract.
+    DeployContract {
+        /// Its name (not yet used by any contract).
+        name: ContractName,
+        /// Its first version.
+        version: Version,
+        /// The WASM module.
+        #[serde(with = "crate::tx::hex_bytes")]
+        code: Vec<u8>,
+        /// Who may invoke it.
+        registrations: Registrations,
+        /// Input of the module's `init` export, run once at deployment if it has one.
+        #[serde(with = "crate::tx::hex_bytes")]
+        init_args: Vec<u8>,
+    },
+    /// Install a new version of a contract; its state carries over.
+    UpgradeContract {
+        /// The contract.
+        name: ContractName,
+        /// The new version: must sort after the active one.
+        version: Version,
+        /// The new WASM module.
+        #[serde(with = "crate::tx::hex_bytes")]
+        code: Vec<u8>,
+        /// Input of the new module's `migrate` export, run once if it has one.
+        #[serde(with = "crate::tx::hex_bytes")]
+        migrate_args: Vec<u8>,
+    },
+    /// Stop a contract from being invoked.
+    FreezeContract {
+        /// The contract.
+        name: ContractName,
+        /// Why.
+        reason: String,
+    },
+    /// Let a frozen contract be invoked again.
+    UnfreezeContract {
+        /// The contract.
+        name: ContractName,
+    },
+    /// Replace who may invoke a contract.
+    SetRegistrations {
+        /// The contract.
+        name: ContractName,
+        /// The new lists.
+        registrations: Registrations,
+    },
+}
+
+impl AdminAction {
+    /// Whether the action changes network membership (those go one at a time).
+    pub fn is_membership(&self) -> bool {
+        matches!(self, AdminAction::RevokeNode { .. } | AdminAction::AddNode { .. })
+    }
 }
 
 /// `propose_admin`: an organisation administrator proposes an action; the

@@ -66,18 +66,23 @@ impl SignedTx {
 
     /// Decodes a signed transaction, refusing anything over the size limit first.
     pub fn decode_limited(bytes: &[u8], params: &ChainParams) -> Result<SignedTx, Rejection> {
-        let max = params.max_tx_bytes as usize;
+        let max = params.max_envelope_bytes();
         if bytes.len() > max {
             return Err(Rejection::TooLarge { size: bytes.len(), max });
         }
-        Ok(SignedTx::decode(bytes)?)
+        let tx = SignedTx::decode(bytes)?;
+        let max = params.max_bytes_for(&tx.tx.contract);
+        if bytes.len() > max {
+            return Err(Rejection::TooLarge { size: bytes.len(), max });
+        }
+        Ok(tx)
     }
 
     /// The checks that need no ledger state: size, chain id and client time.
     /// `now_ms` is the wall clock at the gateway and the block time when applying.
     pub fn check_stateless(&self, chain_id: &ChainId, params: &ChainParams, now_ms: u64) -> Result<(), Rejection> {
         let size = self.encode().len();
-        let max = params.max_tx_bytes as usize;
+        let max = params.max_bytes_for(&self.tx.contract);
         if size > max {
             return Err(Rejection::TooLarge { size, max });
         }

@@ -22,7 +22,16 @@
 //! | `output` | `(ptr, len)` | the call's result |
 //! | `abort` | `(cptr, clen, mptr, mlen)` | ends the call with a stable error code and message; nothing it wrote is kept |
 //!
-//! The contract exports `memory` and `call: () -> i32` (0 on success).
+//! The contract exports `memory` and `call: () -> i32` (0 on success). It may
+//! also export `init: () -> i32`, run once when the contract is deployed (input:
+//! the deployment's init arguments, method `init`), and `migrate: () -> i32`,
+//! run once when an upgrade installs it (input: the upgrade's migrate arguments,
+//! method `migrate`). Importing anything else makes the code invalid.
+//!
+//! A call that fails ends with an error code in its receipt: the contract's own
+//! `abort` code, or one the host reserves ([`crate::FailureKind`]). A contract
+//! that aborts with a reserved code gets `E_CONTRACT` instead, so a receipt's
+//! code always says truthfully who failed.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -35,8 +44,13 @@ pub struct CallerView {
     pub tenant: Option<String>,
     /// The participant the key belongs to, if any.
     pub participant: Option<String>,
-    /// The organisation the key belongs to (administrators and banks), if any.
+    /// Its kind: `enterprise`, `bank` or `notary`.
+    pub participant_kind: Option<String>,
+    /// The consortium organisation the key belongs to (its administrators, and
+    /// its bank and notary participants), if any.
     pub org: Option<String>,
+    /// That organisation's role: `notary`, `bank` or `regulator`.
+    pub org_role: Option<String>,
 }
 
 /// What a contract may know of its call.

@@ -3,9 +3,9 @@
 use std::any::Any;
 
 use borsh::BorshSerialize;
-use wasmtime::{Caller, Linker, Memory, StoreLimits, Trap};
+use wasmtime::{Caller, Linker, Memory, ResourceLimiter, Trap};
 
-use crate::{Call, CallOutcome, EmittedEvent, Ledger, LedgerError, VmLimits};
+use crate::{Call, CallOutcome, EmittedEvent, FailureKind, Ledger, LedgerError, VmLimits};
 
 /// Base fuel of any host call; moving bytes costs one unit each on top.
 const HOST_CALL_FUEL: u64 = 200;
@@ -25,6 +25,8 @@ impl<T: Ledger> AnyLedger for T {
 pub(crate) enum Fault {
     /// The contract aborted.
     Abort { code: String, message: String },
+    /// A limit of the host was broken.
+    Limit(FailureKind, String),
     /// Storage failed underneath.
     Ledger(String),
 }
@@ -34,7 +36,6 @@ pub(crate) struct Host {
     call: Call,
     ledger: Box<dyn AnyLedger>,
     limits: VmLimits,
-    pub(crate) store_limits: StoreLimits,
     ret: Vec<u8>,
     output: Vec<u8>,
     events: Vec<EmittedEvent>,
@@ -44,17 +45,8 @@ pub(crate) struct Host {
 type Finished = (Box<dyn AnyLedger>, Option<Fault>, Vec<u8>, Vec<EmittedEvent>);
 
 impl Host {
-    pub(crate) fn new(call: Call, ledger: Box<dyn AnyLedger>, limits: VmLimits, store_limits: StoreLimits) -> Host {
-        Host {
-            call,
-            ledger,
-            limits,
-            store_limits,
-            ret: Vec::new(),
-            output: Vec::new(),
-            events: Vec::new(),
-            fault: None,
-        }
+    pub(crate) fn new(call: Call, ledger: Box<dyn AnyLedger>, limits: VmLimits) -> Host {
+        Host { call, ledger, limits, ret: Vec::new(), output: Vec::new(), events: Vec::new(), fault: None }
     }
 
     pub(crate) fn finish(self) -> Finished {
@@ -62,10 +54,56 @@ impl Host {
     }
 }
 
+/// One linear memory, one instance, a few tables; growing memory past the
+/// limit is a trap with its own code rather than a failed `memory.grow`, so a
+/// contract that runs out of memory cannot carry on in a state it did not expect.
+impl ResourceLimiter for Host {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        let max = self.limits.max_memory_bytes;
+        if desired > max {
+            self.fault = Some(Fault::Limit(
+                FailureKind::OutOfMemory,
+                format!("the contract asked for {desired} bytes of memory; the limit is {max}"),
+            ));
+            return Err(trap("memory limit"));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        Ok(desired <= 100_000)
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        4
+    }
+
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
 type Result<T> = wasmtime::Result<T>;
 
 fn trap(message: impl Into<String>) -> wasmtime::Error {
     wasmtime::Error::msg(message.into())
+}
+
+/// Records a broken limit and traps.
+fn limit(caller: &mut Caller<'_, Host>, kind: FailureKind, message: String) -> wasmtime::Error {
+    caller.data_mut().fault = Some(Fault::Limit(kind, message.clone()));
+    trap(message)
+}
+
+fn refuse_read_only(caller: &mut Caller<'_, Host>, what: &str) -> Result<()> {
+    if caller.data().call.context.read_only {
+        return Err(limit(caller, FailureKind::ReadOnly, format!("{what} in a read-only call")));
+    }
+    Ok(())
 }
 
 fn memory(caller: &mut Caller<'_, Host>) -> Result<Memory> {
@@ -89,7 +127,7 @@ fn read(caller: &mut Caller<'_, Host>, ptr: i32, len: i32) -> Result<Vec<u8>> {
         return Err(trap("negative pointer or length"));
     };
     if len > max {
-        return Err(trap(format!("{len} bytes exceed the limit of {max}")));
+        return Err(limit(caller, FailureKind::ValueTooLarge, format!("{len} bytes exceed the limit of {max}")));
     }
     charge(caller, len)?;
     let mem = memory(caller)?;
@@ -123,6 +161,7 @@ fn ledger_error(caller: &mut Caller<'_, Host>, e: LedgerError) -> wasmtime::Erro
             caller.data_mut().fault = Some(Fault::Ledger(s.clone()));
             trap(format!("storage: {s}"))
         }
+        LedgerError::ReadOnly => limit(caller, FailureKind::ReadOnly, e.to_string()),
         other => trap(other.to_string()),
     }
 }
@@ -167,6 +206,7 @@ pub(crate) fn define(linker: &mut Linker<Host>) -> Result<()> {
         }
     })?;
     linker.func_wrap(M, "state_put", |mut c: Caller<'_, Host>, kp: i32, kl: i32, vp: i32, vl: i32| -> Result<()> {
+        refuse_read_only(&mut c, "state changed")?;
         let key = read(&mut c, kp, kl)?;
         let value = read(&mut c, vp, vl)?;
         // Writing is dearer than reading: it grows every node's state for ever.
@@ -175,6 +215,7 @@ pub(crate) fn define(linker: &mut Linker<Host>) -> Result<()> {
         r.map_err(|e| ledger_error(&mut c, e))
     })?;
     linker.func_wrap(M, "state_delete", |mut c: Caller<'_, Host>, kp: i32, kl: i32| -> Result<()> {
+        refuse_read_only(&mut c, "state changed")?;
         let key = read(&mut c, kp, kl)?;
         let r = c.data_mut().ledger.delete(&key);
         r.map_err(|e| ledger_error(&mut c, e))
@@ -198,9 +239,7 @@ pub(crate) fn define(linker: &mut Linker<Host>) -> Result<()> {
         },
     )?;
     linker.func_wrap(M, "emit", |mut c: Caller<'_, Host>, tp: i32, tl: i32, dp: i32, dl: i32| -> Result<()> {
-        if c.data().call.context.read_only {
-            return Err(trap("events cannot be emitted in a read-only call"));
-        }
+        refuse_read_only(&mut c, "event emitted")?;
         let topic = text(read(&mut c, tp, tl)?, "event topic")?;
         if topic.is_empty() || topic.len() > 64 {
             return Err(trap("event topic must be 1 to 64 bytes"));
@@ -221,13 +260,14 @@ pub(crate) fn define(linker: &mut Linker<Host>) -> Result<()> {
             }
             // The callee's fuel comes out of ours.
             let fuel = u64::try_from(fuel).map_err(|_| trap("negative fuel"))?.min(c.get_fuel()?);
-            let r = c.data_mut().ledger.call(&contract, &method, &args, fuel);
+            let depth = c.data().call.depth + 1;
+            let r = c.data_mut().ledger.call(&contract, &method, &args, fuel, depth);
             let (status, bytes, used) = match r {
                 Ok(CallOutcome::Returned { output, fuel_used, .. }) => (0, output, fuel_used),
-                Ok(CallOutcome::Aborted { code, message, fuel_used }) => (-1, encode(&(code, message)), fuel_used),
-                Ok(CallOutcome::OutOfFuel { fuel_used } | CallOutcome::Trapped { fuel_used, .. }) => {
-                    (-2, Vec::new(), fuel_used)
+                Ok(CallOutcome::Failed { kind: FailureKind::Aborted, code, message, fuel_used }) => {
+                    (-1, encode(&(code, message)), fuel_used)
                 }
+                Ok(CallOutcome::Failed { fuel_used, .. }) => (-2, Vec::new(), fuel_used),
                 Err(LedgerError::Refused(m)) => (-3, m.into_bytes(), 0),
                 Err(e) => return Err(ledger_error(&mut c, e)),
             };

@@ -19,10 +19,10 @@ use std::sync::{Arc, Mutex};
 
 use billflow_types::state::Entries;
 use billflow_types::{Domain, Hash32};
-use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, StoreLimitsBuilder, Trap};
+use wasmtime::{Config, Engine, ExternType, InstancePre, Linker, Module, Store, Trap, ValType};
 
 pub use abi::{CallerView, ContextView};
-use host::Host;
+use host::{Fault, Host};
 
 /// VM failures that are not the contract's fault.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,9 @@ pub enum VmError {
     /// The ledger failed underneath the contract (storage): fatal for the node.
     #[error("ledger: {0}")]
     Ledger(String),
+    /// [`Vm::run`] was given the hash of a module that was never prepared.
+    #[error("no prepared module with code hash {0}")]
+    NotPrepared(Hash32),
 }
 
 /// Limits applied to every call.
@@ -43,15 +46,22 @@ pub enum VmError {
 pub struct VmLimits {
     /// Largest linear memory.
     pub max_memory_bytes: usize,
-    /// Largest value, key, argument or output a contract may pass.
+    /// Largest value, key, event or output a contract may pass.
     pub max_value_bytes: usize,
+    /// Largest arguments of a call.
+    pub max_args_bytes: usize,
     /// Deepest chain of read-only calls into other contracts.
     pub max_call_depth: u32,
 }
 
 impl Default for VmLimits {
     fn default() -> Self {
-        VmLimits { max_memory_bytes: 16 * 1024 * 1024, max_value_bytes: 1024 * 1024, max_call_depth: 4 }
+        VmLimits {
+            max_memory_bytes: 16 * 1024 * 1024,
+            max_value_bytes: 1024 * 1024,
+            max_args_bytes: 32 * 1024,
+            max_call_depth: 4,
+        }
     }
 }
 
@@ -70,8 +80,16 @@ pub trait Ledger: Send + 'static {
     fn delete(&mut self, key: &[u8]) -> Result<(), LedgerError>;
     /// Up to `limit` entries with keys in `[start, end)` (`end = None`: to the end), in key order.
     fn range(&mut self, start: &[u8], end: Option<&[u8]>, limit: u32) -> Result<Entries, LedgerError>;
-    /// A read-only call into another contract, with at most `fuel`.
-    fn call(&mut self, contract: &str, method: &str, args: &[u8], fuel: u64) -> Result<CallOutcome, LedgerError>;
+    /// A read-only call into another contract, with at most `fuel`, nested
+    /// `depth` calls deep (pass it on in [`Call::depth`]).
+    fn call(
+        &mut self,
+        contract: &str,
+        method: &str,
+        args: &[u8],
+        fuel: u64,
+        depth: u32,
+    ) -> Result<CallOutcome, LedgerError>;
 }
 
 /// Why the ledger refused an operation.
@@ -97,6 +115,60 @@ pub struct EmittedEvent {
     pub data: Vec<u8>,
 }
 
+/// Why a call failed. Every kind but [`FailureKind::Aborted`] has an error
+/// code the host reserves; an aborting contract names its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The contract aborted with its own code.
+    Aborted,
+    /// The fuel ran out: `E_OUT_OF_FUEL`.
+    OutOfFuel,
+    /// The contract asked for more memory than the limit: `E_OUT_OF_MEMORY`.
+    OutOfMemory,
+    /// The call stack overflowed: `E_STACK_OVERFLOW`.
+    StackOverflow,
+    /// The contract panicked (reached `unreachable`): `E_CONTRACT_PANIC`.
+    Panicked,
+    /// A key, value, event or output over the size limit: `E_VALUE_TOO_LARGE`.
+    ValueTooLarge,
+    /// The call's arguments are over the size limit: `E_ARGS_TOO_LARGE`.
+    ArgsTooLarge,
+    /// A write or event in a read-only call: `E_READ_ONLY`.
+    ReadOnly,
+    /// Any other trap (out-of-bounds access, division by zero, a bad host
+    /// call): `E_CONTRACT_TRAP`.
+    Trapped,
+}
+
+impl FailureKind {
+    /// Codes the host reserves: a contract cannot abort with them.
+    pub const RESERVED: [&'static str; 8] = [
+        "E_OUT_OF_FUEL",
+        "E_OUT_OF_MEMORY",
+        "E_STACK_OVERFLOW",
+        "E_VALUE_TOO_LARGE",
+        "E_ARGS_TOO_LARGE",
+        "E_READ_ONLY",
+        "E_CONTRACT_TRAP",
+        "E_CONTRACT",
+    ];
+
+    /// The receipt code of a host-detected failure (`None` for an abort).
+    pub fn code(self) -> Option<&'static str> {
+        Some(match self {
+            FailureKind::Aborted => return None,
+            FailureKind::OutOfFuel => "E_OUT_OF_FUEL",
+            FailureKind::OutOfMemory => "E_OUT_OF_MEMORY",
+            FailureKind::StackOverflow => "E_STACK_OVERFLOW",
+            FailureKind::Panicked => "E_CONTRACT_PANIC",
+            FailureKind::ValueTooLarge => "E_VALUE_TOO_LARGE",
+            FailureKind::ArgsTooLarge => "E_ARGS_TOO_LARGE",
+            FailureKind::ReadOnly => "E_READ_ONLY",
+            FailureKind::Trapped => "E_CONTRACT_TRAP",
+        })
+    }
+}
+
 /// How a call ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallOutcome {
@@ -109,22 +181,12 @@ pub enum CallOutcome {
         /// Fuel consumed.
         fuel_used: u64,
     },
-    /// The contract aborted with a stable code (`E_...`) and a message.
-    Aborted {
-        /// The code.
+    /// Failed: nothing the call wrote may be kept.
+    Failed {
+        /// Why.
+        kind: FailureKind,
+        /// The stable error code (`E_...`).
         code: String,
-        /// The message.
-        message: String,
-        /// Fuel consumed.
-        fuel_used: u64,
-    },
-    /// The fuel ran out.
-    OutOfFuel {
-        /// Fuel consumed (all of it).
-        fuel_used: u64,
-    },
-    /// The contract trapped (a bug in it, or a limit it broke).
-    Trapped {
         /// What happened.
         message: String,
         /// Fuel consumed.
@@ -132,11 +194,72 @@ pub enum CallOutcome {
     },
 }
 
+impl CallOutcome {
+    /// Fuel consumed.
+    pub fn fuel_used(&self) -> u64 {
+        match self {
+            CallOutcome::Returned { fuel_used, .. } | CallOutcome::Failed { fuel_used, .. } => *fuel_used,
+        }
+    }
+
+    fn failed(kind: FailureKind, message: impl Into<String>, fuel_used: u64) -> CallOutcome {
+        let code = kind.code().unwrap_or("E_CONTRACT").to_string();
+        CallOutcome::Failed { kind, code, message: message.into(), fuel_used }
+    }
+}
+
+/// Which export a call enters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Entry {
+    /// `call`: transactions and queries.
+    #[default]
+    Call,
+    /// `init`: once, at deployment.
+    Init,
+    /// `migrate`: once, when an upgrade installs the code.
+    Migrate,
+}
+
+impl Entry {
+    /// The export's name.
+    pub fn export(self) -> &'static str {
+        match self {
+            Entry::Call => "call",
+            Entry::Init => "init",
+            Entry::Migrate => "migrate",
+        }
+    }
+}
+
+/// What [`Vm::prepare`] learnt of a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prepared {
+    /// The code hash.
+    pub hash: Hash32,
+    /// Whether it exports `init`.
+    pub has_init: bool,
+    /// Whether it exports `migrate`.
+    pub has_migrate: bool,
+}
+
+impl Prepared {
+    /// Whether the module exports `entry`.
+    pub fn has(&self, entry: Entry) -> bool {
+        match entry {
+            Entry::Call => true,
+            Entry::Init => self.has_init,
+            Entry::Migrate => self.has_migrate,
+        }
+    }
+}
+
 /// One call.
 #[derive(Debug, Clone)]
 pub struct Call {
     /// What the contract may learn of the call.
     pub context: ContextView,
+    /// The export entered.
+    pub entry: Entry,
     /// The method.
     pub method: String,
     /// The arguments.
@@ -147,11 +270,16 @@ pub struct Call {
     pub depth: u32,
 }
 
+struct CachedModule {
+    pre: InstancePre<Host>,
+    info: Prepared,
+}
+
 /// The VM: an engine and a cache of pre-instantiated modules.
 pub struct Vm {
     engine: Engine,
     linker: Linker<Host>,
-    cache: Mutex<HashMap<Hash32, Arc<InstancePre<Host>>>>,
+    cache: Mutex<HashMap<Hash32, Arc<CachedModule>>>,
     limits: VmLimits,
 }
 
@@ -189,46 +317,74 @@ impl Vm {
     }
 
     /// Compiles and checks `code` as a contract (its imports are host functions,
-    /// it exports `memory` and `call`), caches it, and returns its code hash.
-    pub fn prepare(&self, code: &[u8]) -> Result<Hash32, VmError> {
+    /// it exports `memory` and `call`, and `init` and `migrate` if at all with
+    /// the same type), and caches it under its code hash.
+    pub fn prepare(&self, code: &[u8]) -> Result<Prepared, VmError> {
         let hash = code_hash(code);
-        if self.cached(&hash).is_some() {
-            return Ok(hash);
+        if let Some(cached) = self.cached(&hash) {
+            return Ok(cached.info);
         }
         let module = Module::new(&self.engine, code).map_err(|e| VmError::InvalidCode(format!("{e:#}")))?;
-        if !module.exports().any(|e| e.name() == "call" && e.ty().func().is_some()) {
+        let entry = |name: &str| -> Result<bool, VmError> {
+            match module.get_export(name) {
+                None => Ok(false),
+                Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 1 => {
+                    match f.results().next() {
+                        Some(ValType::I32) => Ok(true),
+                        _ => Err(VmError::InvalidCode(format!("export `{name}` must have type () -> i32"))),
+                    }
+                }
+                Some(_) => Err(VmError::InvalidCode(format!("export `{name}` must be a function () -> i32"))),
+            }
+        };
+        if !entry("call")? {
             return Err(VmError::InvalidCode("no exported function `call`".into()));
         }
-        if !module.exports().any(|e| e.name() == "memory" && e.ty().memory().is_some()) {
+        if !matches!(module.get_export("memory"), Some(ExternType::Memory(_))) {
             return Err(VmError::InvalidCode("no exported memory `memory`".into()));
         }
+        let info = Prepared { hash, has_init: entry("init")?, has_migrate: entry("migrate")? };
         let pre = self.linker.instantiate_pre(&module).map_err(|e| VmError::InvalidCode(format!("{e:#}")))?;
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(hash, Arc::new(pre));
-        Ok(hash)
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(hash, Arc::new(CachedModule { pre, info }));
+        Ok(info)
     }
 
-    fn cached(&self, hash: &Hash32) -> Option<Arc<InstancePre<Host>>> {
+    fn cached(&self, hash: &Hash32) -> Option<Arc<CachedModule>> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned()
     }
 
-    /// Runs `call` on the contract with `code` against `ledger`. Returns the
-    /// ledger (with whatever the contract wrote) and how the call ended.
+    /// What is known of the prepared module with this hash, if it is cached.
+    pub fn prepared(&self, hash: &Hash32) -> Option<Prepared> {
+        self.cached(hash).map(|c| c.info)
+    }
+
+    /// Prepares `code` and runs `call` on it: see [`Vm::run`].
     pub fn call<L: Ledger>(&self, code: &[u8], call: Call, ledger: L) -> Result<(L, CallOutcome), VmError> {
-        let hash = self.prepare(code)?;
-        let pre = self.cached(&hash).ok_or_else(|| VmError::Engine("module cache lost an entry".into()))?;
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.max_memory_bytes)
-            .instances(1)
-            .memories(1)
-            .tables(4)
-            .build();
+        let hash = self.prepare(code)?.hash;
+        self.run(&hash, call, ledger)
+    }
+
+    /// Runs `call` on the prepared module `hash` against `ledger`. Returns the
+    /// ledger (with whatever the contract wrote: the caller keeps it only if the
+    /// call returned) and how the call ended.
+    pub fn run<L: Ledger>(&self, hash: &Hash32, call: Call, ledger: L) -> Result<(L, CallOutcome), VmError> {
+        let module = self.cached(hash).ok_or(VmError::NotPrepared(*hash))?;
+        if !module.info.has(call.entry) {
+            return Err(VmError::InvalidCode(format!("the module exports no `{}`", call.entry.export())));
+        }
+        if call.args.len() > self.limits.max_args_bytes {
+            let message =
+                format!("{} bytes of arguments exceed the limit of {}", call.args.len(), self.limits.max_args_bytes);
+            return Ok((ledger, CallOutcome::failed(FailureKind::ArgsTooLarge, message, 0)));
+        }
         let fuel = call.fuel;
-        let host = Host::new(call, Box::new(ledger), self.limits, limits);
+        let export = call.entry.export();
+        let host = Host::new(call, Box::new(ledger), self.limits);
         let mut store = Store::new(&self.engine, host);
-        store.limiter(|h| &mut h.store_limits);
+        store.limiter(|h| h);
         store.set_fuel(fuel).map_err(|e| VmError::Engine(e.to_string()))?;
-        let result = pre.instantiate(&mut store).and_then(|instance| {
-            let entry = instance.get_typed_func::<(), i32>(&mut store, "call")?;
+        let result = module.pre.instantiate(&mut store).and_then(|instance| {
+            let entry = instance.get_typed_func::<(), i32>(&mut store, export)?;
             entry.call(&mut store, ())
         });
         let fuel_used = fuel - store.get_fuel().unwrap_or(0);
@@ -236,14 +392,25 @@ impl Vm {
         let (ledger, fault, output, events) = host.finish();
         let ledger = *ledger.into_any().downcast::<L>().map_err(|_| VmError::Engine("ledger type changed".into()))?;
         let outcome = match (result, fault) {
-            (_, Some(host::Fault::Ledger(e))) => return Err(VmError::Ledger(e)),
-            (_, Some(host::Fault::Abort { code, message })) => CallOutcome::Aborted { code, message, fuel_used },
+            (_, Some(Fault::Ledger(e))) => return Err(VmError::Ledger(e)),
+            (_, Some(Fault::Abort { code, message })) => {
+                let code = if FailureKind::RESERVED.contains(&code.as_str()) { "E_CONTRACT".to_string() } else { code };
+                CallOutcome::Failed { kind: FailureKind::Aborted, code, message, fuel_used }
+            }
+            (_, Some(Fault::Limit(kind, message))) => CallOutcome::failed(kind, message, fuel_used),
             (Ok(0), None) => CallOutcome::Returned { output, events, fuel_used },
-            (Ok(status), None) => CallOutcome::Trapped { message: format!("call returned status {status}"), fuel_used },
-            (Err(e), None) => match e.downcast_ref::<Trap>() {
-                Some(Trap::OutOfFuel) => CallOutcome::OutOfFuel { fuel_used },
-                _ => CallOutcome::Trapped { message: format!("{e:#}").chars().take(500).collect(), fuel_used },
-            },
+            (Ok(status), None) => {
+                CallOutcome::failed(FailureKind::Trapped, format!("`{export}` returned status {status}"), fuel_used)
+            }
+            (Err(e), None) => {
+                let kind = match e.downcast_ref::<Trap>() {
+                    Some(Trap::OutOfFuel) => FailureKind::OutOfFuel,
+                    Some(Trap::StackOverflow) => FailureKind::StackOverflow,
+                    Some(Trap::UnreachableCodeReached) => FailureKind::Panicked,
+                    _ => FailureKind::Trapped,
+                };
+                CallOutcome::failed(kind, format!("{e:#}").chars().take(500).collect::<String>(), fuel_used)
+            }
         };
         Ok((ledger, outcome))
     }

@@ -38,7 +38,14 @@ impl Ledger for MemLedger {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect())
     }
-    fn call(&mut self, contract: &str, _method: &str, args: &[u8], _fuel: u64) -> Result<CallOutcome, LedgerError> {
+    fn call(
+        &mut self,
+        contract: &str,
+        _method: &str,
+        args: &[u8],
+        _fuel: u64,
+        _depth: u32,
+    ) -> Result<CallOutcome, LedgerError> {
         match contract {
             "echo" => Ok(CallOutcome::Returned { output: args.to_vec(), events: vec![], fuel_used: 10 }),
             other => Err(LedgerError::Refused(format!("no contract {other}"))),
@@ -54,9 +61,17 @@ fn call(method: &str, fuel: u64, read_only: bool) -> Call {
             tx_id: "t-1".into(),
             height: 7,
             time_ms: 1_767_225_600_000,
-            caller: CallerView { key_id: "k".into(), tenant: None, participant: None, org: None },
+            caller: CallerView {
+                key_id: "k".into(),
+                tenant: None,
+                participant: None,
+                participant_kind: None,
+                org: None,
+                org_role: None,
+            },
             read_only,
         },
+        entry: Entry::Call,
         method: method.into(),
         args: vec![],
         fuel,
@@ -117,9 +132,12 @@ fn fuel_bounds_every_call() {
         (func (export "call") (result i32) (loop $l (br $l)) (i32.const 0)))"#,
     );
     let (_, outcome) = vm().call(&looping, call("spin", 50_000, false), MemLedger::default()).unwrap();
-    assert_eq!(outcome, CallOutcome::OutOfFuel { fuel_used: 50_000 });
+    assert!(
+        matches!(outcome, CallOutcome::Failed { kind: FailureKind::OutOfFuel, ref code, fuel_used: 50_000, .. } if code == "E_OUT_OF_FUEL"),
+        "{outcome:?}"
+    );
     let (_, outcome) = vm().call(&wasm(COUNTER), call("inc", 300, false), MemLedger::default()).unwrap();
-    assert!(matches!(outcome, CallOutcome::OutOfFuel { .. }), "{outcome:?}");
+    assert!(matches!(outcome, CallOutcome::Failed { kind: FailureKind::OutOfFuel, .. }), "{outcome:?}");
 }
 
 #[test]
@@ -134,8 +152,21 @@ fn an_abort_carries_its_code_and_message() {
           (call $abort (i32.const 0) (i32.const 18) (i32.const 32) (i32.const 31)) (i32.const 0)))"#,
     );
     let (_, outcome) = vm().call(&aborting, call("endorse", 1_000_000, false), MemLedger::default()).unwrap();
-    let CallOutcome::Aborted { code, message, .. } = outcome else { panic!("{outcome:?}") };
+    let CallOutcome::Failed { kind: FailureKind::Aborted, code, message, .. } = outcome else { panic!("{outcome:?}") };
     assert_eq!((code.as_str(), message.as_str()), ("E_NOT_TRANSFERABLE", "bill is marked non-transferable"));
+    // A contract cannot pass its own failure off as the host's.
+    let faking = wasm(
+        r#"(module
+        (import "billflow" "abort" (func $abort (param i32 i32 i32 i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "E_OUT_OF_FUEL")
+        (func (export "call") (result i32)
+          (call $abort (i32.const 0) (i32.const 13) (i32.const 0) (i32.const 0)) (i32.const 0)))"#,
+    );
+    let (_, outcome) = vm().call(&faking, call("x", 1_000_000, false), MemLedger::default()).unwrap();
+    assert!(
+        matches!(outcome, CallOutcome::Failed { kind: FailureKind::Aborted, ref code, .. } if code == "E_CONTRACT")
+    );
 }
 
 #[test]
@@ -154,7 +185,15 @@ fn bad_code_is_refused_before_it_runs() {
     // Preparing the same code twice hits the cache.
     let h1 = vm.prepare(&wasm(COUNTER)).unwrap();
     assert_eq!(vm.prepare(&wasm(COUNTER)).unwrap(), h1);
-    assert_eq!(h1, code_hash(&wasm(COUNTER)));
+    assert_eq!(h1.hash, code_hash(&wasm(COUNTER)));
+    assert!(!h1.has_init && !h1.has_migrate);
+    let bad_init = wasm(
+        r#"(module (memory (export "memory") 1) (func (export "call") (result i32) (i32.const 0))
+        (func (export "init") (param i32) (result i32) (i32.const 0)))"#,
+    );
+    assert!(matches!(vm.prepare(&bad_init), Err(VmError::InvalidCode(m)) if m.contains("init")));
+    let unknown = code_hash(b"never prepared");
+    assert!(matches!(vm.run(&unknown, call("x", 1, false), MemLedger::default()), Err(VmError::NotPrepared(_))));
 }
 
 #[test]
@@ -166,7 +205,14 @@ fn memory_is_capped_and_pointers_are_checked() {
           (i32.const 0)))"#,
     );
     let (_, outcome) = vm().call(&greedy, call("grow", 1_000_000, false), MemLedger::default()).unwrap();
-    assert!(matches!(outcome, CallOutcome::Trapped { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, CallOutcome::Failed { kind: FailureKind::OutOfMemory, ref code, .. } if code == "E_OUT_OF_MEMORY"),
+        "{outcome:?}"
+    );
+    // Memory declared over the limit fails at instantiation, with the same code.
+    let huge = wasm(r#"(module (memory (export "memory") 1000) (func (export "call") (result i32) (i32.const 0)))"#);
+    let (_, outcome) = vm().call(&huge, call("x", 1_000_000, false), MemLedger::default()).unwrap();
+    assert!(matches!(outcome, CallOutcome::Failed { kind: FailureKind::OutOfMemory, .. }), "{outcome:?}");
     let wild = wasm(
         r#"(module
         (import "billflow" "output" (func $output (param i32 i32)))
@@ -175,7 +221,7 @@ fn memory_is_capped_and_pointers_are_checked() {
     );
     let (_, outcome) = vm().call(&wild, call("x", 1_000_000, false), MemLedger::default()).unwrap();
     assert!(
-        matches!(outcome, CallOutcome::Trapped { ref message, .. } if message.contains("outside memory")),
+        matches!(outcome, CallOutcome::Failed { kind: FailureKind::Trapped, ref message, .. } if message.contains("outside memory")),
         "{outcome:?}"
     );
 }
@@ -201,7 +247,7 @@ fn read_only_calls_cannot_write_or_emit() {
     let ledger = MemLedger { read_only: true, ..Default::default() };
     let (_, outcome) = vm().call(&wasm(COUNTER), call("inc", 1_000_000, true), ledger).unwrap();
     assert!(
-        matches!(outcome, CallOutcome::Trapped { ref message, .. } if message.contains("read-only")),
+        matches!(outcome, CallOutcome::Failed { kind: FailureKind::ReadOnly, ref code, .. } if code == "E_READ_ONLY"),
         "{outcome:?}"
     );
 }
@@ -232,4 +278,33 @@ fn contracts_see_their_context_and_call_others() {
     assert_eq!(&output[..5], b"hello");
     let context: ContextView = borsh::from_slice(&output[5..]).unwrap();
     assert_eq!((context.height, context.tx_id.as_str()), (7, "t-1"));
+}
+
+#[test]
+fn each_hostile_module_fails_with_its_own_code() {
+    let vm = vm();
+    let run = |wat: &str, args: Vec<u8>| {
+        let mut c = call("x", 10_000_000, false);
+        c.args = args;
+        vm.call(&wasm(wat), c, MemLedger::default()).unwrap().1
+    };
+    let code_of = |o: CallOutcome| match o {
+        CallOutcome::Failed { code, .. } => code,
+        other => panic!("{other:?}"),
+    };
+    let recurse = r#"(module (memory (export "memory") 1)
+        (func $r (param i64) (result i64) (i64.add (call $r (i64.add (local.get 0) (i64.const 1))) (i64.const 1)))
+        (func (export "call") (result i32) (drop (call $r (i64.const 0))) (i32.const 0)))"#;
+    assert_eq!(code_of(run(recurse, vec![])), "E_STACK_OVERFLOW");
+    let unreachable = r#"(module (memory (export "memory") 1) (func (export "call") (result i32) unreachable))"#;
+    assert_eq!(code_of(run(unreachable, vec![])), "E_CONTRACT_PANIC");
+    let div = r#"(module (memory (export "memory") 1)
+        (func (export "call") (result i32) (i32.div_u (i32.const 1) (i32.const 0))))"#;
+    assert_eq!(code_of(run(div, vec![])), "E_CONTRACT_TRAP");
+    let big_put = r#"(module
+        (import "billflow" "state_put" (func $put (param i32 i32 i32 i32)))
+        (memory (export "memory") 40)
+        (func (export "call") (result i32) (call $put (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 2000000)) (i32.const 0)))"#;
+    assert_eq!(code_of(run(big_put, vec![])), "E_VALUE_TOO_LARGE");
+    assert_eq!(code_of(run(unreachable, vec![0; 40_000])), "E_ARGS_TOO_LARGE");
 }

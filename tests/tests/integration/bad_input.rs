@@ -87,16 +87,26 @@ async fn bad_transactions_are_refused_and_change_nothing() {
     let stale = stale.sign(&tenant.secret);
     assert_eq!(code(client.submit(&stale, true).await), (400, "E_TX_STALE".into()));
 
-    // Oversized.
+    // Oversized: business transactions are held to 64 KiB; system ones may
+    // carry contract code, up to 1 MiB more.
     let big = tenant.sign(
         "too-big".parse().unwrap(),
-        "system".parse::<ContractName>().unwrap(),
+        "evidence".parse::<ContractName>().unwrap(),
         Version::new(1, 0, 0),
-        "register_participant".parse().unwrap(),
+        "submit".parse().unwrap(),
         vec![7; 70 * 1024],
     );
     assert_eq!(code(client.submit(&big, true).await), (413, "E_TX_TOO_LARGE".into()));
     assert_eq!(code(client.submit_json(&big, true).await), (413, "E_TX_TOO_LARGE".into()));
+    let huge = tenant.sign(
+        "too-big".parse().unwrap(),
+        "system".parse::<ContractName>().unwrap(),
+        Version::new(1, 0, 0),
+        "propose_admin".parse().unwrap(),
+        vec![7; 1200 * 1024],
+    );
+    assert_eq!(code(client.submit(&huge, true).await), (413, "E_TX_TOO_LARGE".into()));
+    assert_eq!(code(client.submit_json(&huge, true).await), (413, "E_TX_TOO_LARGE".into()));
 
     // Duplicates: the same transaction answers with its first result; another one with the same id is refused.
     let again = client.submit(&good, true).await.unwrap();

@@ -84,13 +84,29 @@ async fn errors_are_typed_json() {
             "E_BAD_QUERY",
         ),
         (
-            post("/v1/transactions", "application/octet-stream", vec![0; 200 * 1024]),
+            post("/v1/transactions", "application/octet-stream", vec![0; 2 * 1024 * 1024]),
             StatusCode::PAYLOAD_TOO_LARGE,
             "E_TX_TOO_LARGE",
         ),
         (Request::get("/v1/blocks/1").body(Body::empty()).unwrap(), StatusCode::NOT_FOUND, "E_NOT_FOUND"),
         (Request::get("/v1/blocks/-1").body(Body::empty()).unwrap(), StatusCode::BAD_REQUEST, "E_INVALID_FIELD"),
         (Request::get("/v1/nowhere").body(Body::empty()).unwrap(), StatusCode::NOT_FOUND, "E_NOT_FOUND"),
+        (Request::get("/v1/contracts/evidence").body(Body::empty()).unwrap(), StatusCode::NOT_FOUND, "E_NOT_FOUND"),
+        (
+            post("/v1/contracts/evidence/query/get", "application/octet-stream", vec![1]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "E_UNKNOWN_CONTRACT",
+        ),
+        (
+            post("/v1/contracts/evidence/query/get", "application/json", b"{\"args\": \"zz\"}".to_vec()),
+            StatusCode::BAD_REQUEST,
+            "E_MALFORMED",
+        ),
+        (
+            post("/v1/contracts/Bad%20Name/query/get", "application/json", b"{}".to_vec()),
+            StatusCode::BAD_REQUEST,
+            "E_INVALID_FIELD",
+        ),
     ];
     for (req, want_status, want_code) in cases {
         let uri = req.uri().clone();
