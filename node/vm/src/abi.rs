@@ -12,7 +12,8 @@
 //! | `method_len` / `method_read` | `() -> i32` / `(ptr)` | the method name |
 //! | `input_len` / `input_read` | `() -> i32` / `(ptr)` | the arguments |
 //! | `context` | `() -> i32` | [`ContextView`] into the return buffer |
-//! | `ret_read` | `(ptr)` | copies the return buffer |
+//! | `ret_len` | `() -> i32` | the length of the return buffer (for `call`'s failure statuses) |
+//! | `ret_read` | `(ptr)` | copies the return buffer (and empties it) |
 //! | `state_get` | `(kptr, klen) -> i32` | value into the return buffer; `-1` if absent |
 //! | `state_put` | `(kptr, klen, vptr, vlen)` | sets a value of this contract |
 //! | `state_delete` | `(kptr, klen)` | deletes a value of this contract |

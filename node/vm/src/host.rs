@@ -190,6 +190,9 @@ pub(crate) fn define(linker: &mut Linker<Host>) -> Result<()> {
         let bytes = encode(&c.data().call.context);
         ret(&mut c, bytes)
     })?;
+    linker.func_wrap(M, "ret_len", |c: Caller<'_, Host>| -> Result<i32> {
+        i32::try_from(c.data().ret.len()).map_err(|_| trap("result too large"))
+    })?;
     linker.func_wrap(M, "ret_read", |mut c: Caller<'_, Host>, ptr: i32| -> Result<()> {
         let bytes = std::mem::take(&mut c.data_mut().ret);
         write(&mut c, ptr, &bytes)

@@ -1,0 +1,617 @@
+//! The evidence contract's arguments, records, events, storage keys and rules.
+//!
+//! Everything here is plain data and pure functions: it compiles on any
+//! target, so host-side code (the node, clients, tests) uses these very
+//! definitions to encode arguments and decode outputs, events and state.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+
+/// A SHA-256 digest of the evidenced document (the contract does not check
+/// how it was computed).
+pub type DocumentHash = [u8; 32];
+
+/// Method names.
+pub mod methods {
+    /// Deployment: [`EvidenceConfig`](super::EvidenceConfig).
+    pub const INIT: &str = "init";
+    /// [`SubmitEvidence`](super::SubmitEvidence) → [`EvidenceRecord`](super::EvidenceRecord).
+    pub const SUBMIT: &str = "submit";
+    /// [`CosignEvidence`](super::CosignEvidence) → [`EvidenceRecord`](super::EvidenceRecord).
+    pub const COSIGN: &str = "cosign";
+    /// [`GetEvidence`](super::GetEvidence) → `Option<EvidenceRecord>` (a query).
+    pub const GET: &str = "get";
+    /// [`ListBySubmitter`](super::ListBySubmitter) → `Vec<EvidenceRecord>` (a query).
+    pub const LIST_BY_SUBMITTER: &str = "list_by_submitter";
+}
+
+/// Event topics.
+pub mod topics {
+    /// A record was submitted: [`EvidenceSubmitted`](super::EvidenceSubmitted).
+    pub const SUBMITTED: &str = "evidence.submitted";
+    /// A notary co-signed a record: [`EvidenceCosigned`](super::EvidenceCosigned).
+    pub const COSIGNED: &str = "evidence.cosigned";
+    /// A record reached the notary threshold: [`EvidenceNotarised`](super::EvidenceNotarised).
+    pub const NOTARISED: &str = "evidence.notarised";
+}
+
+/// Error codes of the contract (besides the SDK's `E_BAD_ARGS` and `E_UNKNOWN_METHOD`).
+pub mod codes {
+    /// Arguments that break the rules (also: arguments that do not decode).
+    pub const E_BAD_ARGS: &str = "E_BAD_ARGS";
+    /// The method does not exist.
+    pub const E_UNKNOWN_METHOD: &str = "E_UNKNOWN_METHOD";
+    /// A record with this hash exists already.
+    pub const E_DUPLICATE_EVIDENCE: &str = "E_DUPLICATE_EVIDENCE";
+    /// The doc type or metadata looks like personal data.
+    pub const E_PERSONAL_DATA: &str = "E_PERSONAL_DATA";
+    /// Co-signing needs a notary participant.
+    pub const E_NOT_NOTARY: &str = "E_NOT_NOTARY";
+    /// No record with this hash.
+    pub const E_UNKNOWN_EVIDENCE: &str = "E_UNKNOWN_EVIDENCE";
+    /// This notary co-signed the record already.
+    pub const E_ALREADY_SIGNED: &str = "E_ALREADY_SIGNED";
+    /// A method that writes was called read-only (as a query or from another contract).
+    pub const E_READ_ONLY_CALL: &str = "E_READ_ONLY_CALL";
+    /// The caller is neither a participant, a tenant nor an organisation.
+    pub const E_NO_SUBMITTER: &str = "E_NO_SUBMITTER";
+    /// The contract was deployed without its configuration.
+    pub const E_NOT_INITIALISED: &str = "E_NOT_INITIALISED";
+}
+
+/// The most notaries a record may need.
+pub const MAX_NOTARY_THRESHOLD: u32 = 16;
+/// The longest doc type, in characters.
+pub const MAX_DOC_TYPE_CHARS: usize = 64;
+/// The most metadata pairs.
+pub const MAX_METADATA_PAIRS: usize = 16;
+/// The longest metadata key, in bytes.
+pub const MAX_METADATA_KEY_BYTES: usize = 64;
+/// The longest metadata value, in bytes.
+pub const MAX_METADATA_VALUE_BYTES: usize = 256;
+/// The most records one [`ListBySubmitter`] returns.
+pub const MAX_LIST_LIMIT: u32 = 100;
+
+/// The deployment's (`init`) arguments, stored under [`CONFIG_KEY`].
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct EvidenceConfig {
+    /// How many distinct notaries must co-sign a record for it to be notarised (1 to 16).
+    pub notary_threshold: u32,
+}
+
+/// `submit`: records a document hash.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SubmitEvidence {
+    /// The document's hash; at most one record per hash.
+    pub hash: DocumentHash,
+    /// What the document is: 1 to 64 characters, no control characters.
+    pub doc_type: String,
+    /// Up to 16 pairs, keys 1 to 64 bytes (no control characters, no two the
+    /// same), values up to 256 bytes. No personal data: see [`find_personal_data`].
+    pub metadata: Vec<(String, String)>,
+}
+
+/// `cosign`: a notary signs a record.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CosignEvidence {
+    /// The record's hash.
+    pub hash: DocumentHash,
+}
+
+/// `get`: one record.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct GetEvidence {
+    /// The record's hash.
+    pub hash: DocumentHash,
+}
+
+/// `list_by_submitter`: one submitter's records in (height, hash) order, a page at a time.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ListBySubmitter {
+    /// The submitter, as in [`EvidenceRecord::submitter`].
+    pub submitter: String,
+    /// Start after this (height, hash): the last record of the previous page.
+    pub after: Option<(u64, DocumentHash)>,
+    /// The most records to return, 1 to 100.
+    pub limit: u32,
+}
+
+/// A notary's co-signature.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct NotarySignature {
+    /// The notary participant.
+    pub notary: String,
+    /// Its organisation, if any.
+    pub org: Option<String>,
+    /// The block height of the co-signing.
+    pub height: u64,
+    /// The block time of the co-signing, ms since the Unix epoch.
+    pub time_ms: u64,
+}
+
+/// A stored record, under [`record_key`]. The output of `submit` and `cosign`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct EvidenceRecord {
+    /// The document's hash.
+    pub hash: DocumentHash,
+    /// What the document is.
+    pub doc_type: String,
+    /// Its metadata.
+    pub metadata: Vec<(String, String)>,
+    /// Who submitted it: `participant:<id>`, else `tenant:<id>`, else `org:<id>` ([`submitter_of`]).
+    pub submitter: String,
+    /// The tenant the submitter acted under, if any.
+    pub tenant: Option<String>,
+    /// The submitting transaction.
+    pub tx_id: String,
+    /// The block height of the submission.
+    pub height: u64,
+    /// The block time of the submission, ms since the Unix epoch.
+    pub time_ms: u64,
+    /// Notary co-signatures, in order.
+    pub signatures: Vec<NotarySignature>,
+    /// The height at which the signatures reached the threshold, if they have.
+    pub notarised_at: Option<u64>,
+}
+
+impl EvidenceRecord {
+    /// Whether `notary` (a participant id) co-signed the record.
+    pub fn signed_by(&self, notary: &str) -> bool {
+        self.signatures.iter().any(|s| s.notary == notary)
+    }
+}
+
+/// Event `evidence.submitted`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct EvidenceSubmitted {
+    /// The document's hash.
+    pub hash: DocumentHash,
+    /// What the document is.
+    pub doc_type: String,
+    /// Who submitted it.
+    pub submitter: String,
+    /// The tenant the submitter acted under, if any.
+    pub tenant: Option<String>,
+}
+
+/// Event `evidence.cosigned`.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct EvidenceCosigned {
+    /// The document's hash.
+    pub hash: DocumentHash,
+    /// The notary participant.
+    pub notary: String,
+    /// Its organisation, if any.
+    pub org: Option<String>,
+    /// How many notaries have co-signed now.
+    pub signatures: u32,
+    /// How many the threshold is.
+    pub threshold: u32,
+}
+
+/// Event `evidence.notarised`: emitted once per record, when the threshold is reached.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct EvidenceNotarised {
+    /// The document's hash.
+    pub hash: DocumentHash,
+    /// The notaries that had co-signed, in order.
+    pub notaries: Vec<String>,
+}
+
+/// The key of the [`EvidenceConfig`].
+pub const CONFIG_KEY: &[u8] = b"config";
+
+/// The key of a record: `e/` and the 32 hash bytes.
+pub fn record_key(hash: &DocumentHash) -> Vec<u8> {
+    let mut key = Vec::with_capacity(34);
+    key.extend_from_slice(b"e/");
+    key.extend_from_slice(hash);
+    key
+}
+
+/// The prefix of a submitter's index keys: `s/<submitter>/`.
+pub fn submitter_prefix(submitter: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(submitter.len() + 43);
+    key.extend_from_slice(b"s/");
+    key.extend_from_slice(submitter.as_bytes());
+    key.push(b'/');
+    key
+}
+
+/// A submitter's index key for a record (its value is empty):
+/// `s/<submitter>/`, the height as 8 big-endian bytes, the 32 hash bytes. Keys
+/// sort by (height, hash).
+pub fn submitter_index_key(submitter: &str, height: u64, hash: &DocumentHash) -> Vec<u8> {
+    let mut key = submitter_prefix(submitter);
+    key.extend_from_slice(&height.to_be_bytes());
+    key.extend_from_slice(hash);
+    key
+}
+
+/// Who a caller submits as: `participant:<id>` if it is a participant, else
+/// `tenant:<id>`, else `org:<id>`; `None` if it is none of them.
+pub fn submitter_of(participant: Option<&str>, tenant: Option<&str>, org: Option<&str>) -> Option<String> {
+    match (participant, tenant, org) {
+        (Some(p), _, _) => Some(format!("participant:{p}")),
+        (None, Some(t), _) => Some(format!("tenant:{t}")),
+        (None, None, Some(o)) => Some(format!("org:{o}")),
+        (None, None, None) => None,
+    }
+}
+
+/// Lower-case hex, for messages.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Why arguments are refused: the error code the contract aborts with, and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The error code.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn bad_args(message: String) -> Refusal {
+    Refusal { code: codes::E_BAD_ARGS, message }
+}
+
+fn personal_data(what: String, kind: PersonalData) -> Refusal {
+    Refusal {
+        code: codes::E_PERSONAL_DATA,
+        message: format!("{what} looks like {}: personal data may not be put on the ledger", kind.describe()),
+    }
+}
+
+impl EvidenceConfig {
+    /// Checks the threshold is 1 to [`MAX_NOTARY_THRESHOLD`].
+    ///
+    /// # Errors
+    /// `E_BAD_ARGS` otherwise.
+    pub fn validate(&self) -> Result<(), Refusal> {
+        if !(1..=MAX_NOTARY_THRESHOLD).contains(&self.notary_threshold) {
+            return Err(bad_args(format!(
+                "notary_threshold must be 1 to {MAX_NOTARY_THRESHOLD}, got {}",
+                self.notary_threshold
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl SubmitEvidence {
+    /// Checks the doc type and metadata against the limits, and for personal data.
+    ///
+    /// # Errors
+    /// `E_BAD_ARGS` for broken limits, `E_PERSONAL_DATA` for what looks like
+    /// personal data (the message names the metadata key, never the value).
+    pub fn validate(&self) -> Result<(), Refusal> {
+        let chars = self.doc_type.chars().count();
+        if chars == 0 || chars > MAX_DOC_TYPE_CHARS {
+            return Err(bad_args(format!("doc_type must be 1 to {MAX_DOC_TYPE_CHARS} characters, got {chars}")));
+        }
+        if self.doc_type.chars().any(char::is_control) {
+            return Err(bad_args("doc_type holds a control character".into()));
+        }
+        if self.metadata.len() > MAX_METADATA_PAIRS {
+            return Err(bad_args(format!("at most {MAX_METADATA_PAIRS} metadata pairs, got {}", self.metadata.len())));
+        }
+        for (i, (key, value)) in self.metadata.iter().enumerate() {
+            if key.is_empty() || key.len() > MAX_METADATA_KEY_BYTES {
+                return Err(bad_args(format!(
+                    "metadata key {} must be 1 to {MAX_METADATA_KEY_BYTES} bytes, got {}",
+                    i + 1,
+                    key.len()
+                )));
+            }
+            if key.chars().any(char::is_control) {
+                return Err(bad_args(format!("metadata key {} holds a control character", i + 1)));
+            }
+            if self.metadata[..i].iter().any(|(k, _)| k == key) {
+                return Err(bad_args(format!("metadata key `{key}` appears twice")));
+            }
+            if value.len() > MAX_METADATA_VALUE_BYTES {
+                return Err(bad_args(format!(
+                    "metadata `{key}` must be at most {MAX_METADATA_VALUE_BYTES} bytes, got {}",
+                    value.len()
+                )));
+            }
+        }
+        if let Some(kind) = find_personal_data(&self.doc_type) {
+            return Err(personal_data("doc_type".into(), kind));
+        }
+        for (i, (key, value)) in self.metadata.iter().enumerate() {
+            if let Some(kind) = find_personal_data(key) {
+                return Err(personal_data(format!("metadata key {}", i + 1), kind));
+            }
+            if let Some(kind) = find_personal_data(value) {
+                return Err(personal_data(format!("the value of metadata `{key}`"), kind));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ListBySubmitter {
+    /// Checks the limit is 1 to [`MAX_LIST_LIMIT`] and the submitter is 1 to 200
+    /// bytes without `/`.
+    ///
+    /// # Errors
+    /// `E_BAD_ARGS` otherwise.
+    pub fn validate(&self) -> Result<(), Refusal> {
+        if !(1..=MAX_LIST_LIMIT).contains(&self.limit) {
+            return Err(bad_args(format!("limit must be 1 to {MAX_LIST_LIMIT}, got {}", self.limit)));
+        }
+        if self.submitter.is_empty() || self.submitter.len() > 200 || self.submitter.contains('/') {
+            return Err(bad_args("submitter must be 1 to 200 bytes without `/`".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A kind of personal data the contract refuses to store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalData {
+    /// A mainland mobile phone number: 11 digits starting with 1 (also written
+    /// `138 1234 5678`, `138-1234-5678`, or with the prefix 86).
+    MobilePhone,
+    /// A resident identity card number: 17 digits and a digit or `X` (also
+    /// written in groups of 6, 8 and 4).
+    ResidentId,
+    /// A bank card number: 16 to 19 digits (also written in groups of 4).
+    BankCard,
+}
+
+impl PersonalData {
+    /// For messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PersonalData::MobilePhone => "a mobile phone number",
+            PersonalData::ResidentId => "a resident identity card number",
+            PersonalData::BankCard => "a bank card number",
+        }
+    }
+}
+
+/// The kind of personal data `text` seems to hold, if any.
+///
+/// Digits are ASCII or full-width. A *run* is a maximal sequence of digits; a
+/// run of 11 starting with 1 (or 13 starting with 861) is a phone number, of
+/// 18 (or 17 followed by `X`) an identity number, of 16 to 19 a card number.
+/// Runs joined by single spaces or hyphens are also read as the usual written
+/// groupings: 3-4-4 (phone, optionally after 86), 6-8-4 (identity number),
+/// 4-4-4-4 with a last group of 1 to 4 more (card). Longer or shorter runs,
+/// such as 20-digit invoice numbers or dates, pass.
+pub fn find_personal_data(text: &str) -> Option<PersonalData> {
+    // Most text holds no digit at all (0xef leads the full-width digits' encodings).
+    if !text.bytes().any(|b| b.is_ascii_digit() || b == 0xef) {
+        return None;
+    }
+    // One byte per character: digits of either width as ASCII digits, X of
+    // either width and case as `X`, separators as a space, the rest as `.`.
+    let cs: Vec<u8> = text
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => c as u8,
+            '\u{ff10}'..='\u{ff19}' => b'0' + (u32::from(c) - 0xff10) as u8,
+            'X' | 'x' | '\u{ff38}' | '\u{ff58}' => b'X',
+            ' ' | '-' | '\u{3000}' => b' ',
+            _ => b'.',
+        })
+        .collect();
+    let digit = |i: usize| cs.get(i).is_some_and(u8::is_ascii_digit);
+    let starts = |start: usize, prefix: &[u8]| cs[start..].starts_with(prefix);
+    // The first `GROUPS` runs of a token, for the grouped forms.
+    const GROUPS: usize = 5;
+    let mut runs = [(0usize, 0usize); GROUPS];
+    let mut i = 0;
+    while i < cs.len() {
+        if !digit(i) {
+            i += 1;
+            continue;
+        }
+        // A token: runs of digits joined by single separators.
+        let mut count = 0;
+        let mut total = 0;
+        loop {
+            let start = i;
+            while digit(i) {
+                i += 1;
+            }
+            let len = i - start;
+            let last = !(cs.get(i) == Some(&b' ') && digit(i + 1));
+            let x_after = last && cs.get(i) == Some(&b'X');
+            let found = match len {
+                17 if x_after => Some(PersonalData::ResidentId),
+                18 => Some(PersonalData::ResidentId),
+                11 if starts(start, b"1") => Some(PersonalData::MobilePhone),
+                13 if starts(start, b"861") => Some(PersonalData::MobilePhone),
+                16..=19 => Some(PersonalData::BankCard),
+                _ => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+            if count < GROUPS {
+                runs[count] = (start, len);
+            }
+            count += 1;
+            total += len;
+            if last {
+                break;
+            }
+            i += 1;
+        }
+        // Every grouped form has 2 to 5 runs and at least 11 digits.
+        if !(2..=GROUPS).contains(&count) || total < 11 {
+            continue;
+        }
+        let x_after = cs.get(i) == Some(&b'X');
+        let mut lens = [0usize; GROUPS];
+        for (len, run) in lens.iter_mut().zip(&runs) {
+            *len = run.1;
+        }
+        let lens = &lens[..count];
+        let found = match lens {
+            [3, 4, 4] if starts(runs[0].0, b"1") => Some(PersonalData::MobilePhone),
+            [2, 3, 4, 4] if starts(runs[0].0, b"86") && starts(runs[1].0, b"1") => Some(PersonalData::MobilePhone),
+            [6, 8, 4] => Some(PersonalData::ResidentId),
+            [6, 8, 3] if x_after => Some(PersonalData::ResidentId),
+            [4, 4, 4, 4] | [4, 4, 4, 4, _] if (16..=19).contains(&total) => Some(PersonalData::BankCard),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn submit(doc_type: &str, metadata: &[(&str, &str)]) -> SubmitEvidence {
+        SubmitEvidence {
+            hash: [7; 32],
+            doc_type: doc_type.into(),
+            metadata: metadata.iter().map(|(k, v)| (String::from(*k), String::from(*v))).collect(),
+        }
+    }
+
+    #[test]
+    fn personal_data_is_found() {
+        use PersonalData::*;
+        for (text, kind) in [
+            ("13812345678", MobilePhone),
+            ("tel:13812345678.", MobilePhone),
+            ("+86 138 1234 5678", MobilePhone),
+            ("+8613812345678", MobilePhone),
+            ("138-1234-5678", MobilePhone),
+            ("１３８１２３４５６７８", MobilePhone),
+            ("110105194912310021", ResidentId),
+            ("11010519491231002X", ResidentId),
+            ("11010519491231002x", ResidentId),
+            ("110105 19491231 002X", ResidentId),
+            ("6222021234567890", BankCard),
+            ("6222021234567890123", BankCard),
+            ("6222 0212 3456 7890", BankCard),
+            ("6222-0212-3456-7890-123", BankCard),
+        ] {
+            assert_eq!(find_personal_data(text), Some(kind), "{text}");
+        }
+    }
+
+    #[test]
+    fn other_numbers_pass() {
+        for text in [
+            "",
+            "invoice",
+            "23812345678",                    // 11 digits, not starting with 1
+            "1381234567",                     // 10 digits
+            "12345678901234567890",           // 20-digit invoice number
+            "2024-01-15",                     // a date
+            "amount 1000000.00 CNY",          // an amount
+            "138 12345678",                   // not a phone grouping
+            "123456789012345678901234567890", // 30-digit bill number
+            "12345678901234567",              // 17 digits without X
+        ] {
+            // 17 digits alone are a card number (16 to 19).
+            let expected = if text == "12345678901234567" { Some(PersonalData::BankCard) } else { None };
+            assert_eq!(find_personal_data(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn submissions_are_checked() {
+        assert_eq!(submit("invoice", &[("amount", "100.00"), ("currency", "CNY")]).validate(), Ok(()));
+        assert_eq!(submit(&"x".repeat(64), &[]).validate(), Ok(()));
+        assert_eq!(submit(&"票".repeat(64), &[]).validate(), Ok(()));
+        let code = |s: SubmitEvidence| s.validate().err().map(|r| r.code);
+        assert_eq!(code(submit("", &[])), Some(codes::E_BAD_ARGS));
+        assert_eq!(code(submit(&"x".repeat(65), &[])), Some(codes::E_BAD_ARGS));
+        assert_eq!(code(submit("in\nvoice", &[])), Some(codes::E_BAD_ARGS));
+        assert_eq!(code(submit("invoice", &[("", "v")])), Some(codes::E_BAD_ARGS));
+        assert_eq!(code(submit("invoice", &[("a", "1"), ("a", "2")])), Some(codes::E_BAD_ARGS));
+        assert_eq!(code(submit("invoice", &[(&"k".repeat(65), "v")])), Some(codes::E_BAD_ARGS));
+        assert_eq!(code(submit("invoice", &[("k", &"v".repeat(257))])), Some(codes::E_BAD_ARGS));
+        let many: Vec<(String, String)> = (0..17).map(|i| (format!("k{i}"), String::new())).collect();
+        let mut s = submit("invoice", &[]);
+        s.metadata = many;
+        assert_eq!(code(s), Some(codes::E_BAD_ARGS));
+
+        let refusal = submit("invoice", &[("buyer_phone", "13812345678")]).validate();
+        let Err(refusal) = refusal else { panic!("a phone number passed") };
+        assert_eq!(refusal.code, codes::E_PERSONAL_DATA);
+        assert!(refusal.message.contains("buyer_phone"), "{}", refusal.message);
+        assert!(!refusal.message.contains("13812345678"), "{}", refusal.message);
+        let refusal = submit("invoice", &[("13812345678", "x")]).validate();
+        assert!(refusal.is_err_and(|r| r.code == codes::E_PERSONAL_DATA && !r.message.contains("138")));
+    }
+
+    #[test]
+    fn configs_and_lists_are_checked() {
+        assert!(EvidenceConfig { notary_threshold: 0 }.validate().is_err());
+        assert!(EvidenceConfig { notary_threshold: 1 }.validate().is_ok());
+        assert!(EvidenceConfig { notary_threshold: 16 }.validate().is_ok());
+        assert!(EvidenceConfig { notary_threshold: 17 }.validate().is_err());
+        let list = |submitter: &str, limit| ListBySubmitter { submitter: submitter.into(), after: None, limit };
+        assert!(list("participant:p1", 1).validate().is_ok());
+        assert!(list("participant:p1", 100).validate().is_ok());
+        assert!(list("participant:p1", 0).validate().is_err());
+        assert!(list("participant:p1", 101).validate().is_err());
+        assert!(list("", 10).validate().is_err());
+        assert!(list("a/b", 10).validate().is_err());
+    }
+
+    #[test]
+    fn keys_sort_by_height_then_hash() {
+        assert_eq!(record_key(&[1; 32])[..2], *b"e/");
+        assert_eq!(record_key(&[1; 32]).len(), 34);
+        let a = submitter_index_key("participant:p", 2, &[9; 32]);
+        let b = submitter_index_key("participant:p", 256, &[0; 32]);
+        assert!(a < b);
+        assert!(a.starts_with(b"s/participant:p/"));
+        assert_eq!(a.len(), "s/participant:p/".len() + 40);
+        assert_eq!(submitter_of(Some("p"), Some("t"), Some("o")).as_deref(), Some("participant:p"));
+        assert_eq!(submitter_of(None, Some("t"), Some("o")).as_deref(), Some("tenant:t"));
+        assert_eq!(submitter_of(None, None, Some("o")).as_deref(), Some("org:o"));
+        assert_eq!(submitter_of(None, None, None), None);
+        assert_eq!(hex(&[0, 0xab, 0x10]), "00ab10");
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let record = EvidenceRecord {
+            hash: [3; 32],
+            doc_type: "invoice".into(),
+            metadata: vec![("amount".into(), "1.00".into())],
+            submitter: "participant:p1".into(),
+            tenant: Some("t1".into()),
+            tx_id: "tx-1".into(),
+            height: 5,
+            time_ms: 9,
+            signatures: vec![NotarySignature { notary: "n1".into(), org: None, height: 6, time_ms: 10 }],
+            notarised_at: Some(6),
+        };
+        let bytes = borsh::to_vec(&record).unwrap();
+        assert_eq!(&bytes[..32], &[3; 32]);
+        assert_eq!(EvidenceRecord::try_from_slice(&bytes).unwrap(), record);
+        // A list output is a count and the records' encodings back to back.
+        let mut list = 2u32.to_le_bytes().to_vec();
+        list.extend_from_slice(&bytes);
+        list.extend_from_slice(&bytes);
+        assert_eq!(Vec::<EvidenceRecord>::try_from_slice(&list).unwrap(), vec![record.clone(), record]);
+    }
+}

@@ -1,0 +1,44 @@
+//! The contracts that ship with the node, as WASM modules ready to deploy,
+//! and the types of their arguments, outputs, events and state.
+//!
+//! The contracts' sources are the separate cargo workspace `contracts/` at the
+//! repository's root (the contract SDK, the evidence contract, and the
+//! hostile test fixture). This crate's build script compiles that workspace
+//! for `wasm32-unknown-unknown` (release profile, `--locked`, into
+//! `<target>/contracts/`) and embeds the results, so the node's build needs the
+//! `wasm32-unknown-unknown` target installed (the build script adds it with
+//! `rustup` when it is missing).
+
+pub use billflow_contract_evidence as evidence;
+
+/// The evidence contract's code: document hashes submitted by participants and
+/// co-signed by notaries. Deploy it with init arguments [`evidence::EvidenceConfig`];
+/// its methods, arguments and outputs are described in [`evidence`].
+pub const EVIDENCE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/evidence.wasm"));
+
+/// A test fixture's code: a contract whose methods misbehave (loop for ever,
+/// exhaust memory, overflow the stack, panic, trap, write too much, write and
+/// then fail, claim the host's error codes, write in read-only calls). For the
+/// VM's and executor's tests; never deploy it on a real network. Its methods
+/// are listed in `contracts/hostile/src/lib.rs`.
+pub const HOSTILE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hostile.wasm"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contracts_are_wasm_modules_of_reasonable_size() {
+        for code in [EVIDENCE, HOSTILE] {
+            assert_eq!(code.get(..8), Some(&b"\0asm\x01\0\0\0"[..]));
+            assert!(code.len() < 200 * 1024, "{} bytes", code.len());
+        }
+    }
+
+    #[test]
+    fn evidence_keys_are_the_contracts() {
+        let hash = [7u8; 32];
+        assert!(evidence::record_key(&hash).starts_with(b"e/"));
+        assert_eq!(evidence::submitter_of(Some("p1"), None, None).as_deref(), Some("participant:p1"));
+    }
+}
