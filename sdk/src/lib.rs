@@ -7,7 +7,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use billflow_types as types;
-use billflow_types::system::{SYSTEM_VERSION, SystemCall, system_contract};
+use billflow_types::contract::ContractRecord;
+use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SYSTEM_VERSION, SystemCall, system_contract};
 use billflow_types::view::{BlockView, ErrorBody, Health, TxView};
 use billflow_types::{
     Canonical, ChainId, ContractName, KeyId, MethodName, SecretKey, SignedTx, TenantId, Tx, TxId, Version,
@@ -29,6 +30,12 @@ pub enum SdkError {
         /// Detail.
         message: String,
     },
+    /// The transaction was recorded with a failed receipt.
+    #[error("transaction failed: {}: {}", .0.code, .0.message)]
+    Failed(billflow_types::TxFailure),
+    /// The request could not be built, or the answer made no sense.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl SdkError {
@@ -36,7 +43,8 @@ impl SdkError {
     pub fn code(&self) -> Option<&str> {
         match self {
             SdkError::Api { code, .. } => Some(code),
-            SdkError::Transport(_) => None,
+            SdkError::Failed(f) => Some(&f.code),
+            SdkError::Transport(_) | SdkError::Invalid(_) => None,
         }
     }
 }
@@ -154,5 +162,59 @@ impl Client {
     /// The node's health.
     pub async fn health(&self) -> Result<Health> {
         Self::answer(self.http.get(format!("{}/v1/health", self.base)).send().await?).await
+    }
+
+    /// Every deployed contract.
+    pub async fn contracts(&self) -> Result<Vec<ContractRecord>> {
+        Self::answer(self.http.get(format!("{}/v1/contracts", self.base)).send().await?).await
+    }
+
+    /// One deployed contract (`None` if there is none by that name).
+    pub async fn contract(&self, name: &ContractName) -> Result<Option<ContractRecord>> {
+        let resp = self.http.get(format!("{}/v1/contracts/{name}", self.base)).send().await?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        Self::answer(resp).await.map(Some)
+    }
+
+    /// Runs a read-only query on the active version of `contract`: its output bytes.
+    pub async fn query(&self, contract: &ContractName, method: &str, args: Vec<u8>) -> Result<Vec<u8>> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(with = "billflow_types::tx::hex_bytes")]
+            output: Vec<u8>,
+        }
+        let resp = self
+            .http
+            .post(format!("{}/v1/contracts/{contract}/query/{method}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(args)
+            .send()
+            .await?;
+        Ok(Self::answer::<Answer>(resp).await?.output)
+    }
+
+    /// Carries out an administrative action: `admins[0]` proposes it and the
+    /// others approve it in turn until the admin policy is met. Returns the
+    /// receipt of the transaction that carried it out.
+    pub async fn carry_out(&self, admins: &[Signer], proposal_id: &TxId, action: AdminAction) -> Result<TxView> {
+        let mut call = SystemCall::ProposeAdmin(ProposeAdmin { proposal_id: proposal_id.clone(), action });
+        for (n, admin) in admins.iter().enumerate() {
+            let tx_id = TxId::new(format!("{proposal_id}.{n}")).map_err(|e| SdkError::Invalid(e.to_string()))?;
+            let view = self.submit(&admin.system(tx_id, &call), true).await?;
+            let receipt = view.receipt.as_ref().ok_or_else(|| SdkError::Invalid("no receipt after waiting".into()))?;
+            if let Some(f) = &receipt.failure {
+                return Err(SdkError::Failed(f.clone()));
+            }
+            if receipt.events.iter().any(|e| e.topic == "admin.executed") {
+                return Ok(view);
+            }
+            call = SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: proposal_id.clone() });
+        }
+        Err(SdkError::Invalid(format!(
+            "proposal {proposal_id} still lacks approvals after {} organisations",
+            admins.len()
+        )))
     }
 }

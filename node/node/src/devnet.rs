@@ -65,6 +65,9 @@ pub struct Devnet {
     pub tenant_keys: Vec<DevnetKey>,
     /// Organisation administrator keys.
     pub admin_keys: Vec<DevnetKey>,
+    /// The notary participants' keys, one per notary office: they co-sign evidence.
+    #[serde(default)]
+    pub notary_keys: Vec<DevnetKey>,
 }
 
 fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result<InitOutput> {
@@ -94,7 +97,7 @@ fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result
     Ok(out)
 }
 
-fn describe(dir: &Path, out: &InitOutput, pids: &[Option<u32>]) -> Devnet {
+fn describe(dir: &Path, out: &InitOutput, pids: &[Option<u32>], notary_keys: Vec<DevnetKey>) -> Devnet {
     let nodes = out
         .nodes
         .iter()
@@ -136,6 +139,7 @@ fn describe(dir: &Path, out: &InitOutput, pids: &[Option<u32>]) -> Devnet {
                 key_file: dir.join("orgs").join(o.id.as_str()).join("admin.key"),
             })
             .collect(),
+        notary_keys,
     }
 }
 
@@ -188,7 +192,8 @@ pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Resul
         children.push(child);
     }
     let pids: Vec<Option<u32>> = children.iter().map(|c| Some(c.id())).collect();
-    let devnet = describe(&dir, &out, &pids);
+    let notary_keys = crate::bootstrap::create_notary_keys(&dir, &out.genesis)?;
+    let devnet = describe(&dir, &out, &pids, notary_keys);
     std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&devnet)? + "\n")?;
     println!("devnet {} (genesis {})", devnet.chain_id, devnet.genesis_hash);
     for n in &devnet.nodes {
@@ -198,6 +203,13 @@ pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Resul
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
+        tokio::select! {
+            _ = crate::shutdown_signal() => return,
+            done = crate::bootstrap::bootstrap(&devnet, &out.genesis) => match done {
+                Ok(()) => println!("ready: contract {} deployed, notaries registered", crate::bootstrap::EVIDENCE),
+                Err(e) => eprintln!("the devnet runs, but setting it up failed: {e:#}"),
+            },
+        }
         let mut ticker = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {

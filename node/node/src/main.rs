@@ -3,6 +3,7 @@
 //! Wiring only: configuration, tasks, signals and exit codes. Ledger logic lives
 //! in the library crates.
 
+mod bootstrap;
 mod devnet;
 mod identity;
 mod p2p;

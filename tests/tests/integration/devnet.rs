@@ -10,6 +10,62 @@ use billflow_tests::{eventually, exclusive, node_binary};
 
 use crate::register_enterprise;
 
+/// Submits a document hash as the tenant, has both notaries co-sign it, and
+/// checks every node answers with the same notarised record and block hashes.
+async fn evidence_is_notarised_alike_on_every_node(tenant: &Signer, notaries: &[Signer], urls: &[String]) {
+    use billflow_contracts::evidence::{CosignEvidence, EvidenceRecord, GetEvidence, SubmitEvidence};
+    use billflow_sdk::types::{ContractName, TxStatus, Version};
+
+    let evidence: ContractName = "evidence".parse().unwrap();
+    let client = Client::new(&urls[0]).unwrap();
+    eventually(Duration::from_secs(60), "the evidence contract", || async {
+        client.contract(&evidence).await.ok().flatten().is_some()
+    })
+    .await
+    .unwrap();
+    let hash = [0x42; 32];
+    let call = |signer: &Signer, id: &str, method: &str, args: Vec<u8>| {
+        signer.sign(id.parse().unwrap(), evidence.clone(), Version::new(1, 0, 0), method.parse().unwrap(), args)
+    };
+    let submit = SubmitEvidence { hash, doc_type: "invoice".into(), metadata: vec![("no".into(), "INV-7".into())] };
+    let view =
+        client.submit(&call(tenant, "ev-submit", "submit", borsh::to_vec(&submit).unwrap()), true).await.unwrap();
+    assert_eq!(view.receipt.unwrap().status, TxStatus::Success);
+    for (n, notary) in notaries.iter().enumerate() {
+        let tx = call(notary, &format!("ev-cosign-{n}"), "cosign", borsh::to_vec(&CosignEvidence { hash }).unwrap());
+        // The notary's registration may still be on its way.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let receipt = loop {
+            match client.submit(&tx, true).await {
+                Ok(v) => break v.receipt.unwrap(),
+                Err(e) if e.code() == Some("E_UNKNOWN_KEY") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(300)).await
+                }
+                Err(e) => panic!("cosign {n}: {e}"),
+            }
+        };
+        assert_eq!(receipt.failure, None);
+    }
+    let tip = client.health().await.unwrap().height;
+    let get = borsh::to_vec(&GetEvidence { hash }).unwrap();
+    let mut records = Vec::new();
+    let mut headers = Vec::new();
+    for url in urls {
+        let c = Client::new(url).unwrap();
+        eventually(Duration::from_secs(20), "every node at the tip", || async {
+            c.health().await.map(|h| h.height >= tip).unwrap_or(false)
+        })
+        .await
+        .unwrap();
+        let out = c.query(&evidence, "get", get.clone()).await.unwrap();
+        records.push(borsh::from_slice::<Option<EvidenceRecord>>(&out).unwrap().unwrap());
+        headers.push(c.block(tip).await.unwrap().header);
+    }
+    assert!(records[0].notarised_at.is_some(), "{:?}", records[0]);
+    assert!(records.windows(2).all(|w| w[0] == w[1]), "every node holds the same record");
+    assert!(headers.windows(2).all(|w| w[0] == w[1]), "every node holds the same block {tip}, state hash included");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
     let _one = exclusive().await;
@@ -52,6 +108,18 @@ async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
         }
     };
     eventually(Duration::from_secs(30), "a leader", || async { leader_of(3).await.is_some() }).await.unwrap();
+
+    // The devnet deploys the evidence contract and registers a notary per notary office.
+    let key_of = |k: &serde_json::Value, tenant: Option<&str>| Signer {
+        chain_id: devnet_json["chain_id"].as_str().unwrap().parse().unwrap(),
+        tenant: tenant.map(|t| t.parse().unwrap()),
+        key_id: k["key_id"].as_str().unwrap().parse().unwrap(),
+        secret: billflow_genesis::keys::read_key(std::path::Path::new(k["key_file"].as_str().unwrap())).unwrap(),
+    };
+    let notaries: Vec<Signer> =
+        devnet_json["notary_keys"].as_array().unwrap().iter().map(|k| key_of(k, None)).collect();
+    assert_eq!(notaries.len(), 2, "notary-1 and notary-3");
+    evidence_is_notarised_alike_on_every_node(&signer, &notaries, &(0..4).map(url).collect::<Vec<_>>()).await;
 
     // Kill the leader, the hardest voter to lose: the other two elect another and still commit.
     let voters: Vec<usize> = (0..4).filter(|i| nodes[*i]["role"] == "voter").collect();

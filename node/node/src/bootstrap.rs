@@ -1,0 +1,139 @@
+//! What a new devnet needs before anyone uses it: the evidence contract
+//! deployed (proposed and approved by the organisations, as on a real
+//! network) and one notary participant per notary office to co-sign evidence.
+//! Every step is skipped when already done, so restarting a devnet repeats
+//! nothing.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use billflow_contracts::evidence::EvidenceConfig;
+use billflow_genesis::keys::{pkcs8_pem, read_key};
+use billflow_sdk::types::contract::Registrations;
+use billflow_sdk::types::system::{AdminAction, KeyGrant, ParticipantKind, RegisterParticipant, SystemCall};
+use billflow_sdk::types::{ContractName, Genesis, OrgRole, SecretKey, TxId, Version};
+use billflow_sdk::{Client, SdkError, Signer};
+
+use crate::devnet::{Devnet, DevnetKey};
+
+/// The evidence contract's name on a devnet.
+pub const EVIDENCE: &str = "evidence";
+
+/// The notary participant of `org` and its key file.
+pub fn notary_key(dir: &Path, org: &str) -> DevnetKey {
+    DevnetKey {
+        owner: format!("{org}-notary"),
+        key_id: format!("{org}-notary.k1"),
+        key_file: dir.join("orgs").join(org).join("notary.key"),
+    }
+}
+
+/// Writes a new notary key for every notary office that has none.
+pub fn create_notary_keys(dir: &Path, genesis: &Genesis) -> Result<Vec<DevnetKey>> {
+    let mut keys = Vec::new();
+    for org in genesis.organisations.iter().filter(|o| o.role == OrgRole::Notary) {
+        let key = notary_key(dir, org.id.as_str());
+        if !key.key_file.exists() {
+            let secret = SecretKey::generate();
+            std::fs::write(&key.key_file, pkcs8_pem(&secret))
+                .with_context(|| format!("cannot write {}", key.key_file.display()))?;
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+fn signer(genesis: &Genesis, key: &DevnetKey) -> Result<Signer> {
+    Ok(Signer {
+        chain_id: genesis.chain_id.clone(),
+        tenant: None,
+        key_id: key.key_id.parse()?,
+        secret: read_key(&key.key_file).with_context(|| format!("cannot read {}", key.key_file.display()))?,
+    })
+}
+
+/// Waits until the network commits a transaction through `client`.
+async fn ready(client: &Client, deadline: Instant) -> Result<()> {
+    loop {
+        match client.health().await {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() > deadline => bail!("the devnet did not come up: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// Retries `f` while the network is still electing a leader or catching up.
+async fn retry<T, F, Fut>(deadline: Instant, mut f: F) -> Result<T, SdkError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError>>,
+{
+    loop {
+        let retryable = |e: &SdkError| match e {
+            SdkError::Api { status, .. } => *status >= 500,
+            SdkError::Transport(_) => true,
+            SdkError::Failed(_) | SdkError::Invalid(_) => false,
+        };
+        match f().await {
+            Err(e) if Instant::now() < deadline && retryable(&e) => {
+                tokio::time::sleep(Duration::from_millis(300)).await
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Deploys the evidence contract and registers the notaries, unless done.
+pub async fn bootstrap(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
+    let url = &devnet.nodes.first().context("the devnet has no node")?.api_url;
+    let client = Client::new(url)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    ready(&client, deadline).await?;
+    let admins: Vec<Signer> = devnet.admin_keys.iter().map(|k| signer(genesis, k)).collect::<Result<_>>()?;
+    let name: ContractName = EVIDENCE.parse()?;
+    if client.contract(&name).await?.is_none() {
+        let notaries = genesis.organisations.iter().filter(|o| o.role == OrgRole::Notary).count() as u32;
+        let action = AdminAction::DeployContract {
+            name: name.clone(),
+            version: Version::new(1, 0, 0),
+            code: billflow_contracts::EVIDENCE.to_vec(),
+            registrations: Registrations {
+                orgs: genesis.organisations.iter().map(|o| o.id.clone()).collect(),
+                tenants: genesis.tenants.iter().map(|t| t.id.clone()).collect(),
+            }
+            .normalised(),
+            init_args: borsh::to_vec(&EvidenceConfig { notary_threshold: notaries.clamp(1, 2) })?,
+        };
+        let id: TxId = format!("deploy-evidence-{}", billflow_sdk::now_ms()).parse()?;
+        retry(deadline, || client.carry_out(&admins, &id, action.clone()))
+            .await
+            .context("deploying the evidence contract")?;
+        println!("deployed contract {name} 1.0.0");
+    }
+    for key in &devnet.notary_keys {
+        let org = key.owner.trim_end_matches("-notary");
+        let admin = devnet
+            .admin_keys
+            .iter()
+            .position(|k| k.owner == org)
+            .with_context(|| format!("no administrator key for {org}"))?;
+        let notary = signer(genesis, key)?;
+        let call = SystemCall::RegisterParticipant(RegisterParticipant {
+            participant: key.owner.parse()?,
+            kind: ParticipantKind::Notary,
+            name: format!("Notary of {org}"),
+            keys: vec![KeyGrant { key_id: notary.key_id.clone(), public_key: notary.secret.public() }],
+        });
+        let id: TxId = format!("register-{}", key.owner).parse()?;
+        let tx = admins[admin].system(id, &call);
+        let view = retry(deadline, || client.submit(&tx, true)).await?;
+        match view.receipt.and_then(|r| r.failure) {
+            None => println!("registered notary {}", key.owner),
+            Some(f) if f.code == "E_PARTICIPANT_EXISTS" => {}
+            Some(f) => bail!("registering notary {}: {}: {}", key.owner, f.code, f.message),
+        }
+    }
+    Ok(())
+}
