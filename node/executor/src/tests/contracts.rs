@@ -67,16 +67,28 @@ impl Env {
     }
 
     fn contract_tx(&mut self, signer: (&str, &str), tenant: Option<&str>, version: &str) -> SignedTx {
+        self.call_tx(signer, tenant, (name().as_str(), version), "inc", vec![])
+    }
+
+    /// A call of `contract` (name, version) signed by `signer`'s dev key.
+    fn call_tx(
+        &mut self,
+        signer: (&str, &str),
+        tenant: Option<&str>,
+        contract: (&str, &str),
+        method: &str,
+        args: Vec<u8>,
+    ) -> SignedTx {
         self.seq += 1;
         Tx {
             chain_id: dev_genesis().chain_id,
             tx_id: format!("c-{}", self.seq).parse().unwrap(),
             tenant: tenant.map(|t| t.parse().unwrap()),
             signer: signer.1.parse().unwrap(),
-            contract: name(),
-            version: version.parse().unwrap(),
-            method: "inc".parse().unwrap(),
-            args: vec![],
+            contract: contract.0.parse().unwrap(),
+            version: contract.1.parse().unwrap(),
+            method: method.parse().unwrap(),
+            args,
             timestamp_ms: T0,
         }
         .sign(&dev_key(signer.1))
@@ -102,8 +114,12 @@ fn code_of(r: &Receipt) -> Option<&str> {
 }
 
 fn deploy(code: Vec<u8>, init_args: Vec<u8>) -> AdminAction {
+    deploy_as(name(), code, init_args)
+}
+
+fn deploy_as(name: ContractName, code: Vec<u8>, init_args: Vec<u8>) -> AdminAction {
     AdminAction::DeployContract {
-        name: name(),
+        name,
         version: "1.0.0".parse().unwrap(),
         code,
         registrations: Registrations {
@@ -272,3 +288,5 @@ fn the_same_blocks_give_the_same_state_on_every_node() {
     assert_eq!(nodes[0].state(b"n"), Some(12u32.to_le_bytes().to_vec()));
     verify::verify(&nodes[0].store).unwrap();
 }
+
+mod wasm;
