@@ -34,41 +34,7 @@
 //! that aborts with a reserved code gets `E_CONTRACT` instead, so a receipt's
 //! code always says truthfully who failed.
 
-use borsh::{BorshDeserialize, BorshSerialize};
+//! [`ContextView`] and [`CallerView`] are the guest SDK's own types
+//! (`contracts/sdk`), so host and contracts cannot disagree on their layout.
 
-/// Who is calling.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct CallerView {
-    /// The signing key.
-    pub key_id: String,
-    /// The tenant the signer acts under.
-    pub tenant: Option<String>,
-    /// The participant the key belongs to, if any.
-    pub participant: Option<String>,
-    /// Its kind: `enterprise`, `bank` or `notary`.
-    pub participant_kind: Option<String>,
-    /// The consortium organisation the key belongs to (its administrators, and
-    /// its bank and notary participants), if any.
-    pub org: Option<String>,
-    /// That organisation's role: `notary`, `bank` or `regulator`.
-    pub org_role: Option<String>,
-}
-
-/// What a contract may know of its call.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct ContextView {
-    /// The contract being called.
-    pub contract: String,
-    /// Its version.
-    pub version: String,
-    /// The transaction.
-    pub tx_id: String,
-    /// The block height.
-    pub height: u64,
-    /// The block time, ms since the Unix epoch (the only clock there is).
-    pub time_ms: u64,
-    /// The caller.
-    pub caller: CallerView,
-    /// Whether this is a read-only call (a query, or a call from another contract).
-    pub read_only: bool,
-}
+pub use billflow_contract::{Caller as CallerView, Context as ContextView};
