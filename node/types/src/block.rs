@@ -22,6 +22,7 @@ pub struct BlockProposal {
 
 /// Where a block sits in the consensus log (zero on a single-node chain's own log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsensusRef {
     /// The term of the log entry.
     pub term: u64,
@@ -31,6 +32,7 @@ pub struct ConsensusRef {
 
 /// A block header; its hash is the block hash.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockHeader {
     /// The chain.
     pub chain_id: ChainId,
@@ -98,6 +100,7 @@ pub struct ChainTip {
 /// A node's signature over a block it committed. A block attested by a majority
 /// of the notary nodes is notarised.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attestation {
     /// The block's height.
     pub height: u64,

@@ -15,6 +15,7 @@ use crate::ids::{ContractName, OrgId, TenantId, Version};
 /// of a listed organisation, and the tenant platforms listed with their
 /// enterprises. Nobody else.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Registrations {
     /// Consortium organisations, sorted, without repeats.
@@ -42,6 +43,7 @@ impl Registrations {
 
 /// Whether a contract may be invoked.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContractStatus {
     /// It may be invoked.
@@ -57,6 +59,7 @@ pub enum ContractStatus {
 
 /// One version a contract has had.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContractVersion {
     /// The version.
     pub version: Version,
@@ -68,6 +71,7 @@ pub struct ContractVersion {
 
 /// A deployed contract.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContractRecord {
     /// Its name.
     pub name: ContractName,

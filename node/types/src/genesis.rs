@@ -119,6 +119,7 @@ pub struct GenesisTenant {
 
 /// Whether a node votes in consensus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeRole {
     /// Votes (notary offices and banks).

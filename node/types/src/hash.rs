@@ -37,6 +37,10 @@ pub enum Domain {
     BlockAttestation,
     /// Contract code (the code hash).
     ContractCode,
+    /// The message a gateway request signature covers.
+    ApiRequest,
+    /// One entry of the audit log (its link in the hash chain).
+    AuditEntry,
 }
 
 impl Domain {
@@ -55,6 +59,8 @@ impl Domain {
             Domain::Genesis => "billflow/v1/genesis",
             Domain::BlockAttestation => "billflow/v1/block-attestation",
             Domain::ContractCode => "billflow/v1/contract-code",
+            Domain::ApiRequest => "billflow/v1/api-request",
+            Domain::AuditEntry => "billflow/v1/audit-entry",
         }
     }
 

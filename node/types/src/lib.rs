@@ -7,6 +7,7 @@
 //! but what is signed or hashed is always the canonical binary encoding
 //! ([`Canonical`]).
 
+pub mod audit;
 pub mod block;
 pub mod contract;
 pub mod crypto;
@@ -15,9 +16,14 @@ pub mod encoding;
 pub mod genesis;
 pub mod hash;
 pub mod ids;
+pub mod keyfile;
 pub mod merkle;
+#[cfg(feature = "openapi")]
+pub mod openapi;
+pub mod proof;
 pub mod receipt;
 pub mod reject;
+pub mod request;
 pub mod state;
 pub mod system;
 pub mod tx;

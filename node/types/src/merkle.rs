@@ -43,6 +43,7 @@ pub fn merkle_root(items: &[Hash32]) -> Hash32 {
 
 /// Proof that one item is at `leaf_index` in a tree of `tree_size` items.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MerkleProof {
     /// Position of the item, from 0.
     pub leaf_index: u64,

@@ -9,6 +9,7 @@ use crate::ids::{ContractName, TxId};
 
 /// Whether the transaction's writes were applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TxStatus {
     /// All writes applied, events emitted.
@@ -19,6 +20,7 @@ pub enum TxStatus {
 
 /// Why a recorded transaction failed: a stable code such as `E_NOT_TRANSFERABLE` and a message.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TxFailure {
     /// Stable error code.
     pub code: String,
@@ -28,6 +30,7 @@ pub struct TxFailure {
 
 /// Something a contract announced; regulators and clients follow events.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     /// The contract that emitted it.
     pub contract: ContractName,
@@ -35,11 +38,13 @@ pub struct Event {
     pub topic: String,
     /// Event data, encoded as the contract defines.
     #[serde(with = "crate::tx::hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "hex", pattern = "^([0-9a-f]{2})*$"))]
     pub data: Vec<u8>,
 }
 
 /// The outcome of one transaction.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     /// Hash of the signed transaction.
     pub tx_hash: Hash32,
@@ -48,6 +53,8 @@ pub struct Receipt {
     /// Success or failure.
     pub status: TxStatus,
     /// Set exactly when `status` is `Failed`.
+    // Always written (`null` for none), so required in the schema.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub failure: Option<TxFailure>,
     /// Events emitted (none when failed).
     pub events: Vec<Event>,

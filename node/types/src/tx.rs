@@ -13,12 +13,15 @@ use crate::reject::Rejection;
 /// A transaction before signing. Its canonical encoding, in the
 /// [`Domain::TxSignature`] domain, is what the signer signs.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tx {
     /// The chain it is meant for.
     pub chain_id: ChainId,
     /// Client-chosen id, unique on the chain for ever; resubmitting it never executes twice.
     pub tx_id: TxId,
     /// The tenant the signer acts under (`None` for consortium organisations and their banks).
+    // Always written (`null` for none), so required in the schema.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub tenant: Option<TenantId>,
     /// The registered key that signed it.
     pub signer: KeyId,
@@ -30,6 +33,7 @@ pub struct Tx {
     pub method: MethodName,
     /// The method's arguments, encoded as the contract defines.
     #[serde(with = "hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "hex", pattern = "^([0-9a-f]{2})*$"))]
     pub args: Vec<u8>,
     /// The client's clock when it built the transaction, in ms since the Unix epoch.
     pub timestamp_ms: u64,
@@ -37,6 +41,7 @@ pub struct Tx {
 
 /// A transaction with its signer's signature.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedTx {
     /// The transaction.
     pub tx: Tx,

@@ -5,12 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::block::BlockHeader;
 use crate::hash::Hash32;
-use crate::ids::{ChainId, TxId};
+use crate::ids::{ChainId, ContractName, MethodName, TxId, Version};
 use crate::receipt::Receipt;
 use crate::tx::SignedTx;
 
 /// Where a transaction stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TxState {
     /// Admitted, not yet in a block.
@@ -21,6 +22,7 @@ pub enum TxState {
 
 /// A transaction's status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TxView {
     /// Its id.
     pub tx_id: TxId,
@@ -39,18 +41,89 @@ pub struct TxView {
     pub receipt: Option<Receipt>,
 }
 
-/// A transaction inside a block view.
+/// A transaction inside a block view. What it calls is public; the
+/// transaction itself (signer, tenant, arguments) only to whom may see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TxInBlock {
     /// Its hash.
     pub tx_hash: Hash32,
-    /// The signed transaction.
-    #[serde(flatten)]
-    pub tx: SignedTx,
+    /// The contract called.
+    pub contract: ContractName,
+    /// Its version.
+    pub version: Version,
+    /// The method.
+    pub method: MethodName,
+    /// The signed transaction, if the caller may see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx: Option<SignedTx>,
+}
+
+impl TxInBlock {
+    /// The view of `tx`, with the transaction itself if `visible`.
+    pub fn new(tx: SignedTx, visible: bool) -> TxInBlock {
+        TxInBlock {
+            tx_hash: tx.hash(),
+            contract: tx.tx.contract.clone(),
+            version: tx.tx.version,
+            method: tx.tx.method.clone(),
+            tx: visible.then_some(tx),
+        }
+    }
+}
+
+/// A block in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BlockSummary {
+    /// Its height.
+    pub height: u64,
+    /// Its hash.
+    pub hash: Hash32,
+    /// How many transactions it holds.
+    pub tx_count: u32,
+    /// Its time, ms since the Unix epoch.
+    pub time_ms: u64,
+    /// The node that proposed it.
+    pub proposer: String,
+}
+
+/// A page of blocks, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BlockPage {
+    /// The blocks.
+    pub blocks: Vec<BlockSummary>,
+    /// The height to ask for next (`?before=`), if there are older blocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<u64>,
+}
+
+/// One transaction of a batch submission: its status, or why it was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchItem {
+    /// The transaction's id (as sent).
+    pub tx_id: String,
+    /// Its status, if it was accepted (or had been recorded before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<TxView>,
+    /// Why it was refused, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+/// The answer to a batch submission, in the order sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchView {
+    /// One item per transaction.
+    pub results: Vec<BatchItem>,
 }
 
 /// A block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockView {
     /// The block hash.
     pub hash: Hash32,
@@ -60,11 +133,14 @@ pub struct BlockView {
     pub txs: Vec<TxInBlock>,
     /// The attestations this node holds for the block.
     #[serde(default)]
+    // Always written, so required in the schema.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub attestations: Vec<crate::block::Attestation>,
 }
 
 /// A node's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// `ok`.
     pub status: String,
@@ -82,15 +158,20 @@ pub struct Health {
 
 /// An error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Stable code, e.g. `E_BAD_SIGNATURE`.
     pub code: String,
     /// Detail.
     pub message: String,
+    /// The request's id, for the audit log and support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// What a node knows of another member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeerView {
     /// The member.
     pub node_id: String,
@@ -112,6 +193,7 @@ pub struct PeerView {
 
 /// The network as one node sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NetworkView {
     /// This node.
     pub node_id: String,
