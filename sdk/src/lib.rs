@@ -1,18 +1,24 @@
-//! The billflow client library: build and sign transactions, submit them to a
-//! node's gateway, wait for their receipts and read blocks.
+//! The billflow client library: load keys, build and sign transactions, submit
+//! them to a node's gateway over HTTPS with signed requests, wait for their
+//! receipts, query contracts and read blocks, and verify evidence proofs
+//! offline against the genesis file alone.
 //!
 //! Retrying a submission with the same `tx_id` is always safe: the ledger
-//! records a transaction id once and answers a resubmission with the first result.
+//! records a transaction id once and answers a resubmission with the first
+//! result. [`Client::submit_and_wait`] does exactly that across every node it
+//! knows until the transaction commits.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod client;
+pub mod evidence;
 
 pub use billflow_types as types;
-use billflow_types::contract::ContractRecord;
-use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SYSTEM_VERSION, SystemCall, system_contract};
-use billflow_types::view::{BlockView, ErrorBody, Health, TxView};
-use billflow_types::{
-    Canonical, ChainId, ContractName, KeyId, MethodName, SecretKey, SignedTx, TenantId, Tx, TxId, Version,
-};
+pub use client::{Client, ClientBuilder};
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use billflow_types::system::{SYSTEM_VERSION, SystemCall, system_contract};
+use billflow_types::{ChainId, ContractName, KeyId, MethodName, SecretKey, SignedTx, TenantId, Tx, TxId, Version};
 
 /// Client failures.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +35,8 @@ pub enum SdkError {
         code: String,
         /// Detail.
         message: String,
+        /// The request's id on the node (for its audit log).
+        request_id: Option<String>,
     },
     /// The transaction was recorded with a failed receipt.
     #[error("transaction failed: {}: {}", .0.code, .0.message)]
@@ -47,12 +55,23 @@ impl SdkError {
             SdkError::Transport(_) | SdkError::Invalid(_) => None,
         }
     }
+
+    /// Whether another node (or a later try) may succeed where this failed:
+    /// the node was unreachable, timed out, was busy or shutting down.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SdkError::Transport(_) => true,
+            SdkError::Api { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            SdkError::Failed(_) | SdkError::Invalid(_) => false,
+        }
+    }
 }
 
 /// Result of client operations.
 pub type Result<T, E = SdkError> = std::result::Result<T, E>;
 
-/// An identity that signs transactions: a registered key and the tenant it acts under.
+/// An identity that signs transactions and requests: a registered key and the
+/// tenant it acts under.
 #[derive(Debug, Clone)]
 pub struct Signer {
     /// The chain to sign for.
@@ -70,7 +89,19 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// Reads an ed25519 key from a PKCS#8 PEM file.
+pub fn read_key(path: &Path) -> Result<SecretKey> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SdkError::Invalid(format!("cannot read the key {}: {e}", path.display())))?;
+    billflow_types::keyfile::parse_key_pem(&text).map_err(|e| SdkError::Invalid(format!("{}: {e}", path.display())))
+}
+
 impl Signer {
+    /// A signer from a PKCS#8 PEM key file.
+    pub fn from_key_file(chain_id: ChainId, tenant: Option<TenantId>, key_id: KeyId, path: &Path) -> Result<Signer> {
+        Ok(Signer { chain_id, tenant, key_id, secret: read_key(path)? })
+    }
+
     /// Builds and signs a call of `contract` at `version`.
     pub fn sign(
         &self,
@@ -100,121 +131,9 @@ impl Signer {
     }
 }
 
-/// A client of one node's gateway.
-#[derive(Debug, Clone)]
-pub struct Client {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Client {
-    /// A client of the gateway at `base_url` (e.g. `http://127.0.0.1:8080`).
-    pub fn new(base_url: &str) -> Result<Client> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(40)).build()?;
-        Ok(Client { base: base_url.trim_end_matches('/').to_string(), http })
-    }
-
-    async fn answer<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
-        let status = resp.status();
-        if status.is_success() {
-            return Ok(resp.json().await?);
-        }
-        let bytes = resp.bytes().await?;
-        match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(e) => Err(SdkError::Api { status: status.as_u16(), code: e.code, message: e.message }),
-            Err(_) => Err(SdkError::Api {
-                status: status.as_u16(),
-                code: "E_HTTP".into(),
-                message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-            }),
-        }
-    }
-
-    /// Submits a transaction (canonical binary); with `wait`, waits for its receipt.
-    pub async fn submit(&self, tx: &SignedTx, wait: bool) -> Result<TxView> {
-        let url = format!("{}/v1/transactions?wait={wait}", self.base);
-        let resp = self
-            .http
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(tx.encode())
-            .send()
-            .await?;
-        Self::answer(resp).await
-    }
-
-    /// Submits a transaction as JSON.
-    pub async fn submit_json(&self, tx: &SignedTx, wait: bool) -> Result<TxView> {
-        let url = format!("{}/v1/transactions?wait={wait}", self.base);
-        Self::answer(self.http.post(url).json(tx).send().await?).await
-    }
-
-    /// The status of a transaction.
-    pub async fn transaction(&self, tx_id: &TxId) -> Result<TxView> {
-        Self::answer(self.http.get(format!("{}/v1/transactions/{tx_id}", self.base)).send().await?).await
-    }
-
-    /// The block at `height`.
-    pub async fn block(&self, height: u64) -> Result<BlockView> {
-        Self::answer(self.http.get(format!("{}/v1/blocks/{height}", self.base)).send().await?).await
-    }
-
-    /// The node's health.
-    pub async fn health(&self) -> Result<Health> {
-        Self::answer(self.http.get(format!("{}/v1/health", self.base)).send().await?).await
-    }
-
-    /// Every deployed contract.
-    pub async fn contracts(&self) -> Result<Vec<ContractRecord>> {
-        Self::answer(self.http.get(format!("{}/v1/contracts", self.base)).send().await?).await
-    }
-
-    /// One deployed contract (`None` if there is none by that name).
-    pub async fn contract(&self, name: &ContractName) -> Result<Option<ContractRecord>> {
-        let resp = self.http.get(format!("{}/v1/contracts/{name}", self.base)).send().await?;
-        if resp.status() == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        Self::answer(resp).await.map(Some)
-    }
-
-    /// Runs a read-only query on the active version of `contract`: its output bytes.
-    pub async fn query(&self, contract: &ContractName, method: &str, args: Vec<u8>) -> Result<Vec<u8>> {
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            #[serde(with = "billflow_types::tx::hex_bytes")]
-            output: Vec<u8>,
-        }
-        let resp = self
-            .http
-            .post(format!("{}/v1/contracts/{contract}/query/{method}", self.base))
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(args)
-            .send()
-            .await?;
-        Ok(Self::answer::<Answer>(resp).await?.output)
-    }
-
-    /// Carries out an administrative action: `admins[0]` proposes it and the
-    /// others approve it in turn until the admin policy is met. Returns the
-    /// receipt of the transaction that carried it out.
-    pub async fn carry_out(&self, admins: &[Signer], proposal_id: &TxId, action: AdminAction) -> Result<TxView> {
-        let mut call = SystemCall::ProposeAdmin(ProposeAdmin { proposal_id: proposal_id.clone(), action });
-        for (n, admin) in admins.iter().enumerate() {
-            let tx_id = TxId::new(format!("{proposal_id}.{n}")).map_err(|e| SdkError::Invalid(e.to_string()))?;
-            let view = self.submit(&admin.system(tx_id, &call), true).await?;
-            let receipt = view.receipt.as_ref().ok_or_else(|| SdkError::Invalid("no receipt after waiting".into()))?;
-            if let Some(f) = &receipt.failure {
-                return Err(SdkError::Failed(f.clone()));
-            }
-            if receipt.events.iter().any(|e| e.topic == "admin.executed") {
-                return Ok(view);
-            }
-            call = SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: proposal_id.clone() });
-        }
-        Err(SdkError::Invalid(format!(
-            "proposal {proposal_id} still lacks approvals after {} organisations",
-            admins.len()
-        )))
-    }
+/// A new transaction id: `prefix-` and 16 random hex digits.
+pub fn new_tx_id(prefix: &str) -> Result<TxId> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| SdkError::Invalid(format!("no random source: {e}")))?;
+    TxId::new(format!("{prefix}-{}", hex::encode(bytes))).map_err(|e| SdkError::Invalid(e.to_string()))
 }

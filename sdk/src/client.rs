@@ -1,0 +1,332 @@
+//! [`Client`]: one or more nodes' gateways, over HTTPS trusting the consortium
+//! CA, with every request signed when the client holds a key.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use billflow_types::contract::ContractRecord;
+use billflow_types::proof::{EvidenceProof, TxProof};
+use billflow_types::request::{
+    HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, request_message, sign_request,
+};
+use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SystemCall};
+use billflow_types::view::{BatchView, BlockPage, BlockView, ErrorBody, Health, NetworkView, TxState, TxView};
+use billflow_types::{Canonical, ContractName, Hash32, SignedTx, TxId};
+use reqwest::Method;
+
+use crate::{Result, SdkError, Signer, now_ms};
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    nodes: Vec<String>,
+    ca_pem: Option<Vec<u8>>,
+    auth: Option<Signer>,
+    timeout: Duration,
+}
+
+impl ClientBuilder {
+    /// Trust this CA certificate (PEM) for HTTPS: the consortium CA.
+    pub fn ca_pem(mut self, pem: Vec<u8>) -> ClientBuilder {
+        self.ca_pem = Some(pem);
+        self
+    }
+
+    /// Sign every request with this key.
+    pub fn auth(mut self, signer: Signer) -> ClientBuilder {
+        self.auth = Some(signer);
+        self
+    }
+
+    /// How long one HTTP request may take (default 40 s: a commit wait is at most 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<Client> {
+        if self.nodes.is_empty() {
+            return Err(SdkError::Invalid("a client needs at least one node URL".into()));
+        }
+        let mut http = reqwest::Client::builder().timeout(self.timeout).use_rustls_tls();
+        if let Some(pem) = &self.ca_pem {
+            let ca = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| SdkError::Invalid(format!("the CA certificate is not PEM: {e}")))?;
+            // Only the consortium CA: a node's certificate must chain to it.
+            http = http.tls_built_in_root_certs(false).add_root_certificate(ca);
+        }
+        Ok(Client {
+            nodes: Arc::new(self.nodes.iter().map(|n| n.trim_end_matches('/').to_string()).collect()),
+            http: http.build()?,
+            auth: self.auth.map(Arc::new),
+            current: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+}
+
+/// A client of a network's gateways. Requests go to the current node;
+/// [`Client::submit_and_wait`] moves on to the next when one fails.
+#[derive(Debug, Clone)]
+pub struct Client {
+    nodes: Arc<Vec<String>>,
+    http: reqwest::Client,
+    auth: Option<Arc<Signer>>,
+    current: Arc<AtomicUsize>,
+}
+
+/// A request body and its content type.
+struct Payload {
+    content_type: &'static str,
+    bytes: Vec<u8>,
+}
+
+fn json(value: &impl serde::Serialize) -> Result<Payload> {
+    let bytes = serde_json::to_vec(value).map_err(|e| SdkError::Invalid(e.to_string()))?;
+    Ok(Payload { content_type: "application/json", bytes })
+}
+
+fn binary(bytes: Vec<u8>) -> Payload {
+    Payload { content_type: "application/octet-stream", bytes }
+}
+
+fn nonce() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| SdkError::Invalid(format!("no random source: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+impl Client {
+    /// A client of the gateway at `base_url` (e.g. `https://127.0.0.1:7101`),
+    /// trusting the system's roots, sending unsigned requests.
+    pub fn new(base_url: &str) -> Result<Client> {
+        Client::builder([base_url]).build()
+    }
+
+    /// A builder for a client of these nodes.
+    pub fn builder<S: AsRef<str>>(nodes: impl IntoIterator<Item = S>) -> ClientBuilder {
+        ClientBuilder {
+            nodes: nodes.into_iter().map(|n| n.as_ref().to_string()).collect(),
+            ca_pem: None,
+            auth: None,
+            timeout: Duration::from_secs(40),
+        }
+    }
+
+    /// This client, signing its requests with `signer`.
+    pub fn with_auth(&self, signer: Signer) -> Client {
+        Client { auth: Some(Arc::new(signer)), ..self.clone() }
+    }
+
+    /// The node requests go to now.
+    pub fn node(&self) -> &str {
+        &self.nodes[self.current.load(Ordering::Relaxed) % self.nodes.len()]
+    }
+
+    /// Moves on to the next node.
+    fn rotate(&self) {
+        self.current.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn send(&self, method: Method, path: &str, query: &str, body: Option<Payload>) -> Result<reqwest::Response> {
+        let url =
+            if query.is_empty() { format!("{}{path}", self.node()) } else { format!("{}{path}?{query}", self.node()) };
+        let mut req = self.http.request(method.clone(), url);
+        let bytes = match body {
+            Some(p) => {
+                req = req.header(reqwest::header::CONTENT_TYPE, p.content_type);
+                p.bytes
+            }
+            None => Vec::new(),
+        };
+        if let Some(signer) = &self.auth {
+            let at = now_ms();
+            let nonce = nonce()?;
+            let message = request_message(method.as_str(), path, query, at, &nonce, &bytes);
+            req = req
+                .header(HEADER_KEY, signer.key_id.as_str())
+                .header(HEADER_TIMESTAMP, at.to_string())
+                .header(HEADER_NONCE, nonce)
+                .header(HEADER_SIGNATURE, sign_request(&signer.secret, &message));
+        }
+        if !bytes.is_empty() || method == Method::POST {
+            req = req.body(bytes);
+        }
+        Ok(req.send().await?)
+    }
+
+    async fn answer<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| SdkError::Invalid(format!("the node's answer does not parse: {e}")));
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(e) => Err(SdkError::Api {
+                status: status.as_u16(),
+                code: e.code,
+                message: e.message,
+                request_id: e.request_id,
+            }),
+            Err(_) => Err(SdkError::Api {
+                status: status.as_u16(),
+                code: "E_HTTP".into(),
+                message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                request_id: None,
+            }),
+        }
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &str,
+        body: Option<Payload>,
+    ) -> Result<T> {
+        Self::answer(self.send(method, path, query, body).await?).await
+    }
+
+    /// Submits a transaction (canonical binary) to the current node; with
+    /// `wait`, waits for its receipt.
+    pub async fn submit(&self, tx: &SignedTx, wait: bool) -> Result<TxView> {
+        self.call(Method::POST, "/v1/transactions", &format!("wait={wait}"), Some(binary(tx.encode()))).await
+    }
+
+    /// Submits a transaction as JSON.
+    pub async fn submit_json(&self, tx: &SignedTx, wait: bool) -> Result<TxView> {
+        self.call(Method::POST, "/v1/transactions", &format!("wait={wait}"), Some(json(tx)?)).await
+    }
+
+    /// Submits many transactions in one request; each has its own result.
+    pub async fn submit_batch(&self, txs: &[SignedTx], wait: bool) -> Result<BatchView> {
+        let body = binary(txs.to_vec().encode());
+        self.call(Method::POST, "/v1/transactions/batch", &format!("wait={wait}"), Some(body)).await
+    }
+
+    /// Submits `tx` and waits until it commits, for at most `within`. When a
+    /// node fails or times out it resubmits the same transaction to the next
+    /// node: the ledger executes a transaction id once, so this never executes
+    /// twice. A failed receipt is returned as a committed view, not an error.
+    pub async fn submit_and_wait(&self, tx: &SignedTx, within: Duration) -> Result<TxView> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let wait_ms = left.as_millis().clamp(1, 30_000);
+            let query = format!("wait=true&timeout_ms={wait_ms}");
+            let outcome =
+                self.call::<TxView>(Method::POST, "/v1/transactions", &query, Some(binary(tx.encode()))).await;
+            match outcome {
+                Ok(view) if view.status == TxState::Committed => return Ok(view),
+                Ok(_) if Instant::now() >= deadline => {
+                    return Err(SdkError::Invalid(format!("transaction {} did not commit in {within:?}", tx.tx.tx_id)));
+                }
+                Ok(_) => {}
+                Err(e) if e.is_retryable() && Instant::now() < deadline => {
+                    self.rotate();
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The status of a transaction (the caller's own).
+    pub async fn transaction(&self, tx_id: &TxId) -> Result<TxView> {
+        self.call(Method::GET, &format!("/v1/transactions/{tx_id}"), "", None).await
+    }
+
+    /// The proof that a committed transaction and its receipt are in an attested block.
+    pub async fn transaction_proof(&self, tx_id: &TxId) -> Result<TxProof> {
+        self.call(Method::GET, &format!("/v1/transactions/{tx_id}/proof"), "", None).await
+    }
+
+    /// The block at `height`.
+    pub async fn block(&self, height: u64) -> Result<BlockView> {
+        self.call(Method::GET, &format!("/v1/blocks/{height}"), "", None).await
+    }
+
+    /// The block with hash `hash`.
+    pub async fn block_by_hash(&self, hash: &Hash32) -> Result<BlockView> {
+        self.call(Method::GET, &format!("/v1/blocks/hash/{hash}"), "", None).await
+    }
+
+    /// Up to `limit` blocks below `before` (default: from the tip), newest first.
+    pub async fn blocks(&self, before: Option<u64>, limit: u64) -> Result<BlockPage> {
+        let query = match before {
+            Some(b) => format!("before={b}&limit={limit}"),
+            None => format!("limit={limit}"),
+        };
+        self.call(Method::GET, "/v1/blocks", &query, None).await
+    }
+
+    /// The node's health.
+    pub async fn health(&self) -> Result<Health> {
+        self.call(Method::GET, "/v1/health", "", None).await
+    }
+
+    /// The network as the node sees it.
+    pub async fn network(&self) -> Result<NetworkView> {
+        self.call(Method::GET, "/v1/network", "", None).await
+    }
+
+    /// Every deployed contract.
+    pub async fn contracts(&self) -> Result<Vec<ContractRecord>> {
+        self.call(Method::GET, "/v1/contracts", "", None).await
+    }
+
+    /// One deployed contract (`None` if there is none by that name).
+    pub async fn contract(&self, name: &ContractName) -> Result<Option<ContractRecord>> {
+        match self.call(Method::GET, &format!("/v1/contracts/{name}"), "", None).await {
+            Err(SdkError::Api { status: 404, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// Runs a read-only query on the active version of `contract`: its output bytes.
+    pub async fn query(&self, contract: &ContractName, method: &str, args: Vec<u8>) -> Result<Vec<u8>> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(with = "billflow_types::tx::hex_bytes")]
+            output: Vec<u8>,
+        }
+        let path = format!("/v1/contracts/{contract}/query/{method}");
+        Ok(self.call::<Answer>(Method::POST, &path, "", Some(binary(args))).await?.output)
+    }
+
+    /// The evidence for a document hash with its proof (`None`: not on the ledger).
+    pub async fn evidence(&self, hash: &Hash32) -> Result<Option<EvidenceProof>> {
+        match self.call(Method::GET, &format!("/v1/evidence/{hash}"), "", None).await {
+            Err(SdkError::Api { status: 404, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// Carries out an administrative action: `admins[0]` proposes it and the
+    /// others approve it in turn until the admin policy is met. Returns the
+    /// receipt of the transaction that carried it out.
+    pub async fn carry_out(&self, admins: &[Signer], proposal_id: &TxId, action: AdminAction) -> Result<TxView> {
+        let mut call = SystemCall::ProposeAdmin(ProposeAdmin { proposal_id: proposal_id.clone(), action });
+        for (n, admin) in admins.iter().enumerate() {
+            let tx_id = TxId::new(format!("{proposal_id}.{n}")).map_err(|e| SdkError::Invalid(e.to_string()))?;
+            let view = self
+                .with_auth(admin.clone())
+                .submit_and_wait(&admin.system(tx_id, &call), Duration::from_secs(60))
+                .await?;
+            let receipt = view.receipt.as_ref().ok_or_else(|| SdkError::Invalid("no receipt after waiting".into()))?;
+            if let Some(f) = &receipt.failure {
+                return Err(SdkError::Failed(f.clone()));
+            }
+            if receipt.events.iter().any(|e| e.topic == "admin.executed") {
+                return Ok(view);
+            }
+            call = SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: proposal_id.clone() });
+        }
+        Err(SdkError::Invalid(format!(
+            "proposal {proposal_id} still lacks approvals after {} organisations",
+            admins.len()
+        )))
+    }
+}
