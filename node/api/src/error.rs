@@ -1,4 +1,5 @@
-//! [`ApiError`]: every failure a client can see.
+//! [`ApiError`]: every failure a client can see, as `{code, message,
+//! request_id}` with a fitting HTTP status; never internal detail.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +32,35 @@ impl ApiError {
     /// A 422: a contract refused the request with its own code.
     pub fn contract(failure: billflow_types::TxFailure) -> ApiError {
         ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: failure.code.into(), message: failure.message }
+    }
+
+    /// A 401: the request is not authentic.
+    pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status: StatusCode::UNAUTHORIZED, code: code.into(), message: message.into() }
+    }
+
+    /// A 403: authentic, but not allowed.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status: StatusCode::FORBIDDEN, code: code.into(), message: message.into() }
+    }
+
+    /// The error answered for a bare status (a rejection by the framework or a
+    /// middleware that carries no code of its own).
+    pub fn for_status(status: StatusCode) -> ApiError {
+        let code = match status {
+            StatusCode::NOT_FOUND => "E_NOT_FOUND",
+            StatusCode::METHOD_NOT_ALLOWED => "E_METHOD_NOT_ALLOWED",
+            StatusCode::PAYLOAD_TOO_LARGE => "E_BODY_TOO_LARGE",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "E_UNSUPPORTED_MEDIA_TYPE",
+            StatusCode::REQUEST_TIMEOUT => "E_TIMEOUT",
+            StatusCode::TOO_MANY_REQUESTS => "E_RATE_LIMITED",
+            StatusCode::UNAUTHORIZED => "E_UNAUTHENTICATED",
+            StatusCode::FORBIDDEN => "E_FORBIDDEN",
+            s if s.is_server_error() => "E_INTERNAL",
+            _ => "E_BAD_REQUEST",
+        };
+        let message = status.canonical_reason().unwrap_or("request failed").to_ascii_lowercase();
+        ApiError { status, code: code.into(), message }
     }
 
     /// A 404.
@@ -78,13 +108,29 @@ impl From<ChainError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut resp =
-            (self.status, axum::Json(ErrorBody { code: self.code.into(), message: self.message })).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+/// Marks a response as an [`ApiError`]: the outermost layer adds the request id
+/// to its body and records its code.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorInfo {
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    /// The response with `request_id` in the body.
+    pub(crate) fn response(status: StatusCode, code: String, message: String, request_id: Option<String>) -> Response {
+        let info = ErrorInfo { code: code.clone(), message: message.clone() };
+        let mut resp = (status, axum::Json(ErrorBody { code, message, request_id })).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
+        resp.extensions_mut().insert(info);
         resp
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        ApiError::response(self.status, self.code.into_owned(), self.message, None)
     }
 }

@@ -1,20 +1,43 @@
 //! The REST gateway. This is the only crate that uses axum.
 //!
 //! JSON exists only here: requests are parsed into ledger types and checked by
-//! the chain, and every error leaves as `{code, message}` with a fitting HTTP
-//! status, never with internal detail.
+//! the chain, and every error leaves as `{code, message, request_id}` with a
+//! fitting HTTP status, never with internal detail.
+//!
+//! Every request passes, outermost first: `finish` (request id, the error
+//! body, the audit entry, metrics), a timeout, `auth::authenticate` (body
+//! limit, signature, replay and rate checks), then its route. Configured nodes
+//! serve HTTPS with their certificate from the consortium CA.
 
+mod audit;
+mod auth;
 mod error;
+mod metrics;
+mod openapi;
 mod routes;
 
+pub use audit::{AUDIT_FILE, read_audit_log};
+pub use auth::Subject;
 pub use error::ApiError;
-pub use routes::router;
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use billflow_chain::Chain;
+use billflow_types::request::HEADER_REQUEST_ID;
 use billflow_types::view::NetworkView;
-use tokio::net::TcpListener;
+
+use crate::audit::Audit;
+use crate::auth::Auth;
+use crate::error::ErrorInfo;
+use crate::metrics::Metrics;
 
 /// What the node tells the gateway about its network.
 pub trait NetworkInfo: Send + Sync + 'static {
@@ -22,20 +45,209 @@ pub trait NetworkInfo: Send + Sync + 'static {
     fn view(&self) -> futures_util::future::BoxFuture<'_, NetworkView>;
 }
 
-/// What the handlers share.
+/// Gateway settings.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest request body (a batch of transactions may be large).
+    pub max_body_bytes: usize,
+    /// Longest a request may take (waiting for a commit included).
+    pub request_timeout: Duration,
+    /// Requests a second allowed per tenant, organisation or anonymous address.
+    pub rate_per_s: u32,
+    /// Requests allowed in a burst.
+    pub rate_burst: u32,
+    /// Where the audit log goes (`None`: no audit log, for tests of routes alone).
+    pub audit_dir: Option<PathBuf>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            max_body_bytes: 16 * 1024 * 1024,
+            request_timeout: Duration::from_secs(40),
+            rate_per_s: 5_000,
+            rate_burst: 10_000,
+            audit_dir: None,
+        }
+    }
+}
+
+/// What the gateway serves.
 #[derive(Clone)]
 pub struct ApiState {
     /// The chain.
     pub chain: Chain,
     /// The network, if the node has one.
     pub network: Option<Arc<dyn NetworkInfo>>,
+    /// Settings.
+    pub config: ApiConfig,
+}
+
+/// What the handlers share.
+pub(crate) struct Gateway {
+    pub chain: Chain,
+    pub network: Option<Arc<dyn NetworkInfo>>,
+    pub config: ApiConfig,
+    pub auth: Auth,
+    pub audit: Option<Audit>,
+    pub metrics: Metrics,
+}
+
+/// The gateway's routes with every layer. Fails only if the audit log cannot
+/// be opened (or is broken).
+pub fn router(state: ApiState) -> std::io::Result<Router> {
+    let audit = state.config.audit_dir.as_deref().map(Audit::open).transpose()?;
+    let gw = Arc::new(Gateway {
+        auth: Auth::new(&state.config),
+        chain: state.chain,
+        network: state.network,
+        audit,
+        metrics: Metrics::new(),
+        config: state.config,
+    });
+    let timeout = gw.config.request_timeout;
+    let tidy = Arc::downgrade(&gw);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match tidy.upgrade() {
+                Some(gw) => gw.auth.tidy(),
+                None => break,
+            }
+        }
+    });
+    Ok(routes::routes()
+        // The authentication layer has read the body within `max_body_bytes` already.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(gw.clone(), auth::authenticate))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(gw.clone(), finish))
+        .with_state(gw))
+}
+
+/// A request id: the client's if it sent a sensible one, else a new one.
+fn request_id(req: &Request) -> String {
+    let given = req.headers().get(HEADER_REQUEST_ID).and_then(|v| v.to_str().ok());
+    match given {
+        Some(id) if (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+            id.to_string()
+        }
+        _ => {
+            let mut bytes = [0u8; 12];
+            // Without an entropy source the id is only less unique, never wrong.
+            let _ = getrandom::fill(&mut bytes);
+            hex::encode(bytes)
+        }
+    }
+}
+
+fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+/// The outermost layer: gives every request an id, turns every error into
+/// `{code, message, request_id}`, writes the audit entry and counts the request.
+async fn finish(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id(&req);
+    let route =
+        req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let action = format!("{} {}", req.method(), route);
+    let object = req.uri().path().to_string();
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    let mut result = status.as_u16().to_string();
+    if status.is_client_error() || status.is_server_error() {
+        let info = resp.extensions().get::<ErrorInfo>().cloned();
+        let subject = resp.extensions().get::<Subject>().cloned();
+        let (code, message) = match info {
+            Some(i) => (i.code, i.message),
+            None => {
+                let e = ApiError::for_status(status);
+                (e.code.into_owned(), e.message)
+            }
+        };
+        result = format!("{result} {code}");
+        let headers = std::mem::take(resp.headers_mut());
+        resp = ApiError::response(status, code, message, Some(id.clone()));
+        for (name, value) in headers.iter() {
+            if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+                resp.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        if let Some(s) = subject {
+            resp.extensions_mut().insert(s);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(HEADER_REQUEST_ID, v);
+    }
+    if let Some(audit) = &gw.audit {
+        let subject = resp.extensions().get::<Subject>().map_or_else(|| "anonymous".to_string(), Subject::label);
+        audit.record(audit::Event { time: now_rfc3339(), request_id: id, subject, object, action, result });
+    }
+    gw.metrics.request(&route, status.as_u16(), started.elapsed().as_secs_f64());
+    resp
+}
+
+/// How the gateway is reached.
+pub enum Transport {
+    /// Plain HTTP: the standalone development node only.
+    Http,
+    /// HTTPS with this configuration.
+    Https(Arc<rustls::ServerConfig>),
+}
+
+/// A TLS server configuration from a PEM certificate chain and PKCS#8 key
+/// (the node's certificate from the consortium CA).
+pub fn tls_config(cert_chain_pem: &[u8], key_pem: &[u8]) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_slice_iter(cert_chain_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate: {e}"))?;
+    if chain.is_empty() {
+        return Err("certificate: no PEM certificate found".into());
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("key: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("certificate and key: {e}"))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// Serves the gateway on `listener` until `shutdown` completes.
 pub async fn serve(
-    listener: TcpListener,
+    listener: std::net::TcpListener,
     state: ApiState,
+    transport: Transport,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    listener.set_nonblocking(true)?;
+    let app = router(state)?.into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(5)));
+    });
+    match transport {
+        Transport::Http => axum_server::from_tcp(listener)?.handle(handle).serve(app).await,
+        Transport::Https(config) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_config(config);
+            axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(app).await
+        }
+    }
+}
+
+/// Plain-text responses for `/metrics`.
+pub(crate) fn text(body: String) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use billflow_contracts::evidence::EvidenceConfig;
-use billflow_genesis::keys::{pkcs8_pem, read_key};
+use billflow_genesis::keys::pkcs8_pem;
 use billflow_sdk::types::contract::Registrations;
 use billflow_sdk::types::system::{AdminAction, KeyGrant, ParticipantKind, RegisterParticipant, SystemCall};
 use billflow_sdk::types::{ContractName, Genesis, OrgRole, SecretKey, TxId, Version};
@@ -45,12 +45,7 @@ pub fn create_notary_keys(dir: &Path, genesis: &Genesis) -> Result<Vec<DevnetKey
 }
 
 fn signer(genesis: &Genesis, key: &DevnetKey) -> Result<Signer> {
-    Ok(Signer {
-        chain_id: genesis.chain_id.clone(),
-        tenant: None,
-        key_id: key.key_id.parse()?,
-        secret: read_key(&key.key_file).with_context(|| format!("cannot read {}", key.key_file.display()))?,
-    })
+    Ok(Signer::from_key_file(genesis.chain_id.clone(), None, key.key_id.parse()?, &key.key_file)?)
 }
 
 /// Waits until the network commits a transaction through `client`.
@@ -71,13 +66,8 @@ where
     Fut: std::future::Future<Output = Result<T, SdkError>>,
 {
     loop {
-        let retryable = |e: &SdkError| match e {
-            SdkError::Api { status, .. } => *status >= 500,
-            SdkError::Transport(_) => true,
-            SdkError::Failed(_) | SdkError::Invalid(_) => false,
-        };
         match f().await {
-            Err(e) if Instant::now() < deadline && retryable(&e) => {
+            Err(e) if Instant::now() < deadline && e.is_retryable() => {
                 tokio::time::sleep(Duration::from_millis(300)).await
             }
             other => return other,
@@ -87,8 +77,12 @@ where
 
 /// Deploys the evidence contract and registers the notaries, unless done.
 pub async fn bootstrap(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
-    let url = &devnet.nodes.first().context("the devnet has no node")?.api_url;
-    let client = Client::new(url)?;
+    let urls: Vec<&str> = devnet.nodes.iter().map(|n| n.api_url.as_str()).collect();
+    if urls.is_empty() {
+        bail!("the devnet has no node");
+    }
+    let ca = std::fs::read(&devnet.ca_cert).with_context(|| format!("cannot read {}", devnet.ca_cert.display()))?;
+    let client = Client::builder(urls).ca_pem(ca).build()?;
     let deadline = Instant::now() + Duration::from_secs(60);
     ready(&client, deadline).await?;
     let admins: Vec<Signer> = devnet.admin_keys.iter().map(|k| signer(genesis, k)).collect::<Result<_>>()?;
@@ -128,7 +122,8 @@ pub async fn bootstrap(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
         });
         let id: TxId = format!("register-{}", key.owner).parse()?;
         let tx = admins[admin].system(id, &call);
-        let view = retry(deadline, || client.submit(&tx, true)).await?;
+        let as_admin = client.with_auth(admins[admin].clone());
+        let view = retry(deadline, || as_admin.submit(&tx, true)).await?;
         match view.receipt.and_then(|r| r.failure) {
             None => println!("registered notary {}", key.owner),
             Some(f) if f.code == "E_PARTICIPANT_EXISTS" => {}

@@ -108,7 +108,7 @@ fn describe(dir: &Path, out: &InitOutput, pids: &[Option<u32>], notary_keys: Vec
                 node_id: c.node_id.to_string(),
                 org: g.map(|n| n.org.to_string()).unwrap_or_default(),
                 role: g.map_or(NodeRole::Observer, |n| n.role),
-                api_url: format!("http://{}", c.api_listen),
+                api_url: format!("https://{}", c.api_listen),
                 p2p: c.p2p_listen.clone(),
                 peer_id: g.map(|n| n.peer_id.clone()).unwrap_or_default(),
                 data_dir: c.data_dir.clone(),

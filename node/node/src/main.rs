@@ -146,13 +146,24 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn run(data: &Path, genesis: Option<&Path>, listen: SocketAddr, config: ChainConfig) -> Result<()> {
     let genesis = load_genesis(genesis)?;
     let chain = open_chain(data, &genesis, config)?;
-    runtime()?.block_on(serve(chain, listen, None, Sequencer::Single))
+    let gateway = Gateway { listen, transport: billflow_api::Transport::Http, audit_dir: data.join("audit") };
+    runtime()?.block_on(serve(chain, gateway, None, Sequencer::Single))
 }
 
 fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
     let id = identity::load(config)?;
     let chain_config = ChainConfig { node_id: id.config.node_id.clone(), mempool_capacity };
     let chain = open_chain(&id.config.data_dir, &id.genesis, chain_config)?;
+    // The gateway serves HTTPS with the node's certificate from the consortium CA.
+    let cert = std::fs::read(&id.config.cert).with_context(|| format!("cannot read {}", id.config.cert.display()))?;
+    let key = std::fs::read(&id.config.key).with_context(|| format!("cannot read {}", id.config.key.display()))?;
+    let tls = billflow_api::tls_config(&cert, &key)
+        .map_err(|e| anyhow::anyhow!("cannot serve HTTPS with {}: {e}", id.config.cert.display()))?;
+    let gateway = Gateway {
+        listen: id.config.api_listen,
+        transport: billflow_api::Transport::Https(tls),
+        audit_dir: id.config.data_dir.join("audit"),
+    };
     runtime()?.block_on(async move {
         let net = Network::start(NetConfig {
             ca_cert_der: id.ca_der,
@@ -190,7 +201,7 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
         let info: Arc<dyn billflow_api::NetworkInfo> =
             Arc::new(p2p::NetInfo { chain: chain.clone(), net: net.handle, consensus: consensus.clone() });
         let sequencer = Sequencer::Raft(consensus);
-        serve(chain, id.config.api_listen, Some(info), sequencer).await
+        serve(chain, gateway, Some(info), sequencer).await
     })
 }
 
@@ -202,18 +213,30 @@ enum Sequencer {
     Raft(Consensus),
 }
 
+/// Where and how the gateway listens.
+struct Gateway {
+    listen: SocketAddr,
+    transport: billflow_api::Transport,
+    audit_dir: PathBuf,
+}
+
 async fn serve(
     chain: Chain,
-    listen: SocketAddr,
+    gateway: Gateway,
     network: Option<Arc<dyn billflow_api::NetworkInfo>>,
     sequencer: Sequencer,
 ) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listen = gateway.listen;
+    let listener = std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let tip = chain.tip();
     tracing::info!(chain_id = %chain.executor().chain_id(), height = tip.height, tip = %tip.hash, "chain opened");
+    let scheme = match gateway.transport {
+        billflow_api::Transport::Http => "http",
+        billflow_api::Transport::Https(_) => "https",
+    };
     // Test harnesses and operators read this line to find the gateway.
-    println!("billflow-node listening on http://{addr}");
+    println!("billflow-node listening on {scheme}://{addr}");
     let (stop_tx, stop_rx) = watch::channel(false);
     let raft = match &sequencer {
         Sequencer::Raft(c) => Some(c.clone()),
@@ -232,8 +255,9 @@ async fn serve(
         }
     };
     let mut api_stop = stop_rx.clone();
-    let state = billflow_api::ApiState { chain, network };
-    let api = tokio::spawn(billflow_api::serve(listener, state, async move {
+    let config = billflow_api::ApiConfig { audit_dir: Some(gateway.audit_dir), ..billflow_api::ApiConfig::default() };
+    let state = billflow_api::ApiState { chain, network, config };
+    let api = tokio::spawn(billflow_api::serve(listener, state, gateway.transport, async move {
         let _ = api_stop.wait_for(|stop| *stop).await;
     }));
     let outcome = tokio::select! {

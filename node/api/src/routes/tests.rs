@@ -13,7 +13,7 @@ use billflow_types::{Canonical, SignedTx, Tx};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use super::router;
+use crate::router;
 
 fn chain(dir: &std::path::Path) -> Chain {
     let store = Store::open(dir).unwrap();
@@ -47,18 +47,76 @@ fn registration(tx_id: &str) -> SignedTx {
     .sign(&dev_key(DEV_TENANT.1))
 }
 
+/// A gateway over `chain`, kept across calls (nonces and rate limits are per gateway).
+struct Api {
+    router: axum::Router,
+}
+
+impl Api {
+    fn new(chain: &Chain) -> Api {
+        Api::with(chain, crate::ApiConfig::default())
+    }
+
+    fn with(chain: &Chain, config: crate::ApiConfig) -> Api {
+        Api { router: router(crate::ApiState { chain: chain.clone(), network: None, config }).unwrap() }
+    }
+
+    async fn call(&self, req: Request<Body>) -> (StatusCode, Vec<u8>) {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        assert!(resp.headers().contains_key("x-request-id"), "every answer names its request");
+        (status, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
+    }
+}
+
 async fn call(chain: &Chain, req: Request<Body>) -> (StatusCode, Vec<u8>) {
-    let resp = router(crate::ApiState { chain: chain.clone(), network: None }).oneshot(req).await.unwrap();
-    let status = resp.status();
-    (status, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
+    Api::new(chain).call(req).await
+}
+
+fn nonce() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("test-nonce-{:08}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A request signed with `key_id`'s dev key at time `at`.
+fn signed_at(
+    method: &str,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    key_id: &str,
+    at: u64,
+    nonce: &str,
+) -> Request<Body> {
+    use billflow_types::request::*;
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let message = request_message(method, path, query, at, nonce, &body);
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type)
+        .header(HEADER_KEY, key_id)
+        .header(HEADER_TIMESTAMP, at.to_string())
+        .header(HEADER_NONCE, nonce)
+        .header(HEADER_SIGNATURE, sign_request(&dev_key(key_id), &message))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// A request signed by the dev tenant, now.
+fn signed(method: &str, uri: &str, content_type: &str, body: Vec<u8>) -> Request<Body> {
+    signed_at(method, uri, content_type, body, DEV_TENANT.1, now_ms(), &nonce())
 }
 
 fn post(uri: &str, content_type: &str, body: Vec<u8>) -> Request<Body> {
-    Request::post(uri).header("content-type", content_type).body(Body::from(body)).unwrap()
+    signed("POST", uri, content_type, body)
 }
 
 fn error(body: &[u8]) -> ErrorBody {
-    serde_json::from_slice(body).unwrap()
+    let e: ErrorBody = serde_json::from_slice(body).unwrap();
+    assert!(e.request_id.is_some(), "{e:?}");
+    e
 }
 
 #[tokio::test]
@@ -107,6 +165,30 @@ async fn errors_are_typed_json() {
             StatusCode::BAD_REQUEST,
             "E_INVALID_FIELD",
         ),
+        (
+            post("/v1/transactions", "text/plain", b"hi".to_vec()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "E_UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            Request::get("/v1/transactions/batch").body(Body::empty()).unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "E_METHOD_NOT_ALLOWED",
+        ),
+        (
+            post("/v1/transactions/batch", "application/json", b"{\"txs\": []}".to_vec()),
+            StatusCode::BAD_REQUEST,
+            "E_BAD_BATCH",
+        ),
+        (Request::get("/v1/blocks?limit=0").body(Body::empty()).unwrap(), StatusCode::BAD_REQUEST, "E_BAD_QUERY"),
+        (Request::get("/v1/blocks?bogus=1").body(Body::empty()).unwrap(), StatusCode::BAD_REQUEST, "E_BAD_QUERY"),
+        (Request::get("/v1/blocks/hash/xyz").body(Body::empty()).unwrap(), StatusCode::BAD_REQUEST, "E_INVALID_FIELD"),
+        (Request::get("/v1/evidence/00").body(Body::empty()).unwrap(), StatusCode::BAD_REQUEST, "E_INVALID_FIELD"),
+        (
+            Request::get(format!("/v1/evidence/{}", "ab".repeat(32))).body(Body::empty()).unwrap(),
+            StatusCode::NOT_FOUND,
+            "E_NOT_FOUND",
+        ),
     ];
     for (req, want_status, want_code) in cases {
         let uri = req.uri().clone();
@@ -136,10 +218,139 @@ async fn submit_waits_for_the_receipt_and_resubmission_is_idempotent() {
     assert_eq!(serde_json::from_slice::<TxView>(&body).unwrap(), first);
     assert_eq!(chain.tip().height, 1, "the resubmission executed nothing");
 
-    let (status, body) = call(&chain, Request::get("/v1/transactions/api-1").body(Body::empty()).unwrap()).await;
+    let (status, body) = call(&chain, signed("GET", "/v1/transactions/api-1", "application/json", vec![])).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(serde_json::from_slice::<TxView>(&body).unwrap(), first);
 
     stop.send(true).unwrap();
     sequencer.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn only_authentic_fresh_requests_of_the_right_tenant_get_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = chain(dir.path());
+    let api = Api::new(&chain);
+    let tx = registration("auth-1").encode();
+    let bin = "application/octet-stream";
+    let now = now_ms();
+    let mut tampered = signed("POST", "/v1/transactions", bin, tx.clone());
+    *tampered.body_mut() = Body::from(registration("auth-2").encode());
+    let mut partial = signed("POST", "/v1/transactions", bin, tx.clone());
+    partial.headers_mut().remove("x-billflow-nonce");
+    let cases = [
+        (post_unsigned("/v1/transactions", bin, tx.clone()), StatusCode::UNAUTHORIZED, "E_UNAUTHENTICATED"),
+        (partial, StatusCode::UNAUTHORIZED, "E_UNAUTHENTICATED"),
+        (tampered, StatusCode::UNAUTHORIZED, "E_BAD_SIGNATURE"),
+        (
+            signed_at("POST", "/v1/transactions", bin, tx.clone(), DEV_TENANT.1, now - 600_000, &nonce()),
+            StatusCode::UNAUTHORIZED,
+            "E_REQUEST_EXPIRED",
+        ),
+        (
+            signed_at("POST", "/v1/transactions", bin, tx.clone(), "nobody.k1", now, &nonce()),
+            StatusCode::UNAUTHORIZED,
+            "E_UNKNOWN_KEY",
+        ),
+        (
+            signed_at("POST", "/v1/transactions", bin, tx.clone(), DEV_TENANT.1, now, "short"),
+            StatusCode::BAD_REQUEST,
+            "E_BAD_NONCE",
+        ),
+        // The dev bank's administrator signs a transaction of no tenant; the tenant may not relay it.
+        (post("/v1/transactions", bin, bank_tx("auth-3").encode()), StatusCode::FORBIDDEN, "E_FOREIGN_PARTICIPANT"),
+        (signed("GET", "/v1/transactions/auth-1", "application/json", vec![]), StatusCode::NOT_FOUND, "E_NOT_FOUND"),
+    ];
+    for (req, want_status, want_code) in cases {
+        let (status, body) = api.call(req).await;
+        assert_eq!((status, error(&body).code.as_str()), (want_status, want_code));
+    }
+    // A replayed request is refused even though everything else about it is right.
+    let fixed = nonce();
+    let first = signed_at("GET", "/v1/transactions/auth-9", "application/json", vec![], DEV_TENANT.1, now, &fixed);
+    let again = signed_at("GET", "/v1/transactions/auth-9", "application/json", vec![], DEV_TENANT.1, now, &fixed);
+    assert_eq!(api.call(first).await.0, StatusCode::NOT_FOUND);
+    let (status, body) = api.call(again).await;
+    assert_eq!((status, error(&body).code.as_str()), (StatusCode::UNAUTHORIZED, "E_NONCE_REUSED"));
+    assert_eq!(chain.pending(), 0, "nothing refused was queued");
+    assert_eq!(chain.tip().height, 0);
+}
+
+fn post_unsigned(uri: &str, content_type: &str, body: Vec<u8>) -> Request<Body> {
+    Request::post(uri).header("content-type", content_type).body(Body::from(body)).unwrap()
+}
+
+fn bank_tx(tx_id: &str) -> SignedTx {
+    use billflow_types::dev::DEV_BANK;
+    let call = SystemCall::RevokeKey(billflow_types::system::RevokeKey { key_id: "x.k1".parse().unwrap() });
+    Tx {
+        chain_id: dev_genesis().chain_id,
+        tx_id: tx_id.parse().unwrap(),
+        tenant: None,
+        signer: DEV_BANK.1.parse().unwrap(),
+        contract: system_contract(),
+        version: SYSTEM_VERSION,
+        method: call.method_name(),
+        args: call.encode_args(),
+        timestamp_ms: now_ms(),
+    }
+    .sign(&dev_key(DEV_BANK.1))
+}
+
+#[tokio::test]
+async fn batches_blocks_and_metrics() {
+    use billflow_types::view::{BatchView, BlockPage, BlockView};
+    let dir = tempfile::tempdir().unwrap();
+    let chain = chain(dir.path());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let api = Api::new(&chain);
+
+    let mut stale = registration("batch-3");
+    stale.tx.timestamp_ms = 1;
+    let batch = serde_json::json!({ "txs": [registration("batch-1"), bank_tx("batch-2"), stale] });
+    let (status, body) = api
+        .call(post("/v1/transactions/batch?wait=true", "application/json", serde_json::to_vec(&batch).unwrap()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let results = serde_json::from_slice::<BatchView>(&body).unwrap().results;
+    assert_eq!(results[0].view.as_ref().map(|v| v.status), Some(TxState::Committed));
+    assert_eq!(results[1].error.as_ref().map(|e| e.code.as_str()), Some("E_FOREIGN_PARTICIPANT"));
+    assert_eq!(results[2].error.as_ref().map(|e| e.code.as_str()), Some("E_TX_STALE"));
+
+    // Anyone sees what a block calls; only the tenant sees its transaction.
+    let (_, body) = api.call(Request::get("/v1/blocks/1").body(Body::empty()).unwrap()).await;
+    let public: BlockView = serde_json::from_slice(&body).unwrap();
+    assert_eq!((public.txs.len(), public.txs[0].method.as_str()), (1, "register_participant"));
+    assert!(public.txs[0].tx.is_none());
+    let (_, body) = api.call(signed("GET", "/v1/blocks/1", "application/json", vec![])).await;
+    assert!(serde_json::from_slice::<BlockView>(&body).unwrap().txs[0].tx.is_some());
+    let (_, body) =
+        api.call(Request::get(format!("/v1/blocks/hash/{}", public.hash)).body(Body::empty()).unwrap()).await;
+    assert_eq!(serde_json::from_slice::<BlockView>(&body).unwrap().hash, public.hash);
+    let (_, body) = api.call(Request::get("/v1/blocks?limit=5").body(Body::empty()).unwrap()).await;
+    let page: BlockPage = serde_json::from_slice(&body).unwrap();
+    assert_eq!(page.blocks.iter().map(|b| b.height).collect::<Vec<_>>(), [1, 0]);
+    assert_eq!(page.next_before, None);
+
+    let (status, body) = api.call(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    let text = String::from_utf8(body).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("billflow_block_height 1"), "{text}");
+    assert!(text.contains("billflow_http_requests_total{route=\"/v1/blocks/{height}\",status=\"200\"} 2"), "{text}");
+
+    stop.send(true).unwrap();
+    sequencer.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_tenant_over_its_rate_is_told_to_slow_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = chain(dir.path());
+    let api = Api::with(&chain, crate::ApiConfig { rate_per_s: 2, rate_burst: 2, ..crate::ApiConfig::default() });
+    let get = || signed("GET", "/v1/transactions/none-1", "application/json", vec![]);
+    assert_eq!(api.call(get()).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(api.call(get()).await.0, StatusCode::NOT_FOUND);
+    let (status, body) = api.call(get()).await;
+    assert_eq!((status, error(&body).code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "E_RATE_LIMITED"));
 }
