@@ -7,7 +7,6 @@ pub mod proxy;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -20,29 +19,44 @@ use billflow_sdk::{Client, Signer};
 /// runs (the node package has integration tests); when it is missing (a test of
 /// this package alone on a fresh tree) it is built here.
 pub fn node_binary() -> Result<PathBuf> {
-    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BIN.get_or_init(|| {
+    workspace_binary("billflow-node", "billflow-node")
+}
+
+/// The `billflow` command line, built like [`node_binary`] when missing.
+pub fn cli_binary() -> Result<PathBuf> {
+    workspace_binary("billflow-sdk", "billflow")
+}
+
+/// Binary `bin` of `package`, next to this test's profile directory; built
+/// with cargo (once per test process) when it is missing.
+fn workspace_binary(package: &str, bin: &str) -> Result<PathBuf> {
+    static BINS: std::sync::Mutex<Vec<(String, Result<PathBuf, String>)>> = std::sync::Mutex::new(Vec::new());
+    let mut bins = BINS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, found)) = bins.iter().find(|(b, _)| b == bin) {
+        return found.clone().map_err(anyhow::Error::msg);
+    }
+    let found = (|| {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        // target/<profile>/deps/<test> → target/<profile>/billflow-node
+        // target/<profile>/deps/<test> → target/<profile>/<bin>
         let profile_dir = exe.parent().and_then(Path::parent).ok_or("no target directory")?;
-        let bin = profile_dir.join("billflow-node");
-        if bin.exists() {
-            return Ok(bin);
+        let path = profile_dir.join(bin);
+        if path.exists() {
+            return Ok(path);
         }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "billflow-node", "--bin", "billflow-node"]);
+        cmd.args(["build", "-p", package, "--bin", bin]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
         let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !status.success() || !bin.exists() {
-            return Err(format!("could not build {}", bin.display()));
+        if !status.success() || !path.exists() {
+            return Err(format!("could not build {}", path.display()));
         }
-        Ok(bin)
-    })
-    .clone()
-    .map_err(anyhow::Error::msg)
+        Ok(path)
+    })();
+    bins.push((bin.to_string(), found.clone()));
+    found.map_err(anyhow::Error::msg)
 }
 
 /// A running node process.
@@ -52,6 +66,9 @@ pub struct NodeProcess {
     pub url: String,
     /// Its data directory.
     pub data: PathBuf,
+    /// The consortium CA certificate (PEM) its gateway's certificate chains to
+    /// (`None`: a development node on plain HTTP).
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl NodeProcess {
@@ -59,18 +76,20 @@ impl NodeProcess {
     pub fn start(data: &Path) -> Result<NodeProcess> {
         let args =
             ["run".into(), "--listen".into(), "127.0.0.1:0".into(), "--data".into(), data.as_os_str().to_owned()];
-        Self::spawn(&args, data)
+        Self::spawn(&args, data, None)
     }
 
     /// Starts a node from a configuration written by `billflow-genesis init`.
     pub fn start_configured(config: &Path) -> Result<NodeProcess> {
         let args = ["run".into(), "--config".into(), config.as_os_str().to_owned()];
-        Self::spawn(&args, config.parent().unwrap_or(Path::new(".")))
+        let ca = billflow_genesis::NodeConfig::load(config)?.ca_cert;
+        let ca_pem = std::fs::read(&ca).with_context(|| format!("cannot read {}", ca.display()))?;
+        Self::spawn(&args, config.parent().unwrap_or(Path::new(".")), Some(ca_pem))
     }
 
     /// The node's log goes to `node-stderr.log` beside its data, not into the
     /// test output, where it would interleave with the test runner's lines.
-    fn spawn(args: &[std::ffi::OsString], data: &Path) -> Result<NodeProcess> {
+    fn spawn(args: &[std::ffi::OsString], data: &Path, ca_pem: Option<Vec<u8>>) -> Result<NodeProcess> {
         std::fs::create_dir_all(data)?;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data.join("node-stderr.log"))?;
         let mut child = Command::new(node_binary()?)
@@ -99,13 +118,29 @@ impl NodeProcess {
                 bail!("billflow-node did not report its address within 60 s; its log ends:\n{tail}");
             }
         };
-        Ok(NodeProcess { child, url, data: data.to_path_buf() })
+        Ok(NodeProcess { child, url, data: data.to_path_buf(), ca_pem })
     }
 
-    /// A client of this node.
+    /// A client of this node: signing as the development tenant on a
+    /// development node, unsigned (public routes only) on a configured one.
     pub fn client(&self) -> Client {
-        #[allow(clippy::expect_used)]
-        Client::new(&self.url).expect("http client")
+        match &self.ca_pem {
+            None => self.client_as(&tenant_signer()),
+            Some(_) => self.builder().build().expect_client(),
+        }
+    }
+
+    /// A client of this node signing its requests as `signer`.
+    pub fn client_as(&self, signer: &Signer) -> Client {
+        self.builder().auth(signer.clone()).build().expect_client()
+    }
+
+    fn builder(&self) -> billflow_sdk::ClientBuilder {
+        let builder = Client::builder([&self.url]);
+        match &self.ca_pem {
+            Some(pem) => builder.ca_pem(pem.clone()),
+            None => builder,
+        }
     }
 
     /// Kills the process with SIGKILL (no chance to clean up) and reaps it.
@@ -142,6 +177,17 @@ impl Drop for NodeProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+trait ExpectClient {
+    fn expect_client(self) -> Client;
+}
+
+impl ExpectClient for billflow_sdk::Result<Client> {
+    fn expect_client(self) -> Client {
+        #[allow(clippy::expect_used)]
+        self.expect("an HTTP client for the node")
     }
 }
 

@@ -16,16 +16,33 @@ fn code(r: Result<billflow_sdk::types::view::TxView, SdkError>) -> (u16, String)
     }
 }
 
-async fn raw(url: &str, content_type: &str, body: Vec<u8>) -> (u16, ErrorBody) {
-    let resp = reqwest::Client::new()
-        .post(format!("{url}/v1/transactions"))
+/// A request signed by the development tenant, with any body.
+async fn signed(method: &str, url: &str, path: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+    use billflow_sdk::types::request::*;
+    let signer = tenant_signer();
+    let at = billflow_sdk::now_ms();
+    let nonce = billflow_sdk::new_tx_id("nonce").unwrap().to_string();
+    let (p, q) = path.split_once('?').unwrap_or((path, ""));
+    let message = request_message(method, p, q, at, &nonce, &body);
+    reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("{url}{path}"))
         .header("content-type", content_type)
+        .header(HEADER_KEY, signer.key_id.as_str())
+        .header(HEADER_TIMESTAMP, at.to_string())
+        .header(HEADER_NONCE, nonce)
+        .header(HEADER_SIGNATURE, sign_request(&signer.secret, &message))
         .body(body)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn raw(url: &str, content_type: &str, body: Vec<u8>) -> (u16, ErrorBody) {
+    let resp = signed("POST", url, "/v1/transactions", content_type, body).await;
     let status = resp.status().as_u16();
-    (status, resp.json::<ErrorBody>().await.unwrap())
+    let e = resp.json::<ErrorBody>().await.unwrap();
+    assert!(e.request_id.is_some(), "every error names its request");
+    (status, e)
 }
 
 #[tokio::test]
@@ -79,7 +96,11 @@ async fn bad_transactions_are_refused_and_change_nothing() {
     // A key acting under a tenant it does not belong to.
     let wrong_tenant = Signer { tenant: None, ..tenant.clone() };
     let (tx, _, _) = register_enterprise(&wrong_tenant, 14, "wrong-tenant");
-    assert_eq!(code(client.submit(&tx, true).await), (403, "E_TENANT_MISMATCH".into()));
+    // The gateway refuses a tenant relaying what is not under its own tenant...
+    assert_eq!(code(client.submit(&tx, true).await), (403, "E_FOREIGN_PARTICIPANT".into()));
+    // ...and the ledger a key acting under the wrong tenant, whoever relays it.
+    let relay = node.client_as(&billflow_tests::bank_admin());
+    assert_eq!(code(relay.submit(&tx, true).await), (403, "E_TENANT_MISMATCH".into()));
 
     // Stale client timestamp.
     let mut stale = register_enterprise(&tenant, 15, "stale").0.tx;
@@ -135,12 +156,14 @@ async fn bad_transactions_are_refused_and_change_nothing() {
     assert_eq!(code(client.submit(&by_revoked, true).await), (401, "E_KEY_REVOKED".into()));
     let _: KeyId = ent_key;
 
-    // Lookups with bad ids.
-    let get = |path: &str| reqwest::get(format!("{}{path}", node.url));
-    assert_eq!(get("/v1/blocks/abc").await.unwrap().status(), 400);
-    assert_eq!(get("/v1/blocks/999999").await.unwrap().status(), 404);
-    assert_eq!(get("/v1/transactions/no-such-tx").await.unwrap().status(), 404);
-    assert_eq!(get("/v1/transactions/bad%20id").await.unwrap().status(), 400);
+    // Lookups with bad ids; unsigned requests for a tenant's data.
+    let get = |path: &'static str| signed("GET", &node.url, path, "application/json", vec![]);
+    assert_eq!(get("/v1/blocks/abc").await.status(), 400);
+    assert_eq!(get("/v1/blocks/999999").await.status(), 404);
+    assert_eq!(get("/v1/transactions/no-such-tx").await.status(), 404);
+    assert_eq!(get("/v1/transactions/bad%20id").await.status(), 400);
+    let unsigned = reqwest::get(format!("{}/v1/transactions/good-1", node.url)).await.unwrap();
+    assert_eq!(unsigned.status(), 401);
 
     // The node is still serving, block 1 is unchanged, and only the three good transactions were recorded.
     let health = client.health().await.unwrap();

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use billflow_genesis::init::InitOutput;
-use billflow_sdk::Client;
 use billflow_sdk::types::view::NetworkView;
 use billflow_sdk::types::{ChainParams, OrgRole};
+use billflow_sdk::{Client, Signer};
 use billflow_tests::proxy::LinkProxy;
 use billflow_tests::{NodeProcess, consortium_with, route_through_proxies};
 
@@ -51,8 +51,20 @@ impl Cluster {
         }
     }
 
+    /// A client of node `i`, signing as the consortium's demo tenant.
     pub fn client(&self, i: usize) -> Client {
-        self.nodes[i].as_ref().expect("node is running").client()
+        self.nodes[i].as_ref().expect("node is running").client_as(&self.tenant())
+    }
+
+    /// The consortium's demo tenant.
+    pub fn tenant(&self) -> Signer {
+        let (tenant, key_id, path) = &self.out.tenant_keys[0];
+        Signer {
+            chain_id: self.out.genesis.chain_id.clone(),
+            tenant: Some(tenant.clone()),
+            key_id: key_id.clone(),
+            secret: billflow_genesis::keys::read_key(path).unwrap(),
+        }
     }
 
     pub fn alive(&self) -> Vec<usize> {
@@ -60,12 +72,8 @@ impl Cluster {
     }
 
     pub async fn view(&self, i: usize) -> Option<NetworkView> {
-        let node = self.nodes[i].as_ref()?;
-        let resp = tokio::time::timeout(Duration::from_secs(5), reqwest::get(format!("{}/v1/network", node.url)))
-            .await
-            .ok()?
-            .ok()?;
-        resp.json().await.ok()
+        let client = self.nodes[i].as_ref()?.client();
+        tokio::time::timeout(Duration::from_secs(5), client.network()).await.ok()?.ok()
     }
 
     /// The leader all of `among` agree on, if they do.

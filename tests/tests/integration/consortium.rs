@@ -9,7 +9,7 @@ use billflow_sdk::types::view::NetworkView;
 use billflow_tests::{NodeProcess, consortium, eventually, org_admin};
 
 async fn network(node: &NodeProcess) -> NetworkView {
-    reqwest::get(format!("{}/v1/network", node.url)).await.unwrap().json().await.unwrap()
+    node.client().network().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,9 +40,9 @@ async fn nodes_of_one_consortium_connect_and_a_revoked_node_is_shut_out() {
     let approve = SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: "revoke-c".parse().unwrap() });
     let a = org_admin(dir.path(), &out.genesis, "notary-a").unwrap();
     let b = org_admin(dir.path(), &out.genesis, "bank-b").unwrap();
-    let r = client.submit(&a.system("p-1".parse().unwrap(), &proposal), true).await.unwrap();
+    let r = client.with_auth(a.clone()).submit(&a.system("p-1".parse().unwrap(), &proposal), true).await.unwrap();
     assert!(r.receipt.unwrap().failure.is_none());
-    let r = client.submit(&b.system("p-2".parse().unwrap(), &approve), true).await.unwrap();
+    let r = client.with_auth(b.clone()).submit(&b.system("p-2".parse().unwrap(), &approve), true).await.unwrap();
     let receipt = r.receipt.unwrap();
     assert!(receipt.failure.is_none(), "{:?}", receipt.failure);
     assert!(receipt.events.iter().any(|e| e.topic == "node.revoked"));

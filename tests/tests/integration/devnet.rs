@@ -12,12 +12,12 @@ use crate::register_enterprise;
 
 /// Submits a document hash as the tenant, has both notaries co-sign it, and
 /// checks every node answers with the same notarised record and block hashes.
-async fn evidence_is_notarised_alike_on_every_node(tenant: &Signer, notaries: &[Signer], urls: &[String]) {
+async fn evidence_is_notarised_alike_on_every_node(tenant: &Signer, notaries: &[Signer], clients: &[Client]) {
     use billflow_contracts::evidence::{CosignEvidence, EvidenceRecord, GetEvidence, SubmitEvidence};
     use billflow_sdk::types::{ContractName, TxStatus, Version};
 
     let evidence: ContractName = "evidence".parse().unwrap();
-    let client = Client::new(&urls[0]).unwrap();
+    let client = clients[0].clone();
     eventually(Duration::from_secs(60), "the evidence contract", || async {
         client.contract(&evidence).await.ok().flatten().is_some()
     })
@@ -36,7 +36,7 @@ async fn evidence_is_notarised_alike_on_every_node(tenant: &Signer, notaries: &[
         // The notary's registration may still be on its way.
         let deadline = Instant::now() + Duration::from_secs(60);
         let receipt = loop {
-            match client.submit(&tx, true).await {
+            match client.with_auth(notary.clone()).submit(&tx, true).await {
                 Ok(v) => break v.receipt.unwrap(),
                 Err(e) if e.code() == Some("E_UNKNOWN_KEY") && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(300)).await
@@ -50,8 +50,8 @@ async fn evidence_is_notarised_alike_on_every_node(tenant: &Signer, notaries: &[
     let get = borsh::to_vec(&GetEvidence { hash }).unwrap();
     let mut records = Vec::new();
     let mut headers = Vec::new();
-    for url in urls {
-        let c = Client::new(url).unwrap();
+    for c in clients {
+        let c = c.with_auth(tenant.clone());
         eventually(Duration::from_secs(20), "every node at the tip", || async {
             c.health().await.map(|h| h.height >= tip).unwrap_or(false)
         })
@@ -100,10 +100,12 @@ async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
         secret: billflow_genesis::keys::read_key(std::path::Path::new(key["key_file"].as_str().unwrap())).unwrap(),
     };
     let url = |i: usize| nodes[i]["api_url"].as_str().unwrap().to_string();
+    let ca_pem = std::fs::read(devnet_json["ca_cert"].as_str().unwrap()).unwrap();
+    let client_of = |i: usize| Client::builder([url(i)]).ca_pem(ca_pem.clone()).auth(signer.clone()).build().unwrap();
     let leader_of = |i: usize| {
-        let u = url(i);
+        let c = client_of(i);
         async move {
-            let v: NetworkView = reqwest::get(format!("{u}/v1/network")).await.ok()?.json().await.ok()?;
+            let v: NetworkView = c.network().await.ok()?;
             v.leader
         }
     };
@@ -119,7 +121,10 @@ async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
     let notaries: Vec<Signer> =
         devnet_json["notary_keys"].as_array().unwrap().iter().map(|k| key_of(k, None)).collect();
     assert_eq!(notaries.len(), 2, "notary-1 and notary-3");
-    evidence_is_notarised_alike_on_every_node(&signer, &notaries, &(0..4).map(url).collect::<Vec<_>>()).await;
+    let ca = std::fs::read(devnet_json["ca_cert"].as_str().unwrap()).unwrap();
+    let clients: Vec<Client> =
+        (0..4).map(|i| Client::builder([url(i)]).ca_pem(ca.clone()).auth(signer.clone()).build().unwrap()).collect();
+    evidence_is_notarised_alike_on_every_node(&signer, &notaries, &clients).await;
 
     // Kill the leader, the hardest voter to lose: the other two elect another and still commit.
     let voters: Vec<usize> = (0..4).filter(|i| nodes[*i]["role"] == "voter").collect();
@@ -127,7 +132,7 @@ async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
     let victim = *voters.iter().find(|i| nodes[**i]["node_id"] == leader.as_str()).unwrap();
     let submit_at = *voters.iter().find(|i| **i != victim).unwrap();
     let (tx, _, _) = register_enterprise(&signer, 1, "devnet-1");
-    let client = Client::new(&url(submit_at)).unwrap();
+    let client = client_of(submit_at);
     assert_eq!(client.submit(&tx, true).await.unwrap().status, TxState::Committed);
     let pid = nodes[victim]["pid"].as_u64().unwrap().to_string();
     assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
@@ -141,7 +146,7 @@ async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // The observer follows.
-    let observer = Client::new(&url(3)).unwrap();
+    let observer = client_of(3);
     eventually(Duration::from_secs(20), "the observer to apply devnet-2", || async {
         observer.transaction(&tx.tx.tx_id).await.map(|v| v.status == TxState::Committed).unwrap_or(false)
     })

@@ -3,11 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod bad_input;
+mod cli;
 mod cluster;
 mod consortium;
 mod crash;
 mod devnet;
+mod https;
 mod raft;
+mod schemathesis;
 mod single_node;
 mod tamper;
 

@@ -14,13 +14,7 @@ use crate::cluster::{Cluster, VOTERS_AND_OBSERVER};
 use crate::register_enterprise;
 
 fn tenant(c: &Cluster) -> Signer {
-    let (tenant, key_id, path) = &c.out.tenant_keys[0];
-    Signer {
-        chain_id: c.out.genesis.chain_id.clone(),
-        tenant: Some(tenant.clone()),
-        key_id: key_id.clone(),
-        secret: billflow_genesis::keys::read_key(path).unwrap(),
-    }
+    c.tenant()
 }
 
 /// Submits and waits; `true` when committed.
@@ -285,8 +279,13 @@ async fn a_node_added_after_thousands_of_blocks_catches_up() {
     let approve = SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: "add-bank-b-2".parse().unwrap() });
     let a = billflow_tests::org_admin(&dir, &c.out.genesis, "notary-a").unwrap();
     let b = billflow_tests::org_admin(&dir, &c.out.genesis, "bank-b").unwrap();
-    assert!(commit(&c.client(leader), &a.system("adm-1".parse().unwrap(), &add)).await);
-    let r = c.client(leader).submit(&b.system("adm-2".parse().unwrap(), &approve), true).await.unwrap();
+    assert!(commit(&c.client(leader).with_auth(a.clone()), &a.system("adm-1".parse().unwrap(), &add)).await);
+    let r = c
+        .client(leader)
+        .with_auth(b.clone())
+        .submit(&b.system("adm-2".parse().unwrap(), &approve), true)
+        .await
+        .unwrap();
     assert!(r.receipt.unwrap().events.iter().any(|e| e.topic == "node.added"));
 
     c.nodes.push(Some(newcomer));

@@ -1,0 +1,170 @@
+//! The `billflow` command line against a devnet: evidence submitted, verified
+//! by the node's proof and offline by a saved one, a tampered proof and a
+//! duplicate submission refused with exit status 1.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use billflow_sdk::Client;
+use billflow_sdk::types::ContractName;
+use billflow_tests::{cli_binary, eventually, exclusive, node_binary};
+
+/// What one run of the command line did.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Runs `billflow --devnet <devnet.json> ARGS…`.
+async fn billflow(devnet_json: &Path, args: &[&str]) -> Run {
+    let out = tokio::process::Command::new(cli_binary().unwrap())
+        .arg("--devnet")
+        .arg(devnet_json)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The devnet process: stopped with SIGTERM (which stops its nodes) when dropped.
+struct Devnet(Child);
+
+impl Devnet {
+    /// Sends SIGTERM and waits up to 30 s; whether it exited.
+    fn stop(&mut self) -> bool {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if !matches!(self.0.try_wait(), Ok(None)) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        false
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            self.stop();
+        }
+    }
+}
+
+/// Waits for `devnet.json` with the nodes' process ids.
+async fn devnet_json(path: &Path) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                if v["nodes"][0]["pid"].is_u64() {
+                    return v;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "devnet.json not written");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Flips one hex digit of the submission's signature in a saved proof.
+fn tamper(proof: &Path) {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(proof).unwrap()).unwrap();
+    let sig = v["submit"]["tx"]["signature"].as_str().unwrap().to_string();
+    let flipped = if sig.starts_with('0') { "1" } else { "0" };
+    v["submit"]["tx"]["signature"] = format!("{flipped}{}", &sig[1..]).into();
+    std::fs::write(proof, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cli_submits_and_verifies_evidence_on_a_devnet() {
+    let _one = exclusive().await;
+    cli_binary().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet(
+        Command::new(node_binary().unwrap())
+            .args(["devnet", "--voters", "3", "--observers", "1", "--base-port", "0", "--dir"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let json_path = dir.path().join("devnet.json");
+    let info = devnet_json(&json_path).await;
+
+    // The devnet deploys the evidence contract once the network is up.
+    let ca = std::fs::read(info["ca_cert"].as_str().unwrap()).unwrap();
+    let client = Client::builder([info["nodes"][0]["api_url"].as_str().unwrap()]).ca_pem(ca).build().unwrap();
+    let evidence: ContractName = "evidence".parse().unwrap();
+    eventually(Duration::from_secs(90), "the evidence contract", || async {
+        client.contract(&evidence).await.ok().flatten().is_some()
+    })
+    .await
+    .unwrap();
+
+    let status = billflow(&json_path, &["--json", "status"]).await;
+    assert_eq!(status.code, Some(0), "{status}");
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["health"]["chain_id"], "billflow-devnet");
+    assert_eq!(status["network"]["peers"].as_array().unwrap().len(), 3);
+
+    let work = tempfile::tempdir().unwrap();
+    let doc = work.path().join("invoice-1.pdf");
+    std::fs::write(&doc, b"%PDF-1.7 invoice INV-1, 1000.00 CNY").unwrap();
+    let hash = billflow_sdk::evidence::document_hash(&std::fs::read(&doc).unwrap()).to_hex();
+    let doc = doc.to_str().unwrap();
+
+    let submit = billflow(&json_path, &["evidence", "submit", doc, "--type", "invoice", "--meta", "no=INV-1"]).await;
+    assert_eq!(submit.code, Some(0), "{submit}");
+    assert!(submit.stdout.contains(&hash), "{submit}");
+
+    let get = billflow(&json_path, &["evidence", "get", &hash]).await;
+    assert_eq!(get.code, Some(0), "{get}");
+    assert!(get.stdout.contains("invoice") && get.stdout.contains("no=INV-1"), "{get}");
+
+    let verify = billflow(&json_path, &["evidence", "verify", &hash]).await;
+    assert_eq!(verify.code, Some(0), "{verify}");
+    assert!(verify.stdout.contains("verified"), "{verify}");
+
+    // A saved proof verifies offline; tampered with, it does not.
+    let proof = work.path().join("proof.json");
+    let saved = billflow(&json_path, &["evidence", "proof", &hash, "--out", proof.to_str().unwrap()]).await;
+    assert_eq!(saved.code, Some(0), "{saved}");
+    let offline = billflow(&json_path, &["evidence", "verify", &hash, "--proof", proof.to_str().unwrap()]).await;
+    assert_eq!(offline.code, Some(0), "{offline}");
+    assert!(offline.stdout.contains("verified"), "{offline}");
+    tamper(&proof);
+    let refused = billflow(&json_path, &["evidence", "verify", &hash, "--proof", proof.to_str().unwrap()]).await;
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert!(refused.stderr.contains("E_NOT_VERIFIED"), "{refused}");
+    assert!(refused.stderr.contains("not in the block"), "says why: {refused}");
+    assert!(!refused.stdout.contains("verified:"), "{refused}");
+
+    // The same document again is refused by the contract.
+    let again = billflow(&json_path, &["evidence", "submit", doc, "--type", "invoice"]).await;
+    assert_eq!(again.code, Some(1), "{again}");
+    assert!(again.stderr.contains("E_DUPLICATE_EVIDENCE"), "{again}");
+
+    // A document never submitted is not found.
+    let unknown = billflow(&json_path, &["evidence", "get", &"ab".repeat(32)]).await;
+    assert_eq!(unknown.code, Some(1), "{unknown}");
+    assert!(unknown.stderr.contains("not on the ledger"), "{unknown}");
+
+    assert!(devnet.stop(), "devnet did not stop");
+}
