@@ -651,8 +651,10 @@ async fn list_contracts(State(gw): Gw) -> Result<Json<Vec<ContractRecord>>, ApiE
 )]
 async fn get_contract(State(gw): Gw, Path(name): Path<String>) -> Result<Json<ContractRecord>, ApiError> {
     let name = contract_name(name)?;
-    let record = gw.chain.contracts()?.into_iter().find(|c| c.name == name);
-    record.map(Json).ok_or_else(|| ApiError::not_found(format!("no contract named {name} is deployed")))
+    gw.chain
+        .contract(&name)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no contract named {name} is deployed")))
 }
 
 async fn run_query(chain: Chain, name: ContractName, method: String, args: Vec<u8>) -> Result<Vec<u8>, ApiError> {
@@ -751,7 +753,7 @@ async fn evidence(State(gw): Gw, Path(hash): Path<String>) -> Result<Json<Eviden
     let doc = Hash32::from_hex(&hash)
         .map_err(|_| ApiError::bad_request("E_INVALID_FIELD", "a document hash is 64 hex digits (SHA-256)"))?;
     let name = contract_name(EVIDENCE.into())?;
-    if !gw.chain.contracts()?.iter().any(|c| c.name == name) {
+    if gw.chain.contract(&name)?.is_none() {
         return Err(ApiError::not_found("no evidence contract is deployed"));
     }
     let args = borsh::to_vec(&GetEvidence { hash: doc.0 }).map_err(|e| ApiError::internal(e.to_string()))?;

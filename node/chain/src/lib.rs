@@ -156,6 +156,19 @@ impl Chain {
         Ok(self.inner.executor.query(&ledger, &self.tip(), contract, method, args)?)
     }
 
+    /// The deployed contract `name`, if any.
+    pub fn contract(
+        &self,
+        name: &billflow_types::ContractName,
+    ) -> Result<Option<billflow_types::contract::ContractRecord>> {
+        let key = billflow_types::contract::contract_key(name);
+        let Some(bytes) = self.inner.store.state_get(&system_contract(), &key)? else { return Ok(None) };
+        let record = billflow_types::contract::ContractRecord::decode(&bytes).map_err(|e| {
+            ChainError::from(StorageError::Corrupt { what: format!("contract record {name}"), reason: e.to_string() })
+        })?;
+        Ok(Some(record))
+    }
+
     /// Every deployed contract, by name.
     pub fn contracts(&self) -> Result<Vec<billflow_types::contract::ContractRecord>> {
         let entries = self.inner.store.state_range(&system_contract(), b"contract/", Some(b"contract0"), usize::MAX)?;

@@ -488,20 +488,10 @@ fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) -
 
 /// Unix milliseconds as `YYYY-MM-DD HH:MM:SS.mmm UTC`.
 fn utc(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
+    let date = billflow_finance::Date::from_day_number((ms / 86_400_000) as i64);
     let of_day = ms % 86_400_000;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     let (h, m, s, milli) = (of_day / 3_600_000, of_day / 60_000 % 60, of_day / 1_000 % 60, of_day % 1_000);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{milli:03} UTC")
+    format!("{date} {h:02}:{m:02}:{s:02}.{milli:03} UTC")
 }
 
 // ---- keys ----
