@@ -23,7 +23,7 @@ use billflow_types::view::{
     TxView,
 };
 use billflow_types::{
-    Attestation, Block, Canonical, ContractName, Hash32, MerkleProof, MethodName, Rejection, SignedTx, TxId,
+    Attestation, Block, Canonical, ContractName, Hash32, KeyId, MerkleProof, MethodName, Rejection, SignedTx, TxId,
     TxLocation, TxStatus,
 };
 use serde::Deserialize;
@@ -657,8 +657,15 @@ async fn get_contract(State(gw): Gw, Path(name): Path<String>) -> Result<Json<Co
         .ok_or_else(|| ApiError::not_found(format!("no contract named {name} is deployed")))
 }
 
-async fn run_query(chain: Chain, name: ContractName, method: String, args: Vec<u8>) -> Result<Vec<u8>, ApiError> {
-    tokio::task::spawn_blocking(move || chain.query(&name, &method, &args))
+/// Runs a query as `caller` (`None`: anonymous) off the async runtime.
+async fn run_query(
+    chain: Chain,
+    caller: Option<KeyId>,
+    name: ContractName,
+    method: String,
+    args: Vec<u8>,
+) -> Result<Vec<u8>, ApiError> {
+    tokio::task::spawn_blocking(move || chain.query(caller.as_ref(), &name, &method, &args))
         .await
         .map_err(|e| ApiError::internal(format!("query task failed: {e}")))??
         .map_err(ApiError::contract)
@@ -667,8 +674,10 @@ async fn run_query(chain: Chain, name: ContractName, method: String, args: Vec<u
 /// Query a contract
 ///
 /// Runs a read-only method of a contract on the committed state and answers
-/// its output. The arguments are `{"args": hex}` in JSON, or the raw argument
-/// bytes as `application/octet-stream`, encoded as the contract defines.
+/// its output. The contract sees the request's key as its caller (with its
+/// tenant, participant and organisation), as it sees a transaction's signer.
+/// The arguments are `{"args": hex}` in JSON, or the raw argument bytes as
+/// `application/octet-stream`, encoded as the contract defines.
 #[utoipa::path(
     post,
     path = "/v1/contracts/{name}/query/{method}",
@@ -724,7 +733,12 @@ async fn query_contract(
             message: format!("query arguments are limited to {limit} bytes"),
         });
     }
-    let output = run_query(gw.chain.clone(), name, method.to_string(), args).await?;
+    // The contract sees the signer as its caller, as in a transaction.
+    let caller = match &subject {
+        Subject::Key { key_id, .. } => Some(key_id.clone()),
+        Subject::Anonymous { .. } => None,
+    };
+    let output = run_query(gw.chain.clone(), caller, name, method.to_string(), args).await?;
     Ok(Json(crate::openapi::QueryOutput { output }))
 }
 
@@ -757,7 +771,8 @@ async fn evidence(State(gw): Gw, Path(hash): Path<String>) -> Result<Json<Eviden
         return Err(ApiError::not_found("no evidence contract is deployed"));
     }
     let args = borsh::to_vec(&GetEvidence { hash: doc.0 }).map_err(|e| ApiError::internal(e.to_string()))?;
-    let output = run_query(gw.chain.clone(), name, "get".into(), args).await?;
+    // A public route: the lookup runs anonymous, whoever asks.
+    let output = run_query(gw.chain.clone(), None, name, "get".into(), args).await?;
     let record: Option<EvidenceRecord> =
         borsh::from_slice(&output).map_err(|e| ApiError::internal(format!("evidence record: {e}")))?;
     let record = record.ok_or_else(|| ApiError::not_found(format!("no evidence {doc} is on the ledger")))?;

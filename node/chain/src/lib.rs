@@ -145,15 +145,17 @@ impl Chain {
     }
 
     /// Runs a read-only query of `method` on the active version of `contract`
-    /// against the committed state: the contract's output, or why it failed.
+    /// against the committed state, as `caller` (the key that signed the
+    /// request; `None`: anonymous): the contract's output, or why it failed.
     pub fn query(
         &self,
+        caller: Option<&billflow_types::KeyId>,
         contract: &billflow_types::ContractName,
         method: &str,
         args: &[u8],
     ) -> Result<std::result::Result<Vec<u8>, billflow_types::TxFailure>> {
         let ledger: billflow_executor::SharedLedger = Arc::new(self.inner.store.clone());
-        Ok(self.inner.executor.query(&ledger, &self.tip(), contract, method, args)?)
+        Ok(self.inner.executor.query(&ledger, &self.tip(), caller, contract, method, args)?)
     }
 
     /// The deployed contract `name`, if any.

@@ -11,11 +11,13 @@ use billflow_storage::StorageError;
 use billflow_types::contract::{ContractRecord, ContractStatus, code_key, contract_key};
 use billflow_types::state::Entries;
 use billflow_types::system::{
-    Home, KeyRecord, OrgRecord, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal, RecordKind,
-    state_key, system_contract,
+    Home, KeyRecord, KeyStatus, OrgRecord, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal,
+    RecordKind, state_key, system_contract,
 };
-use billflow_types::{ContractName, Event, OrgId, OrgRole, TenantId, TxFailure};
-use billflow_vm::{Call, CallOutcome, CallerView, ContextView, Entry, FailureKind, Ledger, LedgerError, Vm};
+use billflow_types::{ContractName, Event, KeyId, OrgId, OrgRole, TenantId, TxFailure};
+use billflow_vm::{
+    Call, CallOutcome, CallerView, ContextView, EmittedEvent, Entry, FailureKind, Ledger, LedgerError, Vm,
+};
 
 use crate::ExecError;
 use crate::overlay::{Snapshot, StateView, Writes, range_over};
@@ -66,7 +68,21 @@ impl Caller {
         Ok(Caller { view, org, tenant, participant })
     }
 
-    /// A caller with no identity: read-only queries from the gateway.
+    /// Who a query signed by `key` runs as: the key's owner, resolved as for a
+    /// transaction, if `key` is registered and active in `state`; anonymous
+    /// otherwise. Being frozen does not matter: a query only reads.
+    pub(crate) fn of_query(state: &impl StateView, key: Option<&KeyId>) -> Result<Caller, StorageError> {
+        let Some(key) = key else { return Ok(Caller::anonymous()) };
+        let record: Option<KeyRecord> =
+            state.get_record(&system_contract(), &state_key(RecordKind::Key, key.as_str()))?;
+        match record {
+            Some(record) if matches!(record.status, KeyStatus::Active) => Caller::resolve(state, &record),
+            _ => Ok(Caller::anonymous()),
+        }
+    }
+
+    /// A caller with no identity: read-only queries that name no key, or a
+    /// key that is not registered and active.
     pub(crate) fn anonymous() -> Caller {
         let view = CallerView {
             key_id: String::new(),
@@ -146,11 +162,14 @@ pub(crate) struct Failed {
     pub fuel_used: u64,
     /// How the call failed (`None`: refused before it ran).
     pub kind: Option<FailureKind>,
+    /// The alerts the contract emitted before it aborted, for the failed
+    /// receipt; empty unless the contract itself aborted.
+    pub alerts: Vec<Event>,
 }
 
 impl Failed {
     fn refused(code: &str, message: String) -> Failed {
-        Failed { failure: failure(code, message), fuel_used: 0, kind: None }
+        Failed { failure: failure(code, message), fuel_used: 0, kind: None, alerts: Vec::new() }
     }
 }
 
@@ -199,7 +218,7 @@ pub(crate) fn invoke(
 ) -> Result<Result<Done, Failed>, ExecError> {
     let record = match active(&view, target.contract)? {
         Ok(r) => r,
-        Err(f) => return Ok(Err(Failed { failure: f, fuel_used: 0, kind: None })),
+        Err(f) => return Ok(Err(Failed { failure: f, fuel_used: 0, kind: None, alerts: Vec::new() })),
     };
     if let Some(version) = target.version {
         if *version != record.version {
@@ -267,18 +286,16 @@ pub(crate) fn run(
         }
         other => ExecError::Vm(other.to_string()),
     })?;
+    let events = |events: Vec<EmittedEvent>| -> Vec<Event> {
+        events.into_iter().map(|e| Event { contract: record.name.clone(), topic: e.topic, data: e.data }).collect()
+    };
     Ok(match outcome {
-        CallOutcome::Returned { output, events, fuel_used } => Ok(Done {
-            output,
-            events: events
-                .into_iter()
-                .map(|e| Event { contract: record.name.clone(), topic: e.topic, data: e.data })
-                .collect(),
-            writes: ledger.writes,
-            fuel_used,
-        }),
-        CallOutcome::Failed { kind, code, message, fuel_used } => {
-            Err(Failed { failure: TxFailure { code, message }, fuel_used, kind: Some(kind) })
+        CallOutcome::Returned { output, events: emitted, fuel_used } => {
+            Ok(Done { output, events: events(emitted), writes: ledger.writes, fuel_used })
+        }
+        // The writes stay behind in `ledger`; of the events, only the alerts of an abort survive.
+        CallOutcome::Failed { kind, code, message, alerts, fuel_used } => {
+            Err(Failed { failure: TxFailure { code, message }, fuel_used, kind: Some(kind), alerts: events(alerts) })
         }
     })
 }
@@ -353,6 +370,8 @@ impl Ledger for ContractLedger {
                 kind: f.kind.unwrap_or(FailureKind::Aborted),
                 code: f.failure.code,
                 message: f.failure.message,
+                // A read-only call cannot emit, so it has no alerts.
+                alerts: Vec::new(),
                 fuel_used: f.fuel_used,
             }),
             Err(e) => Err(LedgerError::Storage(e.to_string())),

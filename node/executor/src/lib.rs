@@ -25,7 +25,7 @@ use billflow_storage::{StorageError, Store, StoredBlock};
 use billflow_types::system::system_contract;
 use billflow_types::{
     Block, BlockHeader, BlockProposal, ChainId, ChainParams, ChainTip, ConsensusRef, ContractName, Event, Genesis,
-    Hash32, Receipt, Rejection, SignedTx, TxFailure, TxId, TxStatus, merkle_root, state::chain_state_hash,
+    Hash32, KeyId, Receipt, Rejection, SignedTx, TxFailure, TxId, TxStatus, merkle_root, state::chain_state_hash,
 };
 use billflow_vm::{Vm, VmLimits};
 
@@ -214,12 +214,14 @@ impl Executor {
                         fuel_used,
                     }
                 }
-                Err((failure, fuel_used)) => Receipt {
+                // Nothing of a failed transaction is kept but the alerts of a
+                // contract that refused (none for any other failure).
+                Err((failure, alerts, fuel_used)) => Receipt {
                     tx_hash: tx.hash(),
                     tx_id: tx.tx.tx_id.clone(),
                     status: TxStatus::Failed,
                     failure: Some(failure),
-                    events: Vec::new(),
+                    events: alerts,
                     fuel_used,
                 },
             };
@@ -276,7 +278,9 @@ impl Executor {
     }
 }
 
-type TxOutcome = std::result::Result<(Writes, Vec<Event>, u64), (TxFailure, u64)>;
+/// A transaction's writes, events and fuel; or its failure, the alerts the
+/// contract emitted before it refused (empty for any other failure), and fuel.
+type TxOutcome = std::result::Result<(Writes, Vec<Event>, u64), (TxFailure, Vec<Event>, u64)>;
 
 impl Executor {
     /// Runs one authentic transaction on `view` (the block's state so far).
@@ -289,7 +293,7 @@ impl Executor {
     ) -> Result<TxOutcome> {
         let caller = Caller::resolve(&view, key)?;
         if let Some(f) = caller.frozen() {
-            return Ok(Err((f, system::BASE_FUEL)));
+            return Ok(Err((f, Vec::new(), system::BASE_FUEL)));
         }
         if tx.tx.contract == system_contract() {
             let mut state = Overlay::new(&view);
@@ -305,7 +309,7 @@ impl Executor {
             };
             return Ok(match system::execute(&mut state, &ctx)? {
                 Ok(out) => Ok((state.into_writes(), out.events, out.fuel_used)),
-                Err(failure) => Err((failure, system::BASE_FUEL)),
+                Err(failure) => Err((failure, Vec::new(), system::BASE_FUEL)),
             });
         }
         let target = Target {
@@ -316,17 +320,24 @@ impl Executor {
         };
         Ok(match contracts::invoke(env, view, &caller, target, false)? {
             Ok(done) => Ok((done.writes, done.events, done.fuel_used)),
-            Err(f) => Err((f.failure, f.fuel_used)),
+            Err(f) => Err((f.failure, f.alerts, f.fuel_used)),
         })
     }
 
     /// Runs a read-only call of `method` on the active version of `contract`
     /// against the committed state at `tip`: a query. Returns the contract's
     /// output, or why it failed.
+    ///
+    /// The contract sees `caller` (the key that signed the request) as a
+    /// transaction's signer: its tenant, participant and organisation, if the
+    /// key is registered and active in the committed state; a frozen
+    /// participant may still read. Without a key, or with one the ledger does
+    /// not know or has revoked, the caller is anonymous.
     pub fn query(
         &self,
         ledger: &SharedLedger,
         tip: &ChainTip,
+        caller: Option<&KeyId>,
         contract: &ContractName,
         method: &str,
         args: &[u8],
@@ -339,9 +350,9 @@ impl Executor {
             fuel: self.params.tx_fuel,
         };
         let target = Target { contract, version: None, method, args };
-        Ok(contracts::invoke(&env, Snapshot::new(ledger.clone()), &Caller::anonymous(), target, true)?
-            .map(|done| done.output)
-            .map_err(|f| f.failure))
+        let view = Snapshot::new(ledger.clone());
+        let caller = Caller::of_query(&view, caller)?;
+        Ok(contracts::invoke(&env, view, &caller, target, true)?.map(|done| done.output).map_err(|f| f.failure))
     }
 }
 

@@ -56,7 +56,8 @@ pub struct Receipt {
     // Always written (`null` for none), so required in the schema.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub failure: Option<TxFailure>,
-    /// Events emitted (none when failed).
+    /// Events emitted. When failed, only the alerts (topic ending in `.alert`)
+    /// a contract emitted before it refused; none for any other failure.
     pub events: Vec<Event>,
     /// Execution cost in fuel units.
     pub fuel_used: u64,

@@ -21,7 +21,7 @@
 //! | `emit` | `(tptr, tlen, dptr, dlen)` | an event with a topic and data |
 //! | `call` | `(cptr, clen, mptr, mlen, aptr, alen, fuel: i64) -> i32` | read-only call into another contract: its output into the return buffer; `-1` it aborted (`(code, message)` in the buffer), `-2` it trapped or ran out of fuel, `-3` refused (message in the buffer) |
 //! | `output` | `(ptr, len)` | the call's result |
-//! | `abort` | `(cptr, clen, mptr, mlen)` | ends the call with a stable error code and message; nothing it wrote is kept |
+//! | `abort` | `(cptr, clen, mptr, mlen)` | ends the call with a stable error code and message; nothing it wrote is kept, nor any event but alerts (topic ending `.alert`) |
 //!
 //! The contract exports `memory` and `call: () -> i32` (0 on success). It may
 //! also export `init: () -> i32`, run once when the contract is deployed (input:

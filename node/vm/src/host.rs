@@ -267,7 +267,8 @@ pub(crate) fn define(linker: &mut Linker<Host>) -> Result<()> {
             let r = c.data_mut().ledger.call(&contract, &method, &args, fuel, depth);
             let (status, bytes, used) = match r {
                 Ok(CallOutcome::Returned { output, fuel_used, .. }) => (0, output, fuel_used),
-                Ok(CallOutcome::Failed { kind: FailureKind::Aborted, code, message, fuel_used }) => {
+                // A read-only callee cannot emit, so it has no alerts to pass on.
+                Ok(CallOutcome::Failed { kind: FailureKind::Aborted, code, message, fuel_used, .. }) => {
                     (-1, encode(&(code, message)), fuel_used)
                 }
                 Ok(CallOutcome::Failed { fuel_used, .. }) => (-2, Vec::new(), fuel_used),

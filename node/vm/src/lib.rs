@@ -115,6 +115,17 @@ pub struct EmittedEvent {
     pub data: Vec<u8>,
 }
 
+impl EmittedEvent {
+    /// How the topic of an alert ends (`risk.alert`).
+    pub const ALERT_SUFFIX: &'static str = ".alert";
+
+    /// Whether this is an alert: an event kept even when the contract aborts
+    /// afterwards, so that a refusal can tell supervisors why.
+    pub fn is_alert(&self) -> bool {
+        self.topic.ends_with(Self::ALERT_SUFFIX)
+    }
+}
+
 /// Why a call failed. Every kind but [`FailureKind::Aborted`] has an error
 /// code the host reserves; an aborting contract names its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,7 +192,8 @@ pub enum CallOutcome {
         /// Fuel consumed.
         fuel_used: u64,
     },
-    /// Failed: nothing the call wrote may be kept.
+    /// Failed: nothing the call wrote may be kept, and of its events only
+    /// the alerts of an abort.
     Failed {
         /// Why.
         kind: FailureKind,
@@ -189,6 +201,10 @@ pub enum CallOutcome {
         code: String,
         /// What happened.
         message: String,
+        /// When the contract aborted ([`FailureKind::Aborted`]): the alerts
+        /// ([`EmittedEvent::is_alert`]) it emitted before, in order. Empty for
+        /// every other kind of failure.
+        alerts: Vec<EmittedEvent>,
         /// Fuel consumed.
         fuel_used: u64,
     },
@@ -204,7 +220,7 @@ impl CallOutcome {
 
     fn failed(kind: FailureKind, message: impl Into<String>, fuel_used: u64) -> CallOutcome {
         let code = kind.code().unwrap_or("E_CONTRACT").to_string();
-        CallOutcome::Failed { kind, code, message: message.into(), fuel_used }
+        CallOutcome::Failed { kind, code, message: message.into(), alerts: Vec::new(), fuel_used }
     }
 }
 
@@ -395,7 +411,9 @@ impl Vm {
             (_, Some(Fault::Ledger(e))) => return Err(VmError::Ledger(e)),
             (_, Some(Fault::Abort { code, message })) => {
                 let code = if FailureKind::RESERVED.contains(&code.as_str()) { "E_CONTRACT".to_string() } else { code };
-                CallOutcome::Failed { kind: FailureKind::Aborted, code, message, fuel_used }
+                // A refusal keeps its alerts (say, why a risk check refused); nothing else.
+                let alerts = events.into_iter().filter(EmittedEvent::is_alert).collect();
+                CallOutcome::Failed { kind: FailureKind::Aborted, code, message, alerts, fuel_used }
             }
             (_, Some(Fault::Limit(kind, message))) => CallOutcome::failed(kind, message, fuel_used),
             (Ok(0), None) => CallOutcome::Returned { output, events, fuel_used },

@@ -169,6 +169,54 @@ fn an_abort_carries_its_code_and_message() {
     );
 }
 
+/// Writes `over`, emits `risk.alert`, `x.other` and `y.alert.not` (data `over`),
+/// then aborts with `E_TEST` (method `abort`), reaches `unreachable` (`trap`) or
+/// loops until the fuel runs out (anything else), as the method's first letter says.
+const ALERT_THEN_FAIL: &str = r#"(module
+  (import "billflow" "emit" (func $emit (param i32 i32 i32 i32)))
+  (import "billflow" "abort" (func $abort (param i32 i32 i32 i32)))
+  (import "billflow" "method_read" (func $method_read (param i32)))
+  (import "billflow" "state_put" (func $put (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "risk.alert")
+  (data (i32.const 16) "x.other")
+  (data (i32.const 32) "y.alert.not")
+  (data (i32.const 48) "E_TEST")
+  (data (i32.const 64) "refused: limit exceeded")
+  (data (i32.const 96) "over")
+  (func (export "call") (result i32)
+    (call $method_read (i32.const 128))
+    (call $put (i32.const 96) (i32.const 4) (i32.const 96) (i32.const 4))
+    (call $emit (i32.const 0) (i32.const 10) (i32.const 96) (i32.const 4))
+    (call $emit (i32.const 16) (i32.const 7) (i32.const 96) (i32.const 4))
+    (call $emit (i32.const 32) (i32.const 11) (i32.const 96) (i32.const 4))
+    (if (i32.eq (i32.load8_u (i32.const 128)) (i32.const 97))
+      (then (call $abort (i32.const 48) (i32.const 6) (i32.const 64) (i32.const 23))))
+    (if (i32.eq (i32.load8_u (i32.const 128)) (i32.const 116))
+      (then unreachable))
+    (loop $l (br $l))
+    (i32.const 0)))"#;
+
+#[test]
+fn an_abort_keeps_the_alerts_emitted_before_it_and_nothing_else() {
+    let vm = vm();
+    let code = wasm(ALERT_THEN_FAIL);
+    let (_, outcome) = vm.call(&code, call("abort", 1_000_000, false), MemLedger::default()).unwrap();
+    let CallOutcome::Failed { kind: FailureKind::Aborted, code: error, message, alerts, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!((error.as_str(), message.as_str()), ("E_TEST", "refused: limit exceeded"));
+    assert_eq!(alerts, vec![EmittedEvent { topic: "risk.alert".into(), data: b"over".to_vec() }]);
+    // Any other failure keeps no event at all.
+    for (method, kind) in [("trap", FailureKind::Panicked), ("fuel", FailureKind::OutOfFuel)] {
+        let (_, outcome) = vm.call(&code, call(method, 100_000, false), MemLedger::default()).unwrap();
+        assert!(
+            matches!(outcome, CallOutcome::Failed { kind: k, ref alerts, .. } if k == kind && alerts.is_empty()),
+            "{method}: {outcome:?}"
+        );
+    }
+}
+
 #[test]
 fn bad_code_is_refused_before_it_runs() {
     let vm = vm();

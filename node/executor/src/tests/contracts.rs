@@ -3,7 +3,8 @@
 
 use billflow_types::contract::{ContractRecord, ContractStatus, Registrations, contract_key};
 use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin};
-use billflow_types::{Canonical, ContractName, Receipt};
+use billflow_types::{Canonical, ContractName, Event, Receipt};
+use billflow_vm::{CallerView, ContextView};
 
 use super::*;
 
@@ -287,6 +288,131 @@ fn the_same_blocks_give_the_same_state_on_every_node() {
     assert!(tips.windows(2).all(|w| w[0] == w[1]));
     assert_eq!(nodes[0].state(b"n"), Some(12u32.to_le_bytes().to_vec()));
     verify::verify(&nodes[0].store).unwrap();
+}
+
+/// A risk check: `whoami` outputs the call's context; `refuse` writes `w`,
+/// emits `risk.alert`, `x.other` and `risk.alert.seen` (data `over`), then
+/// aborts with `E_RISK_LIMIT`; `panic` does the same but reaches `unreachable`.
+/// `init` with arguments emits `risk.alert` and aborts.
+fn risk_check() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+  (import "billflow" "method_read" (func $method_read (param i32)))
+  (import "billflow" "input_len" (func $input_len (result i32)))
+  (import "billflow" "context" (func $context (result i32)))
+  (import "billflow" "ret_read" (func $ret_read (param i32)))
+  (import "billflow" "output" (func $output (param i32 i32)))
+  (import "billflow" "state_put" (func $put (param i32 i32 i32 i32)))
+  (import "billflow" "emit" (func $emit (param i32 i32 i32 i32)))
+  (import "billflow" "abort" (func $abort (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "risk.alert")
+  (data (i32.const 16) "x.other")
+  (data (i32.const 32) "risk.alert.seen")
+  (data (i32.const 48) "E_RISK_LIMIT")
+  (data (i32.const 64) "over the limit")
+  (data (i32.const 80) "over")
+  (data (i32.const 88) "w")
+  (func $alert_and_abort
+    (call $emit (i32.const 0) (i32.const 10) (i32.const 80) (i32.const 4))
+    (call $abort (i32.const 48) (i32.const 12) (i32.const 64) (i32.const 14)))
+  (func (export "call") (result i32)
+    (local $n i32)
+    (call $method_read (i32.const 128))
+    (if (i32.eq (i32.load8_u (i32.const 128)) (i32.const 119))
+      (then
+        (local.set $n (call $context))
+        (call $ret_read (i32.const 256))
+        (call $output (i32.const 256) (local.get $n))
+        (return (i32.const 0))))
+    (call $put (i32.const 88) (i32.const 1) (i32.const 80) (i32.const 4))
+    (call $emit (i32.const 16) (i32.const 7) (i32.const 80) (i32.const 4))
+    (call $emit (i32.const 32) (i32.const 15) (i32.const 80) (i32.const 4))
+    (if (i32.eq (i32.load8_u (i32.const 128)) (i32.const 114))
+      (then (call $alert_and_abort)))
+    (call $emit (i32.const 0) (i32.const 10) (i32.const 80) (i32.const 4))
+    unreachable)
+  (func (export "init") (result i32)
+    (if (i32.gt_s (call $input_len) (i32.const 0)) (then (call $alert_and_abort)))
+    (i32.const 0)))"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_refusal_keeps_its_alerts_and_nothing_else() {
+    let mut env = Env::new();
+    let risk: ContractName = "risk".parse().unwrap();
+    // A failed `init` is the system contract's failure: no events at all.
+    let receipt = env.approved("deploy-bad", deploy_as(risk.clone(), risk_check(), b"fail".to_vec()));
+    assert_eq!(code_of(&receipt), Some("E_INIT_FAILED"));
+    assert!(receipt.events.is_empty(), "{:?}", receipt.events);
+    let receipt = env.approved("deploy", deploy_as(risk.clone(), risk_check(), vec![]));
+    assert_eq!(code_of(&receipt), None, "{:?}", receipt.failure);
+
+    let refuse = env.call_tx(("", DEV_TENANT.1), Some(DEV_TENANT.0), ("risk", "1.0.0"), "refuse", vec![]);
+    let panic = env.call_tx(("", DEV_TENANT.1), Some(DEV_TENANT.0), ("risk", "1.0.0"), "panic", vec![]);
+    let not_registered = env.call_tx(DEV_BANK, None, ("risk", "1.0.0"), "refuse", vec![]);
+    let block = env.apply(vec![refuse, panic, not_registered]).block.unwrap();
+    let codes: Vec<_> = block.receipts.iter().map(code_of).collect();
+    assert_eq!(codes, [Some("E_RISK_LIMIT"), Some("E_CONTRACT_PANIC"), Some("E_NOT_REGISTERED")]);
+    let refused = &block.receipts[0];
+    assert_eq!(refused.status, TxStatus::Failed);
+    assert_eq!(
+        refused.events,
+        vec![Event { contract: risk.clone(), topic: "risk.alert".into(), data: b"over".to_vec() }]
+    );
+    assert!(block.receipts[1].events.is_empty(), "a trap keeps no alert: {:?}", block.receipts[1].events);
+    assert!(block.receipts[2].events.is_empty(), "a refusal before the call keeps none");
+    assert!(block.changes.is_empty(), "a refusal writes nothing: {:?}", block.changes);
+    assert_eq!(env.store.state_get(&risk, b"w").unwrap(), None);
+    // The alert is part of the receipt, so every node must agree on it.
+    verify::verify(&env.store).unwrap();
+}
+
+#[test]
+fn a_query_runs_as_the_key_that_signed_it() {
+    let mut env = Env::new();
+    let risk: ContractName = "risk".parse().unwrap();
+    assert_eq!(code_of(&env.approved("deploy", deploy_as(risk.clone(), risk_check(), vec![]))), None);
+    let register = env.tenant_tx(&enterprise(1, "e1.k1"));
+    assert_eq!(env.outcome(register), None);
+    let whoami = |env: &Env, key: Option<&str>| -> CallerView {
+        let ledger: SharedLedger = Arc::new(env.store.clone());
+        let tip = env.store.tip().unwrap().unwrap();
+        let key: Option<KeyId> = key.map(|k| k.parse().unwrap());
+        let out = env.executor.query(&ledger, &tip, key.as_ref(), &risk, "whoami", &[]).unwrap().unwrap();
+        let context: ContextView = borsh::from_slice(&out).unwrap();
+        assert!(context.read_only);
+        context.caller
+    };
+    let view =
+        |key: &str, tenant: Option<&str>, participant: Option<(String, &str)>, org: Option<(&str, &str)>| CallerView {
+            key_id: key.into(),
+            tenant: tenant.map(Into::into),
+            participant_kind: participant.as_ref().map(|p| p.1.into()),
+            participant: participant.map(|p| p.0),
+            org: org.map(|o| o.0.into()),
+            org_role: org.map(|o| o.1.into()),
+        };
+    let anonymous = view("", None, None, None);
+    assert_eq!(whoami(&env, None), anonymous);
+    assert_eq!(whoami(&env, Some(DEV_TENANT.1)), view(DEV_TENANT.1, Some(DEV_TENANT.0), None, None));
+    let enterprise_view = view("e1.k1", Some(DEV_TENANT.0), Some((code(1).to_string(), "enterprise")), None);
+    assert_eq!(whoami(&env, Some("e1.k1")), enterprise_view);
+    // The bank is not registered for the contract; a query does not ask.
+    assert_eq!(whoami(&env, Some(DEV_BANK.1)), view(DEV_BANK.1, None, None, Some((DEV_BANK.0, "bank"))));
+    assert_eq!(whoami(&env, Some("nobody.k1")), anonymous, "a key the ledger does not know");
+
+    // A frozen participant may still read, as itself.
+    let freeze = SystemCall::FreezeParticipant(SetFrozen { participant: code(1), reason: "court order".into() });
+    let tx = env.tenant_tx(&freeze);
+    assert_eq!(env.outcome(tx), None);
+    assert_eq!(whoami(&env, Some("e1.k1")), enterprise_view);
+    // A revoked key is nobody.
+    let tx = env.tenant_tx(&SystemCall::RevokeKey(RevokeKey { key_id: "e1.k1".parse().unwrap() }));
+    assert_eq!(env.outcome(tx), None);
+    assert_eq!(whoami(&env, Some("e1.k1")), anonymous);
 }
 
 mod wasm;

@@ -38,7 +38,7 @@ fn evidence_call(env: &mut Env, signer: (&str, &str), tenant: Option<&str>, meth
 fn query<T: borsh::BorshDeserialize>(env: &Env, contract: &str, method: &str, args: Vec<u8>) -> T {
     let ledger: SharedLedger = Arc::new(env.store.clone());
     let tip = env.store.tip().unwrap().unwrap();
-    let out = env.executor.query(&ledger, &tip, &contract.parse().unwrap(), method, &args).unwrap().unwrap();
+    let out = env.executor.query(&ledger, &tip, None, &contract.parse().unwrap(), method, &args).unwrap().unwrap();
     borsh::from_slice(&out).unwrap()
 }
 
@@ -117,13 +117,14 @@ fn every_hostile_contract_ends_in_its_own_code_and_changes_nothing() {
     let block = env.apply(txs).block.unwrap();
     for ((method, _, want), receipt) in cases.iter().zip(&block.receipts) {
         assert_eq!(code_of(receipt), Some(*want), "{method}: {:?}", receipt.failure);
+        assert!(receipt.events.is_empty(), "{method}: a failure keeps no event but alerts: {:?}", receipt.events);
         assert!(receipt.fuel_used <= dev_genesis().params.tx_fuel, "{method}");
     }
     assert!(block.changes.is_empty(), "no hostile call wrote anything: {:?}", block.changes);
     // A read-only query cannot write.
     let ledger: SharedLedger = Arc::new(env.store.clone());
     let tip = env.store.tip().unwrap().unwrap();
-    let q = env.executor.query(&ledger, &tip, &"hostile".parse().unwrap(), "read_only_write", &[]).unwrap();
+    let q = env.executor.query(&ledger, &tip, None, &"hostile".parse().unwrap(), "read_only_write", &[]).unwrap();
     assert_eq!(q.unwrap_err().code, "E_READ_ONLY");
     // And the node goes on: the next call works.
     let ok = env.call_tx(TENANT, Some(DEV_TENANT.0), ("hostile", "1.0.0"), "ok", vec![]);
