@@ -19,8 +19,11 @@ use std::process::Command;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// (the artifact's name in the contracts workspace, the name in `OUT_DIR`)
-const ARTIFACTS: [(&str, &str); 2] =
-    [("billflow_contract_evidence.wasm", "evidence.wasm"), ("billflow_contract_hostile.wasm", "hostile.wasm")];
+const ARTIFACTS: [(&str, &str); 3] = [
+    ("billflow_contract_evidence.wasm", "evidence.wasm"),
+    ("billflow_contract_flows.wasm", "flows.wasm"),
+    ("billflow_contract_hostile.wasm", "hostile.wasm"),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

@@ -172,6 +172,15 @@ impl Date {
         Date::from_day_number(self.day_number() + days)
     }
 
+    /// The same day `months` later, or the month's last day if it is shorter
+    /// (2025-08-31 plus 6 months is 2026-02-28).
+    pub fn plus_months(self, months: u32) -> Date {
+        let index = self.year as i64 * 12 + i64::from(self.month - 1) + i64::from(months);
+        let year = index.div_euclid(12) as i32;
+        let month = (index.rem_euclid(12) + 1) as u8;
+        Date { year, month, day: self.day.min(month_days(year, month)) }
+    }
+
     /// Day of the week, 1 = Monday … 7 = Sunday.
     pub fn weekday(self) -> u8 {
         // 1970-01-01 was a Thursday (4).
@@ -295,5 +304,10 @@ mod tests {
         assert_eq!(Date::parse("1970-01-01").unwrap().weekday(), 4);
         // 2025-03-09T16:00:00Z is 00:00 on 03-10 in Beijing.
         assert_eq!(Date::of_block_time(1_741_536_000_000).to_string(), "2025-03-10");
+        let months = |d: &str, n| Date::parse(d).unwrap().plus_months(n).to_string();
+        assert_eq!(months("2025-03-10", 6), "2025-09-10");
+        assert_eq!(months("2025-08-31", 6), "2026-02-28");
+        assert_eq!(months("2023-08-31", 6), "2024-02-29");
+        assert_eq!(months("2025-12-15", 1), "2026-01-15");
     }
 }

@@ -1,0 +1,553 @@
+//! What the rules run against: the [`Store`], the call's [`Env`], refusals,
+//! the state's key layout, and [`execute`], the contract's dispatcher.
+
+use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use billflow_finance::Date;
+use borsh::{BorshDeserialize, BorshSerialize};
+
+use crate::codes::*;
+use crate::types::*;
+use crate::{bill, fund, order, party, risk};
+
+/// The contract's state and events.
+pub trait Store {
+    /// The value under `key`.
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+    /// Stores `value` under `key`.
+    fn put(&mut self, key: &[u8], value: &[u8]);
+    /// Deletes `key`.
+    fn delete(&mut self, key: &[u8]);
+    /// Up to `limit` entries with keys in `[start, end)` in key order.
+    fn range(&self, start: &[u8], end: &[u8], limit: u32) -> Vec<(Vec<u8>, Vec<u8>)>;
+    /// Emits an event.
+    fn emit(&mut self, topic: &str, data: &[u8]);
+}
+
+/// An in-memory [`Store`] that behaves as the host does: [`MemStore::call`]
+/// keeps a refused call's writes and events out, except `.alert` events.
+#[derive(Debug, Clone, Default)]
+pub struct MemStore {
+    /// The state.
+    pub state: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Events of the last call.
+    pub events: Vec<(String, Vec<u8>)>,
+}
+
+impl Store for MemStore {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.state.get(key).cloned()
+    }
+    fn put(&mut self, key: &[u8], value: &[u8]) {
+        self.state.insert(key.to_vec(), value.to_vec());
+    }
+    fn delete(&mut self, key: &[u8]) {
+        self.state.remove(key);
+    }
+    fn range(&self, start: &[u8], end: &[u8], limit: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.state
+            .range(start.to_vec()..end.to_vec())
+            .take(limit as usize)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+    fn emit(&mut self, topic: &str, data: &[u8]) {
+        self.events.push((topic.to_string(), data.to_vec()));
+    }
+}
+
+impl MemStore {
+    /// Runs one call as the host would: all of it, or (refused) nothing but its alerts.
+    pub fn call(&mut self, env: &Env, method: &str, args: &[u8]) -> Result<Vec<u8>, Refusal> {
+        let before = self.state.clone();
+        self.events.clear();
+        let result = execute(self, env, method, args);
+        if result.is_err() {
+            self.state = before;
+            self.events.retain(|(topic, _)| topic.ends_with(".alert"));
+        }
+        result
+    }
+}
+
+/// Who calls: the host's caller view.
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Caller {
+    /// The signing key.
+    pub key_id: String,
+    /// The tenant, if any.
+    pub tenant: Option<String>,
+    /// The participant, if the key is one's.
+    pub participant: Option<String>,
+    /// Its kind: `enterprise`, `bank`, `notary`.
+    pub participant_kind: Option<String>,
+    /// The consortium organisation, if any.
+    pub org: Option<String>,
+    /// Its role: `notary`, `bank`, `regulator`.
+    pub org_role: Option<String>,
+}
+
+impl Caller {
+    /// A consortium organisation's administrator (a key of the organisation itself).
+    pub fn is_org_admin(&self) -> bool {
+        self.org.is_some() && self.participant.is_none()
+    }
+
+    /// A regulator's key.
+    pub fn is_regulator(&self) -> bool {
+        self.org_role.as_deref() == Some("regulator")
+    }
+}
+
+/// The call: when, by whom, read-only or not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Env {
+    /// The transaction (empty for queries).
+    pub tx_id: String,
+    /// Block height.
+    pub height: u64,
+    /// Block time, ms since the epoch.
+    pub time_ms: u64,
+    /// The caller.
+    pub caller: Caller,
+    /// A query or a call from another contract.
+    pub read_only: bool,
+}
+
+impl Env {
+    /// The business day: the block time's date in China Standard Time.
+    pub fn today(&self) -> Date {
+        Date::of_block_time(self.time_ms)
+    }
+}
+
+/// Why a call is refused: a stable code and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `E_...`.
+    pub code: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl Refusal {
+    /// A refusal.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal { code, message: message.into() }
+    }
+}
+
+impl From<billflow_finance::Invalid> for Refusal {
+    fn from(e: billflow_finance::Invalid) -> Refusal {
+        Refusal { code: e.code, message: e.message }
+    }
+}
+
+/// `Err(Refusal)` from the enclosing function unless `cond` holds.
+macro_rules! ensure {
+    ($cond:expr, $code:expr, $($message:tt)+) => {
+        if !$cond {
+            return Err($crate::ledger::Refusal::new($code, alloc::format!($($message)+)));
+        }
+    };
+}
+pub(crate) use ensure;
+
+/// What a method returns.
+pub(crate) type Out = Result<Vec<u8>, Refusal>;
+
+/// The largest amount: 10 trillion yuan (keeps every sum far from overflow).
+pub const MAX_AMOUNT: u64 = 1_000_000_000_000_000;
+
+/// Runs `method` with `args`: the whole contract.
+pub fn execute(store: &mut dyn Store, env: &Env, method: &str, args: &[u8]) -> Result<Vec<u8>, Refusal> {
+    if method == methods::INIT {
+        return init(store, args);
+    }
+    let config: FlowsConfig = get(store, CONFIG_KEY)?
+        .ok_or_else(|| Refusal::new(E_NOT_INITIALISED, "the contract was deployed without its configuration"))?;
+    let mut cx = Cx { store, env, config, method };
+    match method {
+        methods::PARTY_GET => party::get(&mut cx, decode(args)?),
+        methods::ORDER_GET => order::get(&mut cx, decode(args)?),
+        methods::INVOICE_GET => order::get_invoice(&mut cx, decode(args)?),
+        methods::BILL_GET => bill::get(&mut cx, decode(args)?),
+        methods::BILL_LIST => bill::list(&mut cx, decode(args)?),
+        methods::BILL_HOLDINGS => bill::holdings(&mut cx, decode(args)?),
+        methods::BILL_POLICY => bill::policy(&mut cx, decode(args)?),
+        methods::FUND_MOVEMENT => fund::get(&mut cx, decode(args)?),
+        methods::FUND_RECON_REPORT => fund::recon_report(&mut cx, decode(args)?),
+        _ => {
+            ensure!(!env.read_only, E_READ_ONLY_CALL, "`{}` changes the ledger: it cannot be queried", shown(method));
+            write(&mut cx, method, args)
+        }
+    }
+}
+
+fn write(cx: &mut Cx<'_>, method: &str, args: &[u8]) -> Out {
+    match method {
+        methods::PARTY_REGISTER => party::register(cx, decode(args)?),
+        methods::ORDER_CREATE => order::create(cx, decode(args)?),
+        methods::ORDER_DELIVER => order::deliver(cx, decode(args)?),
+        methods::ORDER_CONFIRM_DELIVERY => order::confirm_delivery(cx, decode(args)?),
+        methods::ORDER_CLOSE => order::close(cx, decode(args)?),
+        methods::ORDER_CANCEL => order::cancel(cx, decode(args)?),
+        methods::INVOICE_RECORD => order::record_invoice(cx, decode(args)?),
+        methods::INVOICE_VERIFY => order::verify_invoice(cx, decode(args)?),
+        methods::BILL_ISSUE => bill::issue(cx, decode(args)?),
+        methods::BILL_REQUEST_ACCEPTANCE => bill::request_acceptance(cx, decode(args)?),
+        methods::BILL_REQUEST_DELIVERY => bill::request_delivery(cx, decode(args)?),
+        methods::BILL_ENDORSE => bill::endorse(cx, decode(args)?),
+        methods::BILL_PLEDGE => bill::pledge(cx, decode(args)?),
+        methods::BILL_RELEASE => bill::release(cx, decode(args)?),
+        methods::BILL_REQUEST_DISCOUNT => bill::request_discount(cx, decode(args)?),
+        methods::BILL_APPROVE_DISCOUNT => bill::approve_discount(cx, decode(args)?),
+        methods::BILL_REDISCOUNT => bill::rediscount(cx, decode(args)?),
+        methods::BILL_PRESENT => bill::present(cx, decode(args)?),
+        methods::BILL_RECOURSE => bill::recourse(cx, decode(args)?),
+        methods::BILL_SIGN => bill::sign(cx, decode(args)?),
+        methods::BILL_REFUSE => bill::refuse(cx, decode(args)?),
+        methods::BILL_WITHDRAW => bill::withdraw(cx, decode(args)?),
+        methods::BILL_CANCEL => bill::cancel(cx, decode(args)?),
+        methods::BILL_FREEZE => bill::freeze(cx, decode(args)?),
+        methods::BILL_UNFREEZE => bill::unfreeze(cx, decode(args)?),
+        methods::BILL_CLEANUP => bill::cleanup(cx, decode(args)?),
+        methods::BILL_SET_POLICY => bill::set_policy(cx, decode(args)?),
+        methods::FUND_REPORT => fund::report(cx, decode(args)?),
+        methods::FUND_MARK_UNKNOWN => fund::mark_unknown(cx, decode(args)?),
+        methods::FUND_REVERSE => fund::reverse(cx, decode(args)?),
+        methods::FUND_FEE => fund::fee(cx, decode(args)?),
+        methods::FUND_OPEN_CUSTODY => party::open_custody(cx, decode(args)?),
+        methods::FUND_RECONCILE => fund::reconcile(cx, decode(args)?),
+        methods::FUND_CLOSE_DAY => fund::close_day(cx, decode(args)?),
+        methods::RISK_SET_LIMITS => risk::set_limits(cx, decode(args)?),
+        methods::RISK_BLACKLIST => risk::blacklist(cx, decode(args)?),
+        methods::RISK_UNBLACKLIST => risk::unblacklist(cx, decode(args)?),
+        other => Err(Refusal::new(E_UNKNOWN_METHOD, format!("the contract has no method `{}`", shown(other)))),
+    }
+}
+
+fn init(store: &mut dyn Store, args: &[u8]) -> Out {
+    let config: FlowsConfig = decode(args)?;
+    ensure!(
+        config.answer_timeout_ms > 0 && config.max_tenor_months > 0 && config.burst_window_ms > 0,
+        E_BAD_ARGS,
+        "timeouts, windows and the tenor must be positive"
+    );
+    put(store, CONFIG_KEY, &config);
+    Ok(Vec::new())
+}
+
+fn shown(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+/// Decodes Borsh arguments (`E_BAD_ARGS`).
+pub(crate) fn decode<T: BorshDeserialize>(bytes: &[u8]) -> Result<T, Refusal> {
+    T::try_from_slice(bytes).map_err(|e| Refusal::new(E_BAD_ARGS, format!("the arguments do not decode: {e}")))
+}
+
+/// The Borsh encoding of `value`.
+pub(crate) fn encode<T: BorshSerialize + ?Sized>(value: &T) -> Vec<u8> {
+    borsh::to_vec(value).unwrap_or_default()
+}
+
+/// `Ok` with the encoding of `value`.
+pub(crate) fn ok<T: BorshSerialize + ?Sized>(value: &T) -> Out {
+    Ok(encode(value))
+}
+
+fn get<T: BorshDeserialize>(store: &dyn Store, key: &str) -> Result<Option<T>, Refusal> {
+    match store.get(key.as_bytes()) {
+        None => Ok(None),
+        Some(bytes) => T::try_from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Refusal::new("E_CORRUPT_STATE", format!("the value under {key} does not decode: {e}"))),
+    }
+}
+
+fn put<T: BorshSerialize>(store: &mut dyn Store, key: &str, value: &T) {
+    store.put(key.as_bytes(), &encode(value));
+}
+
+/// The SHA-256 digest a bank statement's lines must carry.
+pub fn statement_hash(lines: &[StatementLine]) -> Digest {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(encode(lines)).into()
+}
+
+// ------------------------------------------------------------- key layout
+
+/// The configuration.
+pub(crate) const CONFIG_KEY: &str = "cfg";
+
+/// State keys. Ids are validated (no `/`), so prefixes do not collide.
+pub(crate) mod keys {
+    use alloc::format;
+    use alloc::string::String;
+
+    use billflow_finance::Date;
+
+    use crate::types::InvoiceKey;
+
+    pub fn party(id: &str) -> String {
+        format!("p/{id}")
+    }
+    pub fn order(id: &str) -> String {
+        format!("o/{id}")
+    }
+    pub fn invoice(k: &InvoiceKey) -> String {
+        format!("i/{}/{}", k.code, k.number)
+    }
+    pub fn bill(number: &str) -> String {
+        format!("b/{number}")
+    }
+    pub fn history(number: &str, seq: u32) -> String {
+        format!("h/{number}/{seq:010}")
+    }
+    pub fn history_prefix(number: &str) -> String {
+        format!("h/{number}/")
+    }
+    pub fn request(id: &str) -> String {
+        format!("r/{id}")
+    }
+    /// Open requests by business day, for the end-of-day clean-up.
+    pub fn request_day(day: Date, id: &str) -> String {
+        format!("rd/{day}/{id}")
+    }
+    /// Open requests by bill.
+    pub fn bill_request(bill: &str, id: &str) -> String {
+        format!("br/{bill}/{id}")
+    }
+    pub fn bill_request_prefix(bill: &str) -> String {
+        format!("br/{bill}/")
+    }
+    /// Bills a party may see.
+    pub fn visible(party: &str, bill: &str) -> String {
+        format!("v/{party}/{bill}")
+    }
+    pub fn visible_prefix(party: &str) -> String {
+        format!("v/{party}/")
+    }
+    pub fn movement(id: &str) -> String {
+        format!("m/{id}")
+    }
+    /// Movements by executing bank and day.
+    pub fn bank_day(bank: &str, day: Date, id: &str) -> String {
+        format!("mb/{bank}/{day}/{id}")
+    }
+    pub fn bank_day_prefix(bank: &str, day: Date) -> String {
+        format!("mb/{bank}/{day}/")
+    }
+    /// Movements waiting for their bank's answer.
+    pub fn pending_movement(id: &str) -> String {
+        format!("mp/{id}")
+    }
+    /// Movements by bill.
+    pub fn bill_movement(bill: &str, id: &str) -> String {
+        format!("mv/{bill}/{id}")
+    }
+    pub fn bill_movement_prefix(bill: &str) -> String {
+        format!("mv/{bill}/")
+    }
+    pub fn report(bank: &str, day: Date) -> String {
+        format!("rep/{bank}/{day}")
+    }
+    pub fn policy(bank: &str) -> String {
+        format!("pol/{bank}")
+    }
+    pub fn limits(party: &str) -> String {
+        format!("lim/{party}")
+    }
+    pub fn blacklist(party: &str) -> String {
+        format!("bl/{party}")
+    }
+    /// Discount amount a party asked for on a day.
+    pub fn daily_discount(party: &str, day: Date) -> String {
+        format!("dd/{party}/{day}")
+    }
+    /// Instant discounts of a party with a bank on a day.
+    pub fn daily_instant(bank: &str, party: &str, day: Date) -> String {
+        format!("di/{bank}/{party}/{day}")
+    }
+    /// Requests a party has open.
+    pub fn open_requests(party: &str) -> String {
+        format!("open/{party}")
+    }
+    /// A key's recent actions.
+    pub fn burst(key_id: &str) -> String {
+        format!("burst/{key_id}")
+    }
+}
+
+/// The first key after every key that starts with `prefix` (prefixes here are ASCII).
+pub(crate) fn prefix_end(prefix: &str) -> Vec<u8> {
+    let mut end = prefix.as_bytes().to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    end
+}
+
+// ------------------------------------------------------------- the call
+
+/// One call: the store, the environment, the configuration.
+pub(crate) struct Cx<'a> {
+    pub store: &'a mut dyn Store,
+    pub env: &'a Env,
+    pub config: FlowsConfig,
+    pub method: &'a str,
+}
+
+impl Cx<'_> {
+    /// The value under `key`.
+    pub fn get<T: BorshDeserialize>(&self, key: &str) -> Result<Option<T>, Refusal> {
+        get(&*self.store, key)
+    }
+
+    /// Stores `value` under `key`.
+    pub fn put<T: BorshSerialize>(&mut self, key: &str, value: &T) {
+        put(self.store, key, value)
+    }
+
+    /// Deletes `key`.
+    pub fn delete(&mut self, key: &str) {
+        self.store.delete(key.as_bytes())
+    }
+
+    /// Whether `key` holds a value.
+    pub fn exists(&self, key: &str) -> bool {
+        self.store.get(key.as_bytes()).is_some()
+    }
+
+    /// Keys (after the prefix) and values under `prefix`, at most `limit`, starting after `after`.
+    pub fn scan(&self, prefix: &str, after: Option<&str>, limit: u32) -> Vec<(String, Vec<u8>)> {
+        let start = match after {
+            Some(a) => {
+                let mut s = format!("{prefix}{a}").into_bytes();
+                s.push(0);
+                s
+            }
+            None => prefix.as_bytes().to_vec(),
+        };
+        self.store
+            .range(&start, &prefix_end(prefix), limit)
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v))
+            .collect()
+    }
+
+    /// Emits `data` under `topic`.
+    pub fn emit<T: BorshSerialize>(&mut self, topic: &str, data: &T) {
+        self.store.emit(topic, &encode(data))
+    }
+
+    /// The business day.
+    pub fn today(&self) -> Date {
+        self.env.today()
+    }
+
+    /// The calling participant's id (`E_NOT_A_PARTICIPANT`).
+    pub fn participant(&self) -> Result<String, Refusal> {
+        self.env
+            .caller
+            .participant
+            .clone()
+            .ok_or_else(|| Refusal::new(E_NOT_A_PARTICIPANT, "business actions are signed by a participant's key"))
+    }
+
+    /// The calling party, registered, not blacklisted, not bursting: the
+    /// start of every business action.
+    pub fn actor(&mut self) -> Result<Party, Refusal> {
+        let id = self.participant()?;
+        let party = self.party(&id)?;
+        risk::admit(self, &party.id)?;
+        Ok(party)
+    }
+
+    /// A registered party (`E_PARTY_UNKNOWN`).
+    pub fn party(&self, id: &str) -> Result<Party, Refusal> {
+        self.get(&keys::party(id))?.ok_or_else(|| {
+            Refusal::new(E_PARTY_UNKNOWN, format!("{} has not registered with the flows contract", shown(id)))
+        })
+    }
+
+    /// A registered counterparty that is not blacklisted.
+    pub fn counterparty(&mut self, id: &str) -> Result<Party, Refusal> {
+        let party = self.party(id)?;
+        risk::not_blacklisted(self, &party.id, "counterparty")?;
+        Ok(party)
+    }
+
+    /// A consortium administrator or regulator (`E_NOT_AUTHORISED`).
+    pub fn require_admin(&self) -> Result<(), Refusal> {
+        ensure!(
+            self.env.caller.is_org_admin(),
+            E_NOT_AUTHORISED,
+            "only a consortium organisation's administrator may call `{}`",
+            self.method
+        );
+        Ok(())
+    }
+
+    /// Whether the caller sees everything (consortium administrators, regulators).
+    pub fn sees_all(&self) -> bool {
+        self.env.caller.is_org_admin() || self.env.caller.is_regulator()
+    }
+}
+
+/// Checks an id: 1 to 64 of `A-Z a-z 0-9 . _ : -` (`E_BAD_ARGS`).
+pub(crate) fn check_id(what: &str, id: &str) -> Result<(), Refusal> {
+    ensure!(
+        !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-')),
+        E_BAD_ARGS,
+        "{what} must be 1 to 64 of A-Z a-z 0-9 . _ : -, got {:?}",
+        shown(id)
+    );
+    Ok(())
+}
+
+/// Checks an amount: positive whole fen up to [`MAX_AMOUNT`] (`E_AMOUNT_INVALID`).
+pub(crate) fn check_amount(what: &str, amount: u64) -> Result<(), Refusal> {
+    ensure!(amount > 0 && amount <= MAX_AMOUNT, E_AMOUNT_INVALID, "{what} must be 1 to {MAX_AMOUNT} fen, got {amount}");
+    Ok(())
+}
+
+/// Checks free text for people (reasons, cities): short, printable, no personal data.
+pub(crate) fn check_text(what: &str, text: &str, max: usize) -> Result<(), Refusal> {
+    ensure!(text.chars().count() <= max, E_BAD_ARGS, "{what} is longer than {max} characters");
+    ensure!(!text.chars().any(char::is_control), E_BAD_ARGS, "{what} holds control characters");
+    ensure!(
+        !looks_personal(text),
+        E_PERSONAL_DATA,
+        "{what} looks like it holds a phone, identity or card number; personal data stays off the ledger"
+    );
+    Ok(())
+}
+
+/// Whether `text` holds a run of 11 or more digits (phone, identity and card numbers).
+pub(crate) fn looks_personal(text: &str) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run += 1;
+            if run >= 11 {
+                return true;
+            }
+        } else if c != ' ' && c != '-' {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// `id` as a `String`.
+pub(crate) fn owned(id: &str) -> String {
+    id.to_owned()
+}
