@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use billflow_contracts::evidence::EvidenceConfig;
+use billflow_contracts::flows::FlowsConfig;
 use billflow_genesis::keys::pkcs8_pem;
 use billflow_sdk::types::contract::Registrations;
 use billflow_sdk::types::system::{AdminAction, KeyGrant, ParticipantKind, RegisterParticipant, SystemCall};
@@ -19,6 +20,8 @@ use crate::devnet::{Devnet, DevnetKey};
 
 /// The evidence contract's name on a devnet.
 pub const EVIDENCE: &str = "evidence";
+/// The flows contract's name on a devnet.
+pub const FLOWS: &str = "flows";
 
 /// The notary participant of `org` and its key file.
 pub fn notary_key(dir: &Path, org: &str) -> DevnetKey {
@@ -44,7 +47,7 @@ pub fn create_notary_keys(dir: &Path, genesis: &Genesis) -> Result<Vec<DevnetKey
     Ok(keys)
 }
 
-fn signer(genesis: &Genesis, key: &DevnetKey) -> Result<Signer> {
+pub(crate) fn signer(genesis: &Genesis, key: &DevnetKey) -> Result<Signer> {
     Ok(Signer::from_key_file(genesis.chain_id.clone(), None, key.key_id.parse()?, &key.key_file)?)
 }
 
@@ -60,7 +63,7 @@ async fn ready(client: &Client, deadline: Instant) -> Result<()> {
 }
 
 /// Retries `f` while the network is still electing a leader or catching up.
-async fn retry<T, F, Fut>(deadline: Instant, mut f: F) -> Result<T, SdkError>
+pub(crate) async fn retry<T, F, Fut>(deadline: Instant, mut f: F) -> Result<T, SdkError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, SdkError>>,
@@ -75,7 +78,35 @@ where
     }
 }
 
-/// Deploys the evidence contract and registers the notaries, unless done.
+/// Deploys contract `name` 1.0.0 through a propose/approve round, unless it is there.
+async fn deploy(
+    client: &Client,
+    admins: &[Signer],
+    name: &str,
+    code: &[u8],
+    registrations: &Registrations,
+    init_args: Vec<u8>,
+    deadline: Instant,
+) -> Result<()> {
+    let name: ContractName = name.parse()?;
+    if client.contract(&name).await?.is_some() {
+        return Ok(());
+    }
+    let action = AdminAction::DeployContract {
+        name: name.clone(),
+        version: Version::new(1, 0, 0),
+        code: code.to_vec(),
+        registrations: registrations.clone(),
+        init_args,
+    };
+    let id: TxId = format!("deploy-{name}-{}", billflow_sdk::now_ms()).parse()?;
+    retry(deadline, || client.carry_out(admins, &id, action.clone())).await.with_context(|| format!("deploying {name}"))?;
+    println!("deployed contract {name} 1.0.0");
+    Ok(())
+}
+
+/// Deploys the evidence and flows contracts, registers the notaries and the
+/// demo's participants, unless done.
 pub async fn bootstrap(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
     let urls: Vec<&str> = devnet.nodes.iter().map(|n| n.api_url.as_str()).collect();
     if urls.is_empty() {
@@ -86,26 +117,16 @@ pub async fn bootstrap(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     ready(&client, deadline).await?;
     let admins: Vec<Signer> = devnet.admin_keys.iter().map(|k| signer(genesis, k)).collect::<Result<_>>()?;
-    let name: ContractName = EVIDENCE.parse()?;
-    if client.contract(&name).await?.is_none() {
-        let notaries = genesis.organisations.iter().filter(|o| o.role == OrgRole::Notary).count() as u32;
-        let action = AdminAction::DeployContract {
-            name: name.clone(),
-            version: Version::new(1, 0, 0),
-            code: billflow_contracts::EVIDENCE.to_vec(),
-            registrations: Registrations {
-                orgs: genesis.organisations.iter().map(|o| o.id.clone()).collect(),
-                tenants: genesis.tenants.iter().map(|t| t.id.clone()).collect(),
-            }
-            .normalised(),
-            init_args: borsh::to_vec(&EvidenceConfig { notary_threshold: notaries.clamp(1, 2) })?,
-        };
-        let id: TxId = format!("deploy-evidence-{}", billflow_sdk::now_ms()).parse()?;
-        retry(deadline, || client.carry_out(&admins, &id, action.clone()))
-            .await
-            .context("deploying the evidence contract")?;
-        println!("deployed contract {name} 1.0.0");
+    let registrations = Registrations {
+        orgs: genesis.organisations.iter().map(|o| o.id.clone()).collect(),
+        tenants: genesis.tenants.iter().map(|t| t.id.clone()).collect(),
     }
+    .normalised();
+    let notaries = genesis.organisations.iter().filter(|o| o.role == OrgRole::Notary).count() as u32;
+    let evidence = borsh::to_vec(&EvidenceConfig { notary_threshold: notaries.clamp(1, 2) })?;
+    deploy(&client, &admins, EVIDENCE, billflow_contracts::EVIDENCE, &registrations, evidence, deadline).await?;
+    let flows = borsh::to_vec(&FlowsConfig::default())?;
+    deploy(&client, &admins, FLOWS, billflow_contracts::FLOWS, &registrations, flows, deadline).await?;
     for key in &devnet.notary_keys {
         let org = key.owner.trim_end_matches("-notary");
         let admin = devnet
@@ -130,5 +151,6 @@ pub async fn bootstrap(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
             Some(f) => bail!("registering notary {}: {}: {}", key.owner, f.code, f.message),
         }
     }
+    crate::demo::register_participants(devnet, genesis, &client, deadline).await?;
     Ok(())
 }

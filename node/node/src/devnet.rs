@@ -68,6 +68,10 @@ pub struct Devnet {
     /// The notary participants' keys, one per notary office: they co-sign evidence.
     #[serde(default)]
     pub notary_keys: Vec<DevnetKey>,
+    /// The demo participants' keys (banks `bank-a`, `bank-b`; the core
+    /// enterprise and two suppliers, acting under the first tenant).
+    #[serde(default)]
+    pub participant_keys: Vec<DevnetKey>,
 }
 
 fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result<InitOutput> {
@@ -97,7 +101,13 @@ fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result
     Ok(out)
 }
 
-fn describe(dir: &Path, out: &InitOutput, pids: &[Option<u32>], notary_keys: Vec<DevnetKey>) -> Devnet {
+fn describe(
+    dir: &Path,
+    out: &InitOutput,
+    pids: &[Option<u32>],
+    notary_keys: Vec<DevnetKey>,
+    participant_keys: Vec<DevnetKey>,
+) -> Devnet {
     let nodes = out
         .nodes
         .iter()
@@ -140,6 +150,7 @@ fn describe(dir: &Path, out: &InitOutput, pids: &[Option<u32>], notary_keys: Vec
             })
             .collect(),
         notary_keys,
+        participant_keys,
     }
 }
 
@@ -162,8 +173,17 @@ fn reload(dir: &Path) -> Result<InitOutput> {
     Ok(InitOutput { genesis, genesis_path: devnet.genesis, nodes, tenant_keys })
 }
 
+/// Deploys and registers what a devnet needs, then seeds the demo if asked.
+async fn setup(devnet: &Devnet, genesis: &billflow_sdk::types::Genesis, demo: bool) -> Result<()> {
+    crate::bootstrap::bootstrap(devnet, genesis).await?;
+    if demo {
+        crate::demo::seed(devnet, genesis).await?;
+    }
+    Ok(())
+}
+
 /// Runs the devnet until Ctrl-C.
-pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result<()> {
+pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16, demo: bool) -> Result<()> {
     if voters == 0 {
         bail!("a devnet needs at least one voter");
     }
@@ -193,7 +213,8 @@ pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Resul
     }
     let pids: Vec<Option<u32>> = children.iter().map(|c| Some(c.id())).collect();
     let notary_keys = crate::bootstrap::create_notary_keys(&dir, &out.genesis)?;
-    let devnet = describe(&dir, &out, &pids, notary_keys);
+    let participant_keys = crate::demo::create_participant_keys(&dir, &out.genesis)?;
+    let devnet = describe(&dir, &out, &pids, notary_keys, participant_keys);
     std::fs::write(dir.join("devnet.json"), serde_json::to_string_pretty(&devnet)? + "\n")?;
     println!("devnet {} (genesis {})", devnet.chain_id, devnet.genesis_hash);
     for n in &devnet.nodes {
@@ -205,8 +226,12 @@ pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Resul
     runtime.block_on(async {
         tokio::select! {
             _ = crate::shutdown_signal() => return,
-            done = crate::bootstrap::bootstrap(&devnet, &out.genesis) => match done {
-                Ok(()) => println!("ready: contract {} deployed, notaries registered", crate::bootstrap::EVIDENCE),
+            done = setup(&devnet, &out.genesis, demo) => match done {
+                Ok(()) => println!(
+                    "ready: contracts {} and {} deployed, notaries and participants registered",
+                    crate::bootstrap::EVIDENCE,
+                    crate::bootstrap::FLOWS
+                ),
                 Err(e) => eprintln!("the devnet runs, but setting it up failed: {e:#}"),
             },
         }

@@ -4,6 +4,7 @@
 //! in the library crates.
 
 mod bootstrap;
+mod demo;
 mod devnet;
 mod identity;
 mod p2p;
@@ -81,6 +82,10 @@ enum Command {
         /// First port (node k uses base+2k for peers and base+2k+1 for clients); 0 picks free ports.
         #[arg(long, default_value_t = 7100)]
         base_port: u16,
+        /// Seed a demo: two suppliers, a core enterprise, two banks, orders,
+        /// invoices and bills at different stages.
+        #[arg(long)]
+        demo: bool,
     },
     /// Print a genesis document (the development one unless --file is given, which is checked).
     Genesis {
@@ -105,7 +110,9 @@ fn main() -> ExitCode {
             run(&data, genesis.as_deref(), listen, ChainConfig { node_id, mempool_capacity })
         }
         Command::Verify { data } => verify_cmd(&data),
-        Command::Devnet { dir, voters, observers, base_port } => devnet::run(&dir, voters, observers, base_port),
+        Command::Devnet { dir, voters, observers, base_port, demo } => {
+            devnet::run(&dir, voters, observers, base_port, demo)
+        }
         Command::Genesis { file } => genesis_cmd(file.as_deref()),
     };
     match result {
