@@ -12,10 +12,15 @@ use billflow_types::request::{
 };
 use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SystemCall};
 use billflow_types::view::{BatchView, BlockPage, BlockView, ErrorBody, Health, NetworkView, TxState, TxView};
-use billflow_types::{Canonical, ContractName, Hash32, SignedTx, TxId};
+use billflow_types::{Canonical, ContractName, Hash32, SignedTx, TxId, Version};
+use borsh::{BorshDeserialize, BorshSerialize};
 use reqwest::Method;
 
-use crate::{Result, SdkError, Signer, now_ms};
+use crate::flows::{
+    self, Action, BillSummary, BillView, ByBill, ById, DiscountPolicy, HoldingView, Invoice, InvoiceKey, Movement,
+    Order, Page, Party, ReconReport, ReportRef, finance::Date,
+};
+use crate::{Result, SdkError, Signer, new_tx_id, now_ms};
 
 /// Builds a [`Client`].
 #[derive(Debug, Clone)]
@@ -328,5 +333,130 @@ impl Client {
             "proposal {proposal_id} still lacks approvals after {} organisations",
             admins.len()
         )))
+    }
+}
+
+/// The flows contract ([`flows`]). The queries run as the key that signs the
+/// client's requests (its [`ClientBuilder::auth`]): the contract shows each
+/// caller its own bills, orders, invoices and movements, and refuses the
+/// others' (`E_NOT_AUTHORISED`, as [`SdkError::Api`] with status 422, as are
+/// its other refusals, e.g. `E_UNKNOWN_BILL`).
+impl Client {
+    /// Runs a read on the current node, moving on to the next while a node
+    /// fails for a reason another may not share (each node is asked once).
+    async fn read_any<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut tries = self.nodes.len();
+        loop {
+            match f(self.clone()).await {
+                Err(e) if e.is_retryable() && tries > 1 => {
+                    tries -= 1;
+                    self.rotate();
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs the flows query `method` with `args` and decodes its output
+    /// (asking the next node if one cannot be reached).
+    pub async fn flows_query<A: BorshSerialize, R: BorshDeserialize>(&self, method: &str, args: &A) -> Result<R> {
+        let args = borsh::to_vec(args).map_err(|e| SdkError::Invalid(format!("cannot encode the arguments: {e}")))?;
+        let name = &flows::contract_name();
+        let query = |c: Client| {
+            let args = args.clone();
+            async move { c.query(name, method, args).await }
+        };
+        let output = self.read_any(query).await?;
+        borsh::from_slice(&output)
+            .map_err(|e| SdkError::Invalid(format!("the answer to {} {method} does not decode: {e}", flows::CONTRACT)))
+    }
+
+    /// A registered party (`None`: it has not registered with the contract).
+    pub async fn party(&self, id: &str) -> Result<Option<Party>> {
+        self.flows_query(flows::methods::PARTY_GET, &ById { id: id.into() }).await
+    }
+
+    /// An order with its deliveries and invoices (its buyer, seller, banks and notaries).
+    pub async fn order(&self, id: &str) -> Result<Order> {
+        self.flows_query(flows::methods::ORDER_GET, &ById { id: id.into() }).await
+    }
+
+    /// An invoice with what financings occupy of it.
+    pub async fn invoice(&self, key: &InvoiceKey) -> Result<Invoice> {
+        self.flows_query(flows::methods::INVOICE_GET, key).await
+    }
+
+    /// A bill with its sub-ranges, history, pending requests, movements, orders and invoices.
+    pub async fn bill(&self, number: &str) -> Result<BillView> {
+        self.flows_query(flows::methods::BILL_GET, &ByBill { bill: number.into() }).await
+    }
+
+    /// A page of the bills the caller may see, by package number.
+    pub async fn bills(&self, page: &Page) -> Result<Vec<BillSummary>> {
+        self.flows_query(flows::methods::BILL_LIST, page).await
+    }
+
+    /// What `party` holds (the party itself, administrators and regulators may ask).
+    pub async fn holdings(&self, party: &str) -> Result<Vec<HoldingView>> {
+        self.flows_query(flows::methods::BILL_HOLDINGS, &ById { id: party.into() }).await
+    }
+
+    /// A bank's instant-discount policy, if it published one.
+    pub async fn policy(&self, bank: &str) -> Result<Option<DiscountPolicy>> {
+        self.flows_query(flows::methods::BILL_POLICY, &ById { id: bank.into() }).await
+    }
+
+    /// A fund movement (`None`: no such movement).
+    pub async fn movement(&self, id: &str) -> Result<Option<Movement>> {
+        self.flows_query(flows::methods::FUND_MOVEMENT, &ById { id: id.into() }).await
+    }
+
+    /// A bank's reconciliation report of a day (`None`: not reconciled).
+    pub async fn recon_report(&self, bank: &str, day: Date) -> Result<Option<ReconReport>> {
+        self.flows_query(flows::methods::FUND_RECON_REPORT, &ReportRef { bank: bank.into(), day }).await
+    }
+
+    /// The active version of the flows contract: transactions must name it
+    /// (asking the next node if one cannot be reached).
+    pub async fn flows_version(&self) -> Result<Version> {
+        let name = &flows::contract_name();
+        match self.read_any(|c| async move { c.contract(name).await }).await? {
+            Some(record) => Ok(record.version),
+            None => Err(SdkError::Invalid(format!("the {} contract is not deployed on this network", flows::CONTRACT))),
+        }
+    }
+
+    /// Signs `action` as `signer` with a new transaction id (`flows-…`) for
+    /// the active version, submits it and waits for the commit (moving on to
+    /// the next node if one fails, see [`Client::submit_and_wait`]). Returns
+    /// the committed view even when the receipt failed, with the risk alerts
+    /// the refusal kept ([`flows::alerts`]). Requests are signed with the
+    /// client's own key, or with `signer`'s if the client has none.
+    pub async fn flows_submit(&self, signer: &Signer, action: &Action) -> Result<TxView> {
+        let client = if self.auth.is_some() { self.clone() } else { self.with_auth(signer.clone()) };
+        let version = client.flows_version().await?;
+        let tx = flows::tx(signer, new_tx_id("flows")?, version, action);
+        let view = client.submit_and_wait(&tx, flows::COMMIT_WAIT).await?;
+        if view.receipt.is_none() {
+            return Err(SdkError::Invalid(format!("transaction {} committed without a receipt", view.tx_id)));
+        }
+        Ok(view)
+    }
+
+    /// [`Client::flows_submit`], with a failed receipt as
+    /// [`SdkError::Failed`]: its code is the contract's
+    /// ([`flows::codes`], e.g. `E_INVOICE_OVER_OCCUPIED`, matched with
+    /// [`SdkError::code`]) and its message says why. The view's `tx_id` is
+    /// the id of any request the action opened ([`Action::opens_request`]).
+    pub async fn flows_act(&self, signer: &Signer, action: &Action) -> Result<TxView> {
+        let view = self.flows_submit(signer, action).await?;
+        match view.receipt.as_ref().and_then(|r| r.failure.clone()) {
+            Some(failure) => Err(SdkError::Failed(failure)),
+            None => Ok(view),
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The billflow client library: load keys, build and sign transactions, submit
 //! them to a node's gateway over HTTPS with signed requests, wait for their
 //! receipts, query contracts and read blocks, and verify evidence proofs
-//! offline against the genesis file alone.
+//! offline against the genesis file alone; and the bill, fund and order
+//! flows ([`flows`]: typed actions, queries, masked accounts, statements).
 //!
 //! Retrying a submission with the same `tx_id` is always safe: the ledger
 //! records a transaction id once and answers a resubmission with the first
@@ -10,6 +11,7 @@
 
 mod client;
 pub mod evidence;
+pub mod flows;
 
 pub use billflow_types as types;
 pub use client::{Client, ClientBuilder};

@@ -35,3 +35,15 @@ fn usage_errors_exit_2_and_bad_hashes_are_refused() {
     let out = billflow(&["evidence", "get", "not-a-hash"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn flows_usage_errors_exit_2_before_any_network() {
+    // Not whole fen: refused while parsing, no node needed.
+    let out = billflow(&["order", "create", "O-1", "--seller", "S", "--amount", "1.234", "--date", "2025-03-06"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("whole fen"));
+    // --as names a devnet participant: it needs --devnet.
+    let out = billflow(&["--as", "bank-a", "bill", "list"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: E_USAGE: --as needs --devnet"));
+}

@@ -3,8 +3,13 @@
 //! Every command that talks to a network takes the same connection options:
 //! `--node URL` (repeatable, for failover), `--ca FILE`, `--key FILE`,
 //! `--key-id ID`, `--tenant ID` and `--chain-id ID`, or `--devnet devnet.json`,
-//! which supplies them all for a local devnet. `--json` prints machine-readable
-//! JSON instead of text.
+//! which supplies them all for a local devnet (and with `--as PARTICIPANT`,
+//! that participant's key). `--json` prints machine-readable JSON instead of
+//! text.
+//!
+//! `party`, `order`, `invoice`, `bill`, `fund` and `risk` drive the flows
+//! contract (`flows_cli.rs`): amounts are yuan in whole fen (`1,000,000.50`),
+//! dates `YYYY-MM-DD`, rates percent (`1.5`), bill units fen from 1.
 //!
 //! Exit status: 0 on success, 1 when the ledger refused something, a proof did
 //! not verify or something was not found (or could not be reached), 2 on a
@@ -26,6 +31,10 @@ use billflow_sdk::{Client, SdkError, Signer};
 use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+// Beside this file, not in src/bin/ itself, where cargo would take it for a binary.
+#[path = "billflow/flows_cli.rs"]
+mod flows_cli;
 
 /// How long `tx submit` and `evidence submit` wait for a commit.
 const COMMIT_WAIT: Duration = Duration::from_secs(30);
@@ -70,6 +79,11 @@ struct Connection {
     /// the first tenant key. Explicit options override it.
     #[arg(long, value_name = "PATH", global = true)]
     devnet: Option<PathBuf>,
+    /// With --devnet: sign as this participant, with its key from devnet.json's
+    /// participant_keys or notary_keys (enterprises act under the devnet's
+    /// tenant, banks and notaries under none).
+    #[arg(long = "as", value_name = "PARTICIPANT", global = true)]
+    as_participant: Option<String>,
 }
 
 /// The commands.
@@ -94,6 +108,42 @@ enum Command {
         /// What to do with evidence.
         #[command(subcommand)]
         command: EvidenceCommand,
+    },
+    /// Parties of the bill flows: register with a settlement account, look one up.
+    Party {
+        /// What to do with parties.
+        #[command(subcommand)]
+        command: flows_cli::PartyCommand,
+    },
+    /// Orders and deliveries: the trade behind the bills.
+    Order {
+        /// What to do with orders.
+        #[command(subcommand)]
+        command: flows_cli::OrderCommand,
+    },
+    /// VAT invoices of orders, their verification and occupation.
+    Invoice {
+        /// What to do with invoices.
+        #[command(subcommand)]
+        command: flows_cli::InvoiceCommand,
+    },
+    /// Bills through their life cycle: issue, accept, endorse, discount, pay.
+    Bill {
+        /// What to do with bills.
+        #[command(subcommand)]
+        command: flows_cli::BillCommand,
+    },
+    /// Fund movements and end-of-day reconciliation.
+    Fund {
+        /// What to do with funds.
+        #[command(subcommand)]
+        command: flows_cli::FundCommand,
+    },
+    /// Risk limits and blacklist (consortium administrators).
+    Risk {
+        /// What to do.
+        #[command(subcommand)]
+        command: flows_cli::RiskCommand,
     },
     /// List blocks, newest first.
     Blocks {
@@ -294,6 +344,12 @@ struct DevnetFile {
     /// Demo tenant keys; the first is used.
     #[serde(default)]
     tenant_keys: Vec<DevnetKey>,
+    /// Demo participants' keys, for `--as`.
+    #[serde(default)]
+    participant_keys: Vec<ParticipantKey>,
+    /// The notary participants' keys, for `--as` too.
+    #[serde(default)]
+    notary_keys: Vec<ParticipantKey>,
 }
 
 /// A devnet node.
@@ -314,6 +370,40 @@ struct DevnetKey {
     key_file: PathBuf,
 }
 
+/// A devnet participant's key file.
+#[derive(Debug, Deserialize)]
+struct ParticipantKey {
+    /// The participant.
+    owner: String,
+    /// Its key id.
+    key_id: KeyId,
+    /// The PKCS#8 PEM file.
+    key_file: PathBuf,
+    /// The tenant it acts under, if devnet.json says.
+    #[serde(default)]
+    tenant: Option<TenantId>,
+    /// `enterprise` or `bank`, if devnet.json says.
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+impl ParticipantKey {
+    /// The tenant its transactions name: the entry's own, else the devnet's
+    /// tenant (`platform`) for an enterprise, none for a bank. Without a kind,
+    /// a participant keyed by a unified social credit code is an enterprise
+    /// (the ledger keys enterprises, and only them, so).
+    fn tenant(&self, platform: Option<&TenantId>) -> Option<TenantId> {
+        if let Some(t) = &self.tenant {
+            return Some(t.clone());
+        }
+        let enterprise = match self.kind.as_deref() {
+            Some(kind) => kind == "enterprise",
+            None => billflow_sdk::types::ids::is_valid_credit_code(&self.owner),
+        };
+        if enterprise { platform.cloned() } else { None }
+    }
+}
+
 /// The connection options with `--devnet` merged in.
 #[derive(Debug, Default)]
 struct Settings {
@@ -324,6 +414,8 @@ struct Settings {
     tenant: Option<TenantId>,
     chain_id: Option<ChainId>,
     genesis: Option<PathBuf>,
+    /// The participant of `--as`.
+    participant: Option<String>,
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
@@ -347,6 +439,9 @@ fn load_devnet(path: &Path) -> Result<DevnetFile, CliError> {
     for key in &mut devnet.tenant_keys {
         key.key_file = base.join(&key.key_file);
     }
+    for key in devnet.participant_keys.iter_mut().chain(&mut devnet.notary_keys) {
+        key.key_file = base.join(&key.key_file);
+    }
     Ok(devnet)
 }
 
@@ -354,8 +449,20 @@ impl Settings {
     /// Merges the options with the devnet's. An explicit `--key` or `--key-id`
     /// replaces the devnet's whole identity (key, key id and tenant).
     fn resolve(conn: &Connection) -> Result<Settings, CliError> {
+        if conn.as_participant.is_some() {
+            if conn.devnet.is_none() {
+                return Err(CliError::Usage("--as needs --devnet (elsewhere give --key and --key-id)".into()));
+            }
+            if conn.key.is_some() || conn.key_id.is_some() {
+                return Err(CliError::Usage("--as signs with the devnet's key: leave out --key and --key-id".into()));
+            }
+        }
         let mut s = match &conn.devnet {
-            Some(path) => Settings::of_devnet(load_devnet(path)?, conn.key.is_none() && conn.key_id.is_none()),
+            Some(path) => Settings::of_devnet(
+                load_devnet(path)?,
+                conn.key.is_none() && conn.key_id.is_none(),
+                conn.as_participant.as_deref(),
+            )?,
             None => Settings::default(),
         };
         if !conn.nodes.is_empty() {
@@ -369,7 +476,9 @@ impl Settings {
         Ok(s)
     }
 
-    fn of_devnet(devnet: DevnetFile, with_identity: bool) -> Settings {
+    /// The devnet's settings; the identity is `as_participant`'s key, else
+    /// (`with_identity`) the first tenant key.
+    fn of_devnet(devnet: DevnetFile, with_identity: bool, as_participant: Option<&str>) -> Result<Settings, CliError> {
         let mut s = Settings {
             nodes: devnet.nodes.into_iter().map(|n| n.api_url).collect(),
             ca: Some(devnet.ca_cert),
@@ -377,12 +486,28 @@ impl Settings {
             genesis: Some(devnet.genesis),
             ..Settings::default()
         };
-        if let Some(key) = devnet.tenant_keys.into_iter().next().filter(|_| with_identity) {
+        let platform = devnet.tenant_keys.first().map(|k| k.owner.clone());
+        if let Some(who) = as_participant {
+            let mut keys = devnet.participant_keys.iter().chain(&devnet.notary_keys);
+            let Some(key) = keys.find(|k| k.owner == who) else {
+                let known: Vec<&str> =
+                    devnet.participant_keys.iter().chain(&devnet.notary_keys).map(|k| k.owner.as_str()).collect();
+                return Err(CliError::Usage(if known.is_empty() {
+                    "devnet.json lists no participant keys for --as".to_string()
+                } else {
+                    format!("devnet.json has no key of {who}; --as takes one of {}", known.join(", "))
+                }));
+            };
+            s.tenant = key.tenant(platform.as_ref());
+            s.key = Some(key.key_file.clone());
+            s.key_id = Some(key.key_id.clone());
+            s.participant = Some(key.owner.clone());
+        } else if let Some(key) = devnet.tenant_keys.into_iter().next().filter(|_| with_identity) {
             s.key = Some(key.key_file);
             s.key_id = Some(key.key_id);
             s.tenant = Some(key.owner);
         }
-        s
+        Ok(s)
     }
 
     /// The genesis file: `explicit`, else the devnet's.
@@ -463,9 +588,9 @@ impl Session {
 
     /// The signer, for commands that sign transactions.
     fn signer(&self) -> Result<&Signer, CliError> {
-        self.signer
-            .as_ref()
-            .ok_or_else(|| CliError::Usage("this command signs: give --key FILE and --key-id ID (or --devnet)".into()))
+        self.signer.as_ref().ok_or_else(|| {
+            CliError::Usage("this command signs: give --key FILE and --key-id ID (or --devnet, --as)".into())
+        })
     }
 }
 
@@ -817,9 +942,24 @@ async fn run_evidence(conn: &Connection, command: EvidenceCommand, json: bool) -
     }
 }
 
+/// Connects and runs a flows command.
+async fn run_flows(conn: &Connection, command: flows_cli::FlowsCommand, json: bool) -> Result<(), CliError> {
+    let settings = Settings::resolve(conn)?;
+    let session = Session::open(&settings).await?;
+    let cx = flows_cli::Cx { session: &session, participant: settings.participant.as_deref(), json };
+    flows_cli::run(&cx, command).await
+}
+
 async fn run(cli: Cli) -> Result<(), CliError> {
+    use flows_cli::FlowsCommand as F;
     let Cli { conn, json, command } = cli;
     match command {
+        Command::Party { command } => run_flows(&conn, F::Party(command), json).await,
+        Command::Order { command } => run_flows(&conn, F::Order(command), json).await,
+        Command::Invoice { command } => run_flows(&conn, F::Invoice(command), json).await,
+        Command::Bill { command } => run_flows(&conn, F::Bill(command), json).await,
+        Command::Fund { command } => run_flows(&conn, F::Fund(command), json).await,
+        Command::Risk { command } => run_flows(&conn, F::Risk(command), json).await,
         Command::Keys { command: KeysCommand::New { out } } => keys_new(&out, conn.key_id.as_ref(), json),
         Command::Evidence { command } => run_evidence(&conn, command, json).await,
         Command::Status => status(&connect(&conn).await?, json).await,
@@ -899,6 +1039,195 @@ mod tests {
         assert_eq!(s.nodes, ["https://c"]);
         assert_eq!(s.key_id.unwrap().as_str(), "org.admin");
         assert_eq!(s.tenant, None, "another key does not act under the devnet's tenant");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Parses a command line after `billflow`.
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("billflow").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn flows_commands_parse_amounts_dates_and_rates() {
+        use billflow_sdk::flows::finance::{Date, RatePpm};
+        use flows_cli::{BillCommand, BillType, FundCommand, OrderCommand, PolicyCommand};
+
+        let cli = parse(&[
+            "bill",
+            "issue",
+            "523456789012345678901234567890",
+            "--type",
+            "supply-chain",
+            "--amount",
+            "1,000,000",
+            "--issue-date",
+            "2025-03-06",
+            "--due-date",
+            "2025-09-06",
+            "--acceptor",
+            "C",
+            "--payee",
+            "S",
+            "--non-splittable",
+        ])
+        .unwrap();
+        let Command::Bill {
+            command: BillCommand::Issue { kind, amount, due_date, non_splittable, non_transferable, .. },
+        } = cli.command
+        else {
+            panic!("not bill issue")
+        };
+        assert_eq!((kind, amount, due_date), (BillType::SupplyChain, 100_000_000, Date::parse("2025-09-06").unwrap()));
+        assert!(non_splittable && !non_transferable);
+
+        let cli =
+            parse(&["--json", "order", "create", "O-1", "--seller", "S", "--amount", "12.30", "--date", "2025-03-06"])
+                .unwrap();
+        assert!(cli.json);
+        assert!(matches!(cli.command, Command::Order { command: OrderCommand::Create { amount: 1_230, .. } }));
+
+        let cli = parse(&["bill", "approve", "flows-00aa", "--rate", "1.5"]).unwrap();
+        assert!(matches!(cli.command, Command::Bill { command: BillCommand::Approve { rate: RatePpm(15_000), .. } }));
+
+        let cli = parse(&[
+            "bill",
+            "discount",
+            "523456789012345678901234567890",
+            "--start",
+            "1",
+            "--end",
+            "600000",
+            "--bank",
+            "bank-a",
+            "--order",
+            "O-1",
+            "--invoice",
+            "3100231130:00000001",
+            "--invoice",
+            ":12345678901234567890",
+        ])
+        .unwrap();
+        let Command::Bill { command: BillCommand::Discount { invoices, .. } } = cli.command else { panic!() };
+        assert_eq!((invoices[0].code.as_str(), invoices[1].code.as_str()), ("3100231130", ""));
+
+        let cli = parse(&[
+            "bill",
+            "policy",
+            "set",
+            "--acceptor",
+            "C",
+            "--max-amount",
+            "1000000",
+            "--band",
+            "180:1.8",
+            "--band",
+            "90:1.5",
+        ])
+        .unwrap();
+        let Command::Bill { command: BillCommand::Policy { command: PolicyCommand::Set { bands, daily_limit, .. } } } =
+            cli.command
+        else {
+            panic!()
+        };
+        assert_eq!((bands.len(), bands[1].rate, daily_limit), (2, RatePpm(15_000), None));
+
+        let cli = parse(&["fund", "report", "flows-00aa.disb", "--success", "SN-1"]).unwrap();
+        assert!(matches!(cli.command, Command::Fund { command: FundCommand::Report { success: Some(_), .. } }));
+        assert!(parse(&["bill", "holdings"]).is_ok(), "the party defaults to --as");
+    }
+
+    #[test]
+    fn bad_flows_arguments_are_usage_errors() {
+        use clap::error::ErrorKind;
+        let bad = [
+            &["order", "create", "O-1", "--seller", "S", "--amount", "1.234", "--date", "2025-03-06"][..],
+            &["order", "create", "O-1", "--seller", "S", "--amount", "-5", "--date", "2025-03-06"],
+            &["order", "create", "O-1", "--seller", "S", "--amount", "5", "--date", "2025-02-30"],
+            &["bill", "approve", "R", "--rate", "1.23456"],
+            &["bill", "endorse", "B", "--to", "S", "--start", "1"],
+            &[
+                "bill",
+                "issue",
+                "B",
+                "--type",
+                "cheque",
+                "--amount",
+                "1",
+                "--issue-date",
+                "2025-03-06",
+                "--due-date",
+                "2025-04-06",
+                "--acceptor",
+                "C",
+                "--payee",
+                "S",
+            ],
+            &["bill", "discount", "B", "--start", "1", "--end", "2", "--bank", "b", "--order", "O"],
+            &["bill", "discount", "B", "--start", "1", "--end", "2", "--bank", "b", "--order", "O", "--invoice", "123"],
+            &["fund", "report", "M"],
+            &["fund", "report", "M", "--success", "SN", "--failed", "no"],
+            &["party", "register", "--bank", "b", "--account-number", "6222-0202", "--city", "Suzhou"],
+        ];
+        for args in bad {
+            let e = parse(args).err().unwrap_or_else(|| panic!("{args:?} parsed"));
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+            assert_ne!(e.kind(), ErrorKind::DisplayHelp);
+        }
+        let e = parse(&["order", "create", "O-1", "--seller", "S", "--amount", "1.234", "--date", "2025-03-06"])
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), ErrorKind::ValueValidation);
+        assert!(e.to_string().contains("not a positive amount of yuan in whole fen"), "{e}");
+    }
+
+    #[test]
+    fn as_signs_with_a_devnet_participant_key() {
+        let dir = tempfile_dir().join("as");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("devnet.json"),
+            r#"{"chain_id":"c1","genesis":"g.json","ca_cert":"ca.pem","nodes":[{"api_url":"https://a"}],
+                "tenant_keys":[{"owner":"demo-platform","key_id":"demo-platform.k1","key_file":"t.key"}],
+                "participant_keys":[
+                  {"owner":"91320500MA1FL0002T","key_id":"supa.k1","key_file":"keys/supa.key"},
+                  {"owner":"bank-a","key_id":"bank-a.k1","key_file":"keys/bank-a.key"},
+                  {"owner":"XYZ","key_id":"xyz.k1","key_file":"x.key","kind":"enterprise"},
+                  {"owner":"91320500MA1FL0SUPA","key_id":"odd.k1","key_file":"odd.key"},
+                  {"owner":"other","key_id":"o.k1","key_file":"o.key","tenant":"t2"}],
+                "notary_keys":[{"owner":"notary-1-notary","key_id":"notary-1-notary.k1","key_file":"n.key"}]}"#,
+        )
+        .unwrap();
+        let devnet = dir.to_str().unwrap();
+        let resolve = |extra: &[&str]| {
+            let mut args = vec!["--devnet", devnet];
+            args.extend_from_slice(extra);
+            args.push("status");
+            Settings::resolve(&parse(&args).unwrap().conn)
+        };
+        let s = resolve(&["--as", "91320500MA1FL0002T"]).unwrap();
+        assert_eq!(s.key, Some(dir.join("keys/supa.key")));
+        assert_eq!(s.key_id.unwrap().as_str(), "supa.k1");
+        assert_eq!(s.tenant.unwrap().as_str(), "demo-platform", "enterprises act under the devnet's tenant");
+        assert_eq!(s.participant.as_deref(), Some("91320500MA1FL0002T"));
+        let s = resolve(&["--as", "bank-a"]).unwrap();
+        assert_eq!((s.key_id.unwrap().as_str(), s.tenant), ("bank-a.k1", None), "banks have no tenant");
+        assert_eq!(resolve(&["--as", "XYZ"]).unwrap().tenant.unwrap().as_str(), "demo-platform");
+        assert_eq!(
+            resolve(&["--as", "91320500MA1FL0SUPA"]).unwrap().tenant,
+            None,
+            "not a credit code, no kind: a bank"
+        );
+        assert_eq!(resolve(&["--as", "other"]).unwrap().tenant.unwrap().as_str(), "t2");
+        let s = resolve(&["--as", "notary-1-notary"]).unwrap();
+        assert_eq!((s.key, s.tenant), (Some(dir.join("n.key")), None), "notaries verify invoices");
+        // Without --as: the tenant key, as before.
+        let s = resolve(&[]).unwrap();
+        assert_eq!((s.key_id.unwrap().as_str(), s.participant), ("demo-platform.k1", None));
+        // Refused: an unknown participant, --as with a key, --as without a devnet.
+        assert!(matches!(resolve(&["--as", "nobody"]), Err(CliError::Usage(m)) if m.contains("bank-a")));
+        assert!(matches!(resolve(&["--as", "bank-a", "--key-id", "k"]), Err(CliError::Usage(_))));
+        let alone = Settings::resolve(&parse(&["--as", "bank-a", "status"]).unwrap().conn);
+        assert!(matches!(alone, Err(CliError::Usage(_))));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
