@@ -799,6 +799,7 @@ pub(crate) fn present(cx: &mut Cx<'_>, a: Range) -> Out {
     circulating(&bill)?;
     let i = locate(&bill, &a, &presenter.id, true)?;
     let h = &bill.holdings[i];
+    not_locked(cx, h)?;
     let entitled = match &h.state {
         HoldingState::Held => h.holder == presenter.id,
         HoldingState::Pledged { pledgee } => *pledgee == presenter.id,
@@ -815,7 +816,6 @@ pub(crate) fn present(cx: &mut Cx<'_>, a: Range) -> Out {
         h.start,
         h.end
     );
-    not_locked(cx, h)?;
     let today = cx.today();
     ensure!(
         today >= bill.due_date,

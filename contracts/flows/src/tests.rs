@@ -851,6 +851,9 @@ fn presentment_payment_and_dishonour() {
         (m.kind, m.amount, m.debit.owner.as_str(), m.credit.owner.as_str()),
         (MovementKind::Payment, 400, "CORE", "E2")
     );
+    // The bank's answer is late: unknown, and the holding waits on it.
+    w.ok::<_, Movement>("CORE", methods::FUND_MARK_UNKNOWN, &ById { id: m.request_id.clone() });
+    w.refused("E2", methods::BILL_PRESENT, &range(BILL, 1, 400), E_FUNDS_STATUS_UNKNOWN);
     w.report("BANK1", &m.request_id, true);
     assert_eq!(w.bill(BILL).holdings[0].state, HoldingState::Settled);
     w.refused("E2", methods::BILL_ENDORSE, &transfer(BILL, 1, 400, "E3"), E_BILL_SETTLED);
