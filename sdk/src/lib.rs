@@ -86,9 +86,23 @@ pub struct Signer {
     pub secret: SecretKey,
 }
 
-/// Milliseconds since the Unix epoch.
+/// What [`set_clock_offset_ms`] set.
+static CLOCK_OFFSET_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Milliseconds since the Unix epoch by this client's clock: the system's,
+/// plus any offset set with [`set_clock_offset_ms`]. Transactions and signed
+/// requests carry it.
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    let system = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    system.saturating_add(CLOCK_OFFSET_MS.load(std::sync::atomic::Ordering::Relaxed)).max(0) as u64
+}
+
+/// Corrects this process's client clock by `offset_ms` (positive: ahead of
+/// the system clock), for a machine whose clock is known to differ from the
+/// network's: nodes refuse transactions and requests stamped more than a few
+/// minutes off their own clock.
+pub fn set_clock_offset_ms(offset_ms: i64) {
+    CLOCK_OFFSET_MS.store(offset_ms, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Reads an ed25519 key from a PKCS#8 PEM file.
