@@ -2,6 +2,7 @@
 //! through the SDK, and kills or stops them. Used by the integration suites in
 //! `tests/tests/` and, later, the benchmark harness.
 
+pub mod devnet;
 pub mod proxy;
 
 use std::io::{BufRead, BufReader};
@@ -28,7 +29,8 @@ pub fn cli_binary() -> Result<PathBuf> {
 }
 
 /// Binary `bin` of `package`, next to this test's profile directory; built
-/// with cargo (once per test process) when it is missing.
+/// with cargo (once per test process) when it is missing, or always in the
+/// release profile (benchmarks).
 fn workspace_binary(package: &str, bin: &str) -> Result<PathBuf> {
     static BINS: std::sync::Mutex<Vec<(String, Result<PathBuf, String>)>> = std::sync::Mutex::new(Vec::new());
     let mut bins = BINS.lock().unwrap_or_else(|p| p.into_inner());
@@ -40,13 +42,16 @@ fn workspace_binary(package: &str, bin: &str) -> Result<PathBuf> {
         // target/<profile>/deps/<test> → target/<profile>/<bin>
         let profile_dir = exe.parent().and_then(Path::parent).ok_or("no target directory")?;
         let path = profile_dir.join(bin);
-        if path.exists() {
+        // Benchmarks (release) always let cargo bring the binary up to date:
+        // a stale one would measure old code.
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        if path.exists() && !release {
             return Ok(path);
         }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "-p", package, "--bin", bin]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
+        if release {
             cmd.arg("--release");
         }
         let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
