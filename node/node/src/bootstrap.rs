@@ -100,7 +100,9 @@ async fn deploy(
         init_args,
     };
     let id: TxId = format!("deploy-{name}-{}", billflow_sdk::now_ms()).parse()?;
-    retry(deadline, || client.carry_out(admins, &id, action.clone())).await.with_context(|| format!("deploying {name}"))?;
+    retry(deadline, || client.carry_out(admins, &id, action.clone()))
+        .await
+        .with_context(|| format!("deploying {name}"))?;
     println!("deployed contract {name} 1.0.0");
     Ok(())
 }

@@ -101,7 +101,12 @@ async fn act<A: BorshSerialize>(
 }
 
 /// Registers the demo participants on the ledger and with the flows contract, unless done.
-pub async fn register_participants(devnet: &Devnet, genesis: &Genesis, client: &Client, deadline: Instant) -> Result<()> {
+pub async fn register_participants(
+    devnet: &Devnet,
+    genesis: &Genesis,
+    client: &Client,
+    deadline: Instant,
+) -> Result<()> {
     if devnet.participant_keys.is_empty() {
         return Ok(());
     }
@@ -161,7 +166,8 @@ pub async fn seed(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
     let client = Client::builder(urls).ca_pem(ca).build()?;
     let deadline = Instant::now() + std::time::Duration::from_secs(120);
     let who = |id: &str| participant(devnet, genesis, id);
-    let (core, sup_a, sup_b, bank_a, bank_b) = (who(CORE)?, who(SUPPLIER_A)?, who(SUPPLIER_B)?, who(BANK_A)?, who(BANK_B)?);
+    let (core, sup_a, sup_b, bank_a, bank_b) =
+        (who(CORE)?, who(SUPPLIER_A)?, who(SUPPLIER_B)?, who(BANK_A)?, who(BANK_B)?);
     let name: ContractName = FLOWS.parse()?;
     let probe = borsh::to_vec(&flows::ById { id: "PO-DEMO-001".into() })?;
     if client.with_auth(core.clone()).query(&name, methods::ORDER_GET, probe).await.is_ok() {
@@ -181,7 +187,13 @@ pub async fn seed(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
         ("PO-DEMO-003", &core, SUPPLIER_B, "200,000.00", -2),
     ];
     for (id, buyer, seller, amount, on) in orders {
-        let a = flows::CreateOrder { id: id.into(), seller: seller.into(), amount: yuan(amount)?, date: day(on), evidence: None };
+        let a = flows::CreateOrder {
+            id: id.into(),
+            seller: seller.into(),
+            amount: yuan(amount)?,
+            date: day(on),
+            evidence: None,
+        };
         go(buyer, methods::ORDER_CREATE, borsh::to_vec(&a)?).await?;
     }
     let deliveries = [("PO-DEMO-001", &sup_a, &core, "1,500,000.00"), ("PO-DEMO-002", &sup_b, &sup_a, "300,000.00")];
@@ -262,7 +274,10 @@ pub async fn seed(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
     let bill3 = "530100000000000000000000000003";
     issue(&go, &core, bill3, flows::BillKind::SupplyChain, "180,000.00", -5, 60, SUPPLIER_B, false).await?;
     accept_and_deliver(&go, &core, &sup_b, bill3).await?;
-    let p = flows::Transfer { range: flows::Range { bill: bill3.into(), start: 1, end: yuan("180,000.00")? }, to: BANK_B.into() };
+    let p = flows::Transfer {
+        range: flows::Range { bill: bill3.into(), start: 1, end: yuan("180,000.00")? },
+        to: BANK_B.into(),
+    };
     let req = go(&sup_b, methods::BILL_PLEDGE, borsh::to_vec(&p)?).await?;
     go(&bank_b, methods::BILL_SIGN, answer(&req)?).await?;
 
