@@ -1189,3 +1189,31 @@ fn queries_show_each_caller_its_own() {
     w.refused("E1", "bill.nope", &(), E_UNKNOWN_METHOD);
     w.refused("E1", methods::BILL_ENDORSE, &(1u8, 2u8), E_BAD_ARGS);
 }
+
+#[test]
+fn unknown_records_and_a_missing_configuration_are_named() {
+    let mut w = World::new("2025-03-06");
+    w.refused(
+        "BANK1",
+        methods::INVOICE_VERIFY,
+        &VerifyInvoice { key: invoice_key("99999999"), check_code: "123456".into() },
+        E_UNKNOWN_INVOICE,
+    );
+    assert_eq!(
+        w.query::<_, Invoice>("BANK1", methods::INVOICE_GET, &invoice_key("99999999")).unwrap_err().code,
+        E_UNKNOWN_INVOICE
+    );
+    let report = ReportMovement { request_id: "nope".into(), outcome: Outcome::Success { bank_serial: "SN1".into() } };
+    w.refused("BANK1", methods::FUND_REPORT, &report, E_UNKNOWN_MOVEMENT);
+    w.refused("BANK1", methods::FUND_MARK_UNKNOWN, &ById { id: "nope".into() }, E_UNKNOWN_MOVEMENT);
+    w.refused("CORE", methods::BILL_SIGN, &answer("nope"), E_UNKNOWN_REQUEST);
+    w.refused("CORE", methods::ORDER_CLOSE, &ById { id: "nope".into() }, E_UNKNOWN_ORDER);
+    // A deployment without its configuration refuses everything but init.
+    let mut bare = MemStore::default();
+    let env = Env { tx_id: "tx-1".into(), time_ms: w.time_ms, ..Env::default() };
+    let err = bare.call(&env, methods::BILL_CLEANUP, &encode(&())).unwrap_err();
+    assert_eq!(err.code, E_NOT_INITIALISED);
+    let bad = FlowsConfig { answer_timeout_ms: 0, ..FlowsConfig::default() };
+    assert_eq!(bare.call(&env, methods::INIT, &encode(&bad)).unwrap_err().code, E_BAD_ARGS);
+    assert!(bare.state.is_empty());
+}
