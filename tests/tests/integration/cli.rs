@@ -168,3 +168,49 @@ async fn the_cli_submits_and_verifies_evidence_on_a_devnet() {
 
     assert!(devnet.stop(), "devnet did not stop");
 }
+
+/// The bill-flow commands against a devnet with the demo seeded: each party
+/// lists the bills it may see, a bill shows its whole history, an invoice its
+/// occupation, and a refused action exits 1 with the contract's code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_command_line_shows_each_party_its_bills() {
+    use billflow_tests::devnet::{Clock, DevnetProcess};
+
+    let _one = exclusive().await;
+    let devnet = DevnetProcess::start(3, 0, true, Clock::Real).unwrap();
+    let json = devnet.path.join("devnet.json");
+    let (supplier_a, supplier_b) = ("91320500MA1FL0002T", "91330100MA1FL0003D");
+    let numbers = |run: &Run| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run}"));
+        let list = v.as_array().cloned().or_else(|| v["bills"].as_array().cloned()).unwrap_or_default();
+        list.iter().filter_map(|b| b["number"].as_str().map(str::to_string)).collect()
+    };
+    let a = billflow(&json, &["--as", supplier_a, "--json", "bill", "list"]).await;
+    assert_eq!(a.code, Some(0), "{a}");
+    let bill = |n: u32| format!("5301000000000000000000000000{n:02}");
+    assert_eq!(numbers(&a), vec![bill(1), bill(2), bill(4)], "supplier A: payee of bills 1, 2 and 4");
+    let b = billflow(&json, &["--as", supplier_b, "--json", "bill", "list"]).await;
+    assert_eq!(numbers(&b), vec![bill(1), bill(3)], "supplier B: endorsee of bill 1, payee of bill 3");
+
+    let show = billflow(&json, &["--as", supplier_a, "bill", "show", &bill(1)]).await;
+    assert_eq!(show.code, Some(0), "{show}");
+    for step in ["issued", "accepted", "received", "endorsed", "discount_approved", "discounted"] {
+        assert!(show.stdout.contains(step), "history step {step} missing:\n{show}");
+    }
+    let invoice = billflow(&json, &["--as", supplier_a, "--json", "invoice", "show", "3100231130", "00000001"]).await;
+    assert_eq!(invoice.code, Some(0), "{invoice}");
+    let v: serde_json::Value = serde_json::from_str(&invoice.stdout).unwrap();
+    assert_eq!((v["occupied"].as_str(), v["free"].as_str()), (Some("500000.00"), Some("1000000.00")), "{invoice}");
+    let outsider = billflow(&json, &["--as", supplier_b, "bill", "show", &bill(2)]).await;
+    assert_eq!(outsider.code, Some(1), "{outsider}");
+    assert!(outsider.stderr.contains("E_NOT_AUTHORISED"), "{outsider}");
+
+    // Bill 3 is pledged to bank B: supplier B cannot endorse it.
+    let refused = billflow(
+        &json,
+        &["--as", supplier_b, "bill", "endorse", &bill(3), "--to", supplier_a, "--start", "1", "--end", "18000000"],
+    )
+    .await;
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert!(refused.stderr.contains("E_BILL_PLEDGED"), "{refused}");
+}
