@@ -170,17 +170,17 @@ fn locked_holding(bill: &Bill, req: &str) -> Result<usize, Refusal> {
 /// `range` lies in one holding, starts at its first unit, and respects the
 /// bill's splittability. `who` must hold it, unless `any_holder`.
 fn locate(bill: &Bill, range: &Range, who: &str, any_holder: bool) -> Result<usize, Refusal> {
-    let i = bill
-        .holdings
-        .iter()
-        .position(|h| h.start <= range.start && range.start <= h.end && (any_holder || h.holder == who))
-        .ok_or_else(|| {
-            Refusal::new(
-                E_SUBRANGE_NOT_CONTAINED,
-                format!("unit {} of bill {} is not in a holding of {who}", range.start, bill.number),
-            )
-        })?;
+    let i = bill.holdings.iter().position(|h| h.start <= range.start && range.start <= h.end).ok_or_else(|| {
+        Refusal::new(E_SUBRANGE_NOT_CONTAINED, format!("unit {} is outside bill {}", range.start, bill.number))
+    })?;
     let h = &bill.holdings[i];
+    ensure!(
+        any_holder || h.holder == who,
+        E_WRONG_PARTY,
+        "unit {} of bill {} is not held by {who}",
+        range.start,
+        bill.number
+    );
     ensure!(
         range.start == h.start,
         E_SUBRANGE_START_MISMATCH,
@@ -1004,8 +1004,7 @@ fn unwind(cx: &mut Cx<'_>, bill: &mut Bill, req: &Request) -> Result<(), Refusal
         RequestKind::Acceptance | RequestKind::Delivery => bill.locked_by = None,
         RequestKind::Presentment { late } => {
             let i = locked_holding(bill, &req.id)?;
-            bill.holdings[i].state =
-                HoldingState::Dishonoured { on: req.day.max(cx.today().min(req.day)), late: *late };
+            bill.holdings[i].state = HoldingState::Dishonoured { on: req.day, late: *late };
             bill.holdings[i].locked_by = None;
         }
         kind => {

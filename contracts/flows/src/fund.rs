@@ -90,11 +90,15 @@ fn settle(cx: &mut Cx<'_>, m: &mut Movement, status: MovementStatus, serial: Opt
     cx.delete(&keys::pending_movement(&m.request_id));
     save(cx, m);
     event(cx, m);
-    if m.kind == MovementKind::Reversal && status == MovementStatus::Success {
-        if let Some(original) = &m.original {
-            let mut o = load(cx, original)?;
-            o.reversed_by = Some(m.request_id.clone());
-            save(cx, &o);
+    if let (MovementKind::Reversal, Some(original)) = (m.kind, &m.original) {
+        match status {
+            MovementStatus::Success => {
+                let mut o = load(cx, original)?;
+                o.reversed_by = Some(m.request_id.clone());
+                save(cx, &o);
+            }
+            // A failed reversal leaves the way open to another.
+            _ => cx.delete(&keys::reversal(original)),
         }
     }
     bill::funds_settled(cx, m)
@@ -209,13 +213,8 @@ pub(crate) fn reverse(cx: &mut Cx<'_>, a: Reverse) -> Out {
     if let Some(done) = &original.reversed_by {
         return ok(&load(cx, done)?);
     }
-    let open_reversal = cx
-        .scan(&keys::bank_day_prefix(&original.credit.account.bank, cx.today()), None, 10_000)
-        .into_iter()
-        .filter_map(|(id, _)| load(cx, &id).ok())
-        .find(|m| m.kind == MovementKind::Reversal && m.original.as_deref() == Some(original.request_id.as_str()));
-    if let Some(m) = open_reversal {
-        return ok(&m);
+    if let Some(open) = cx.get::<RequestId>(&keys::reversal(&original.request_id))? {
+        return ok(&load(cx, &open)?);
     }
     match original.status {
         MovementStatus::Success => {}
@@ -239,6 +238,7 @@ pub(crate) fn reverse(cx: &mut Cx<'_>, a: Reverse) -> Out {
         }
     }
     risk::admit(cx, &me.id)?;
+    cx.put(&keys::reversal(&original.request_id), &a.request_id);
     let m = instruct(
         cx,
         Instruction {

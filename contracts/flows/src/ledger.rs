@@ -354,6 +354,10 @@ pub(crate) mod keys {
     pub fn bill_movement_prefix(bill: &str) -> String {
         format!("mv/{bill}/")
     }
+    /// The reversal under way of a movement.
+    pub fn reversal(original: &str) -> String {
+        format!("rv/{original}")
+    }
     pub fn report(bank: &str, day: Date) -> String {
         format!("rep/{bank}/{day}")
     }
