@@ -11,7 +11,9 @@ use billflow_types::request::{
     HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, request_message, sign_request,
 };
 use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SystemCall};
-use billflow_types::view::{BatchView, BlockPage, BlockView, ErrorBody, Health, NetworkView, TxState, TxView};
+use billflow_types::view::{
+    AuditPage, BatchView, BlockPage, BlockView, ErrorBody, Health, NetworkView, TxState, TxView,
+};
 use billflow_types::{Canonical, ContractName, Hash32, SignedTx, TxId, Version};
 use borsh::{BorshDeserialize, BorshSerialize};
 use reqwest::Method;
@@ -267,6 +269,30 @@ impl Client {
         self.call(Method::GET, "/v1/blocks", &query, None).await
     }
 
+    /// A page of the node's audit log (regulators' keys only): entries from
+    /// `from` to `to` (dates `YYYY-MM-DD` or RFC 3339 UTC times, inclusive)
+    /// whose subject contains `subject`, after position `after`, at most `limit`.
+    pub async fn audit(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+        subject: Option<&str>,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<AuditPage> {
+        let mut query: Vec<String> = Vec::new();
+        for (name, value) in [("from", from), ("to", to), ("subject", subject)] {
+            if let Some(v) = value {
+                query.push(format!("{name}={}", query_escape(v)));
+            }
+        }
+        if let Some(a) = after {
+            query.push(format!("after={a}"));
+        }
+        query.push(format!("limit={limit}"));
+        self.call(Method::GET, "/v1/audit", &query.join("&"), None).await
+    }
+
     /// The node's health.
     pub async fn health(&self) -> Result<Health> {
         self.call(Method::GET, "/v1/health", "", None).await
@@ -458,5 +484,31 @@ impl Client {
             Some(failure) => Err(SdkError::Failed(failure)),
             None => Ok(view),
         }
+    }
+}
+
+/// `text` percent-encoded for a query value (RFC 3986 unreserved characters kept).
+fn query_escape(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_escape;
+
+    #[test]
+    fn query_values_are_escaped_as_the_gateway_decodes_them() {
+        assert_eq!(query_escape("tenant:demo-platform/key:k1"), "tenant:demo-platform%2Fkey:k1");
+        assert_eq!(query_escape("2026-11-21T10:00:00.000Z"), "2026-11-21T10:00:00.000Z");
+        assert_eq!(query_escape("a b&c=d"), "a%20b%26c%3Dd");
+        assert_eq!(query_escape("付"), "%E4%BB%98");
     }
 }

@@ -52,6 +52,32 @@ pub fn read_audit_log(path: &Path) -> std::io::Result<Result<Vec<AuditEntry>, bi
     Ok(verify_chain(&entries).map(|_| entries))
 }
 
+/// The entries of the log written so far, checked against the hash chain: a
+/// line the writer has not finished is left for the next read.
+pub(crate) fn read_complete_entries(
+    path: &Path,
+) -> std::io::Result<Result<Vec<AuditEntry>, billflow_types::audit::AuditBreak>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+    let mut entries = Vec::new();
+    for (n, line) in complete.lines().enumerate() {
+        match serde_json::from_str::<AuditEntry>(line) {
+            Ok(e) => entries.push(e),
+            Err(e) => {
+                return Ok(Err(billflow_types::audit::AuditBreak {
+                    seq: n as u64,
+                    reason: format!("line {} is not an audit entry: {e}", n + 1),
+                }));
+            }
+        }
+    }
+    Ok(verify_chain(&entries).map(|_| entries))
+}
+
 impl Audit {
     /// Opens (or creates) the log in `dir`, checking the chain so far, and
     /// starts its writer.

@@ -169,6 +169,7 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         routes::submit_batch,
         routes::get_transaction,
         routes::transaction_proof,
+        routes::audit_log,
         routes::list_blocks,
         routes::get_block,
         routes::get_block_by_hash,
@@ -189,6 +190,7 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         (name = "contracts", description = "Deployed contracts and their read-only queries."),
         (name = "evidence", description = "Notarised evidence of documents, with proofs."),
         (name = "node", description = "The node: health, network, metrics and this document."),
+        (name = "audit", description = "The hash-chained audit log, for regulators (signed requests)."),
     ),
 )]
 struct ApiDoc;
@@ -335,6 +337,7 @@ mod tests {
             "/v1/transactions/{tx_id}",
             "/v1/transactions/{tx_id}/proof",
             "/v1/contracts/{name}/query/{method}",
+            "/v1/audit",
         ]
         .into();
         for (path, item) in doc["paths"].as_object().unwrap() {

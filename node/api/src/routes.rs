@@ -19,8 +19,8 @@ use billflow_contract_evidence::{CosignEvidence, EvidenceRecord, GetEvidence, Su
 use billflow_types::contract::ContractRecord;
 use billflow_types::proof::{EvidenceProof, EvidenceSummary, TxProof};
 use billflow_types::view::{
-    BatchItem, BatchView, BlockPage, BlockSummary, BlockView, ErrorBody, Health, NetworkView, TxInBlock, TxState,
-    TxView,
+    AuditPage, BatchItem, BatchView, BlockPage, BlockSummary, BlockView, ErrorBody, Health, NetworkView, TxInBlock,
+    TxState, TxView,
 };
 use billflow_types::{
     Attestation, Block, Canonical, ContractName, Hash32, KeyId, MerkleProof, MethodName, Rejection, SignedTx, TxId,
@@ -49,6 +49,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/transactions/batch", post(submit_batch))
         .route("/v1/transactions/{tx_id}", get(get_transaction))
         .route("/v1/transactions/{tx_id}/proof", get(transaction_proof))
+        .route("/v1/audit", get(audit_log))
         .route("/v1/blocks", get(list_blocks))
         .route("/v1/blocks/{height}", get(get_block))
         .route("/v1/blocks/hash/{hash}", get(get_block_by_hash))
@@ -615,6 +616,125 @@ async fn list_blocks(
     }
     let next_before = blocks.last().map(|b| b.height).filter(|h| *h > 0);
     Ok(Json(BlockPage { blocks, next_before }))
+}
+
+/// What `GET /v1/audit` asks.
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    from: Option<String>,
+    to: Option<String>,
+    subject: Option<String>,
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// The most audit entries one page holds.
+const MAX_AUDIT_PAGE: usize = 1_000;
+
+/// `YYYY-MM-DD` or an RFC 3339 UTC time as the log writes it (`…Z`).
+fn audit_time(what: &str, text: &str) -> Result<(), ApiError> {
+    let date_ok = text.len() >= 10 && audit_date_ok(&text[..10]);
+    let rest_ok =
+        text.len() == 10 || (text.as_bytes().get(10) == Some(&b'T') && text.ends_with('Z') && text.len() <= 30);
+    if date_ok && rest_ok && text.is_ascii() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "E_BAD_QUERY",
+            format!("{what} must be YYYY-MM-DD or an RFC 3339 UTC time, got {text:?}"),
+        ))
+    }
+}
+
+fn audit_date_ok(date: &str) -> bool {
+    let b = date.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !date.is_ascii() {
+        return false;
+    }
+    let (Ok(y), Ok(m), Ok(d)) = (date[..4].parse::<i32>(), date[5..7].parse::<u8>(), date[8..].parse::<u8>()) else {
+        return false;
+    };
+    time::Month::try_from(m).is_ok_and(|m| time::Date::from_calendar_date(y, m, d).is_ok())
+}
+
+/// The audit log
+///
+/// Regulators read the gateway's hash-chained audit log: every call with its
+/// time, subject, object, action, result and request id, oldest first,
+/// filtered by time (`from` inclusive, `to` inclusive; dates or RFC 3339 UTC
+/// times) and by subject (entries whose subject contains the text). The
+/// whole log is checked against its hash chain on every read; a broken chain
+/// is a 500 naming the entry.
+#[utoipa::path(
+    get,
+    path = "/v1/audit",
+    tag = "audit",
+    params(
+        ("from" = Option<String>, Query, description = "From this date or time (inclusive)."),
+        ("to" = Option<String>, Query, description = "To this date or time (inclusive)."),
+        ("subject" = Option<String>, Query, description = "Only entries whose subject contains this text."),
+        ("after" = Option<u64>, Query, description = "Only entries after this position (paging)."),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "How many (default 100)."),
+    ),
+    responses(
+        (status = 200, description = "A page of the audit log.", body = AuditPage),
+        (status = 400, description = "A bad query (`E_BAD_QUERY`).", body = ErrorBody),
+        (status = 401, description = "The request is not signed.", body = ErrorBody),
+        (status = 403, description = "The signer is not a regulator (`E_NOT_REGULATOR`).", body = ErrorBody),
+        (status = 404, description = "This gateway keeps no audit log.", body = ErrorBody),
+        (status = 500, description = "The log's hash chain is broken (`E_AUDIT_BROKEN`).", body = ErrorBody),
+    ),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+)]
+async fn audit_log(
+    State(gw): Gw,
+    Extension(subject): Extension<Subject>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AuditPage>, ApiError> {
+    subject.require()?;
+    let org = match &subject {
+        Subject::Key { org: Some(org), principal: billflow_types::system::Principal::Admin(_), .. } => org.clone(),
+        _ => return Err(ApiError::forbidden("E_NOT_REGULATOR", "the audit log is read by regulators' keys")),
+    };
+    if gw.chain.org_role(&org)? != Some(billflow_types::OrgRole::Regulator) {
+        return Err(ApiError::forbidden("E_NOT_REGULATOR", format!("{org} is not a regulator")));
+    }
+    let q = parse_query(query)?;
+    for (what, t) in [("from", &q.from), ("to", &q.to)] {
+        if let Some(t) = t {
+            audit_time(what, t)?;
+        }
+    }
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > MAX_AUDIT_PAGE {
+        return Err(ApiError::bad_request("E_BAD_QUERY", format!("limit must be 1 to {MAX_AUDIT_PAGE}")));
+    }
+    let dir = gw.config.audit_dir.clone().ok_or_else(|| ApiError::not_found("this gateway keeps no audit log"))?;
+    let path = dir.join(crate::audit::AUDIT_FILE);
+    let entries = tokio::task::spawn_blocking(move || crate::audit::read_complete_entries(&path))
+        .await
+        .map_err(|e| ApiError::internal(format!("audit read task failed: {e}")))?
+        .map_err(|e| ApiError::internal(format!("cannot read the audit log: {e}")))?
+        .map_err(|broken| ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "E_AUDIT_BROKEN".into(),
+            message: format!("the audit log is broken at entry {}: {}", broken.seq, broken.reason),
+        })?;
+    let in_window = |time: &str| {
+        q.from.as_deref().is_none_or(|f| time >= f)
+            && q.to.as_deref().is_none_or(|t| &time[..t.len().min(time.len())] <= t)
+    };
+    let mut page: Vec<_> = entries
+        .into_iter()
+        .filter(|e| q.after.is_none_or(|a| e.seq > a))
+        .filter(|e| in_window(&e.time))
+        .filter(|e| q.subject.as_deref().is_none_or(|s| e.subject.contains(s)))
+        .take(limit + 1)
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let next_after = if more { page.last().map(|e| e.seq) } else { None };
+    Ok(Json(AuditPage { entries: page, next_after }))
 }
 
 fn contract_name(name: String) -> Result<ContractName, ApiError> {

@@ -158,6 +158,20 @@ impl Chain {
         Ok(self.inner.executor.query(&ledger, &self.tip(), caller, contract, method, args)?)
     }
 
+    /// The role of consortium organisation `org`, if it is registered.
+    pub fn org_role(&self, org: &billflow_types::OrgId) -> Result<Option<billflow_types::OrgRole>> {
+        use billflow_types::system::{OrgRecord, RecordKind, state_key};
+        let key = state_key(RecordKind::Org, org.as_str());
+        let Some(bytes) = self.inner.store.state_get(&system_contract(), &key)? else { return Ok(None) };
+        let record = OrgRecord::decode(&bytes).map_err(|e| {
+            ChainError::from(StorageError::Corrupt {
+                what: format!("organisation record {org}"),
+                reason: e.to_string(),
+            })
+        })?;
+        Ok(Some(record.role))
+    }
+
     /// The deployed contract `name`, if any.
     pub fn contract(
         &self,

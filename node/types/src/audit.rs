@@ -12,6 +12,7 @@ use crate::hash::{Domain, Hash32};
 
 /// One audited action.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Position in the log, from 0.
     pub seq: u64,

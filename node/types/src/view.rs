@@ -88,6 +88,17 @@ pub struct BlockSummary {
     pub proposer: String,
 }
 
+/// A page of the audit log, oldest first (`GET /v1/audit`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    /// The entries that match, in log order.
+    pub entries: Vec<crate::audit::AuditEntry>,
+    /// Ask again with `after` = this for the next page (absent: the last page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<u64>,
+}
+
 /// A page of blocks, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

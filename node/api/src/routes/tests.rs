@@ -354,3 +354,63 @@ async fn a_tenant_over_its_rate_is_told_to_slow_down() {
     let (status, body) = api.call(get()).await;
     assert_eq!((status, error(&body).code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "E_RATE_LIMITED"));
 }
+
+#[tokio::test]
+async fn regulators_read_the_audit_log_and_a_tampered_entry_is_named() {
+    use billflow_types::dev::{DEV_BANK, DEV_REGULATOR};
+    use billflow_types::view::AuditPage;
+
+    let dir = tempfile::tempdir().unwrap();
+    let chain = chain(dir.path());
+    let audit_dir = dir.path().join("audit");
+    let api = Api::with(&chain, crate::ApiConfig { audit_dir: Some(audit_dir.clone()), ..Default::default() });
+    let as_key = |uri: &str, key: &str| signed_at("GET", uri, "application/json", Vec::new(), key, now_ms(), &nonce());
+    for _ in 0..3 {
+        assert_eq!(api.call(signed("GET", "/v1/health", "application/json", Vec::new())).await.0, StatusCode::OK);
+    }
+    let written = || std::fs::read_to_string(audit_dir.join("audit.jsonl")).map(|t| t.lines().count()).unwrap_or(0);
+    for _ in 0..200 {
+        if written() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    // Only regulators: not a tenant, not a bank's administrator.
+    let (status, body) = api.call(as_key("/v1/audit", DEV_TENANT.1)).await;
+    assert_eq!((status, error(&body).code.as_str()), (StatusCode::FORBIDDEN, "E_NOT_REGULATOR"));
+    let (status, body) = api.call(as_key("/v1/audit", DEV_BANK.1)).await;
+    assert_eq!((status, error(&body).code.as_str()), (StatusCode::FORBIDDEN, "E_NOT_REGULATOR"));
+    let (status, _) = api.call(Request::get("/v1/audit").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The tenant's calls, by subject and time, a page at a time.
+    let today = &time::OffsetDateTime::now_utc().date().to_string();
+    let uri = format!("/v1/audit?subject=tenant:{}&from={today}&to={today}&limit=2", DEV_TENANT.0);
+    let (status, body) = api.call(as_key(&uri, DEV_REGULATOR.1)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let page: AuditPage = serde_json::from_slice(&body).unwrap();
+    assert_eq!(page.entries.len(), 2);
+    assert!(page.entries.iter().all(|e| e.subject.contains("tenant:demo-platform") && e.action == "GET /v1/health"));
+    assert!(page.entries.iter().all(|e| !e.request_id.is_empty() && !e.time.is_empty() && !e.result.is_empty()));
+    let next = page.next_after.expect("a next page");
+    let (_, body) = api.call(as_key(&format!("{uri}&after={next}"), DEV_REGULATOR.1)).await;
+    let rest: AuditPage = serde_json::from_slice(&body).unwrap();
+    assert!(rest.entries.iter().all(|e| e.seq > next) && !rest.entries.is_empty());
+    let (_, body) = api.call(as_key("/v1/audit?to=2000-01-01", DEV_REGULATOR.1)).await;
+    assert!(serde_json::from_slice::<AuditPage>(&body).unwrap().entries.is_empty());
+    for bad in ["from=yesterday", "to=2026-13-01", "limit=0", "limit=1001", "from=2026-11-21T10:00:00"] {
+        let (status, body) = api.call(as_key(&format!("/v1/audit?{bad}"), DEV_REGULATOR.1)).await;
+        assert_eq!((status, error(&body).code.as_str()), (StatusCode::BAD_REQUEST, "E_BAD_QUERY"), "{bad}");
+    }
+
+    // An edited entry breaks the chain: the read names it.
+    let path = audit_dir.join("audit.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let first = text.lines().next().unwrap().to_string();
+    std::fs::write(&path, text.replacen(&first, &first.replacen("GET /v1/health", "GET /v1/healtX", 1), 1)).unwrap();
+    let (status, body) = api.call(as_key("/v1/audit", DEV_REGULATOR.1)).await;
+    let e = error(&body);
+    assert_eq!((status, e.code.as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "E_AUDIT_BROKEN"));
+    assert!(e.message.contains("entry 0"), "{}", e.message);
+}
