@@ -12,7 +12,7 @@ use billflow_types::request::{
 };
 use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SystemCall};
 use billflow_types::view::{
-    AuditPage, BatchView, BlockPage, BlockView, ErrorBody, Health, NetworkView, TxState, TxView,
+    AuditPage, BatchView, BlockPage, BlockView, ErrorBody, EventPage, Health, NetworkView, TxState, TxView,
 };
 use billflow_types::{Canonical, ContractName, Hash32, SignedTx, TxId, Version};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -291,6 +291,28 @@ impl Client {
         }
         query.push(format!("limit={limit}"));
         self.call(Method::GET, "/v1/audit", &query.join("&"), None).await
+    }
+
+    /// The supervision events after cursor `from` (regulators' keys only; without
+    /// `from`, none and the tip's cursor), filtered by topic prefixes and by a
+    /// participant the events name: the same events and cursors as the stream.
+    pub async fn supervision_events(
+        &self,
+        from: Option<&str>,
+        types: &[&str],
+        participant: Option<&str>,
+    ) -> Result<EventPage> {
+        let mut query: Vec<String> = Vec::new();
+        if let Some(f) = from {
+            query.push(format!("from={}", query_escape(f)));
+        }
+        if !types.is_empty() {
+            query.push(format!("types={}", query_escape(&types.join(","))));
+        }
+        if let Some(p) = participant {
+            query.push(format!("participant={}", query_escape(p)));
+        }
+        self.call(Method::GET, "/v1/supervision/events", &query.join("&"), None).await
     }
 
     /// The node's health.

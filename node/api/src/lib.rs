@@ -15,6 +15,7 @@ mod error;
 mod metrics;
 mod openapi;
 mod routes;
+mod supervision;
 
 pub use audit::{AUDIT_FILE, read_audit_log};
 pub use auth::Subject;

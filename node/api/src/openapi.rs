@@ -170,6 +170,8 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         routes::get_transaction,
         routes::transaction_proof,
         routes::audit_log,
+        crate::supervision::stream,
+        crate::supervision::events,
         routes::list_blocks,
         routes::get_block,
         routes::get_block_by_hash,
@@ -191,6 +193,7 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         (name = "evidence", description = "Notarised evidence of documents, with proofs."),
         (name = "node", description = "The node: health, network, metrics and this document."),
         (name = "audit", description = "The hash-chained audit log, for regulators (signed requests)."),
+        (name = "supervision", description = "Every committed event and risk alert, for regulators (signed requests)."),
     ),
 )]
 struct ApiDoc;
@@ -338,6 +341,8 @@ mod tests {
             "/v1/transactions/{tx_id}/proof",
             "/v1/contracts/{name}/query/{method}",
             "/v1/audit",
+            "/v1/supervision/stream",
+            "/v1/supervision/events",
         ]
         .into();
         for (path, item) in doc["paths"].as_object().unwrap() {

@@ -50,6 +50,8 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/transactions/{tx_id}", get(get_transaction))
         .route("/v1/transactions/{tx_id}/proof", get(transaction_proof))
         .route("/v1/audit", get(audit_log))
+        .route("/v1/supervision/stream", get(crate::supervision::stream))
+        .route("/v1/supervision/events", get(crate::supervision::events))
         .route("/v1/blocks", get(list_blocks))
         .route("/v1/blocks/{height}", get(get_block))
         .route("/v1/blocks/hash/{hash}", get(get_block_by_hash))
@@ -691,14 +693,7 @@ async fn audit_log(
     Extension(subject): Extension<Subject>,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    subject.require()?;
-    let org = match &subject {
-        Subject::Key { org: Some(org), principal: billflow_types::system::Principal::Admin(_), .. } => org.clone(),
-        _ => return Err(ApiError::forbidden("E_NOT_REGULATOR", "the audit log is read by regulators' keys")),
-    };
-    if gw.chain.org_role(&org)? != Some(billflow_types::OrgRole::Regulator) {
-        return Err(ApiError::forbidden("E_NOT_REGULATOR", format!("{org} is not a regulator")));
-    }
+    crate::supervision::require_regulator(&gw, &subject)?;
     let q = parse_query(query)?;
     for (what, t) in [("from", &q.from), ("to", &q.to)] {
         if let Some(t) = t {

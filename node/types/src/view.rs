@@ -88,6 +88,43 @@ pub struct BlockSummary {
     pub proposer: String,
 }
 
+/// One event of the supervision stream (`/v1/supervision/stream`, `/v1/supervision/events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StreamEvent {
+    /// Its cursor: reconnect `from` it to get what follows.
+    pub cursor: String,
+    /// Block height.
+    pub height: u64,
+    /// The transaction's index in the block.
+    pub tx_index: u32,
+    /// The event's index in the receipt.
+    pub event_index: u32,
+    /// The block's time, ms since the epoch.
+    pub time_ms: u64,
+    /// The transaction.
+    pub tx_id: String,
+    /// Whether the transaction was refused (its events are then alerts only).
+    pub refused: bool,
+    /// The contract that emitted it.
+    pub contract: String,
+    /// Its topic (`bill.changed`, `fund.movement`, `risk.alert`, `contract.deployed`, ...).
+    pub topic: String,
+    /// Its data, hex, encoded as the contract defines.
+    pub data: String,
+}
+
+/// The supervision stream's events in a page (`GET /v1/supervision/events`): a page of the same events, for
+/// clients that poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventPage {
+    /// The events after `from`, in order.
+    pub events: Vec<StreamEvent>,
+    /// The cursor to ask `from` next (the last event's, or `from` again).
+    pub next: String,
+}
+
 /// A page of the audit log, oldest first (`GET /v1/audit`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -13,6 +13,7 @@ mod https;
 mod raft;
 mod schemathesis;
 mod single_node;
+mod supervision;
 mod tamper;
 
 use billflow_sdk::Signer;

@@ -1,0 +1,330 @@
+//! The supervision stream: every committed event (business events of the
+//! flows and evidence contracts, membership and contract changes of the
+//! system contract) and every risk alert, in ledger order, pushed to
+//! regulators over a WebSocket and resumable from a cursor.
+//!
+//! Each connection is its own task that reads committed blocks' receipts from
+//! the store and follows the tip: a commit never waits on a consumer. A
+//! consumer that does not take a frame within [`SEND_TIMEOUT`] (its socket's
+//! buffers full) is told where to resume and disconnected.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::{Extension, Json};
+use billflow_chain::Chain;
+use billflow_types::Receipt;
+use billflow_types::view::{ErrorBody, EventPage, StreamEvent};
+use serde::Deserialize;
+
+use crate::Gateway;
+use crate::auth::Subject;
+use crate::error::ApiError;
+
+/// How long one frame may wait for a consumer to take it.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// The close code that tells a consumer to reconnect from its cursor.
+pub const CLOSE_RECONNECT: u16 = 4000;
+
+/// A position in the ledger's order of events: block height, the
+/// transaction's index in its block, the event's index in its receipt. A
+/// stream opened `from` a cursor sends what comes after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Cursor {
+    /// Block height.
+    pub height: u64,
+    /// Transaction index in the block.
+    pub tx: u32,
+    /// Event index in the receipt.
+    pub event: u32,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}-{}", self.height, self.tx, self.event)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Cursor, String> {
+        let bad =
+            || format!("a cursor is HEIGHT-TX-EVENT (e.g. 12-0-3), got {:?}", s.chars().take(64).collect::<String>());
+        let mut parts = s.split('-');
+        let (Some(h), Some(t), Some(e), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        let digits = |p: &str| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(h) && digits(t) && digits(e)) {
+            return Err(bad());
+        }
+        Ok(Cursor {
+            height: h.parse().map_err(|_| bad())?,
+            tx: t.parse().map_err(|_| bad())?,
+            event: e.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// What a stream asks for.
+#[derive(Debug, Deserialize)]
+pub(crate) struct StreamQuery {
+    /// Resume after this cursor (absent: from the next block).
+    from: Option<String>,
+    /// Comma-separated topic prefixes (`bill.,risk.alert`); absent: all.
+    types: Option<String>,
+    /// Only events whose data names this participant.
+    participant: Option<String>,
+}
+
+/// Which events a stream sends.
+#[derive(Debug, Clone, Default)]
+struct Filter {
+    prefixes: Vec<String>,
+    participant: Option<Vec<u8>>,
+}
+
+impl Filter {
+    fn admits(&self, topic: &str, data: &[u8]) -> bool {
+        let topic_ok = self.prefixes.is_empty() || self.prefixes.iter().any(|p| topic.starts_with(p.as_str()));
+        let party_ok = self.participant.as_ref().is_none_or(|p| data.windows(p.len()).any(|w| w == p.as_slice()));
+        topic_ok && party_ok
+    }
+}
+
+/// Refuses anyone but a regulator's organisation key (before any upgrade).
+pub(crate) fn require_regulator(gw: &Gateway, subject: &Subject) -> Result<(), ApiError> {
+    subject.require()?;
+    let org = match subject {
+        Subject::Key { org: Some(org), principal: billflow_types::system::Principal::Admin(_), .. } => org.clone(),
+        _ => return Err(ApiError::forbidden("E_NOT_REGULATOR", "only regulators' organisation keys may do this")),
+    };
+    if gw.chain.org_role(&org)? != Some(billflow_types::OrgRole::Regulator) {
+        return Err(ApiError::forbidden("E_NOT_REGULATOR", format!("{org} is not a regulator")));
+    }
+    Ok(())
+}
+
+fn parse(q: StreamQuery, tip: u64) -> Result<(Cursor, Filter), ApiError> {
+    let start = match q.from.as_deref() {
+        Some(c) => c.parse::<Cursor>().map_err(|e| ApiError::bad_request("E_BAD_CURSOR", e))?,
+        // Live: everything after the current tip.
+        None => Cursor { height: tip, tx: u32::MAX, event: u32::MAX },
+    };
+    let mut filter = Filter::default();
+    if let Some(types) = q.types.as_deref() {
+        for p in types.split(',').filter(|p| !p.is_empty()) {
+            if p.len() > 64 || !p.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ApiError::bad_request("E_BAD_QUERY", "a type is 1 to 64 printable characters"));
+            }
+            filter.prefixes.push(p.to_string());
+        }
+    }
+    if let Some(p) = q.participant.as_deref() {
+        billflow_types::ParticipantId::new(p).map_err(|e| ApiError::bad_request("E_BAD_QUERY", e.to_string()))?;
+        filter.participant = Some(p.as_bytes().to_vec());
+    }
+    Ok((start, filter))
+}
+
+/// The events of one block after `after`, that `filter` admits.
+fn block_events(chain: &Chain, height: u64, after: Cursor, filter: &Filter) -> Result<Vec<StreamEvent>, ApiError> {
+    let store = chain.store();
+    let Some(block) = store.block(height).map_err(|e| ApiError::internal(e.to_string()))? else {
+        return Ok(Vec::new());
+    };
+    let receipts: Vec<Receipt> = store.receipts(height).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut out = Vec::new();
+    for (ti, receipt) in receipts.iter().enumerate() {
+        for (ei, event) in receipt.events.iter().enumerate() {
+            let cursor = Cursor { height, tx: ti as u32, event: ei as u32 };
+            if cursor <= after || !filter.admits(&event.topic, &event.data) {
+                continue;
+            }
+            out.push(StreamEvent {
+                cursor: cursor.to_string(),
+                height,
+                tx_index: cursor.tx,
+                event_index: cursor.event,
+                time_ms: block.header.proposed_at_ms,
+                tx_id: receipt.tx_id.to_string(),
+                refused: receipt.failure.is_some(),
+                contract: event.contract.to_string(),
+                topic: event.topic.clone(),
+                data: hex::encode(&event.data),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Supervision stream (WebSocket)
+///
+/// Upgrades to a WebSocket that pushes every committed event and risk alert
+/// as JSON text frames (`StreamEvent`), in ledger order. Reconnect with
+/// `from` = the last cursor received to get everything after it and nothing
+/// twice; without `from` the stream starts after the current tip. A consumer
+/// too slow to take a frame within 5 s is closed with code 4000 and the cursor
+/// to resume from. Regulators' organisation keys only, checked before the
+/// upgrade.
+#[utoipa::path(
+    get,
+    path = "/v1/supervision/stream",
+    tag = "supervision",
+    params(
+        ("from" = Option<String>, Query, description = "Resume after this cursor (HEIGHT-TX-EVENT)."),
+        ("types" = Option<String>, Query, description = "Comma-separated topic prefixes, e.g. `bill.,risk.alert`."),
+        ("participant" = Option<String>, Query, description = "Only events whose data names this participant."),
+    ),
+    responses(
+        (status = 101, description = "Switching to the WebSocket: JSON text frames of `StreamEvent`."),
+        (status = 400, description = "A bad cursor (`E_BAD_CURSOR`) or query, or not a WebSocket upgrade.", body = ErrorBody),
+        (status = 401, description = "The request is not signed.", body = ErrorBody),
+        (status = 403, description = "The signer is not a regulator (`E_NOT_REGULATOR`).", body = ErrorBody),
+    ),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+)]
+pub(crate) async fn stream(
+    State(gw): State<Arc<Gateway>>,
+    Extension(subject): Extension<Subject>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    require_regulator(&gw, &subject)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("E_BAD_QUERY", e.body_text()))?;
+    let (start, filter) = parse(q, gw.chain.tip().height)?;
+    let upgrade = upgrade.map_err(|e| ApiError::bad_request("E_NOT_WEBSOCKET", e.body_text()))?;
+    let chain = gw.chain.clone();
+    Ok(upgrade.on_upgrade(move |socket| push(chain, socket, start, filter)))
+}
+
+/// Supervision events, a page at a time
+///
+/// The supervision stream's events after `from` (without it: none yet, and
+/// the cursor of the tip), at most 1000, with the cursor to ask from next:
+/// the same events and cursors as the WebSocket, for clients that poll.
+/// Regulators' organisation keys only.
+#[utoipa::path(
+    get,
+    path = "/v1/supervision/events",
+    tag = "supervision",
+    params(
+        ("from" = Option<String>, Query, description = "After this cursor (HEIGHT-TX-EVENT)."),
+        ("types" = Option<String>, Query, description = "Comma-separated topic prefixes."),
+        ("participant" = Option<String>, Query, description = "Only events whose data names this participant."),
+    ),
+    responses(
+        (status = 200, description = "Events and the next cursor.", body = EventPage),
+        (status = 400, description = "A bad cursor (`E_BAD_CURSOR`) or query.", body = ErrorBody),
+        (status = 401, description = "The request is not signed.", body = ErrorBody),
+        (status = 403, description = "The signer is not a regulator (`E_NOT_REGULATOR`).", body = ErrorBody),
+    ),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+)]
+pub(crate) async fn events(
+    State(gw): State<Arc<Gateway>>,
+    Extension(subject): Extension<Subject>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<EventPage>, ApiError> {
+    require_regulator(&gw, &subject)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("E_BAD_QUERY", e.body_text()))?;
+    let (mut after, filter) = parse(q, gw.chain.tip().height)?;
+    let tip = gw.chain.tip().height;
+    let mut events = Vec::new();
+    let mut height = after.height.max(1);
+    while height <= tip && events.len() < 1000 {
+        for e in block_events(&gw.chain, height, after, &filter)? {
+            if events.len() == 1000 {
+                break;
+            }
+            events.push(e);
+        }
+        height += 1;
+    }
+    if let Some(last) = events.last() {
+        after = last.cursor.parse().unwrap_or(after);
+    } else if after.height < tip {
+        after = Cursor { height: tip, tx: u32::MAX, event: u32::MAX };
+    }
+    Ok(Json(EventPage { events, next: after.to_string() }))
+}
+
+/// Sends `frame`; false if the consumer is gone or too slow (then told where to resume).
+async fn send(socket: &mut WebSocket, frame: String, resume: Cursor) -> bool {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(frame.into()))).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            let close =
+                CloseFrame { code: CLOSE_RECONNECT, reason: format!("too slow: reconnect from {resume}").into() };
+            let _ = tokio::time::timeout(Duration::from_secs(1), socket.send(Message::Close(Some(close)))).await;
+            false
+        }
+    }
+}
+
+async fn push(chain: Chain, mut socket: WebSocket, start: Cursor, filter: Filter) {
+    let mut tip = chain.subscribe_tip();
+    let mut after = start;
+    let mut height = start.height.max(1);
+    loop {
+        let top = chain.tip().height;
+        while height <= top {
+            let events = match block_events(&chain, height, after, &filter) {
+                Ok(events) => events,
+                Err(e) => {
+                    tracing::error!(height, error = %e.message, "the supervision stream cannot read a block");
+                    return;
+                }
+            };
+            for event in events {
+                let cursor = event.cursor.parse().unwrap_or(after);
+                let Ok(frame) = serde_json::to_string(&event) else { return };
+                if !send(&mut socket, frame, after).await {
+                    return;
+                }
+                after = cursor;
+            }
+            height += 1;
+        }
+        tokio::select! {
+            changed = tip.changed() => if changed.is_err() { return },
+            message = socket.recv() => match message {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_parse_print_and_order() {
+        let c: Cursor = "12-0-3".parse().unwrap();
+        assert_eq!(c, Cursor { height: 12, tx: 0, event: 3 });
+        assert_eq!(c.to_string(), "12-0-3");
+        assert!(Cursor { height: 12, tx: 1, event: 0 } > c);
+        for bad in ["", "12", "12-0", "12-0-3-4", "a-0-0", "-1-0-0", "12-0-", "1 -0-0", "99999999999999999999999-0-0"] {
+            assert!(bad.parse::<Cursor>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn filters_by_topic_prefix_and_participant() {
+        let f = Filter { prefixes: vec!["bill.".into(), "risk.alert".into()], participant: Some(b"E1".to_vec()) };
+        assert!(f.admits("bill.changed", b"..E1.."));
+        assert!(f.admits("risk.alert", b"E1"));
+        assert!(!f.admits("fund.movement", b"E1"));
+        assert!(!f.admits("bill.changed", b"E2"));
+        assert!(Filter::default().admits("anything", b""));
+    }
+}
