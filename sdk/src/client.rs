@@ -69,6 +69,7 @@ impl ClientBuilder {
             http: http.build()?,
             auth: self.auth.map(Arc::new),
             current: Arc::new(AtomicUsize::new(0)),
+            ca_pem: self.ca_pem.map(Arc::new),
         })
     }
 }
@@ -81,6 +82,7 @@ pub struct Client {
     http: reqwest::Client,
     auth: Option<Arc<Signer>>,
     current: Arc<AtomicUsize>,
+    ca_pem: Option<Arc<Vec<u8>>>,
 }
 
 /// A request body and its content type.
@@ -98,7 +100,7 @@ fn binary(bytes: Vec<u8>) -> Payload {
     Payload { content_type: "application/octet-stream", bytes }
 }
 
-fn nonce() -> Result<String> {
+pub(crate) fn nonce() -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| SdkError::Invalid(format!("no random source: {e}")))?;
     Ok(hex::encode(bytes))
@@ -132,6 +134,16 @@ impl Client {
     }
 
     /// Moves on to the next node.
+    /// The signer of requests, if any.
+    pub(crate) fn signer(&self) -> Option<&Signer> {
+        self.auth.as_deref()
+    }
+
+    /// The consortium CA, if the client trusts only it.
+    pub(crate) fn ca(&self) -> Option<&[u8]> {
+        self.ca_pem.as_deref().map(Vec::as_slice)
+    }
+
     fn rotate(&self) {
         self.current.fetch_add(1, Ordering::Relaxed);
     }
@@ -302,17 +314,8 @@ impl Client {
         types: &[&str],
         participant: Option<&str>,
     ) -> Result<EventPage> {
-        let mut query: Vec<String> = Vec::new();
-        if let Some(f) = from {
-            query.push(format!("from={}", query_escape(f)));
-        }
-        if !types.is_empty() {
-            query.push(format!("types={}", query_escape(&types.join(","))));
-        }
-        if let Some(p) = participant {
-            query.push(format!("participant={}", query_escape(p)));
-        }
-        self.call(Method::GET, "/v1/supervision/events", &query.join("&"), None).await
+        let query = supervision_query(from, types, participant);
+        self.call(Method::GET, "/v1/supervision/events", &query, None).await
     }
 
     /// The node's health.
@@ -507,6 +510,21 @@ impl Client {
             None => Ok(view),
         }
     }
+}
+
+/// The query of the supervision routes.
+pub(crate) fn supervision_query(from: Option<&str>, types: &[&str], participant: Option<&str>) -> String {
+    let mut query: Vec<String> = Vec::new();
+    if let Some(f) = from {
+        query.push(format!("from={}", query_escape(f)));
+    }
+    if !types.is_empty() {
+        query.push(format!("types={}", query_escape(&types.join(","))));
+    }
+    if let Some(p) = participant {
+        query.push(format!("participant={}", query_escape(p)));
+    }
+    query.join("&")
 }
 
 /// `text` percent-encoded for a query value (RFC 3986 unreserved characters kept).

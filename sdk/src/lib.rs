@@ -12,9 +12,11 @@
 mod client;
 pub mod evidence;
 pub mod flows;
+mod supervise;
 
 pub use billflow_types as types;
 pub use client::{Client, ClientBuilder};
+pub use supervise::Supervision;
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -40,6 +42,10 @@ pub enum SdkError {
         /// The request's id on the node (for its audit log).
         request_id: Option<String>,
     },
+    /// A WebSocket could not be opened or broke off (the node is unreachable,
+    /// or closed the stream: a slow reader is told where to resume).
+    #[error("stream: {0}")]
+    Stream(String),
     /// The transaction was recorded with a failed receipt.
     #[error("transaction failed: {}: {}", .0.code, .0.message)]
     Failed(billflow_types::TxFailure),
@@ -54,7 +60,7 @@ impl SdkError {
         match self {
             SdkError::Api { code, .. } => Some(code),
             SdkError::Failed(f) => Some(&f.code),
-            SdkError::Transport(_) | SdkError::Invalid(_) => None,
+            SdkError::Transport(_) | SdkError::Stream(_) | SdkError::Invalid(_) => None,
         }
     }
 
@@ -62,7 +68,7 @@ impl SdkError {
     /// the node was unreachable, timed out, was busy or shutting down.
     pub fn is_retryable(&self) -> bool {
         match self {
-            SdkError::Transport(_) => true,
+            SdkError::Transport(_) | SdkError::Stream(_) => true,
             SdkError::Api { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             SdkError::Failed(_) | SdkError::Invalid(_) => false,
         }

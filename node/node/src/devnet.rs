@@ -72,6 +72,10 @@ pub struct Devnet {
     /// enterprise and two suppliers, acting under the first tenant).
     #[serde(default)]
     pub participant_keys: Vec<DevnetKey>,
+    /// The regulators' organisation keys: they read the supervision stream
+    /// (`billflow supervise --devnet devnet.json`) and the audit log.
+    #[serde(default)]
+    pub regulator_keys: Vec<DevnetKey>,
 }
 
 fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result<InitOutput> {
@@ -151,6 +155,17 @@ fn describe(
             .collect(),
         notary_keys,
         participant_keys,
+        regulator_keys: out
+            .genesis
+            .organisations
+            .iter()
+            .filter(|o| o.role == OrgRole::Regulator)
+            .map(|o| DevnetKey {
+                owner: o.id.to_string(),
+                key_id: format!("{}.admin", o.id),
+                key_file: dir.join("orgs").join(o.id.as_str()).join("admin.key"),
+            })
+            .collect(),
     }
 }
 

@@ -145,6 +145,20 @@ enum Command {
         #[command(subcommand)]
         command: flows_cli::RiskCommand,
     },
+    /// Print the supervision stream (regulators), one JSON event per line,
+    /// following the ledger until the node closes the stream or Ctrl-C. With
+    /// --devnet and no key, signs with the devnet's regulator key.
+    Supervise {
+        /// Resume after this cursor (HEIGHT-TX-EVENT; 0-0-0: from the start). Default: from the next block.
+        #[arg(long, value_name = "CURSOR")]
+        from: Option<String>,
+        /// Only topics starting with this (repeatable), e.g. `risk.alert`, `bill.`.
+        #[arg(long = "type", value_name = "PREFIX")]
+        types: Vec<String>,
+        /// Only events that name this participant.
+        #[arg(long, value_name = "PARTICIPANT")]
+        participant: Option<String>,
+    },
     /// List blocks, newest first.
     Blocks {
         /// Only blocks below this height.
@@ -268,6 +282,7 @@ impl CliError {
             CliError::Io { .. } => "E_IO",
             CliError::Input(_) => "E_INPUT",
             CliError::Sdk(SdkError::Transport(_)) => "E_TRANSPORT",
+            CliError::Sdk(SdkError::Stream(_)) => "E_STREAM",
             CliError::Sdk(SdkError::Invalid(_)) => "E_INVALID",
             CliError::Sdk(e) => e.code().unwrap_or("E_UNKNOWN"),
             CliError::Failed(f) => &f.code,
@@ -350,6 +365,9 @@ struct DevnetFile {
     /// The notary participants' keys, for `--as` too.
     #[serde(default)]
     notary_keys: Vec<ParticipantKey>,
+    /// The regulators' keys, for `--as` and `supervise`.
+    #[serde(default)]
+    regulator_keys: Vec<ParticipantKey>,
 }
 
 /// A devnet node.
@@ -439,7 +457,7 @@ fn load_devnet(path: &Path) -> Result<DevnetFile, CliError> {
     for key in &mut devnet.tenant_keys {
         key.key_file = base.join(&key.key_file);
     }
-    for key in devnet.participant_keys.iter_mut().chain(&mut devnet.notary_keys) {
+    for key in devnet.participant_keys.iter_mut().chain(&mut devnet.notary_keys).chain(&mut devnet.regulator_keys) {
         key.key_file = base.join(&key.key_file);
     }
     Ok(devnet)
@@ -488,10 +506,15 @@ impl Settings {
         };
         let platform = devnet.tenant_keys.first().map(|k| k.owner.clone());
         if let Some(who) = as_participant {
-            let mut keys = devnet.participant_keys.iter().chain(&devnet.notary_keys);
+            let mut keys = devnet.participant_keys.iter().chain(&devnet.notary_keys).chain(&devnet.regulator_keys);
             let Some(key) = keys.find(|k| k.owner == who) else {
-                let known: Vec<&str> =
-                    devnet.participant_keys.iter().chain(&devnet.notary_keys).map(|k| k.owner.as_str()).collect();
+                let known: Vec<&str> = devnet
+                    .participant_keys
+                    .iter()
+                    .chain(&devnet.notary_keys)
+                    .chain(&devnet.regulator_keys)
+                    .map(|k| k.owner.as_str())
+                    .collect();
                 return Err(CliError::Usage(if known.is_empty() {
                     "devnet.json lists no participant keys for --as".to_string()
                 } else {
@@ -942,6 +965,33 @@ async fn run_evidence(conn: &Connection, command: EvidenceCommand, json: bool) -
     }
 }
 
+/// `supervise`: prints the stream until the node closes it.
+async fn supervise(
+    mut conn: Connection,
+    from: Option<String>,
+    types: Vec<String>,
+    participant: Option<String>,
+) -> Result<(), CliError> {
+    if let (Some(path), None, None, None) = (&conn.devnet, &conn.as_participant, &conn.key, &conn.key_id) {
+        let devnet = load_devnet(path)?;
+        let regulator = devnet.regulator_keys.first().ok_or_else(|| {
+            CliError::Usage("devnet.json names no regulator key: give --as or --key and --key-id".into())
+        })?;
+        conn.as_participant = Some(regulator.owner.clone());
+    }
+    let session = connect(&conn).await?;
+    let types: Vec<&str> = types.iter().map(String::as_str).collect();
+    let mut stream = session.client.supervise(from.as_deref(), &types, participant.as_deref()).await?;
+    let mut out = std::io::stdout().lock();
+    while let Some(event) = stream.next().await {
+        let line = serde_json::to_string(&event?).map_err(|e| CliError::Input(e.to_string()))?;
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .map_err(|source| CliError::Io { what: "cannot write to standard output".into(), source })?;
+    }
+    Ok(())
+}
+
 /// Connects and runs a flows command.
 async fn run_flows(conn: &Connection, command: flows_cli::FlowsCommand, json: bool) -> Result<(), CliError> {
     let settings = Settings::resolve(conn)?;
@@ -964,6 +1014,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Evidence { command } => run_evidence(&conn, command, json).await,
         Command::Status => status(&connect(&conn).await?, json).await,
         Command::Blocks { before, limit } => blocks(&connect(&conn).await?, before, limit, json).await,
+        Command::Supervise { from, types, participant } => supervise(conn, from, types, participant).await,
         Command::Tx { command: TxCommand::Submit { file, no_wait } } => {
             tx_submit(&connect(&conn).await?, &file, no_wait, json).await
         }

@@ -179,13 +179,14 @@ async fn the_cli_submits_and_verifies_evidence_on_a_devnet() {
 
 /// The bill-flow commands against a devnet with the demo seeded: each party
 /// lists the bills it may see, a bill shows its whole history, an invoice its
-/// occupation, and a refused action exits 1 with the contract's code.
+/// occupation, and a refused action exits 1 with the contract's code; the
+/// regulator's observer node streams the bills' history to `billflow supervise`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_command_line_shows_each_party_its_bills() {
     use billflow_tests::devnet::{Clock, DevnetProcess};
 
     let _one = exclusive().await;
-    let devnet = DevnetProcess::start(3, 0, true, Clock::Real).unwrap();
+    let devnet = DevnetProcess::start(3, 1, true, Clock::Real).unwrap();
     let json = devnet.path.join("devnet.json");
     let (supplier_a, supplier_b) = ("91320500MA1FL0002T", "91330100MA1FL0003D");
     let numbers = |run: &Run| -> Vec<String> {
@@ -221,4 +222,28 @@ async fn the_command_line_shows_each_party_its_bills() {
     .await;
     assert_eq!(refused.code, Some(1), "{refused}");
     assert!(refused.stderr.contains("E_BILL_PLEDGED"), "{refused}");
+
+    // The regulator's stream over TLS from the regulator's observer node, from
+    // the start, bill events only: the demo's history, one JSON event a line.
+    let observer = devnet.urls()[3].clone();
+    let mut supervise = tokio::process::Command::new(cli_binary().unwrap())
+        .arg("--devnet")
+        .arg(&json)
+        .args(["--node", &observer, "supervise", "--from", "0-0-0", "--type", "bill."])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(supervise.stdout.take().unwrap()));
+    let mut events = Vec::new();
+    while events.len() < 20 {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
+        let Ok(Ok(Some(line))) = line else { panic!("the stream stopped after {} events", events.len()) };
+        events.push(serde_json::from_str::<serde_json::Value>(&line).unwrap());
+    }
+    assert!(events.iter().all(|e| e["topic"].as_str().unwrap().starts_with("bill.")), "{events:?}");
+    let cursors: Vec<&str> = events.iter().map(|e| e["cursor"].as_str().unwrap()).collect();
+    assert!(cursors.windows(2).all(|w| w[0] != w[1]), "each event once");
+    supervise.kill().await.unwrap();
 }
