@@ -1083,7 +1083,8 @@ pub(crate) fn cleanup(cx: &mut Cx<'_>, _: ()) -> Out {
         .range(b"rd/", end.as_bytes(), 500)
         .into_iter()
         .filter_map(|(k, _)| String::from_utf8(k).ok())
-        .filter_map(|k| k.get(14..).map(owned))
+        // rd/<day>/<request>: request ids hold no `/`.
+        .filter_map(|k| k.rsplit('/').next().map(owned))
         .collect();
     for id in stale {
         let req = load_request(cx, &id)?;

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use billflow_contract::{Error, context, input, state};
 
-use crate::ledger::{Caller, Env, Store, execute};
+use crate::ledger::{Store, execute};
 
 billflow_contract::contract! {
     call => dispatch,
@@ -33,27 +33,8 @@ impl Store for Host {
     }
 }
 
-fn env() -> Env {
-    let ctx = context();
-    let c = ctx.caller;
-    Env {
-        tx_id: ctx.tx_id,
-        height: ctx.height,
-        time_ms: ctx.time_ms,
-        caller: Caller {
-            key_id: c.key_id,
-            tenant: c.tenant,
-            participant: c.participant,
-            participant_kind: c.participant_kind,
-            org: c.org,
-            org_role: c.org_role,
-        },
-        read_only: ctx.read_only,
-    }
-}
-
 fn run(method: &str) -> Result<Vec<u8>, Error> {
-    execute(&mut Host, &env(), method, &input()).map_err(|r| Error::new(r.code, r.message))
+    execute(&mut Host, &context(), method, &input()).map_err(|r| Error::new(r.code, r.message))
 }
 
 fn dispatch(method: &str) -> Result<Vec<u8>, Error> {

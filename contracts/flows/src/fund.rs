@@ -4,6 +4,7 @@
 //! resolves it); reversal by the originator, idempotent; end-of-day
 //! reconciliation against the bank's statement.
 
+use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -321,15 +322,15 @@ pub(crate) fn reconcile(cx: &mut Cx<'_>, a: Reconcile) -> Out {
         closed: false,
         height: cx.env.height,
     };
-    let mut seen: Vec<&str> = Vec::new();
+    // Up to 5000 lines: a set, not a list scanned per line (fuel is finite).
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     for line in &a.lines {
         ensure!(
-            !seen.contains(&line.request_id.as_str()),
+            seen.insert(line.request_id.as_str()),
             E_BAD_ARGS,
             "movement {} is on the statement twice",
             line.request_id
         );
-        seen.push(&line.request_id);
         let ledger =
             cx.get::<Movement>(&keys::movement(&line.request_id))?.filter(|m| m.bank == bank.id && m.day == a.day);
         let Some(mut m) = ledger else {

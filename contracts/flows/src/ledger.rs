@@ -1,4 +1,4 @@
-//! What the rules run against: the [`Store`], the call's [`Env`], refusals,
+//! What the rules run against: the [`Store`], the call's [`Context`], refusals,
 //! the state's key layout, and [`execute`], the contract's dispatcher.
 
 use alloc::borrow::ToOwned;
@@ -7,6 +7,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use billflow_contract::Context;
 use billflow_finance::Date;
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -62,7 +63,7 @@ impl Store for MemStore {
 
 impl MemStore {
     /// Runs one call as the host would: all of it, or (refused) nothing but its alerts.
-    pub fn call(&mut self, env: &Env, method: &str, args: &[u8]) -> Result<Vec<u8>, Refusal> {
+    pub fn call(&mut self, env: &Context, method: &str, args: &[u8]) -> Result<Vec<u8>, Refusal> {
         let before = self.state.clone();
         self.events.clear();
         let result = execute(self, env, method, args);
@@ -74,55 +75,9 @@ impl MemStore {
     }
 }
 
-/// Who calls: the host's caller view.
-#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct Caller {
-    /// The signing key.
-    pub key_id: String,
-    /// The tenant, if any.
-    pub tenant: Option<String>,
-    /// The participant, if the key is one's.
-    pub participant: Option<String>,
-    /// Its kind: `enterprise`, `bank`, `notary`.
-    pub participant_kind: Option<String>,
-    /// The consortium organisation, if any.
-    pub org: Option<String>,
-    /// Its role: `notary`, `bank`, `regulator`.
-    pub org_role: Option<String>,
-}
-
-impl Caller {
-    /// A consortium organisation's administrator (a key of the organisation itself).
-    pub fn is_org_admin(&self) -> bool {
-        self.org.is_some() && self.participant.is_none()
-    }
-
-    /// A regulator's key.
-    pub fn is_regulator(&self) -> bool {
-        self.org_role.as_deref() == Some("regulator")
-    }
-}
-
-/// The call: when, by whom, read-only or not.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Env {
-    /// The transaction (empty for queries).
-    pub tx_id: String,
-    /// Block height.
-    pub height: u64,
-    /// Block time, ms since the epoch.
-    pub time_ms: u64,
-    /// The caller.
-    pub caller: Caller,
-    /// A query or a call from another contract.
-    pub read_only: bool,
-}
-
-impl Env {
-    /// The business day: the block time's date in China Standard Time.
-    pub fn today(&self) -> Date {
-        Date::of_block_time(self.time_ms)
-    }
+/// The business day of a call: its block time's date in China Standard Time.
+pub fn today(ctx: &Context) -> Date {
+    Date::of_block_time(ctx.time_ms)
 }
 
 /// Why a call is refused: a stable code and a message for people.
@@ -164,7 +119,7 @@ pub(crate) type Out = Result<Vec<u8>, Refusal>;
 pub const MAX_AMOUNT: u64 = 1_000_000_000_000_000;
 
 /// Runs `method` with `args`: the whole contract.
-pub fn execute(store: &mut dyn Store, env: &Env, method: &str, args: &[u8]) -> Result<Vec<u8>, Refusal> {
+pub fn execute(store: &mut dyn Store, env: &Context, method: &str, args: &[u8]) -> Result<Vec<u8>, Refusal> {
     if method == methods::INIT {
         return init(store, args);
     }
@@ -402,7 +357,7 @@ pub(crate) fn prefix_end(prefix: &str) -> Vec<u8> {
 /// One call: the store, the environment, the configuration.
 pub(crate) struct Cx<'a> {
     pub store: &'a mut dyn Store,
-    pub env: &'a Env,
+    pub env: &'a Context,
     pub config: FlowsConfig,
     pub method: &'a str,
 }
@@ -452,7 +407,7 @@ impl Cx<'_> {
 
     /// The business day.
     pub fn today(&self) -> Date {
-        self.env.today()
+        today(self.env)
     }
 
     /// The calling participant's id (`E_NOT_A_PARTICIPANT`).
@@ -500,7 +455,7 @@ impl Cx<'_> {
 
     /// Whether the caller sees everything (consortium administrators, regulators).
     pub fn sees_all(&self) -> bool {
-        self.env.caller.is_org_admin() || self.env.caller.is_regulator()
+        self.env.caller.is_org_admin() || self.env.caller.has_org_role("regulator")
     }
 }
 

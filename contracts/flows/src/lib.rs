@@ -30,7 +30,8 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
-#[cfg(not(all(target_arch = "wasm32", feature = "contract")))]
+// On wasm32 the contract SDK provides the panic handler and allocator.
+#[cfg(not(target_arch = "wasm32"))]
 extern crate std;
 
 pub mod bill;
@@ -47,6 +48,7 @@ mod contract;
 #[cfg(test)]
 mod tests;
 
+pub use billflow_contract::{Caller, Context};
 pub use billflow_finance as finance;
-pub use ledger::{Caller, Env, MemStore, Refusal, Store, execute, statement_hash};
+pub use ledger::{MemStore, Refusal, Store, execute, statement_hash, today};
 pub use types::*;

@@ -42,7 +42,7 @@ impl World {
     fn new(today: &str) -> World {
         let mut w = World { store: MemStore::default(), time_ms: 0, height: 1, kinds: BTreeMap::new() };
         w.at(today);
-        execute(&mut w.store, &Env::default(), methods::INIT, &encode(&FlowsConfig::default())).unwrap();
+        execute(&mut w.store, &Context::default(), methods::INIT, &encode(&FlowsConfig::default())).unwrap();
         for (id, kind) in [("BANK1", "bank"), ("BANK2", "bank"), ("FIN1", "bank")] {
             w.kinds.insert(id.to_string(), kind);
             let a = RegisterParty { account: account(id, 1), city: "Shanghai".into(), finance_company: id == "FIN1" };
@@ -65,7 +65,7 @@ impl World {
         self.time_ms = (date(day).day_number() as u64) * 86_400_000 + 2 * 3_600_000;
     }
 
-    fn env(&mut self, who: &str) -> Env {
+    fn env(&mut self, who: &str) -> Context {
         self.height += 1;
         let caller = if let Some(org) = who.strip_prefix("admin:") {
             Caller {
@@ -84,12 +84,12 @@ impl World {
                 org_role: None,
             }
         };
-        Env {
+        Context {
             tx_id: format!("tx-{}", self.height),
             height: self.height,
             time_ms: self.time_ms,
             caller,
-            read_only: false,
+            ..Context::default()
         }
     }
 
@@ -1218,7 +1218,7 @@ fn unknown_records_and_a_missing_configuration_are_named() {
     w.refused("CORE", methods::ORDER_CLOSE, &ById { id: "nope".into() }, E_UNKNOWN_ORDER);
     // A deployment without its configuration refuses everything but init.
     let mut bare = MemStore::default();
-    let env = Env { tx_id: "tx-1".into(), time_ms: w.time_ms, ..Env::default() };
+    let env = Context { tx_id: "tx-1".into(), time_ms: w.time_ms, ..Context::default() };
     let err = bare.call(&env, methods::BILL_CLEANUP, &encode(&())).unwrap_err();
     assert_eq!(err.code, E_NOT_INITIALISED);
     let bad = FlowsConfig { answer_timeout_ms: 0, ..FlowsConfig::default() };

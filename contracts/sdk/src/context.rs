@@ -6,7 +6,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 
 /// Who is calling: the host's `CallerView`, field for field (the order is the
 /// Borsh layout).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Caller {
     /// The signing key.
     pub key_id: String,
@@ -33,6 +33,12 @@ impl Caller {
         self.is_participant_kind("notary")
     }
 
+    /// Whether the caller is a consortium organisation's administrator (a key
+    /// of the organisation itself, not of one of its participants).
+    pub fn is_org_admin(&self) -> bool {
+        self.org.is_some() && self.participant.is_none()
+    }
+
     /// Whether the caller belongs to an organisation of role `role` (`notary`, `bank`, `regulator`).
     pub fn has_org_role(&self, role: &str) -> bool {
         self.org.is_some() && self.org_role.as_deref() == Some(role)
@@ -41,7 +47,7 @@ impl Caller {
 
 /// The call: the host's `ContextView`, field for field (the order is the
 /// Borsh layout).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Context {
     /// The contract being called.
     pub contract: String,
