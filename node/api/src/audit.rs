@@ -5,7 +5,7 @@
 //! request up; the writer appends and flushes whenever it has caught up.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -34,22 +34,7 @@ pub(crate) struct Audit {
 
 /// Reads and verifies a whole audit log. Returns the entries, or where it breaks.
 pub fn read_audit_log(path: &Path) -> std::io::Result<Result<Vec<AuditEntry>, billflow_types::audit::AuditBreak>> {
-    let mut entries = Vec::new();
-    if path.exists() {
-        for (n, line) in BufReader::new(File::open(path)?).lines().enumerate() {
-            let line = line?;
-            match serde_json::from_str::<AuditEntry>(&line) {
-                Ok(e) => entries.push(e),
-                Err(e) => {
-                    return Ok(Err(billflow_types::audit::AuditBreak {
-                        seq: n as u64,
-                        reason: format!("line {} is not an audit entry: {e}", n + 1),
-                    }));
-                }
-            }
-        }
-    }
-    Ok(verify_chain(&entries).map(|_| entries))
+    Ok(parse_entries(&read_log(path)?))
 }
 
 /// The entries of the log written so far, checked against the hash chain: a
@@ -57,25 +42,34 @@ pub fn read_audit_log(path: &Path) -> std::io::Result<Result<Vec<AuditEntry>, bi
 pub(crate) fn read_complete_entries(
     path: &Path,
 ) -> std::io::Result<Result<Vec<AuditEntry>, billflow_types::audit::AuditBreak>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e),
-    };
-    let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+    let text = read_log(path)?;
+    Ok(parse_entries(&text[..text.rfind('\n').map_or(0, |end| end + 1)]))
+}
+
+/// The log's text (empty if there is no log yet).
+fn read_log(path: &Path) -> std::io::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Parses the log's lines and checks their chain.
+fn parse_entries(text: &str) -> Result<Vec<AuditEntry>, billflow_types::audit::AuditBreak> {
     let mut entries = Vec::new();
-    for (n, line) in complete.lines().enumerate() {
+    for (n, line) in text.lines().enumerate() {
         match serde_json::from_str::<AuditEntry>(line) {
             Ok(e) => entries.push(e),
             Err(e) => {
-                return Ok(Err(billflow_types::audit::AuditBreak {
+                return Err(billflow_types::audit::AuditBreak {
                     seq: n as u64,
                     reason: format!("line {} is not an audit entry: {e}", n + 1),
-                }));
+                });
             }
         }
     }
-    Ok(verify_chain(&entries).map(|_| entries))
+    verify_chain(&entries).map(|_| entries)
 }
 
 impl Audit {

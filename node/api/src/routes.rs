@@ -125,7 +125,7 @@ fn outcome_view(tx_id: TxId, outcome: TxOutcome) -> Result<TxView, ApiError> {
     }
 }
 
-fn parse_query<T: for<'de> Deserialize<'de>>(
+pub(crate) fn parse_query<T: for<'de> Deserialize<'de>>(
     query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
 ) -> Result<T, ApiError> {
     query.map(|Query(q)| q).map_err(|e| ApiError::bad_request("E_BAD_QUERY", e.body_text()))

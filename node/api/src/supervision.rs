@@ -197,7 +197,7 @@ pub(crate) async fn stream(
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     require_regulator(&gw, &subject)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("E_BAD_QUERY", e.body_text()))?;
+    let q = crate::routes::parse_query(query)?;
     let (start, filter) = parse(q, gw.chain.tip().height)?;
     let upgrade = upgrade.map_err(|e| ApiError::bad_request("E_NOT_WEBSOCKET", e.body_text()))?;
     let chain = gw.chain.clone();
@@ -233,7 +233,7 @@ pub(crate) async fn events(
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EventPage>, ApiError> {
     require_regulator(&gw, &subject)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("E_BAD_QUERY", e.body_text()))?;
+    let q = crate::routes::parse_query(query)?;
     let (mut after, filter) = parse(q, gw.chain.tip().height)?;
     let tip = gw.chain.tip().height;
     let mut events = Vec::new();
