@@ -18,7 +18,6 @@ use billflow_genesis::keys::pkcs8_pem;
 use billflow_sdk::types::system::{KeyGrant, ParticipantKind, RegisterParticipant, SystemCall};
 use billflow_sdk::types::{ContractName, Genesis, OrgRole, SecretKey, TxId, Version};
 use billflow_sdk::{Client, Signer};
-use borsh::BorshSerialize;
 
 use crate::bootstrap::{FLOWS, retry, signer};
 use crate::devnet::{Devnet, DevnetKey};
@@ -42,6 +41,9 @@ const PARTICIPANTS: [(&str, ParticipantKind, &str, &str, &str, &str); 5] = [
     (SUPPLIER_A, ParticipantKind::Enterprise, "Supplier A Components Co.", "Suzhou", BANK_A, "6222021001000202"),
     (SUPPLIER_B, ParticipantKind::Enterprise, "Supplier B Materials Co.", "Hangzhou", BANK_B, "6222021001000303"),
 ];
+
+/// The salt of the demo's account-number digests (a real party keeps its own secret).
+const DEVNET_SALT: &[u8] = b"billflow devnet account salt";
 
 fn key_of(dir: &Path, id: &str) -> DevnetKey {
     DevnetKey {
@@ -81,16 +83,16 @@ fn participant(devnet: &Devnet, genesis: &Genesis, id: &str) -> Result<Signer> {
 }
 
 /// Carries out one flows action as `who`; `tolerated` codes count as done (a rerun).
-async fn act<A: BorshSerialize>(
+async fn act(
     client: &Client,
     who: &Signer,
     method: &str,
-    args: &A,
+    args: Vec<u8>,
     tolerated: &[&str],
     deadline: Instant,
 ) -> Result<TxId> {
     let id = billflow_sdk::new_tx_id("demo")?;
-    let tx = who.sign(id.clone(), FLOWS.parse()?, Version::new(1, 0, 0), method.parse()?, borsh::to_vec(args)?);
+    let tx = who.sign(id.clone(), FLOWS.parse()?, Version::new(1, 0, 0), method.parse()?, args);
     let client = client.with_auth(who.clone());
     let view = retry(deadline, || client.submit(&tx, true)).await?;
     match view.receipt.and_then(|r| r.failure) {
@@ -134,13 +136,9 @@ pub async fn register_participants(
             }
             _ => {}
         }
-        let account = flows::Account {
-            bank: bank.to_string(),
-            masked: format!("{}****{}", &number[..4], &number[number.len() - 4..]),
-            number_hash: billflow_sdk::evidence::document_hash(format!("devnet-salt:{number}").as_bytes()).0,
-        };
+        let account = billflow_sdk::flows::account(bank, number, DEVNET_SALT)?;
         let args = flows::RegisterParty { account, city: city.to_string(), finance_company: false };
-        act(client, &me, methods::PARTY_REGISTER, &args, &["E_PARTY_EXISTS"], deadline).await?;
+        act(client, &me, methods::PARTY_REGISTER, borsh::to_vec(&args)?, &["E_PARTY_EXISTS"], deadline).await?;
     }
     println!("registered participants {}", PARTICIPANTS.map(|p| p.0).join(", "));
     Ok(())
@@ -177,7 +175,7 @@ pub async fn seed(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
     let go = |signer: &Signer, method: &'static str, args: Vec<u8>| {
         let client = client.clone();
         let signer = signer.clone();
-        async move { act(&client, &signer, method, &RawArgs(args), &[], deadline).await }
+        async move { act(&client, &signer, method, args, &[], deadline).await }
     };
 
     // The trade: orders, deliveries, invoices.
@@ -288,15 +286,6 @@ pub async fn seed(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
 
     println!("seeded the demo: 3 orders, 2 invoices, 4 bills (discounted, awaiting acceptance, pledged, cancelled)");
     Ok(())
-}
-
-/// Pre-encoded arguments.
-struct RawArgs(Vec<u8>);
-
-impl BorshSerialize for RawArgs {
-    fn serialize<W: std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
-        writer.write_all(&self.0)
-    }
 }
 
 fn answer(request: &TxId) -> Result<Vec<u8>> {
