@@ -18,7 +18,6 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::{Extension, Json};
 use billflow_chain::Chain;
-use billflow_types::Receipt;
 use billflow_types::view::{ErrorBody, EventPage, StreamEvent};
 use serde::Deserialize;
 
@@ -135,13 +134,12 @@ fn parse(q: StreamQuery, tip: u64) -> Result<(Cursor, Filter), ApiError> {
 
 /// The events of one block after `after`, that `filter` admits.
 fn block_events(chain: &Chain, height: u64, after: Cursor, filter: &Filter) -> Result<Vec<StreamEvent>, ApiError> {
-    let store = chain.store();
-    let Some(block) = store.block(height).map_err(|e| ApiError::internal(e.to_string()))? else {
+    // One read of the block files: the header's time and the receipts together.
+    let Some(stored) = chain.store().stored_block(height).map_err(|e| ApiError::internal(e.to_string()))? else {
         return Ok(Vec::new());
     };
-    let receipts: Vec<Receipt> = store.receipts(height).map_err(|e| ApiError::internal(e.to_string()))?;
     let mut out = Vec::new();
-    for (ti, receipt) in receipts.iter().enumerate() {
+    for (ti, receipt) in stored.receipts.iter().enumerate() {
         for (ei, event) in receipt.events.iter().enumerate() {
             let cursor = Cursor { height, tx: ti as u32, event: ei as u32 };
             if cursor <= after || !filter.admits(&event.topic, &event.data) {
@@ -152,7 +150,7 @@ fn block_events(chain: &Chain, height: u64, after: Cursor, filter: &Filter) -> R
                 height,
                 tx_index: cursor.tx,
                 event_index: cursor.event,
-                time_ms: block.header.proposed_at_ms,
+                time_ms: stored.block.header.proposed_at_ms,
                 tx_id: receipt.tx_id.to_string(),
                 refused: receipt.failure.is_some(),
                 contract: event.contract.to_string(),
