@@ -454,9 +454,6 @@ fn non_transferable_non_splittable_and_frozen_bills() {
     let mut w = World::new("2025-03-06");
     let a = IssueBill { non_transferable: true, ..issue_args(BILL, 1_000, "2025-03-06", "2025-06-06") };
     w.ok::<_, Bill>("CORE", methods::BILL_ISSUE, &a);
-    for (method, who) in [(methods::BILL_REQUEST_ACCEPTANCE, "CORE"), (methods::BILL_SIGN, "CORE")] {
-        let _ = (method, who);
-    }
     let r: Request = w.ok("CORE", methods::BILL_REQUEST_ACCEPTANCE, &ByBill { bill: BILL.into() });
     w.ok::<_, Request>("CORE", methods::BILL_SIGN, &answer(&r.id));
     let r: Request = w.ok("CORE", methods::BILL_REQUEST_DELIVERY, &ByBill { bill: BILL.into() });
