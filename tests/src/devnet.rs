@@ -172,8 +172,13 @@ impl DevnetProcess {
     }
 }
 
-impl Drop for DevnetProcess {
-    fn drop(&mut self) {
+impl DevnetProcess {
+    /// Stops the devnet and its nodes (SIGTERM, then SIGKILL after 10 s) and
+    /// keeps its directory until drop, to read what the nodes left on disk.
+    pub fn stop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         for _ in 0..100 {
             if !matches!(self.child.try_wait(), Ok(None)) {
@@ -183,5 +188,11 @@ impl Drop for DevnetProcess {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for DevnetProcess {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -482,28 +482,13 @@ pub(crate) fn check_amount(what: &str, amount: u64) -> Result<(), Refusal> {
 pub(crate) fn check_text(what: &str, text: &str, max: usize) -> Result<(), Refusal> {
     ensure!(text.chars().count() <= max, E_BAD_ARGS, "{what} is longer than {max} characters");
     ensure!(!text.chars().any(char::is_control), E_BAD_ARGS, "{what} holds control characters");
-    ensure!(
-        !looks_personal(text),
-        E_PERSONAL_DATA,
-        "{what} looks like it holds a phone, identity or card number; personal data stays off the ledger"
-    );
-    Ok(())
-}
-
-/// Whether `text` holds a run of 11 or more digits (phone, identity and card numbers).
-pub(crate) fn looks_personal(text: &str) -> bool {
-    let mut run = 0;
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run += 1;
-            if run >= 11 {
-                return true;
-            }
-        } else if c != ' ' && c != '-' {
-            run = 0;
-        }
+    if let Some(kind) = billflow_privacy::find_personal_data(text) {
+        return Err(Refusal::new(
+            E_PERSONAL_DATA,
+            format!("{what} looks like it holds {}; personal data stays off the ledger", kind.describe()),
+        ));
     }
-    false
+    Ok(())
 }
 
 /// `id` as a `String`.

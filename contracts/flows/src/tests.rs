@@ -1120,7 +1120,7 @@ fn parties_register_once_with_masked_accounts() {
         "E9",
         methods::PARTY_REGISTER,
         &RegisterParty {
-            account: Account { masked: "6222021234567890123".into(), ..good.account.clone() },
+            account: Account { masked: "6222021234567890128".into(), ..good.account.clone() },
             ..good.clone()
         },
         E_PERSONAL_DATA,

@@ -75,7 +75,8 @@ impl From<Rejection> for ApiError {
             Rejection::Malformed(_)
             | Rejection::InvalidField { .. }
             | Rejection::WrongChain { .. }
-            | Rejection::Stale { .. } => StatusCode::BAD_REQUEST,
+            | Rejection::Stale { .. }
+            | Rejection::PersonalData { .. } => StatusCode::BAD_REQUEST,
             Rejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Rejection::UnknownKey(_) | Rejection::KeyRevoked(_) | Rejection::BadSignature(_) => {
                 StatusCode::UNAUTHORIZED
@@ -117,8 +118,10 @@ pub(crate) struct ErrorInfo {
 }
 
 impl ApiError {
-    /// The response with `request_id` in the body.
+    /// The response with `request_id` in the body. Personal data a message
+    /// echoes from the request is masked.
     pub(crate) fn response(status: StatusCode, code: String, message: String, request_id: Option<String>) -> Response {
+        let message = billflow_types::privacy::mask(&message).into_owned();
         let info = ErrorInfo { code: code.clone(), message: message.clone() };
         let mut resp = (status, axum::Json(ErrorBody { code, message, request_id })).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {

@@ -127,11 +127,23 @@ pub fn router(state: ApiState) -> std::io::Result<Router> {
         .with_state(gw))
 }
 
-/// A request id: the client's if it sent a sensible one, else a new one.
+/// The object an audit entry names: the request's path, decoded, with any
+/// personal data in it masked.
+fn audit_object(path: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    billflow_types::privacy::mask(&decoded).into_owned()
+}
+
+/// A request id: the client's if it sent a sensible one (and no personal
+/// data), else a new one.
 fn request_id(req: &Request) -> String {
     let given = req.headers().get(HEADER_REQUEST_ID).and_then(|v| v.to_str().ok());
     match given {
-        Some(id) if (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+        Some(id)
+            if (8..=64).contains(&id.len())
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && billflow_types::privacy::find_personal_data(id).is_none() =>
+        {
             id.to_string()
         }
         _ => {
@@ -156,7 +168,7 @@ async fn finish(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> Res
     let route =
         req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let action = format!("{} {}", req.method(), route);
-    let object = req.uri().path().to_string();
+    let object = audit_object(req.uri().path());
     let mut resp = next.run(req).await;
     let status = resp.status();
     let mut result = status.as_u16().to_string();
@@ -232,6 +244,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
+    // Accepted connections inherit the listener's send buffer.
+    socket2::SockRef::from(&listener).set_send_buffer_size(SEND_BUFFER_BYTES)?;
     let app = router(state)?.into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
@@ -247,6 +261,14 @@ pub async fn serve(
         }
     }
 }
+
+/// The kernel send buffer of every gateway connection (Linux doubles it for
+/// bookkeeping). It bounds what a reader that stops reading holds on the
+/// node: without it the buffer grows to the system's maximum (4 MiB here),
+/// and a stalled supervision stream would sit on megabytes before its send
+/// times out. 256 KiB still fills a LAN link with a millisecond's round trip
+/// at over 200 MB/s.
+pub const SEND_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Plain-text responses for `/metrics`.
 pub(crate) fn text(body: String) -> Response {

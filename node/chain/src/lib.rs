@@ -445,7 +445,7 @@ impl Chain {
                     }
                 }
             }
-            tracing::info!(tx_id = %r.tx_id, code = r.reason.code(), reason = %r.reason, "transaction left out of block");
+            tracing::info!(tx_id = %billflow_types::privacy::mask(r.tx_id.as_str()), code = r.reason.code(), reason = %r.reason, "transaction left out of block");
             outcomes.push((r.tx_id, TxOutcome::Rejected(r.reason)));
         }
         {

@@ -256,28 +256,9 @@ mod tests {
 }
 
 /// Characters of a unified social credit code (GB 32100-2015), in value order.
-const CREDIT_CODE_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const CREDIT_CODE_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-
-/// The check character a 17-character credit code body needs, or `None` if the
-/// body is not 17 valid characters.
-pub fn credit_code_check_char(body: &str) -> Option<char> {
-    if body.len() != 17 {
-        return None;
-    }
-    let mut sum = 0u32;
-    for (b, w) in body.bytes().zip(CREDIT_CODE_WEIGHTS) {
-        let v = CREDIT_CODE_CHARS.iter().position(|c| *c == b)? as u32;
-        sum += v * w;
-    }
-    Some(CREDIT_CODE_CHARS[((31 - sum % 31) % 31) as usize] as char)
-}
-
-/// Whether `code` is a well-formed 18-character unified social credit code with
-/// the right check character.
-pub fn is_valid_credit_code(code: &str) -> bool {
-    code.len() == 18 && credit_code_check_char(&code[..17]) == code[17..].chars().next()
-}
+// Shared with personal-data detection, which must tell an all-digit credit
+// code from an identity or card number.
+pub use billflow_privacy::{credit_code_check_char, is_valid_credit_code};
 
 #[cfg(test)]
 mod credit_code_tests {

@@ -32,6 +32,10 @@ pub mod view;
 #[cfg(test)]
 mod roundtrip;
 
+/// Finding and masking personal data: what the ledger refuses and what every
+/// response and log line masks.
+pub use billflow_privacy as privacy;
+
 pub use block::{Attestation, Block, BlockHeader, BlockProposal, ChainTip, ConsensusRef};
 pub use crypto::{PublicKey, SecretKey, Signature, SignatureError};
 pub use encoding::{Canonical, DecodeError};

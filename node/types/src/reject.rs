@@ -65,6 +65,18 @@ pub enum Rejection {
         /// The time it was checked against.
         now_ms: u64,
     },
+    /// The arguments or the id hold what looks like personal data (a phone,
+    /// identity or bank card number), which never goes on the ledger in plain
+    /// text. The message names the field and the kind, never the value.
+    #[error(
+        "the transaction's {field} holds what looks like {kind}: personal data stays off the ledger; hash it or leave it out"
+    )]
+    PersonalData {
+        /// `args` or `tx_id`.
+        field: String,
+        /// What it looks like ("a mobile phone number").
+        kind: String,
+    },
     /// The node cannot take more pending transactions now; retry later.
     #[error("the node has {0} pending transactions and accepts no more for now")]
     Busy(usize),
@@ -84,6 +96,7 @@ impl Rejection {
             Rejection::BadSignature(_) => "E_BAD_SIGNATURE",
             Rejection::Duplicate(_) => "E_DUPLICATE_TX",
             Rejection::Stale { .. } => "E_TX_STALE",
+            Rejection::PersonalData { .. } => "E_PERSONAL_DATA",
             Rejection::Busy(_) => "E_BUSY",
         }
     }

@@ -83,7 +83,10 @@ impl SignedTx {
         Ok(tx)
     }
 
-    /// The checks that need no ledger state: size, chain id and client time.
+    /// The checks that need no ledger state: size, chain id, client time, and
+    /// no personal data in the id or the arguments (whatever the contract, so
+    /// that even a transaction its contract would refuse never carries
+    /// personal data into a block).
     /// `now_ms` is the wall clock at the gateway and the block time when applying.
     pub fn check_stateless(&self, chain_id: &ChainId, params: &ChainParams, now_ms: u64) -> Result<(), Rejection> {
         let size = self.encode().len();
@@ -97,6 +100,12 @@ impl SignedTx {
         let ts = self.tx.timestamp_ms;
         if ts.saturating_add(params.max_tx_age_ms) < now_ms || ts > now_ms.saturating_add(params.max_tx_future_ms) {
             return Err(Rejection::Stale { timestamp_ms: ts, now_ms });
+        }
+        if let Some(kind) = billflow_privacy::find_personal_data(self.tx.tx_id.as_str()) {
+            return Err(Rejection::PersonalData { field: "tx_id".into(), kind: kind.describe().into() });
+        }
+        if let Some(kind) = billflow_privacy::find_in_encoded(&self.tx.args) {
+            return Err(Rejection::PersonalData { field: "args".into(), kind: kind.describe().into() });
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ mod crash;
 mod devnet;
 mod flows;
 mod https;
+mod privacy;
 mod raft;
 mod schemathesis;
 mod single_node;

@@ -414,3 +414,64 @@ async fn regulators_read_the_audit_log_and_a_tampered_entry_is_named() {
     assert_eq!((status, e.code.as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "E_AUDIT_BROKEN"));
     assert!(e.message.contains("entry 0"), "{}", e.message);
 }
+
+#[tokio::test]
+async fn personal_data_is_refused_before_ordering_and_masked_in_answers_and_the_audit_log() {
+    use billflow_types::dev::DEV_REGULATOR;
+    use billflow_types::view::AuditPage;
+
+    let dir = tempfile::tempdir().unwrap();
+    let chain = chain(dir.path());
+    let audit_dir = dir.path().join("audit");
+    let api = Api::with(&chain, crate::ApiConfig { audit_dir: Some(audit_dir.clone()), ..Default::default() });
+
+    // A participant named after a phone number, and an id holding one: both
+    // refused at the gateway, whatever the contract, and never pending.
+    let mut named = registration("personal-1");
+    let SystemCall::RegisterParticipant(mut call) = SystemCall::decode(&named.tx.method, &named.tx.args).unwrap()
+    else {
+        panic!("a registration")
+    };
+    call.name = "Zhang, tel. 138 1234 5678".into();
+    named.tx.args = SystemCall::RegisterParticipant(call).encode_args();
+    let named = named.tx.sign(&dev_key(DEV_TENANT.1));
+    let by_id = registration("pay-13812345678");
+    for (tx, field) in [(named, "args"), (by_id, "tx_id")] {
+        let (status, body) =
+            api.call(post("/v1/transactions", "application/json", serde_json::to_vec(&tx).unwrap())).await;
+        let e = error(&body);
+        assert_eq!((status, e.code.as_str()), (StatusCode::BAD_REQUEST, "E_PERSONAL_DATA"), "{e:?}");
+        assert!(e.message.contains(field) && e.message.contains("mobile phone"), "{}", e.message);
+        let text = String::from_utf8_lossy(&body);
+        assert!(!text.contains("1234 5678") && !text.contains("13812345678"), "{text}");
+    }
+    assert_eq!(chain.pending(), 0);
+
+    // A path holding a phone number: the answer and the audit entry mask it,
+    // and a request id holding one is replaced.
+    let mut req = signed("GET", "/v1/transactions/pay-13812345678", "application/json", vec![]);
+    req.headers_mut().insert("x-request-id", "req-13812345678".parse().unwrap());
+    let resp = api.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(!id.contains("13812345678"), "{id}");
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("pay-138****5678") && !text.contains("13812345678"), "{text}");
+
+    let regulator =
+        || signed_at("GET", "/v1/audit", "application/json", Vec::new(), DEV_REGULATOR.1, now_ms(), &nonce());
+    let mut entries = Vec::new();
+    for _ in 0..200 {
+        let (_, body) = api.call(regulator()).await;
+        entries = serde_json::from_slice::<AuditPage>(&body).unwrap().entries;
+        if entries.iter().any(|e| e.object.starts_with("/v1/transactions/")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let entry = entries.iter().find(|e| e.object.starts_with("/v1/transactions/")).expect("the lookup's entry");
+    assert_eq!(entry.object, "/v1/transactions/pay-138****5678");
+    let log = std::fs::read_to_string(audit_dir.join("audit.jsonl")).unwrap();
+    assert!(!log.contains("13812345678") && !log.contains("1234 5678"), "{log}");
+}
