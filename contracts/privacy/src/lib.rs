@@ -139,42 +139,64 @@ pub fn mask(text: &str) -> Cow<'_, str> {
 }
 
 /// The first personal data in the text strings of canonically (Borsh) encoded
-/// arguments, whatever their layout.
-///
-/// A string is encoded as its length (4 bytes, little-endian) and its UTF-8
-/// bytes; so are byte vectors, which are checked when they hold text. Every
-/// place that reads as such a string, holds no NUL byte and is valid UTF-8 is
-/// checked with [`find_personal_data`]. Binary fields (hashes, amounts,
-/// dates) are not text and do not join a neighbouring string.
-///
-/// Linear in the input: two candidates' texts never overlap, because a
-/// length under 2²⁴ ends in a NUL byte that no candidate text holds.
+/// arguments, whatever their layout ([`encoded_strings`]).
 pub fn find_in_encoded(bytes: &[u8]) -> Option<PersonalData> {
     // The shortest personal datum is an 11-digit phone number.
-    const SHORTEST: usize = 11;
-    // The first NUL at or after the current candidate's text.
-    let mut nul = 0;
-    let mut i = 0;
-    while i + 4 + SHORTEST <= bytes.len() {
-        let len = u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize;
-        let start = i + 4;
-        i += 1;
-        if !(SHORTEST..1 << 24).contains(&len) || len > bytes.len() - start {
-            continue;
+    encoded_strings(bytes, 11).find_map(find_personal_data)
+}
+
+/// The text strings of canonically (Borsh) encoded data of any layout, in
+/// order, each at least `min_len` bytes.
+///
+/// A string is encoded as its length (4 bytes, little-endian) and its UTF-8
+/// bytes; so are byte vectors, which count when they hold text. Every place
+/// that reads as such a string, holds no NUL byte and is valid UTF-8 is
+/// yielded. Binary fields (hashes, amounts, dates) are not text and do not
+/// join a neighbouring string.
+///
+/// Linear in the input: a candidate's length under 2²⁴ ends in a NUL byte,
+/// which no candidate text holds, so two candidates' texts overlap by at most
+/// the three bytes before that NUL.
+pub fn encoded_strings(bytes: &[u8], min_len: usize) -> EncodedStrings<'_> {
+    EncodedStrings { bytes, min_len: min_len.max(1), at: 0, nul: 0 }
+}
+
+/// The iterator of [`encoded_strings`].
+#[derive(Debug, Clone)]
+pub struct EncodedStrings<'a> {
+    bytes: &'a [u8],
+    min_len: usize,
+    /// The next place a length may start.
+    at: usize,
+    /// The first NUL at or after the current candidate's text.
+    nul: usize,
+}
+
+impl<'a> Iterator for EncodedStrings<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.bytes;
+        while self.at + 4 + self.min_len <= bytes.len() {
+            let i = self.at;
+            self.at += 1;
+            let len = u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize;
+            let start = i + 4;
+            if !(self.min_len..1 << 24).contains(&len) || len > bytes.len() - start {
+                continue;
+            }
+            if self.nul < start {
+                self.nul = start + bytes[start..].iter().position(|&b| b == 0).unwrap_or(bytes.len() - start);
+            }
+            if self.nul < start + len {
+                continue;
+            }
+            if let Ok(text) = core::str::from_utf8(&bytes[start..start + len]) {
+                return Some(text);
+            }
         }
-        if nul < start {
-            nul = start + bytes[start..].iter().position(|&b| b == 0).unwrap_or(bytes.len() - start);
-        }
-        if nul < start + len {
-            continue;
-        }
-        if let Ok(text) = core::str::from_utf8(&bytes[start..start + len])
-            && let Some(kind) = find_personal_data(text)
-        {
-            return Some(kind);
-        }
+        None
     }
-    None
 }
 
 /// Unified social credit codes (GB 32100-2015): enterprises' identities,

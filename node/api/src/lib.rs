@@ -12,6 +12,7 @@
 mod audit;
 mod auth;
 mod error;
+mod explorer;
 mod metrics;
 mod openapi;
 mod routes;
@@ -92,6 +93,8 @@ pub(crate) struct Gateway {
     pub auth: Auth,
     pub audit: Option<Audit>,
     pub metrics: Metrics,
+    /// The explorer's last hour of blocks.
+    pub plot: explorer::Plot,
 }
 
 /// The gateway's routes with every layer. Fails only if the audit log cannot
@@ -104,6 +107,7 @@ pub fn router(state: ApiState) -> std::io::Result<Router> {
         network: state.network,
         audit,
         metrics: Metrics::new(),
+        plot: explorer::Plot::default(),
         config: state.config,
     });
     let timeout = gw.config.request_timeout;
@@ -119,6 +123,7 @@ pub fn router(state: ApiState) -> std::io::Result<Router> {
         }
     });
     Ok(routes::routes()
+        .merge(explorer::asset_routes())
         // The authentication layer has read the body within `max_body_bytes` already.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(gw.clone(), auth::authenticate))

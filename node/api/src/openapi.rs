@@ -179,6 +179,10 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         routes::get_contract,
         routes::query_contract,
         routes::evidence,
+        crate::explorer::stats,
+        crate::explorer::recent_txs,
+        crate::explorer::transaction,
+        crate::explorer::search,
         routes::network_view,
         routes::health,
         document,
@@ -193,6 +197,7 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         (name = "evidence", description = "Notarised evidence of documents, with proofs."),
         (name = "node", description = "The node: health, network, metrics and this document."),
         (name = "audit", description = "The hash-chained audit log, for regulators (signed requests)."),
+        (name = "explorer", description = "What the explorer page reads: throughput, latest transactions, a transaction's receipt (signer masked), search."),
         (name = "supervision", description = "Every committed event and risk alert, for regulators (signed requests)."),
     ),
 )]

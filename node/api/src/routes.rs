@@ -59,6 +59,10 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/contracts/{name}", get(get_contract))
         .route("/v1/contracts/{name}/query/{method}", post(query_contract))
         .route("/v1/evidence/{hash}", get(evidence))
+        .route("/v1/explorer/stats", get(crate::explorer::stats))
+        .route("/v1/explorer/recent-txs", get(crate::explorer::recent_txs))
+        .route("/v1/explorer/txs/{tx_id}", get(crate::explorer::transaction))
+        .route("/v1/explorer/search", get(crate::explorer::search))
         .route("/v1/network", get(network_view))
         .route("/v1/health", get(health))
         .route("/v1/openapi.json", get(crate::openapi::document))
@@ -66,7 +70,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .fallback(|| async { ApiError::not_found("no such route") })
 }
 
-fn storage(e: billflow_storage::StorageError) -> ApiError {
+pub(crate) fn storage(e: billflow_storage::StorageError) -> ApiError {
     ChainError::from(e).into()
 }
 
@@ -350,7 +354,7 @@ async fn submit_batch(
     Ok(Json(BatchView { results: futures_util::future::join_all(submissions).await }))
 }
 
-fn parse_tx_id(tx_id: String) -> Result<TxId, ApiError> {
+pub(crate) fn parse_tx_id(tx_id: String) -> Result<TxId, ApiError> {
     TxId::new(tx_id).map_err(|e| ApiError::bad_request("E_INVALID_FIELD", e.to_string()))
 }
 
@@ -860,6 +864,18 @@ async fn query_contract(
 /// The evidence contract's name.
 const EVIDENCE: &str = "evidence";
 
+/// The evidence record of document `doc`, if the evidence contract is deployed and holds one.
+pub(crate) async fn evidence_record(gw: &Gateway, doc: Hash32) -> Result<Option<EvidenceRecord>, ApiError> {
+    let name = contract_name(EVIDENCE.into())?;
+    if gw.chain.contract(&name)?.is_none() {
+        return Ok(None);
+    }
+    let args = borsh::to_vec(&GetEvidence { hash: doc.0 }).map_err(|e| ApiError::internal(e.to_string()))?;
+    // A public lookup: it runs anonymous, whoever asks.
+    let output = run_query(gw.chain.clone(), None, name, "get".into(), args).await?;
+    borsh::from_slice(&output).map_err(|e| ApiError::internal(format!("evidence record: {e}")))
+}
+
 /// Evidence of a document, with its proofs
 ///
 /// What the evidence contract records for the document's SHA-256 (submitter,
@@ -881,16 +897,12 @@ const EVIDENCE: &str = "evidence";
 async fn evidence(State(gw): Gw, Path(hash): Path<String>) -> Result<Json<EvidenceProof>, ApiError> {
     let doc = Hash32::from_hex(&hash)
         .map_err(|_| ApiError::bad_request("E_INVALID_FIELD", "a document hash is 64 hex digits (SHA-256)"))?;
-    let name = contract_name(EVIDENCE.into())?;
-    if gw.chain.contract(&name)?.is_none() {
+    if gw.chain.contract(&contract_name(EVIDENCE.into())?)?.is_none() {
         return Err(ApiError::not_found("no evidence contract is deployed"));
     }
-    let args = borsh::to_vec(&GetEvidence { hash: doc.0 }).map_err(|e| ApiError::internal(e.to_string()))?;
-    // A public route: the lookup runs anonymous, whoever asks.
-    let output = run_query(gw.chain.clone(), None, name, "get".into(), args).await?;
-    let record: Option<EvidenceRecord> =
-        borsh::from_slice(&output).map_err(|e| ApiError::internal(format!("evidence record: {e}")))?;
-    let record = record.ok_or_else(|| ApiError::not_found(format!("no evidence {doc} is on the ledger")))?;
+    let record = evidence_record(&gw, doc)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no evidence {doc} is on the ledger")))?;
     let store = gw.chain.store();
     let submit_id = parse_tx_id(record.tx_id.clone())?;
     let location = store.tx_location(&submit_id).map_err(storage)?.ok_or_else(|| {

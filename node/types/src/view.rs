@@ -254,3 +254,108 @@ pub struct NetworkView {
     /// The other members.
     pub peers: Vec<PeerView>,
 }
+
+/// One minute of the explorer's throughput plot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MinuteStats {
+    /// The minute's start, ms since the epoch.
+    pub start_ms: u64,
+    /// Blocks committed in it.
+    pub blocks: u32,
+    /// Transactions in those blocks.
+    pub txs: u32,
+    /// The mean time between consecutive blocks that ended in it, ms (none: fewer than two blocks).
+    pub mean_block_interval_ms: Option<f64>,
+}
+
+/// The explorer's throughput and block time over the last hour
+/// (`GET /v1/explorer/stats`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerStats {
+    /// The node's clock, ms since the epoch.
+    pub now_ms: u64,
+    /// The committed height.
+    pub height: u64,
+    /// Transactions per second over the last minute.
+    pub tps_1m: f64,
+    /// The last 60 minutes, oldest first.
+    pub minutes: Vec<MinuteStats>,
+}
+
+/// A committed transaction as the explorer lists it: what it called and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerTxSummary {
+    /// Its id.
+    pub tx_id: TxId,
+    /// Its hash.
+    pub tx_hash: Hash32,
+    /// Its block.
+    pub height: u64,
+    /// Its position in the block.
+    pub index: u32,
+    /// The block's time, ms since the epoch.
+    pub time_ms: u64,
+    /// The contract called.
+    pub contract: ContractName,
+    /// The method.
+    pub method: MethodName,
+    /// `success` or `failed`.
+    pub status: String,
+}
+
+/// The latest committed transactions, newest first (`GET /v1/explorer/recent-txs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerTxList {
+    /// The transactions.
+    pub txs: Vec<ExplorerTxSummary>,
+}
+
+/// An event of a receipt as the explorer shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerEvent {
+    /// The contract that emitted it.
+    pub contract: ContractName,
+    /// Its topic.
+    pub topic: String,
+    /// Its data, hex, encoded as the contract defines.
+    pub data_hex: String,
+    /// The text strings in the data, joined by ` · `, personal data masked (none: no text).
+    pub text: Option<String>,
+}
+
+/// A committed transaction in the explorer (`GET /v1/explorer/txs/{tx_id}`):
+/// what it called, who signed it (masked), its receipt and events; never its arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerTx {
+    /// What the lists show.
+    #[serde(flatten)]
+    pub summary: ExplorerTxSummary,
+    /// The contract version it named.
+    pub version: Version,
+    /// The signing key, masked (`ban***.k1`).
+    pub signer: String,
+    /// The tenant it acted under.
+    pub tenant: Option<String>,
+    /// Why it failed, if it did.
+    pub failure: Option<crate::receipt::TxFailure>,
+    /// Fuel its execution used.
+    pub fuel_used: u64,
+    /// Its events.
+    pub events: Vec<ExplorerEvent>,
+}
+
+/// What a search term names (`GET /v1/explorer/search?q=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchHit {
+    /// `block`, `tx`, `bill` or `evidence`.
+    pub kind: String,
+    /// The page's key: a height, a transaction id, a bill number or a document hash.
+    pub target: String,
+}

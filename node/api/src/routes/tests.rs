@@ -475,3 +475,79 @@ async fn personal_data_is_refused_before_ordering_and_masked_in_answers_and_the_
     let log = std::fs::read_to_string(audit_dir.join("audit.jsonl")).unwrap();
     assert!(!log.contains("13812345678") && !log.contains("1234 5678"), "{log}");
 }
+
+#[tokio::test]
+async fn the_explorer_reads_stats_latest_transactions_receipts_and_search() {
+    use billflow_types::view::{ExplorerStats, ExplorerTx, ExplorerTxList, SearchHit};
+
+    let dir = tempfile::tempdir().unwrap();
+    let chain = chain(dir.path());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let api = Api::new(&chain);
+    let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let (status, _) = api
+        .call(post("/v1/transactions?wait=true", "application/json", {
+            serde_json::to_vec(&registration("explorer-1")).unwrap()
+        }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Anyone: the hour's plot, the latest transactions, one receipt.
+    let (status, body) = api.call(get("/v1/explorer/stats")).await;
+    assert_eq!(status, StatusCode::OK);
+    let stats: ExplorerStats = serde_json::from_slice(&body).unwrap();
+    assert_eq!((stats.height, stats.minutes.len()), (1, 60));
+    assert_eq!(stats.minutes.iter().map(|m| m.txs).sum::<u32>(), 1);
+    assert!(stats.tps_1m > 0.0);
+    let (_, body) = api.call(get("/v1/explorer/recent-txs?limit=5")).await;
+    let list: ExplorerTxList = serde_json::from_slice(&body).unwrap();
+    assert_eq!(list.txs.iter().map(|t| t.tx_id.as_str()).collect::<Vec<_>>(), ["explorer-1"]);
+    let (status, body) = api.call(get("/v1/explorer/txs/explorer-1")).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let tx: ExplorerTx = serde_json::from_slice(&body).unwrap();
+    assert_eq!((tx.summary.status.as_str(), tx.summary.method.as_str()), ("success", "register_participant"));
+    assert_eq!(tx.signer, format!("{}***.{}", &DEV_TENANT.1[..3], DEV_TENANT.1.rsplit_once('.').unwrap().1));
+    assert!(tx.events.iter().any(
+        |e| e.topic == "participant.registered" && e.text.as_deref().is_some_and(|t| t.contains("Test Enterprise"))
+    ));
+    assert!(!String::from_utf8_lossy(&body).contains("\"args\""), "never the arguments");
+
+    // Search names heights, block hashes, transactions, bills; else 404.
+    let block_hash = chain.tip().hash.to_string();
+    for (q, kind, target) in [
+        ("1", "block", "1"),
+        (block_hash.as_str(), "block", "1"),
+        ("explorer-1", "tx", "explorer-1"),
+        ("530100000000000000000000000001", "bill", "530100000000000000000000000001"),
+    ] {
+        let (status, body) = api.call(get(&format!("/v1/explorer/search?q={q}"))).await;
+        assert_eq!(status, StatusCode::OK, "{q}");
+        let hit: SearchHit = serde_json::from_slice(&body).unwrap();
+        assert_eq!((hit.kind.as_str(), hit.target.as_str()), (kind, target), "{q}");
+    }
+    for (uri, code) in [
+        ("/v1/explorer/search?q=nothing-here", StatusCode::NOT_FOUND),
+        ("/v1/explorer/search?q=99", StatusCode::NOT_FOUND),
+        ("/v1/explorer/search?q=", StatusCode::BAD_REQUEST),
+        ("/v1/explorer/txs/none-such", StatusCode::NOT_FOUND),
+        ("/v1/explorer/recent-txs?limit=0", StatusCode::BAD_REQUEST),
+        ("/v1/explorer/recent-txs?limit=101", StatusCode::BAD_REQUEST),
+        ("/explorer/no-such-file.js", StatusCode::NOT_FOUND),
+    ] {
+        let (status, body) = api.call(get(uri)).await;
+        assert_eq!(status, code, "{uri}: {}", String::from_utf8_lossy(&body));
+        error(&body);
+    }
+
+    // The page itself, compiled in, under a policy that runs only its own scripts.
+    let resp = api.router.clone().oneshot(get("/explorer/")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(resp.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    let resp = api.router.clone().oneshot(get("/explorer")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PERMANENT_REDIRECT);
+
+    stop.send(true).unwrap();
+    sequencer.await.unwrap().unwrap();
+}
