@@ -244,6 +244,21 @@ pub fn credit_code(n: u64) -> ParticipantId {
     id(&format!("{body}{check}"))
 }
 
+/// Every supervision event from the start of the chain, a page at a time
+/// through the polling route (`client` signs as a regulator).
+pub async fn all_supervision_events(client: &Client) -> Result<Vec<billflow_sdk::types::view::StreamEvent>> {
+    let mut events = Vec::new();
+    let mut from = "0-0-0".to_string();
+    loop {
+        let page = client.supervision_events(Some(&from), &[], None).await?;
+        if page.events.is_empty() {
+            return Ok(events);
+        }
+        from = page.next.clone();
+        events.extend(page.events);
+    }
+}
+
 /// Polls `cond` every 20 ms until it holds or `within` passes.
 pub async fn eventually<F, Fut>(within: Duration, what: &str, mut cond: F) -> Result<()>
 where

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use billflow_sdk::types::view::StreamEvent;
 use billflow_sdk::types::{Hash32, Version};
-use billflow_sdk::{Client, SdkError, Signer, evidence, flows, new_tx_id};
+use billflow_sdk::{SdkError, Signer, evidence, flows, new_tx_id};
 use billflow_tests::devnet::{Clock, DevnetProcess};
 use billflow_tests::exclusive;
 
@@ -39,20 +39,6 @@ const NEVER: [&str; 9] = [
 fn regulator(devnet: &DevnetProcess) -> Signer {
     let owner = devnet.json["regulator_keys"][0]["owner"].as_str().expect("a regulator in devnet.json").to_string();
     devnet.signer("regulator_keys", &owner, None).unwrap()
-}
-
-/// Every supervision event after `from`, a page at a time, through the polling route.
-async fn all_events(client: &Client) -> Vec<StreamEvent> {
-    let mut events = Vec::new();
-    let mut from = "0-0-0".to_string();
-    loop {
-        let page = client.supervision_events(Some(&from), &[], None).await.unwrap();
-        if page.events.is_empty() {
-            return events;
-        }
-        from = page.events.last().unwrap().cursor.clone();
-        events.extend(page.events);
-    }
 }
 
 fn assert_personal_refusal(result: Result<impl std::fmt::Debug, SdkError>, what: &str) {
@@ -123,7 +109,7 @@ async fn the_demo_is_supervised_exactly_once_and_personal_data_never_lands() {
     .unwrap();
 
     // Every event of the demo, exactly once across a forced reconnect.
-    let expected = all_events(&observer).await;
+    let expected = billflow_tests::all_supervision_events(&observer).await.unwrap();
     let topics = |prefix: &str| expected.iter().filter(|e| e.topic.starts_with(prefix)).count();
     for area in ["contract.", "participant.", "party.", "order.", "invoice.", "bill.", "fund.", "evidence."] {
         assert!(
@@ -195,7 +181,7 @@ async fn the_demo_is_supervised_exactly_once_and_personal_data_never_lands() {
     // What the ledger serves holds no sample: the regulator's view of the
     // supervision events and the audit log, each block with its
     // transactions, and every party's bills with their history.
-    let mut served = serde_json::to_string(&all_events(&observer).await).unwrap();
+    let mut served = serde_json::to_string(&billflow_tests::all_supervision_events(&observer).await.unwrap()).unwrap();
     // The lookup went to the first voter: its audit log names it, masked.
     let regulator_voter = voter.with_auth(regulator);
     let audited = || async {

@@ -141,20 +141,6 @@ async fn open_small(base: &str, signer: &Signer, query: &str) -> SmallSocket {
 
 type SmallSocket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
-/// Every event from the start, through the polling route.
-async fn every_event(client: &billflow_sdk::Client) -> Vec<StreamEvent> {
-    let mut events: Vec<StreamEvent> = Vec::new();
-    let mut from = "0-0-0".to_string();
-    loop {
-        let page = client.supervision_events(Some(&from), &[], None).await.unwrap();
-        if page.events.is_empty() {
-            return events;
-        }
-        from = page.next.clone();
-        events.extend(page.events);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reader_that_stalls_is_closed_with_its_cursor_and_commits_go_on() {
     let _one = exclusive().await;
@@ -181,7 +167,7 @@ async fn a_reader_that_stalls_is_closed_with_its_cursor_and_commits_go_on() {
         assert_eq!(committed.count() as u64, per_round, "every registration commits beside the stalled reader");
     }
     eprintln!("{} registrations committed in {:?} beside a stalled reader", rounds * per_round, started.elapsed());
-    let all = every_event(&node.client_as(&regulator)).await;
+    let all = billflow_tests::all_supervision_events(&node.client_as(&regulator)).await.unwrap();
     let bytes: usize = all.iter().map(|e| serde_json::to_string(e).unwrap().len()).sum();
 
     // Past the stall limit the node has closed it: what was buffered drains,
