@@ -2,7 +2,7 @@
 // timeline, and the orders, invoices and fund movements tied to it.
 
 import { el, link, mono, table, tableWrap, fields, fmtInt, fmtYuan, orDash } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tValue } from '../i18n.js';
 import { api } from '../api.js';
 import { loading, notFound, failed } from './common.js';
 
@@ -13,7 +13,7 @@ function timeline(history) {
     const hasHeight = typeof s.height === 'number';
     ol.appendChild(el('li', { class: 'timeline-step' },
       el('div', { class: 'step-head' },
-        el('span', { class: 'step-name' }, orDash(s.step)),
+        el('span', { class: 'step-name', 'data-step': String(s.step) }, tValue('step', s.step)),
         el('span', { class: 'step-date' }, orDash(s.date))),
       parties ? el('div', { class: 'step-parties' }, parties) : null,
       s.amount ? el('div', { class: 'step-amount' }, `¥ ${fmtYuan(s.amount)}`) : null,
@@ -46,16 +46,16 @@ export async function renderBill(root, arg, ctx) {
     [t('bill.payee'), b.payee],
     [t('bill.issueDate'), b.issue_date],
     [t('bill.dueDate'), b.due_date],
-    [t('bill.status'), el('span', { class: 'badge badge-info' }, orDash(b.status))],
+    [t('bill.status'), el('span', { class: 'badge badge-info', id: 'bill-status' }, tValue('billStatus', b.status))],
   ]);
   const ranges = (b.ranges || []).map((r) => [
-    fmtInt(r.start), fmtInt(r.end), fmtYuan(r.amount), orDash(r.holder), orDash(r.state),
+    fmtInt(r.start), fmtInt(r.end), fmtYuan(r.amount), orDash(r.holder), tValue('range', r.state),
   ]);
   const invoices = (b.invoices || []).map((v) => [
     orDash(v.code), orDash(v.number), fmtYuan(v.amount), fmtYuan(v.occupied),
   ]);
   const movements = (b.movements || []).map((m) => [
-    mono(m.id), orDash(m.kind), fmtYuan(m.amount), orDash(m.status),
+    mono(m.id), tValue('movement', m.kind), fmtYuan(m.amount), tValue('movement', m.status),
   ]);
   const orders = b.orders || [];
 

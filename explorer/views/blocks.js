@@ -55,7 +55,7 @@ export async function renderBlock(root, arg, ctx) {
   const showMore = () => {
     shown = Math.min(txs.length, shown + TX_CHUNK);
     const rows = txs.slice(0, shown).map((x, i) => {
-      const txId = x.tx && x.tx.tx && x.tx.tx.tx_id; // present only when this caller may see the tx
+      const txId = x.tx_id || (x.tx && x.tx.tx && x.tx.tx.tx_id);
       return [String(i), txCell(txId, x.tx_hash), orDash(x.contract), orDash(x.version), orDash(x.method)];
     });
     txBox.replaceChildren(table('block-txs', [

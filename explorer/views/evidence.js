@@ -106,11 +106,11 @@ export function renderEvidence(root, arg, ctx) {
     const notarised = onLedger && p.summary && typeof p.summary.notarised_at === 'number';
     result.setAttribute('data-on-ledger', String(onLedger));
     result.setAttribute('data-notarised', String(Boolean(notarised)));
-    result.replaceChildren(
-      el('p', { class: 'verdict' },
-        onLedger ? badge(t('evidence.onLedger'), 'ok') : badge(t('evidence.notOnLedger'), 'bad'), ' ',
-        notarised ? badge(t('evidence.notarised'), 'ok') : badge(t('evidence.notNotarised'), 'warn')),
-      onLedger ? null : el('p', null, t('evidence.notOnLedgerText')));
+    const verdict = el('p', { class: 'verdict' },
+      onLedger ? badge(t('evidence.onLedger'), 'ok') : badge(t('evidence.notOnLedger'), 'bad'), ' ',
+      notarised ? badge(t('evidence.notarised'), 'ok') : badge(t('evidence.notNotarised'), 'warn'));
+    if (onLedger) result.replaceChildren(verdict);
+    else result.replaceChildren(verdict, el('p', null, t('evidence.notOnLedgerText')));
     if (onLedger) more.replaceChildren(...details(p));
   }
 

@@ -58,7 +58,8 @@ function nodesTable(health, network) {
   if (self) {
     rows.push([
       el('span', null, self, ' ', badge(t('node.self'), 'info')),
-      '—', '—',
+      orDash(network && network.org),
+      network && network.role ? tValue('role', network.role) : '—',
       badge(t('node.connected'), 'ok'),
       health ? fmtInt(health.height) : '—',
       leader === self ? badge(t('node.leader'), 'warn') : '',

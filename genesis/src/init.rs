@@ -205,6 +205,7 @@ pub fn init(out: &Path, spec: &InitSpec) -> Result<InitOutput, CertError> {
             api_listen: api.parse().map_err(|e| CertError::Build(format!("API address {api}: {e}")))?,
             peers,
             snapshot_every: None,
+            explorer: None,
         };
         let path = out.join("nodes").join(node.id.as_str()).join("node.toml");
         write(&path, &config.to_toml(), false)?;

@@ -14,7 +14,7 @@ pub mod inspect;
 pub mod keys;
 
 pub use certs::{Ca, CertError, IssuedCert, NodeCertSpec};
-pub use config::{NodeConfig, PeerConfig};
+pub use config::{ExplorerConfig, NodeConfig, PeerConfig};
 pub use init::{InitSpec, OrgSpec, init};
 
 #[cfg(test)]

@@ -1252,19 +1252,29 @@ fn visible(cx: &Cx<'_>, bill: &str) -> bool {
 pub(crate) fn get(cx: &mut Cx<'_>, a: ByBill) -> Out {
     let bill = load(cx, &a.bill)?;
     ensure!(visible(cx, &bill.number), E_NOT_AUTHORISED, "bill {} is not visible to the caller", bill.number);
-    let history: Vec<HistoryEntry> = cx
-        .scan(&keys::history_prefix(&bill.number), None, MAX_HISTORY)
-        .into_iter()
-        .filter_map(|(_, v)| borsh::from_slice(&v).ok())
-        .collect();
+    let history = bill_history(cx, &bill.number);
     let mut pending = Vec::new();
     for (id, _) in cx.scan(&keys::bill_request_prefix(&bill.number), None, 1000) {
         pending.push(load_request(cx, &id)?);
     }
-    let mut movements = Vec::new();
-    for (id, _) in cx.scan(&keys::bill_movement_prefix(&bill.number), None, 1000) {
-        movements.push(fund::load(cx, &id)?);
-    }
+    let movements = bill_movements(cx, &bill.number)?;
+    let (orders, invoices) = trade_links(cx, &history)?;
+    ok(&BillView { bill, history, pending, movements, orders, invoices })
+}
+
+fn bill_history(cx: &Cx<'_>, number: &str) -> Vec<HistoryEntry> {
+    cx.scan(&keys::history_prefix(number), None, MAX_HISTORY)
+        .into_iter()
+        .filter_map(|(_, v)| borsh::from_slice(&v).ok())
+        .collect()
+}
+
+fn bill_movements(cx: &Cx<'_>, number: &str) -> Result<Vec<Movement>, Refusal> {
+    cx.scan(&keys::bill_movement_prefix(number), None, 1000).into_iter().map(|(id, _)| fund::load(cx, &id)).collect()
+}
+
+/// The orders and invoices behind the discounts in `history`, each once.
+fn trade_links(cx: &Cx<'_>, history: &[HistoryEntry]) -> Result<(Vec<String>, Vec<InvoiceKey>), Refusal> {
     let (mut orders, mut invoices) = (Vec::new(), Vec::new());
     for entry in history.iter().filter(|e| e.action == "discount_requested") {
         let Some(id) = &entry.request else { continue };
@@ -1279,7 +1289,102 @@ pub(crate) fn get(cx: &mut Cx<'_>, a: ByBill) -> Out {
             }
         }
     }
-    ok(&BillView { bill, history, pending, movements, orders, invoices })
+    Ok((orders, invoices))
+}
+
+/// `bill.disclosure` (query, open to anyone): the bill as [`BillDisclosure`]
+/// describes it. It runs for anonymous callers too: the explorer reads it.
+pub(crate) fn disclosure(cx: &mut Cx<'_>, a: ByBill) -> Out {
+    let bill = load(cx, &a.bill)?;
+    let history = bill_history(cx, &bill.number);
+    let (orders, invoices) = trade_links(cx, &history)?;
+    let party = |id: &str| disclosed_party(cx, id, &bill.acceptor);
+    let ranges = bill
+        .holdings
+        .iter()
+        .map(|h| DisclosedRange {
+            start: h.start,
+            end: h.end,
+            holder: party(&h.holder),
+            state: String::from(match h.state {
+                HoldingState::Held => "held",
+                HoldingState::Pledged { .. } => "pledged",
+                HoldingState::Presented { .. } => "presented",
+                HoldingState::Settled => "settled",
+                HoldingState::Dishonoured { .. } => "dishonoured",
+            }),
+        })
+        .collect();
+    let steps = history
+        .iter()
+        .map(|e| DisclosedStep {
+            height: e.height,
+            time_ms: e.time_ms,
+            tx_id: e.tx_id.clone(),
+            action: e.action.clone(),
+            actor: party(&e.actor),
+            counterparty: e.counterparty.as_deref().map(party),
+            start: e.start,
+            end: e.end,
+        })
+        .collect();
+    let mut disclosed_invoices = Vec::new();
+    for key in &invoices {
+        let invoice = load_invoice(cx, key)?;
+        disclosed_invoices.push(DisclosedInvoice {
+            code: key.code.clone(),
+            number: masked_tail(&key.number, 4),
+            amount_inc_tax: invoice.amount_inc_tax,
+            occupied: invoice.occupied,
+        });
+    }
+    let movements = bill_movements(cx, &bill.number)?
+        .into_iter()
+        .map(|m| DisclosedMovement { id: m.request_id, kind: m.kind, amount: m.amount, status: m.status })
+        .collect();
+    ok(&BillDisclosure {
+        drawer: party(&bill.drawer),
+        payee: party(&bill.payee),
+        number: bill.number.clone(),
+        kind: bill.kind,
+        amount: bill.amount,
+        issue_date: bill.issue_date,
+        due_date: bill.due_date,
+        acceptor: bill.acceptor.clone(),
+        stage: bill.stage,
+        frozen: bill.frozen.is_some(),
+        ranges,
+        history: steps,
+        orders: orders.iter().map(|o| masked_middle(o)).collect(),
+        invoices: disclosed_invoices,
+        movements,
+    })
+}
+
+/// A party as a disclosure names it: the acceptor, banks and finance
+/// companies in full, any other party masked.
+fn disclosed_party(cx: &Cx<'_>, id: &str, acceptor: &str) -> String {
+    let public = id == acceptor || cx.party(id).is_ok_and(|p| p.kind != PartyKind::Enterprise);
+    if public { String::from(id) } else { masked_middle(id) }
+}
+
+/// `id` with all but its first three and last three characters masked
+/// (all of it masked when it is shorter than nine).
+fn masked_middle(id: &str) -> String {
+    let n = id.chars().count();
+    if n < 9 {
+        return "*".repeat(n.max(3));
+    }
+    let head: String = id.chars().take(3).collect();
+    let tail: String = id.chars().skip(n - 3).collect();
+    format!("{head}***{tail}")
+}
+
+/// `id` with all but its last `keep` characters masked.
+fn masked_tail(id: &str, keep: usize) -> String {
+    let n = id.chars().count();
+    let tail: String = id.chars().skip(n.saturating_sub(keep)).collect();
+    format!("{}{tail}", "*".repeat(n.saturating_sub(keep)))
 }
 
 fn page_limit(page: &Page) -> u32 {

@@ -131,6 +131,7 @@ pub fn execute(store: &mut dyn Store, env: &Context, method: &str, args: &[u8]) 
         methods::ORDER_GET => order::get(&mut cx, decode(args)?),
         methods::INVOICE_GET => order::get_invoice(&mut cx, decode(args)?),
         methods::BILL_GET => bill::get(&mut cx, decode(args)?),
+        methods::BILL_DISCLOSURE => bill::disclosure(&mut cx, decode(args)?),
         methods::BILL_LIST => bill::list(&mut cx, decode(args)?),
         methods::BILL_HOLDINGS => bill::holdings(&mut cx, decode(args)?),
         methods::BILL_POLICY => bill::policy(&mut cx, decode(args)?),

@@ -67,7 +67,9 @@ impl World {
 
     fn env(&mut self, who: &str) -> Context {
         self.height += 1;
-        let caller = if let Some(org) = who.strip_prefix("admin:") {
+        let caller = if who.is_empty() {
+            Caller::default()
+        } else if let Some(org) = who.strip_prefix("admin:") {
             Caller {
                 key_id: format!("{org}.admin"),
                 org: Some(org.to_string()),
@@ -1221,4 +1223,53 @@ fn unknown_records_and_a_missing_configuration_are_named() {
     let bad = FlowsConfig { answer_timeout_ms: 0, ..FlowsConfig::default() };
     assert_eq!(bare.call(&env, methods::INIT, &encode(&bad)).unwrap_err().code, E_BAD_ARGS);
     assert!(bare.state.is_empty());
+}
+
+#[test]
+fn anyone_reads_a_bills_disclosure_with_other_enterprises_masked() {
+    let mut w = World::new("2025-03-06");
+    w.circulating(BILL, 1_000_000, "2025-03-06", "2025-06-06");
+    w.trade("O-2025-0001", "CORE", "E1", 5_000_000, "00000001", 5_000_000, "2025-03-06");
+    let policy = DiscountPolicy {
+        enabled: true,
+        acceptors: vec!["CORE".into()],
+        max_amount: 800_000,
+        rates: vec![RateBand { max_days: 184, rate: RatePpm(15_000) }],
+        daily_limit_per_enterprise: 1_000_000,
+    };
+    w.ok::<_, ()>("BANK1", methods::BILL_SET_POLICY, &policy);
+    let req = w.discount("E1", BILL, 1, 400_000, "BANK1", "O-2025-0001", &["00000001"]).unwrap();
+    let RequestKind::Discount(terms) = &req.kind else { panic!() };
+    w.report("BANK1", terms.disbursement.as_ref().unwrap(), true);
+
+    let by_bill = ByBill { bill: BILL.into() };
+    // Anonymous callers and parties that never saw the bill read the same.
+    let d: BillDisclosure = w.query("", methods::BILL_DISCLOSURE, &by_bill).unwrap();
+    let other: BillDisclosure = w.query("E3", methods::BILL_DISCLOSURE, &by_bill).unwrap();
+    assert_eq!(d, other);
+    assert_eq!(w.query::<_, BillView>("", methods::BILL_GET, &by_bill).unwrap_err().code, E_NOT_AUTHORISED);
+
+    // The acceptor and the bank are named; the supplier is masked everywhere.
+    assert_eq!((d.acceptor.as_str(), d.drawer.as_str(), d.payee.as_str()), ("CORE", "CORE", "***"));
+    let ranges: Vec<_> = d.ranges.iter().map(|r| (r.start, r.end, r.holder.as_str(), r.state.as_str())).collect();
+    assert_eq!(ranges, vec![(1, 400_000, "BANK1", "held"), (400_001, 1_000_000, "***", "held")]);
+    let encoded = encode(&d);
+    assert!(!encoded.windows(2).any(|w| w == b"E1"), "the supplier's id is disclosed: {d:?}");
+    assert_eq!(d.orders, vec!["O-2***001".to_string()]);
+    let inv = &d.invoices[0];
+    assert_eq!((inv.number.as_str(), inv.amount_inc_tax, inv.occupied), ("****0001", 5_000_000, 400_000));
+    let m = &d.movements[0];
+    assert_eq!((m.kind, m.amount < 400_000, m.status), (MovementKind::Disbursement, true, MovementStatus::Success));
+
+    // The whole history, in order, each step with its block and transaction.
+    let actions: Vec<&str> = d.history.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(actions.first(), Some(&"issued"));
+    assert!(actions.contains(&"discount_requested") && actions.contains(&"discount_approved"), "{actions:?}");
+    assert!(d.history.windows(2).all(|p| p[0].height <= p[1].height && !p[1].tx_id.is_empty()));
+    assert!(d.history.iter().any(|s| s.counterparty.as_deref() == Some("BANK1")));
+
+    assert_eq!(
+        w.query::<_, BillDisclosure>("", methods::BILL_DISCLOSURE, &ByBill { bill: "1".repeat(30) }).unwrap_err().code,
+        E_UNKNOWN_BILL
+    );
 }

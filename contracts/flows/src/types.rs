@@ -88,6 +88,8 @@ pub mod methods {
     pub const BILL_POLICY: &str = "bill.policy";
     /// Query: [`ByBill`](super::ByBill) → [`BillView`](super::BillView).
     pub const BILL_GET: &str = "bill.get";
+    /// Query, open to anyone: [`ByBill`](super::ByBill) → [`BillDisclosure`](super::BillDisclosure).
+    pub const BILL_DISCLOSURE: &str = "bill.disclosure";
     /// Query: [`Page`](super::Page) → `Vec<BillSummary>`: the bills the caller may see.
     pub const BILL_LIST: &str = "bill.list";
     /// Query: [`ById`](super::ById) (a party) → `Vec<HoldingView>`.
@@ -880,6 +882,104 @@ pub struct BillView {
     pub orders: Vec<String>,
     /// Invoices its discounts occupy.
     pub invoices: Vec<InvoiceKey>,
+}
+
+/// `bill.disclosure`: what of a bill anyone may read, in the spirit of
+/// commercial-bill information disclosure. The acceptor, banks and finance
+/// companies are named; every other enterprise, order id and invoice number
+/// is masked; notes (rates, interest, reasons) and accounts are left out.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BillDisclosure {
+    /// The 30-digit package number.
+    pub number: String,
+    /// Its type.
+    pub kind: BillKind,
+    /// Face amount in fen.
+    pub amount: u64,
+    /// Issue date.
+    pub issue_date: Date,
+    /// Due date.
+    pub due_date: Date,
+    /// The drawer, masked unless it is the acceptor or a bank.
+    pub drawer: String,
+    /// The acceptor (always disclosed).
+    pub acceptor: PartyId,
+    /// The payee, masked unless it is the acceptor or a bank.
+    pub payee: String,
+    /// Where it is.
+    pub stage: BillStage,
+    /// Whether it is frozen (never the reason).
+    pub frozen: bool,
+    /// Its sub-ranges and their holders.
+    pub ranges: Vec<DisclosedRange>,
+    /// Its history, oldest first.
+    pub history: Vec<DisclosedStep>,
+    /// Orders behind its discounts, masked.
+    pub orders: Vec<String>,
+    /// Invoices its discounts occupy.
+    pub invoices: Vec<DisclosedInvoice>,
+    /// Fund movements of it.
+    pub movements: Vec<DisclosedMovement>,
+}
+
+/// A sub-range of a disclosed bill.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct DisclosedRange {
+    /// First unit.
+    pub start: u64,
+    /// Last unit, inclusive.
+    pub end: u64,
+    /// The holder, masked unless it is the acceptor or a bank.
+    pub holder: String,
+    /// `held`, `pledged`, `presented`, `settled` or `dishonoured`.
+    pub state: String,
+}
+
+/// A step of a disclosed bill's history.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct DisclosedStep {
+    /// Block height.
+    pub height: u64,
+    /// Block time.
+    pub time_ms: u64,
+    /// The transaction.
+    pub tx_id: String,
+    /// What happened (as in [`HistoryEntry::action`]).
+    pub action: String,
+    /// Who acted, masked unless the acceptor or a bank.
+    pub actor: String,
+    /// The other party, likewise.
+    pub counterparty: Option<String>,
+    /// The sub-range concerned (`0..=0` for the bill as a whole).
+    pub start: u64,
+    /// Last unit.
+    pub end: u64,
+}
+
+/// An invoice a disclosed bill's discount occupies.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct DisclosedInvoice {
+    /// The invoice code (public: it names the issuing batch).
+    pub code: String,
+    /// The invoice number, all but its last four digits masked.
+    pub number: String,
+    /// Amount including tax.
+    pub amount_inc_tax: u64,
+    /// How much of it financing occupies.
+    pub occupied: u64,
+}
+
+/// A fund movement of a disclosed bill (never its accounts).
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct DisclosedMovement {
+    /// Its id (the instructing request's).
+    pub id: RequestId,
+    /// What it is.
+    pub kind: MovementKind,
+    /// Amount in fen.
+    pub amount: u64,
+    /// Status.
+    pub status: MovementStatus,
 }
 
 /// A line of `bill.list`.

@@ -17,8 +17,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use billflow_contract_flows as flows;
 use billflow_types::view::{
-    ErrorBody, ExplorerEvent, ExplorerStats, ExplorerTx, ExplorerTxList, ExplorerTxSummary, MinuteStats, SearchHit,
+    ErrorBody, ExplorerBill, ExplorerBillRange, ExplorerBillStep, ExplorerEvent, ExplorerInvoice, ExplorerMovement,
+    ExplorerStats, ExplorerTx, ExplorerTxList, ExplorerTxSummary, MinuteStats, SearchHit,
 };
 use billflow_types::{Block, Hash32, Receipt, TxLocation, TxStatus};
 use serde::Deserialize;
@@ -231,9 +233,35 @@ pub(crate) fn event_text(data: &[u8]) -> Option<String> {
     let parts: Vec<String> = billflow_types::privacy::encoded_strings(data, 1)
         .filter(|t| !t.chars().any(char::is_control))
         .take(64)
-        .map(|t| billflow_types::privacy::mask(t).into_owned())
+        .map(public_text)
         .collect();
     (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// Ledger text as the explorer shows it: personal data masked, and every
+/// enterprise's credit code masked as the bill disclosure masks it
+/// (`913***02T`), so that a transaction's events do not name the parties a
+/// bill's public view leaves unnamed.
+pub(crate) fn public_text(text: &str) -> String {
+    let text = billflow_types::privacy::mask(text);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphanumeric()) {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+        let word = &rest[..end];
+        if billflow_types::ids::is_valid_credit_code(word) {
+            out.push_str(&word[..3]);
+            out.push_str("***");
+            out.push_str(&word[15..]);
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A transaction in the explorer
@@ -271,7 +299,7 @@ pub(crate) async fn transaction(
         signer: mask_key(tx.tx.signer.as_str()),
         tenant: tx.tx.tenant.as_ref().map(|t| t.as_str().to_string()),
         failure: receipt.failure.clone().map(|mut f| {
-            f.message = billflow_types::privacy::mask(&f.message).into_owned();
+            f.message = public_text(&f.message);
             f
         }),
         fuel_used: receipt.fuel_used,
@@ -283,6 +311,149 @@ pub(crate) async fn transaction(
                 topic: e.topic.clone(),
                 data_hex: hex::encode(&e.data),
                 text: event_text(&e.data),
+            })
+            .collect(),
+    }))
+}
+
+/// The name the flows contract is deployed under.
+const FLOWS: &str = "flows";
+
+/// A bill's disclosure from the flows contract, `None` if the contract is not
+/// deployed or has no such bill; `400` unless `number` is 30 digits.
+async fn bill_disclosure(gw: &Gateway, number: &str) -> Result<Option<flows::BillDisclosure>, ApiError> {
+    if number.len() != 30 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_request("E_INVALID_FIELD", "a bill number is 30 digits"));
+    }
+    let name = crate::routes::contract_name(FLOWS.into())?;
+    if gw.chain.contract(&name)?.is_none() {
+        return Ok(None);
+    }
+    let args = borsh::to_vec(&flows::ByBill { bill: number.into() }).map_err(|e| ApiError::internal(e.to_string()))?;
+    // Open to anyone: it runs anonymous, whoever asks.
+    match crate::routes::run_query(gw.chain.clone(), None, name, flows::methods::BILL_DISCLOSURE.into(), args).await {
+        Ok(output) => {
+            borsh::from_slice(&output).map(Some).map_err(|e| ApiError::internal(format!("bill disclosure: {e}")))
+        }
+        Err(e) if e.code == flows::codes::E_UNKNOWN_BILL => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Yuan with two decimals, no separators: `1000000.00`.
+fn yuan(fen: u64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+fn amount_of(start: u64, end: u64) -> Option<String> {
+    (start > 0 && end >= start).then(|| yuan(end - start + 1))
+}
+
+/// A bill
+///
+/// What of a bill anyone may read: its terms, its sub-ranges and holders, its
+/// whole history with the block and transaction of every step, and the
+/// orders, invoices and fund movements behind it. The acceptor and banks are
+/// named; other enterprises, order ids and invoice numbers are masked; rates,
+/// notes and accounts are never shown.
+#[utoipa::path(
+    get,
+    path = "/v1/explorer/bills/{number}",
+    tag = "explorer",
+    params(("number" = String, Path, description = "The 30-digit bill package number.")),
+    responses(
+        (status = 200, description = "The bill.", body = ExplorerBill),
+        (status = 400, description = "Not a bill number (`E_INVALID_FIELD`).", body = ErrorBody),
+        (status = 404, description = "No such bill on this ledger.", body = ErrorBody),
+    ),
+)]
+pub(crate) async fn bill(
+    State(gw): State<Arc<Gateway>>,
+    Path(number): Path<String>,
+) -> Result<Json<ExplorerBill>, ApiError> {
+    let Some(d) = bill_disclosure(&gw, &number).await? else {
+        return Err(ApiError::not_found(format!("no bill {number} on this ledger")));
+    };
+    let kind = match d.kind {
+        flows::BillKind::BankAcceptance => "bank_acceptance",
+        flows::BillKind::FinanceCompanyAcceptance => "finance_company_acceptance",
+        flows::BillKind::CommercialAcceptance => "commercial_acceptance",
+        flows::BillKind::SupplyChain => "supply_chain",
+    };
+    let status = match (d.frozen, d.stage) {
+        (true, _) => "frozen",
+        (false, flows::BillStage::Issued) => "issued",
+        (false, flows::BillStage::Accepted) => "accepted",
+        (false, flows::BillStage::Circulating) => "circulating",
+        (false, flows::BillStage::Cancelled) => "cancelled",
+    };
+    Ok(Json(ExplorerBill {
+        number: d.number,
+        kind: kind.into(),
+        amount: yuan(d.amount),
+        drawer: d.drawer,
+        acceptor: d.acceptor,
+        payee: d.payee,
+        issue_date: d.issue_date.to_string(),
+        due_date: d.due_date.to_string(),
+        status: status.into(),
+        ranges: d
+            .ranges
+            .into_iter()
+            .map(|r| ExplorerBillRange {
+                amount: amount_of(r.start, r.end).unwrap_or_default(),
+                start: r.start,
+                end: r.end,
+                holder: r.holder,
+                state: r.state,
+            })
+            .collect(),
+        history: d
+            .history
+            .into_iter()
+            .map(|s| ExplorerBillStep {
+                date: flows::finance::Date::of_block_time(s.time_ms).to_string(),
+                amount: amount_of(s.start, s.end),
+                step: s.action,
+                time_ms: s.time_ms,
+                height: s.height,
+                tx_id: s.tx_id,
+                from: s.actor,
+                to: s.counterparty,
+            })
+            .collect(),
+        orders: d.orders,
+        invoices: d
+            .invoices
+            .into_iter()
+            .map(|i| ExplorerInvoice {
+                code: i.code,
+                number: i.number,
+                amount: yuan(i.amount_inc_tax),
+                occupied: yuan(i.occupied),
+            })
+            .collect(),
+        movements: d
+            .movements
+            .into_iter()
+            .map(|m| ExplorerMovement {
+                id: m.id,
+                kind: match m.kind {
+                    flows::MovementKind::Disbursement => "disbursement",
+                    flows::MovementKind::Payment => "payment",
+                    flows::MovementKind::Recourse => "recourse",
+                    flows::MovementKind::Fee => "fee",
+                    flows::MovementKind::Reversal => "reversal",
+                }
+                .into(),
+                amount: yuan(m.amount),
+                status: match m.status {
+                    flows::MovementStatus::Pending => "pending",
+                    flows::MovementStatus::Success => "success",
+                    flows::MovementStatus::Failed => "failed",
+                    flows::MovementStatus::Unknown => "unknown",
+                }
+                .into(),
             })
             .collect(),
     }))
@@ -321,7 +492,10 @@ pub(crate) async fn search(
     let hit = |kind: &str, target: String| Ok(Json(SearchHit { kind: kind.into(), target }));
     let store = gw.chain.store();
     if q.len() == 30 && q.bytes().all(|b| b.is_ascii_digit()) {
-        return hit("bill", q);
+        return match bill_disclosure(&gw, &q).await? {
+            Some(_) => hit("bill", q),
+            None => Err(ApiError::not_found(format!("no bill {q} on this ledger"))),
+        };
     }
     if let Ok(height) = q.parse::<u64>()
         && height <= gw.chain.tip().height
@@ -360,6 +534,11 @@ mod tests {
         data.extend_from_slice(b"13812345678");
         assert_eq!(event_text(&data).as_deref(), Some("hello · 138****5678"));
         assert_eq!(event_text(&[1, 2, 3]), None);
+        assert_eq!(
+            public_text("participant:91320500MA1FL0002T, 91320500MA1FL0002X, bank-a; 合同"),
+            "participant:913***02T, 91320500MA1FL0002X, bank-a; 合同",
+            "valid credit codes masked; anything else kept"
+        );
         assert!(ASSETS.iter().any(|(p, _)| *p == "index.html"), "the page is compiled in");
     }
 }

@@ -241,6 +241,16 @@ pub fn tls_config(cert_chain_pem: &[u8], key_pem: &[u8]) -> Result<Arc<rustls::S
     Ok(Arc::new(config))
 }
 
+/// Where the gateway listens: a socket, its transport, and what it serves.
+pub struct Endpoint {
+    /// A bound listener.
+    pub listener: std::net::TcpListener,
+    /// Plain HTTP or HTTPS.
+    pub transport: Transport,
+    /// Whether it serves anonymous reads only (the explorer's listener).
+    pub anonymous_reads_only: bool,
+}
+
 /// Serves the gateway on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: std::net::TcpListener,
@@ -248,23 +258,70 @@ pub async fn serve(
     transport: Transport,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    listener.set_nonblocking(true)?;
-    // Accepted connections inherit the listener's send buffer.
-    socket2::SockRef::from(&listener).set_send_buffer_size(SEND_BUFFER_BYTES)?;
-    let app = router(state)?.into_make_service_with_connect_info::<SocketAddr>();
+    serve_all(vec![Endpoint { listener, transport, anonymous_reads_only: false }], state, shutdown).await
+}
+
+/// Serves one gateway on every endpoint until `shutdown` completes. The
+/// endpoints share everything (rate limits, the audit log, the explorer's
+/// plot); one that serves anonymous reads only answers GET and HEAD without
+/// signature headers, so that nothing signed crosses it and nothing changes
+/// through it.
+pub async fn serve_all(
+    endpoints: Vec<Endpoint>,
+    state: ApiState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state)?;
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
     tokio::spawn(async move {
         shutdown.await;
         stopper.graceful_shutdown(Some(Duration::from_secs(5)));
     });
-    match transport {
-        Transport::Http => axum_server::from_tcp(listener)?.handle(handle).serve(app).await,
-        Transport::Https(config) => {
-            let tls = axum_server::tls_rustls::RustlsConfig::from_config(config);
-            axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(app).await
-        }
+    let mut servers = Vec::new();
+    for endpoint in endpoints {
+        let Endpoint { listener, transport, anonymous_reads_only } = endpoint;
+        listener.set_nonblocking(true)?;
+        // Accepted connections inherit the listener's send buffer.
+        socket2::SockRef::from(&listener).set_send_buffer_size(SEND_BUFFER_BYTES)?;
+        let app =
+            if anonymous_reads_only { app.clone().layer(middleware::from_fn(anonymous_reads)) } else { app.clone() };
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let handle = handle.clone();
+        servers.push(tokio::spawn(async move {
+            match transport {
+                Transport::Http => axum_server::from_tcp(listener)?.handle(handle).serve(app).await,
+                Transport::Https(config) => {
+                    let tls = axum_server::tls_rustls::RustlsConfig::from_config(config);
+                    axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(app).await
+                }
+            }
+        }));
     }
+    for server in servers {
+        server.await.map_err(std::io::Error::other)??;
+    }
+    Ok(())
+}
+
+/// The explorer listener's filter: GET and HEAD, unsigned.
+async fn anonymous_reads(req: Request, next: Next) -> Response {
+    if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
+        return ApiError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "E_READ_ONLY_LISTENER".into(),
+            message: "this listener serves the explorer: reads only; send transactions to the gateway".into(),
+        }
+        .into_response();
+    }
+    if req.headers().keys().any(|name| name.as_str().starts_with("x-billflow-")) {
+        return ApiError::forbidden(
+            "E_SIGNED_ON_PUBLIC_LISTENER",
+            "this listener serves anonymous reads only: send signed requests to the gateway",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// The kernel send buffer of every gateway connection (Linux doubles it for
@@ -278,4 +335,19 @@ pub const SEND_BUFFER_BYTES: usize = 256 * 1024;
 /// Plain-text responses for `/metrics`.
 pub(crate) fn text(body: String) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_explorer_listener_takes_a_browser_certificate() {
+        // What browsers accept and the consortium's Ed25519 certificates are
+        // not: ECDSA P-256, as an organisation's web CA issues.
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert =
+            rcgen::CertificateParams::new(vec!["explorer.bank-a.example".into()]).unwrap().self_signed(&key).unwrap();
+        let config = super::tls_config(cert.pem().as_bytes(), key.serialize_pem().as_bytes()).unwrap();
+        assert_eq!(config.alpn_protocols, vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
+        assert!(super::tls_config(cert.pem().as_bytes(), b"not a key").unwrap_err().starts_with("key:"));
+    }
 }

@@ -182,6 +182,7 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         crate::explorer::stats,
         crate::explorer::recent_txs,
         crate::explorer::transaction,
+        crate::explorer::bill,
         crate::explorer::search,
         routes::network_view,
         routes::health,
@@ -197,7 +198,7 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         (name = "evidence", description = "Notarised evidence of documents, with proofs."),
         (name = "node", description = "The node: health, network, metrics and this document."),
         (name = "audit", description = "The hash-chained audit log, for regulators (signed requests)."),
-        (name = "explorer", description = "What the explorer page reads: throughput, latest transactions, a transaction's receipt (signer masked), search."),
+        (name = "explorer", description = "What the explorer page reads: throughput, latest transactions, a transaction's receipt (signer masked), a bill's disclosure, search."),
         (name = "supervision", description = "Every committed event and risk alert, for regulators (signed requests)."),
     ),
 )]

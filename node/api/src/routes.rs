@@ -62,6 +62,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/explorer/stats", get(crate::explorer::stats))
         .route("/v1/explorer/recent-txs", get(crate::explorer::recent_txs))
         .route("/v1/explorer/txs/{tx_id}", get(crate::explorer::transaction))
+        .route("/v1/explorer/bills/{number}", get(crate::explorer::bill))
         .route("/v1/explorer/search", get(crate::explorer::search))
         .route("/v1/network", get(network_view))
         .route("/v1/health", get(health))
@@ -91,6 +92,8 @@ async fn network_view(State(gw): Gw) -> Json<NetworkView> {
         None => Json(NetworkView {
             node_id: gw.chain.node_id().to_string(),
             peer_id: None,
+            org: None,
+            role: None,
             leader: None,
             peers: Vec::new(),
         }),
@@ -736,7 +739,7 @@ async fn audit_log(
     Ok(Json(AuditPage { entries: page, next_after }))
 }
 
-fn contract_name(name: String) -> Result<ContractName, ApiError> {
+pub(crate) fn contract_name(name: String) -> Result<ContractName, ApiError> {
     ContractName::new(name).map_err(|e| ApiError::bad_request("E_INVALID_FIELD", e.to_string()))
 }
 
@@ -777,7 +780,7 @@ async fn get_contract(State(gw): Gw, Path(name): Path<String>) -> Result<Json<Co
 }
 
 /// Runs a query as `caller` (`None`: anonymous) off the async runtime.
-async fn run_query(
+pub(crate) async fn run_query(
     chain: Chain,
     caller: Option<KeyId>,
     name: ContractName,

@@ -1,6 +1,7 @@
 //! `billflow-node devnet`: a whole consortium on this machine, one process per
 //! node on loopback, for trying billflow and for tests.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use billflow_genesis::init::{InitOutput, free_loopback_ports};
 use billflow_genesis::keys::KeySource;
-use billflow_genesis::{InitSpec, NodeConfig, OrgSpec};
+use billflow_genesis::{ExplorerConfig, InitSpec, NodeConfig, OrgSpec};
 use billflow_types::{ChainParams, NodeRole, OrgRole};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,9 @@ pub struct DevnetNode {
     pub role: NodeRole,
     /// Its REST gateway.
     pub api_url: String,
+    /// Its explorer page, for a browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explorer_url: Option<String>,
     /// Its libp2p address.
     pub p2p: String,
     /// Its libp2p peer id.
@@ -78,6 +82,9 @@ pub struct Devnet {
     pub regulator_keys: Vec<DevnetKey>,
 }
 
+/// The explorer of node `k` listens on the base port plus this plus `k`.
+const EXPLORER_PORT_OFFSET: u16 = 80;
+
 fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result<InitOutput> {
     let mut orgs = Vec::new();
     for i in 1..=voters {
@@ -102,6 +109,17 @@ fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result
     if base_port == 0 {
         out.relocate(&free_loopback_ports(out.nodes.len() * 2)?)?;
     }
+    // Every node serves the explorer to browsers on loopback, plain HTTP.
+    let explorer_ports: Vec<u16> = if base_port == 0 {
+        free_loopback_ports(out.nodes.len())?
+    } else {
+        (0..out.nodes.len()).map(|k| base_port + EXPLORER_PORT_OFFSET + k as u16).collect()
+    };
+    for ((config, path), port) in out.nodes.iter_mut().zip(explorer_ports) {
+        config.explorer =
+            Some(ExplorerConfig { listen: SocketAddr::from(([127, 0, 0, 1], port)), cert: None, key: None });
+        std::fs::write(&*path, config.to_toml()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(out)
 }
 
@@ -123,6 +141,7 @@ fn describe(
                 org: g.map(|n| n.org.to_string()).unwrap_or_default(),
                 role: g.map_or(NodeRole::Observer, |n| n.role),
                 api_url: format!("https://{}", c.api_listen),
+                explorer_url: c.explorer.as_ref().map(|e| format!("http://{}/explorer/", e.listen)),
                 p2p: c.p2p_listen.clone(),
                 peer_id: g.map(|n| n.peer_id.clone()).unwrap_or_default(),
                 data_dir: c.data_dir.clone(),
@@ -234,6 +253,9 @@ pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16, demo: bo
     println!("devnet {} (genesis {})", devnet.chain_id, devnet.genesis_hash);
     for n in &devnet.nodes {
         println!("  {:<14} {:<8?} {}  p2p {}  log {}", n.node_id, n.role, n.api_url, n.p2p, n.log.display());
+        if let Some(url) = &n.explorer_url {
+            println!("  {:<14} explorer {url}", "");
+        }
     }
     println!("details in {}; Ctrl-C stops every node", dir.join("devnet.json").display());
 

@@ -153,7 +153,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn run(data: &Path, genesis: Option<&Path>, listen: SocketAddr, config: ChainConfig) -> Result<()> {
     let genesis = load_genesis(genesis)?;
     let chain = open_chain(data, &genesis, config)?;
-    let gateway = Gateway { listen, transport: billflow_api::Transport::Http, audit_dir: data.join("audit") };
+    let gateway =
+        Gateway { listen, transport: billflow_api::Transport::Http, audit_dir: data.join("audit"), explorer: None };
     runtime()?.block_on(serve(chain, gateway, None, Sequencer::Single))
 }
 
@@ -166,10 +167,26 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
     let key = std::fs::read(&id.config.key).with_context(|| format!("cannot read {}", id.config.key.display()))?;
     let tls = billflow_api::tls_config(&cert, &key)
         .map_err(|e| anyhow::anyhow!("cannot serve HTTPS with {}: {e}", id.config.cert.display()))?;
+    let explorer = match &id.config.explorer {
+        None => None,
+        Some(e) => {
+            let transport = match e.tls_files().map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))? {
+                None => billflow_api::Transport::Http,
+                Some((cert, key)) => {
+                    let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+                    let tls = billflow_api::tls_config(&read(cert)?, &read(key)?)
+                        .map_err(|e| anyhow::anyhow!("cannot serve the explorer with {}: {e}", cert.display()))?;
+                    billflow_api::Transport::Https(tls)
+                }
+            };
+            Some((e.listen, transport))
+        }
+    };
     let gateway = Gateway {
         listen: id.config.api_listen,
         transport: billflow_api::Transport::Https(tls),
         audit_dir: id.config.data_dir.join("audit"),
+        explorer,
     };
     runtime()?.block_on(async move {
         let net = Network::start(NetConfig {
@@ -225,6 +242,15 @@ struct Gateway {
     listen: SocketAddr,
     transport: billflow_api::Transport,
     audit_dir: PathBuf,
+    /// The explorer's listener for browsers, if configured.
+    explorer: Option<(SocketAddr, billflow_api::Transport)>,
+}
+
+fn scheme(transport: &billflow_api::Transport) -> &'static str {
+    match transport {
+        billflow_api::Transport::Http => "http",
+        billflow_api::Transport::Https(_) => "https",
+    }
 }
 
 async fn serve(
@@ -238,12 +264,16 @@ async fn serve(
     let addr = listener.local_addr()?;
     let tip = chain.tip();
     tracing::info!(chain_id = %chain.executor().chain_id(), height = tip.height, tip = %tip.hash, "chain opened");
-    let scheme = match gateway.transport {
-        billflow_api::Transport::Http => "http",
-        billflow_api::Transport::Https(_) => "https",
-    };
-    // Test harnesses and operators read this line to find the gateway.
-    println!("billflow-node listening on {scheme}://{addr}");
+    // Test harnesses and operators read these lines to find the gateway and the explorer.
+    println!("billflow-node listening on {}://{addr}", scheme(&gateway.transport));
+    let mut endpoints =
+        vec![billflow_api::Endpoint { listener, transport: gateway.transport, anonymous_reads_only: false }];
+    if let Some((listen, transport)) = gateway.explorer {
+        let listener =
+            std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen} (explorer)"))?;
+        println!("billflow-node explorer on {}://{}/explorer/", scheme(&transport), listener.local_addr()?);
+        endpoints.push(billflow_api::Endpoint { listener, transport, anonymous_reads_only: true });
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let raft = match &sequencer {
         Sequencer::Raft(c) => Some(c.clone()),
@@ -264,7 +294,7 @@ async fn serve(
     let mut api_stop = stop_rx.clone();
     let config = billflow_api::ApiConfig { audit_dir: Some(gateway.audit_dir), ..billflow_api::ApiConfig::default() };
     let state = billflow_api::ApiState { chain, network, config };
-    let api = tokio::spawn(billflow_api::serve(listener, state, gateway.transport, async move {
+    let api = tokio::spawn(billflow_api::serve_all(endpoints, state, async move {
         let _ = api_stop.wait_for(|stop| *stop).await;
     }));
     let outcome = tokio::select! {

@@ -77,6 +77,7 @@ impl NetworkInfo for NetInfo {
             let connected = self.net.connected().await.unwrap_or_default();
             let records = self.chain.node_records().unwrap_or_default();
             let status = billflow_consensus::wire::encode_request(&WireRequest::Status);
+            let me = records.iter().find(|r| &r.id == self.chain.node_id()).map(|r| (r.org.to_string(), r.role));
             let mut peers = Vec::new();
             for r in records.into_iter().filter(|r| &r.id != self.chain.node_id()) {
                 let revoked = matches!(r.status, NodeStatus::Revoked { .. });
@@ -108,6 +109,8 @@ impl NetworkInfo for NetInfo {
             NetworkView {
                 node_id: self.chain.node_id().to_string(),
                 peer_id: Some(self.net.peer_id().to_string()),
+                org: me.as_ref().map(|m| m.0.clone()),
+                role: me.map(|m| m.1),
                 leader: self.consensus.leader(),
                 peers,
             }

@@ -46,6 +46,8 @@ pub struct TxView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TxInBlock {
+    /// Its id (public, as in the explorer's lists).
+    pub tx_id: crate::TxId,
     /// Its hash.
     pub tx_hash: Hash32,
     /// The contract called.
@@ -63,6 +65,7 @@ impl TxInBlock {
     /// The view of `tx`, with the transaction itself if `visible`.
     pub fn new(tx: SignedTx, visible: bool) -> TxInBlock {
         TxInBlock {
+            tx_id: tx.tx.tx_id.clone(),
             tx_hash: tx.hash(),
             contract: tx.tx.contract.clone(),
             version: tx.tx.version,
@@ -248,6 +251,12 @@ pub struct NetworkView {
     /// Its libp2p peer id (absent for a standalone node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_id: Option<String>,
+    /// Its organisation (absent for a standalone node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// Its role (absent for a standalone node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::genesis::NodeRole>,
     /// The consensus leader this node knows of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leader: Option<String>,
@@ -348,6 +357,109 @@ pub struct ExplorerTx {
     pub fuel_used: u64,
     /// Its events.
     pub events: Vec<ExplorerEvent>,
+}
+
+/// A bill as anyone may read it (`GET /v1/explorer/bills/{number}`): the
+/// flows contract's disclosure, with the acceptor and banks named and other
+/// enterprises, order ids and invoice numbers masked. Amounts are yuan with
+/// two decimals (`"1000000.00"`), dates `YYYY-MM-DD` in Beijing time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerBill {
+    /// The 30-digit package number.
+    pub number: String,
+    /// `bank_acceptance`, `finance_company_acceptance`, `commercial_acceptance` or `supply_chain`.
+    pub kind: String,
+    /// Face amount in yuan.
+    pub amount: String,
+    /// The drawer (masked unless the acceptor or a bank).
+    pub drawer: String,
+    /// The acceptor.
+    pub acceptor: String,
+    /// The payee (masked unless the acceptor or a bank).
+    pub payee: String,
+    /// Issue date.
+    pub issue_date: String,
+    /// Due date.
+    pub due_date: String,
+    /// `issued`, `accepted`, `circulating`, `cancelled`, or `frozen`.
+    pub status: String,
+    /// Its sub-ranges and holders.
+    pub ranges: Vec<ExplorerBillRange>,
+    /// Its history, oldest first.
+    pub history: Vec<ExplorerBillStep>,
+    /// Orders behind its discounts (masked).
+    pub orders: Vec<String>,
+    /// Invoices its discounts occupy.
+    pub invoices: Vec<ExplorerInvoice>,
+    /// Its fund movements.
+    pub movements: Vec<ExplorerMovement>,
+}
+
+/// A sub-range of a bill and its holder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerBillRange {
+    /// First unit (fen).
+    pub start: u64,
+    /// Last unit, inclusive.
+    pub end: u64,
+    /// Its amount in yuan.
+    pub amount: String,
+    /// The holder (masked unless the acceptor or a bank).
+    pub holder: String,
+    /// `held`, `pledged`, `presented`, `settled` or `dishonoured`.
+    pub state: String,
+}
+
+/// A step of a bill's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerBillStep {
+    /// What happened: `issued`, `accepted`, `received`, `endorsed`, `discount_approved`, ...
+    pub step: String,
+    /// The day, in Beijing time.
+    pub date: String,
+    /// Block time, ms since the Unix epoch.
+    pub time_ms: u64,
+    /// Block height.
+    pub height: u64,
+    /// The transaction.
+    pub tx_id: String,
+    /// Who acted.
+    pub from: String,
+    /// The other party, if any.
+    pub to: Option<String>,
+    /// The amount of the sub-range concerned, in yuan (none for the bill as a whole).
+    pub amount: Option<String>,
+}
+
+/// An invoice a bill's discount occupies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerInvoice {
+    /// The invoice code.
+    pub code: String,
+    /// The invoice number, masked but for its last four digits.
+    pub number: String,
+    /// Amount including tax, in yuan.
+    pub amount: String,
+    /// How much of it financing occupies, in yuan.
+    pub occupied: String,
+}
+
+/// A fund movement of a bill (never its accounts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExplorerMovement {
+    /// Its id.
+    pub id: String,
+    /// `disbursement`, `payment`, `recourse`, `fee` or `reversal`.
+    pub kind: String,
+    /// Amount in yuan.
+    pub amount: String,
+    /// `pending`, `success`, `failed` or `unknown`.
+    pub status: String,
 }
 
 /// What a search term names (`GET /v1/explorer/search?q=`).

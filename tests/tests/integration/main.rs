@@ -8,6 +8,7 @@ mod cluster;
 mod consortium;
 mod crash;
 mod devnet;
+mod explorer;
 mod flows;
 mod https;
 mod privacy;

@@ -259,6 +259,7 @@ async fn a_node_added_after_thousands_of_blocks_catches_up() {
             })
             .collect(),
         snapshot_every: Some(300),
+        explorer: None,
     };
     let config_path = node_dir.join("node.toml");
     std::fs::write(&config_path, config.to_toml()).unwrap();
