@@ -241,7 +241,20 @@ pub fn tls_config(cert_chain_pem: &[u8], key_pem: &[u8]) -> Result<Arc<rustls::S
     Ok(Arc::new(config))
 }
 
-/// Where the gateway listens: a socket, its transport, and what it serves.
+/// A listening socket for the gateway at `addr`, its send buffer bounded
+/// ([`SEND_BUFFER_BYTES`]) before it listens: a connection accepted into the
+/// backlog takes the listener's buffer size at that moment, so setting it
+/// after `listen` would leave the first connections unbounded.
+pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_send_buffer_size(SEND_BUFFER_BYTES)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// Where the gateway listens: a socket (from [`bind`]), its transport, and what it serves.
 pub struct Endpoint {
     /// A bound listener.
     pub listener: std::net::TcpListener,
@@ -282,7 +295,8 @@ pub async fn serve_all(
     for endpoint in endpoints {
         let Endpoint { listener, transport, anonymous_reads_only } = endpoint;
         listener.set_nonblocking(true)?;
-        // Accepted connections inherit the listener's send buffer.
+        // Accepted connections inherit the listener's send buffer ([`bind`]
+        // sets it before listening; this covers listeners bound elsewhere).
         socket2::SockRef::from(&listener).set_send_buffer_size(SEND_BUFFER_BYTES)?;
         let app =
             if anonymous_reads_only { app.clone().layer(middleware::from_fn(anonymous_reads)) } else { app.clone() };

@@ -260,7 +260,7 @@ async fn serve(
     sequencer: Sequencer,
 ) -> Result<()> {
     let listen = gateway.listen;
-    let listener = std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = billflow_api::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let tip = chain.tip();
     tracing::info!(chain_id = %chain.executor().chain_id(), height = tip.height, tip = %tip.hash, "chain opened");
@@ -269,8 +269,7 @@ async fn serve(
     let mut endpoints =
         vec![billflow_api::Endpoint { listener, transport: gateway.transport, anonymous_reads_only: false }];
     if let Some((listen, transport)) = gateway.explorer {
-        let listener =
-            std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen} (explorer)"))?;
+        let listener = billflow_api::bind(listen).with_context(|| format!("cannot listen on {listen} (explorer)"))?;
         println!("billflow-node explorer on {}://{}/explorer/", scheme(&transport), listener.local_addr()?);
         endpoints.push(billflow_api::Endpoint { listener, transport, anonymous_reads_only: true });
     }
