@@ -446,6 +446,12 @@ impl Client {
         self.flows_query(flows::methods::BILL_GET, &ByBill { bill: number.into() }).await
     }
 
+    /// What of a bill anyone may read (any caller, anonymous too): the acceptor
+    /// and banks named, other enterprises masked; see `bill.disclosure`.
+    pub async fn bill_disclosure(&self, number: &str) -> Result<flows::BillDisclosure> {
+        self.flows_query(flows::methods::BILL_DISCLOSURE, &ByBill { bill: number.into() }).await
+    }
+
     /// A page of the bills the caller may see, by package number.
     pub async fn bills(&self, page: &Page) -> Result<Vec<BillSummary>> {
         self.flows_query(flows::methods::BILL_LIST, page).await

@@ -67,11 +67,12 @@ pub fn contract_name() -> ContractName {
 }
 
 /// The queries: read-only methods, run with [`Client::flows_query`](crate::Client::flows_query).
-pub const QUERY_METHODS: [&str; 9] = [
+pub const QUERY_METHODS: [&str; 10] = [
     methods::PARTY_GET,
     methods::ORDER_GET,
     methods::INVOICE_GET,
     methods::BILL_GET,
+    methods::BILL_DISCLOSURE,
     methods::BILL_LIST,
     methods::BILL_HOLDINGS,
     methods::BILL_POLICY,
@@ -531,7 +532,7 @@ mod tests {
     }
 
     /// Every method of the contract, by its constant in `methods`.
-    const ALL_METHODS: [&str; 47] = [
+    const ALL_METHODS: [&str; 48] = [
         methods::INIT,
         methods::PARTY_REGISTER,
         methods::PARTY_GET,
@@ -565,6 +566,7 @@ mod tests {
         methods::BILL_SET_POLICY,
         methods::BILL_POLICY,
         methods::BILL_GET,
+        methods::BILL_DISCLOSURE,
         methods::BILL_LIST,
         methods::BILL_HOLDINGS,
         methods::FUND_REPORT,
