@@ -154,8 +154,30 @@ impl Signer {
 }
 
 /// A new transaction id: `prefix-` and 16 random hex digits.
+///
+/// About one random id in twenty thousand is all decimal digits with a
+/// valid Luhn check, which reads as a bank card number: the ledger refuses
+/// such an id as personal data (`E_PERSONAL_DATA`). Those are drawn again.
 pub fn new_tx_id(prefix: &str) -> Result<TxId> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| SdkError::Invalid(format!("no random source: {e}")))?;
-    TxId::new(format!("{prefix}-{}", hex::encode(bytes))).map_err(|e| SdkError::Invalid(e.to_string()))
+    loop {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).map_err(|e| SdkError::Invalid(format!("no random source: {e}")))?;
+        let id = format!("{prefix}-{}", hex::encode(bytes));
+        if billflow_types::privacy::find_personal_data(&id).is_none() {
+            return TxId::new(id).map_err(|e| SdkError::Invalid(e.to_string()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tx_id_tests {
+    #[test]
+    fn new_ids_never_read_as_personal_data() {
+        // "x-" and sixteen digits with a valid Luhn check: refused by the ledger.
+        assert!(billflow_types::privacy::find_personal_data("x-6222021234567894").is_some());
+        for _ in 0..50_000 {
+            let id = super::new_tx_id("x").unwrap();
+            assert!(billflow_types::privacy::find_personal_data(id.as_str()).is_none(), "{id}");
+        }
+    }
 }
