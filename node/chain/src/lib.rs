@@ -296,30 +296,25 @@ impl Chain {
         }
     }
 
-    /// Waits until the mempool can fill a proposal — `max_txs_per_block`
-    /// transactions, or any once the oldest has waited `max_block_wait_ms` —
-    /// and cuts it. The transactions stay marked pending until applied.
+    /// Waits until the mempool holds a transaction, and cuts a proposal of
+    /// what is queued, at most `max_txs_per_block`. It never waits for more:
+    /// the sequencer calls it when the previous proposal is done, so what
+    /// arrived while that one was being committed goes into this one (group
+    /// commit), and a lone transaction is proposed at once. While nothing is
+    /// queued it looks again at least every `max_block_wait_ms`, and puts
+    /// back transactions in flight too long. The transactions stay marked
+    /// pending until applied.
     pub async fn next_proposal(&self) -> BlockProposal {
         let params = self.inner.executor.params();
         let max_txs = params.max_txs_per_block as usize;
-        let max_wait = Duration::from_millis(params.max_block_wait_ms);
+        let recheck = Duration::from_millis(params.max_block_wait_ms);
         loop {
             self.requeue_stale(IN_FLIGHT_LIMIT);
             let notified = self.inner.new_tx.notified();
-            let (ready, oldest) = {
-                let pool = lock(&self.inner.mempool);
-                (pool.queued() >= max_txs, pool.oldest_queued_at())
-            };
-            match oldest {
-                Some(at) if ready || at.elapsed() >= max_wait => break,
-                Some(at) => {
-                    let _ = tokio::time::timeout(max_wait.saturating_sub(at.elapsed()), notified).await;
-                }
-                None => {
-                    // Wake now and then to queue again what has been in flight too long.
-                    let _ = tokio::time::timeout(Duration::from_secs(1), notified).await;
-                }
+            if lock(&self.inner.mempool).queued() > 0 {
+                break;
             }
+            let _ = tokio::time::timeout(recheck, notified).await;
         }
         let txs = lock(&self.inner.mempool).take(max_txs);
         BlockProposal { proposer: self.inner.config.node_id.clone(), proposed_at_ms: now_ms(), txs }

@@ -65,18 +65,32 @@ fn the_mempool_deduplicates_and_bounds() {
 }
 
 #[tokio::test]
-async fn proposals_are_cut_by_count_or_by_time() {
+async fn proposals_are_cut_at_once_and_at_most_full() {
     let dir = tempfile::tempdir().unwrap();
-    let chain = open(dir.path(), &genesis(3, 200), 100);
+    let chain = open(dir.path(), &genesis(3, 5_000), 100);
     for n in 1..=4 {
         assert_eq!(chain.submit(registration(n)).unwrap(), Ok(Submitted::Accepted));
     }
     let started = Instant::now();
     let full = chain.next_proposal().await;
-    assert_eq!(full.txs.len(), 3, "a full proposal is cut without waiting for the rest");
+    assert_eq!(full.txs.len(), 3, "at most max_txs_per_block");
     let rest = chain.next_proposal().await;
     assert_eq!(rest.txs.len(), 1);
-    assert!(started.elapsed() >= Duration::from_millis(200), "a partial proposal waits for max_block_wait_ms");
+    // Nothing queued: it waits for the next submission, then cuts at once.
+    let waiting = {
+        let chain = chain.clone();
+        tokio::spawn(async move { chain.next_proposal().await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!waiting.is_finished(), "no proposal without a transaction");
+    assert_eq!(chain.submit(registration(5)).unwrap(), Ok(Submitted::Accepted));
+    let lone = tokio::time::timeout(Duration::from_secs(2), waiting).await.unwrap().unwrap();
+    assert_eq!(lone.txs.len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_millis(2_000),
+        "a lone transaction never waits for max_block_wait_ms (5 s here): {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -118,6 +132,9 @@ async fn waiters_learn_commits_and_rejections() {
         let chain = chain.clone();
         tokio::spawn(async move { chain.wait(&"by-ent".parse().unwrap(), Duration::from_secs(5)).await })
     };
+    // The waiter registers before the block is applied (a rejection is not
+    // stored: only a waiter present at the time hears of it).
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let queued = chain.next_proposal().await;
     let revoke =
         call_tx("revoke", DEV_TENANT.1, &SystemCall::RevokeKey(RevokeKey { key_id: "e1.k1".parse().unwrap() }));

@@ -29,9 +29,11 @@ pub enum OrgRole {
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainParams {
-    /// A proposal is cut when it holds this many transactions...
+    /// The most transactions in one proposal. A proposal is cut as soon as
+    /// the previous one is done, of whatever is queued up to this many.
     pub max_txs_per_block: u32,
-    /// ...or when its first transaction has waited this long.
+    /// The longest an idle batcher sleeps between looks at its mempool (it
+    /// is woken at once by a new transaction; this bounds a missed wake-up).
     pub max_block_wait_ms: u64,
     /// Largest encoded signed transaction.
     pub max_tx_bytes: u32,
