@@ -39,9 +39,23 @@ pub struct DevnetProcess {
     _dir: tempfile::TempDir,
     /// The devnet's directory.
     pub path: PathBuf,
+    /// What `devnet.json` says.
+    pub info: DevnetInfo,
+    clock_file: Option<PathBuf>,
+}
+
+/// A devnet as its `devnet.json` describes it: nodes, CA, keys.
+#[derive(Debug, Clone, Default)]
+pub struct DevnetInfo {
     /// `devnet.json`.
     pub json: serde_json::Value,
-    clock_file: Option<PathBuf>,
+}
+
+impl std::ops::Deref for DevnetProcess {
+    type Target = DevnetInfo;
+    fn deref(&self) -> &DevnetInfo {
+        &self.info
+    }
 }
 
 impl DevnetProcess {
@@ -94,7 +108,7 @@ impl DevnetProcess {
                 }
             }
         });
-        let mut devnet = DevnetProcess { child, _dir: dir, path, json: serde_json::Value::Null, clock_file };
+        let mut devnet = DevnetProcess { child, _dir: dir, path, info: DevnetInfo::default(), clock_file };
         let deadline = Instant::now() + Duration::from_secs(180);
         let mut seen = Vec::new();
         loop {
@@ -110,9 +124,25 @@ impl DevnetProcess {
                 bail!("the devnet exited ({status}); it said:\n{}", seen.join("\n"));
             }
         }
-        let text = std::fs::read_to_string(devnet.path.join("devnet.json"))?;
-        devnet.json = serde_json::from_str(&text)?;
+        devnet.info = DevnetInfo::load(&devnet.path.join("devnet.json"))?;
         Ok(devnet)
+    }
+
+    /// Moves the devnet's clock to `days` days past the machine's, and waits
+    /// until every process has read it.
+    pub fn shift_clock(&self, days: u32) -> Result<()> {
+        let file = self.clock_file.as_ref().context("the devnet runs on the real clock")?;
+        std::fs::write(file, format!("+{days}d\n"))?;
+        std::thread::sleep(Duration::from_millis(2_500));
+        Ok(())
+    }
+}
+
+impl DevnetInfo {
+    /// Reads a `devnet.json`.
+    pub fn load(path: &Path) -> Result<DevnetInfo> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(DevnetInfo { json: serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))? })
     }
 
     /// The chain id.
@@ -155,15 +185,6 @@ impl DevnetProcess {
         let tenant = self.json["tenant_keys"][0]["owner"].as_str().map(str::to_string);
         let tenant = if id.starts_with("bank-") { None } else { tenant };
         self.signer("participant_keys", id, tenant.as_deref())
-    }
-
-    /// Moves the devnet's clock to `days` days past the machine's, and waits
-    /// until every process has read it.
-    pub fn shift_clock(&self, days: u32) -> Result<()> {
-        let file = self.clock_file.as_ref().context("the devnet runs on the real clock")?;
-        std::fs::write(file, format!("+{days}d\n"))?;
-        std::thread::sleep(Duration::from_millis(2_500));
-        Ok(())
     }
 
     /// The process id of node `i`.

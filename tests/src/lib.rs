@@ -23,6 +23,11 @@ pub fn node_binary() -> Result<PathBuf> {
     workspace_binary("billflow-node", "billflow-node")
 }
 
+/// `billflow-bench`, built like [`node_binary`] when missing.
+pub fn bench_binary() -> Result<PathBuf> {
+    workspace_binary("billflow-tests", "billflow-bench")
+}
+
 /// The `billflow` command line, built like [`node_binary`] when missing.
 pub fn cli_binary() -> Result<PathBuf> {
     workspace_binary("billflow-sdk", "billflow")
@@ -39,8 +44,11 @@ fn workspace_binary(package: &str, bin: &str) -> Result<PathBuf> {
     }
     let found = (|| {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        // target/<profile>/deps/<test> → target/<profile>/<bin>
-        let profile_dir = exe.parent().and_then(Path::parent).ok_or("no target directory")?;
+        // target/<profile>/deps/<test> or target/<profile>/<tool> → target/<profile>/<bin>
+        let mut profile_dir = exe.parent().ok_or("no target directory")?;
+        if profile_dir.file_name().is_some_and(|n| n == "deps") {
+            profile_dir = profile_dir.parent().ok_or("no target directory")?;
+        }
         let path = profile_dir.join(bin);
         // Benchmarks (release) always let cargo bring the binary up to date:
         // a stale one would measure old code.

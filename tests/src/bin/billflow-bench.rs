@@ -1,0 +1,692 @@
+//! `billflow-bench`: closed-loop load against a devnet (or an etcd cluster,
+//! for comparison), reporting throughput, submit-to-commit latency
+//! percentiles, each node's CPU seconds and peak resident memory, and ledger
+//! bytes on disk per transaction. docs/performance.md says how to run it and
+//! what it measured.
+//!
+//! Every run is bounded: `--duration-s` (at most 600) and `--max-ops`; it
+//! stops by itself.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use billflow_sdk::flows::finance::{Date, RatePpm};
+use billflow_sdk::flows::{self, Action};
+use billflow_sdk::types::{ContractName, Domain, Hash32, SignedTx, TxId, Version};
+use billflow_sdk::{Client, Signer, evidence, new_tx_id};
+use billflow_tests::devnet::{Clock, DevnetInfo, DevnetProcess};
+use clap::{Parser, ValueEnum};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Workload {
+    /// Each operation records a new evidence hash (signed, verified, executed in WASM, replicated).
+    Evidence,
+    /// Discounts (instant), the bank's disbursement answers, endorsements and their signatures, over pre-seeded bills.
+    Flows,
+    /// Receipts and bill lookups from one node.
+    Query,
+    /// Evidence writes and receipt reads, 1 : 3.
+    Mixed,
+    /// One 256-byte put per operation against etcd (`--etcd`), the reference for a Raft-replicated write.
+    Etcd,
+}
+
+/// Closed-loop load: each client sends one operation and waits for its
+/// commit (or answer) before the next.
+#[derive(Debug, Parser)]
+#[command(name = "billflow-bench", version)]
+struct Args {
+    /// Attach to this devnet (its devnet.json); without it a 3-voter devnet is started and stopped.
+    #[arg(long)]
+    devnet_json: Option<PathBuf>,
+    /// What to send.
+    #[arg(long, value_enum, default_value = "evidence")]
+    workload: Workload,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    clients: u64,
+    /// How long to send, in seconds.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+    duration_s: u64,
+    /// Send N transactions per request through the batch endpoint (evidence only).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    batch: u64,
+    /// Stop after this many operations, whatever the time.
+    #[arg(long, default_value_t = 2_000_000)]
+    max_ops: u64,
+    /// etcd client URLs (`--workload etcd`), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    etcd: Vec<String>,
+    /// Processes to measure besides the devnet's nodes (etcd members).
+    #[arg(long = "pid")]
+    pids: Vec<u32>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What one client measured.
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<Duration>,
+    ops: u64,
+    reads: u64,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn error(&mut self, e: impl std::fmt::Display) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(e.to_string());
+        }
+    }
+}
+
+/// A process's CPU seconds (user + system) and peak resident set, from /proc.
+fn proc_usage(pid: u32) -> Option<(f64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 (1-based), here 11 and 12 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let hwm_kb = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    // Linux reports CPU time in USER_HZ, 100 a second on every common platform.
+    Some((ticks as f64 / 100.0, hwm_kb))
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+        } else {
+            total += meta.len();
+        }
+    }
+    total
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// The devnet's participants the flows workload uses.
+const CORE: &str = "91310000MA1FL0001R";
+const SUPPLIER_A: &str = "91320500MA1FL0002T";
+const SUPPLIER_B: &str = "91330100MA1FL0003D";
+const BANK_A: &str = "bank-a";
+/// Each flows step moves this many fen (10,000.00 yuan).
+const SLICE: u64 = 1_000_000;
+/// The most iterations one client's bill allows (two slices each).
+const FLOWS_ITERATIONS: u64 = 5_000;
+
+/// What a client works on, made before the clock starts.
+#[derive(Debug, Clone)]
+enum Seed {
+    /// Its own bill, with the order and invoice (number) behind it.
+    Flows { bill: String, order: String, invoice: String },
+    /// A committed transaction and a bill to look up.
+    Query { tx_id: TxId, bill: String },
+}
+
+struct Target {
+    info: DevnetInfo,
+    client: Client,
+    /// A client of the first node alone (reads).
+    first: Client,
+    tenant: Signer,
+}
+
+fn contract(name: &str) -> Result<ContractName> {
+    Ok(name.parse()?)
+}
+
+async fn version_of(client: &Client, name: &str) -> Result<Version> {
+    Ok(client.contract(&contract(name)?).await?.with_context(|| format!("{name} is not deployed"))?.version)
+}
+
+fn evidence_tx(tenant: &Signer, version: Version, client: u64, n: u64) -> Result<SignedTx> {
+    let hash = Hash32::of(Domain::Tx, format!("bench {} {client} {n}", std::process::id()).as_bytes());
+    Ok(evidence::submit_tx(tenant, new_tx_id("bench")?, version, &hash, "bench", Vec::new()))
+}
+
+/// Submits `tx` as `signer` and waits for its commit; an error unless its receipt succeeded.
+async fn commit(client: &Client, tx: &SignedTx) -> Result<String> {
+    let view = client.submit(tx, true).await?;
+    match view.receipt {
+        Some(r) if r.failure.is_none() => Ok(view.tx_id.to_string()),
+        Some(r) => bail!("{}: {:?}", tx.tx.tx_id, r.failure),
+        None => bail!("{} was not committed: {:?}", tx.tx.tx_id, view.status),
+    }
+}
+
+/// Seeds client `c`'s trade and bill for the flows workload: an order, a
+/// delivery, a verified invoice and a bill received by supplier A.
+async fn seed_flows(t: &Target, version: Version, c: u64) -> Result<Seed> {
+    let who = |id: &str| t.info.participant(id);
+    let (core, sup_a, bank_a) = (who(CORE)?, who(SUPPLIER_A)?, who(BANK_A)?);
+    let act = |signer: &Signer, action: Action| {
+        let client = t.client.with_auth(signer.clone());
+        let signer = signer.clone();
+        async move { commit(&client, &flows::tx(&signer, new_tx_id("seed")?, version, &action)).await }
+    };
+    let today = Date::of_block_time(billflow_sdk::now_ms());
+    let amount = 2 * SLICE * FLOWS_ITERATIONS;
+    let order = format!("PO-BENCH-{}-{c}", std::process::id());
+    act(
+        &core,
+        Action::CreateOrder(flows::CreateOrder {
+            id: order.clone(),
+            seller: SUPPLIER_A.into(),
+            amount,
+            date: today,
+            evidence: None,
+        }),
+    )
+    .await?;
+    let dn = flows::RecordDelivery { order: order.clone(), delivery: "DN".into(), amount, date: today, evidence: None };
+    act(&sup_a, Action::RecordDelivery(dn)).await?;
+    act(&core, Action::ConfirmDelivery(flows::DeliveryRef { order: order.clone(), delivery: "DN".into() })).await?;
+    let key = flows::InvoiceKey {
+        code: INVOICE_CODE.into(),
+        number: format!("{:08}", (std::process::id() as u64 % 1000) * 10_000 + c),
+    };
+    act(
+        &sup_a,
+        Action::RecordInvoice(flows::RecordInvoice {
+            key: key.clone(),
+            order: order.clone(),
+            date: today,
+            amount_ex_tax: amount,
+            amount_inc_tax: amount,
+            seller: SUPPLIER_A.into(),
+            buyer: CORE.into(),
+            check_code: String::new(),
+            evidence: None,
+        }),
+    )
+    .await?;
+    let invoice = key.number.clone();
+    act(&bank_a, Action::VerifyInvoice(flows::VerifyInvoice { key, check_code: String::new() })).await?;
+    let bill = format!("57{:010}{:018}", std::process::id(), c);
+    act(
+        &core,
+        Action::IssueBill(flows::IssueBill {
+            number: bill.clone(),
+            kind: flows::BillKind::SupplyChain,
+            amount,
+            issue_date: today,
+            due_date: today.plus_days(90),
+            acceptor: CORE.into(),
+            payee: SUPPLIER_A.into(),
+            splittable: true,
+            non_transferable: false,
+            evidence: None,
+        }),
+    )
+    .await?;
+    let by = flows::ByBill { bill: bill.clone() };
+    let answer = |request: String| flows::Answer { request, reason: String::new() };
+    let req = act(&core, Action::RequestAcceptance(by.clone())).await?;
+    act(&core, Action::Sign(answer(req))).await?;
+    let req = act(&core, Action::RequestDelivery(by)).await?;
+    act(&sup_a, Action::Sign(answer(req))).await?;
+    Ok(Seed::Flows { bill, order, invoice })
+}
+
+/// One client's loop until `deadline` or the shared operation budget runs out.
+async fn run_client(
+    t: &Target,
+    args: &Args,
+    c: u64,
+    deadline: Instant,
+    budget: &AtomicU64,
+    seed: Option<Seed>,
+) -> Tally {
+    let mut tally = Tally::default();
+    let take = |n: u64| take(budget, n);
+    match args.workload {
+        Workload::Evidence | Workload::Mixed => {
+            let version = match version_of(&t.client, "evidence").await {
+                Ok(v) => v,
+                Err(e) => {
+                    tally.error(e);
+                    return tally;
+                }
+            };
+            let client = t.client.with_auth(t.tenant.clone());
+            let mut written: Vec<TxId> = Vec::new();
+            let mut n = 0u64;
+            while Instant::now() < deadline && take(args.batch) {
+                n += 1;
+                let read = args.workload == Workload::Mixed && n % 4 != 0 && !written.is_empty();
+                let started = Instant::now();
+                let outcome: Result<u64> = if read {
+                    let id = &written[(n as usize * 7919) % written.len()];
+                    t.first.with_auth(t.tenant.clone()).transaction(id).await.map(|_| 0).map_err(Into::into)
+                } else if args.batch > 1 {
+                    let txs: Result<Vec<SignedTx>> =
+                        (0..args.batch).map(|i| evidence_tx(&t.tenant, version, c, n * 1000 + i)).collect();
+                    match txs {
+                        Ok(txs) => match client.submit_batch(&txs, true).await {
+                            Ok(batch) => {
+                                let ok = batch
+                                    .results
+                                    .iter()
+                                    .filter(|r| {
+                                        r.view
+                                            .as_ref()
+                                            .is_some_and(|v| v.receipt.as_ref().is_some_and(|r| r.failure.is_none()))
+                                    })
+                                    .count() as u64;
+                                if ok < args.batch {
+                                    tally.error(format!(
+                                        "{} of {} in a batch not committed",
+                                        args.batch - ok,
+                                        args.batch
+                                    ));
+                                }
+                                Ok(ok)
+                            }
+                            Err(e) => Err(e.into()),
+                        },
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    match evidence_tx(&t.tenant, version, c, n) {
+                        Ok(tx) => commit(&client, &tx).await.map(|_| {
+                            if written.len() < 1000 {
+                                written.push(tx.tx.tx_id.clone());
+                            }
+                            1
+                        }),
+                        Err(e) => Err(e),
+                    }
+                };
+                match outcome {
+                    Ok(0) => {
+                        tally.reads += 1;
+                        tally.latencies.push(started.elapsed());
+                    }
+                    Ok(k) => {
+                        tally.ops += k;
+                        for _ in 0..k {
+                            tally.latencies.push(started.elapsed());
+                        }
+                    }
+                    Err(e) => tally.error(e),
+                }
+            }
+        }
+        Workload::Query => {
+            let Some(Seed::Query { tx_id, bill }) = seed else { return tally };
+            let bill = bill.as_str();
+            let reader = match t.info.participant(CORE) {
+                Ok(core) => t.first.with_auth(core),
+                Err(e) => {
+                    tally.error(e);
+                    return tally;
+                }
+            };
+            let mut n = 0u64;
+            while Instant::now() < deadline && take(1) {
+                n += 1;
+                let started = Instant::now();
+                let outcome = if n % 2 == 0 {
+                    reader.transaction(&tx_id).await.map(|_| ())
+                } else {
+                    reader.bill(bill).await.map(|_| ())
+                };
+                match outcome {
+                    Ok(()) => {
+                        tally.reads += 1;
+                        tally.latencies.push(started.elapsed());
+                    }
+                    Err(e) => tally.error(e),
+                }
+            }
+        }
+        Workload::Flows => {
+            let Some(Seed::Flows { bill, order, invoice }) = seed else { return tally };
+            let setup = async {
+                Ok::<_, anyhow::Error>((
+                    version_of(&t.client, flows::CONTRACT).await?,
+                    t.info.participant(SUPPLIER_A)?,
+                    t.info.participant(SUPPLIER_B)?,
+                    t.info.participant(BANK_A)?,
+                ))
+            };
+            let (version, sup_a, sup_b, bank_a) = match setup.await {
+                Ok(s) => s,
+                Err(e) => {
+                    tally.error(e);
+                    return tally;
+                }
+            };
+            let key = flows::InvoiceKey { code: INVOICE_CODE.into(), number: invoice };
+            let mut k = 0u64;
+            'iterations: while Instant::now() < deadline && k < FLOWS_ITERATIONS && take(4) {
+                let base = 2 * k * SLICE;
+                k += 1;
+                let discount = flows::RequestDiscount {
+                    range: flows::Range { bill: bill.clone(), start: base + 1, end: base + SLICE },
+                    bank: BANK_A.into(),
+                    order: order.clone(),
+                    invoices: vec![key.clone()],
+                };
+                let endorse = flows::Transfer {
+                    range: flows::Range { bill: bill.clone(), start: base + SLICE + 1, end: base + 2 * SLICE },
+                    to: SUPPLIER_B.into(),
+                };
+                let mut last = String::new();
+                for step in 0..4 {
+                    let (signer, action) = match step {
+                        0 => (&sup_a, Action::RequestDiscount(discount.clone())),
+                        1 => (
+                            &bank_a,
+                            Action::ReportMovement(flows::ReportMovement {
+                                request_id: flows::disbursement_id(&last),
+                                outcome: flows::Outcome::Success { bank_serial: format!("BENCH-{c}-{k}") },
+                            }),
+                        ),
+                        2 => (&sup_a, Action::Endorse(endorse.clone())),
+                        _ => (&sup_b, Action::Sign(flows::Answer { request: last.clone(), reason: String::new() })),
+                    };
+                    let started = Instant::now();
+                    let outcome = match new_tx_id("bench") {
+                        Ok(id) => {
+                            commit(&t.client.with_auth(signer.clone()), &flows::tx(signer, id, version, &action)).await
+                        }
+                        Err(e) => Err(e.into()),
+                    };
+                    match outcome {
+                        Ok(id) => {
+                            tally.ops += 1;
+                            tally.latencies.push(started.elapsed());
+                            last = id;
+                        }
+                        Err(e) => {
+                            tally.error(e);
+                            continue 'iterations;
+                        }
+                    }
+                }
+            }
+        }
+        // Driven by `run_etcd_client`.
+        Workload::Etcd => {}
+    }
+    tally
+}
+
+/// Takes `n` operations from the shared budget; false once it is spent.
+fn take(budget: &AtomicU64, n: u64) -> bool {
+    budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(n)).is_ok()
+}
+
+/// One etcd client: a 256-byte put through etcd's JSON gateway, waiting for each answer.
+async fn run_etcd_client(args: &Args, c: u64, deadline: Instant, budget: &AtomicU64) -> Tally {
+    let mut tally = Tally::default();
+    let http = reqwest::Client::new();
+    let endpoint = &args.etcd[c as usize % args.etcd.len()];
+    let url = format!("{}/v3/kv/put", endpoint.trim_end_matches('/'));
+    let value = base64_encode(&[b'v'; 256]);
+    let mut n = 0u64;
+    while Instant::now() < deadline && take(budget, 1) {
+        n += 1;
+        let key = base64_encode(format!("bench/{c}/{n}").as_bytes());
+        let started = Instant::now();
+        let sent = http.post(&url).json(&json!({ "key": key, "value": value })).send().await;
+        match sent.and_then(reqwest::Response::error_for_status) {
+            Ok(_) => {
+                tally.ops += 1;
+                tally.latencies.push(started.elapsed());
+            }
+            Err(e) => tally.error(e),
+        }
+    }
+    tally
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(args))
+}
+
+/// The invoice code of the flows workload's invoices.
+const INVOICE_CODE: &str = "3100231130";
+
+/// (pid, name) of every process to measure, and the nodes' data directories.
+fn measured(info: Option<&DevnetInfo>, extra: &[u32]) -> (Vec<(u32, String)>, Vec<PathBuf>) {
+    let mut pids = Vec::new();
+    let mut dirs = Vec::new();
+    if let Some(info) = info {
+        for node in info.json["nodes"].as_array().into_iter().flatten() {
+            if let Some(pid) = node["pid"].as_u64() {
+                pids.push((pid as u32, node["node_id"].as_str().unwrap_or("node").to_string()));
+            }
+            if let Some(dir) = node["data_dir"].as_str() {
+                let dir = PathBuf::from(dir);
+                // Relative to the node's configuration file.
+                let base = node["config"].as_str().map(PathBuf::from).and_then(|c| c.parent().map(Path::to_path_buf));
+                dirs.push(if dir.is_relative() { base.unwrap_or_default().join(dir) } else { dir });
+            }
+        }
+    }
+    pids.extend(extra.iter().map(|p| (*p, format!("pid {p}"))));
+    (pids, dirs)
+}
+
+async fn run(args: Args) -> Result<()> {
+    let args = Arc::new(args);
+    let etcd = args.workload == Workload::Etcd;
+    if etcd && args.etcd.is_empty() {
+        bail!("--workload etcd needs --etcd URL[,URL...]");
+    }
+    if args.batch > 1 && args.workload != Workload::Evidence {
+        bail!("--batch is for the evidence workload");
+    }
+    let mut owned = None;
+    let info = if etcd {
+        None
+    } else if let Some(path) = &args.devnet_json {
+        Some(DevnetInfo::load(path)?)
+    } else {
+        eprintln!("starting a 3-voter devnet");
+        let devnet = DevnetProcess::start(3, 0, false, Clock::Real)?;
+        let info = devnet.info.clone();
+        owned = Some(devnet);
+        Some(info)
+    };
+    let target = match &info {
+        Some(info) => {
+            let urls = info.urls();
+            let owner = info.json["tenant_keys"][0]["owner"].as_str().context("a tenant key in devnet.json")?;
+            Some(Target {
+                client: info.client()?,
+                first: info.client_of(urls.into_iter().take(1).collect())?,
+                tenant: info.signer("tenant_keys", owner, Some(owner))?,
+                info: info.clone(),
+            })
+        }
+        // etcd: the clients below never read a target.
+        None => None,
+    };
+    let target = Arc::new(target);
+
+    // Seeds, one per client, made before the clock starts.
+    let mut seeds: Vec<Option<Seed>> = vec![None; args.clients as usize];
+    if let Some(t) = target.as_ref() {
+        match args.workload {
+            Workload::Flows => {
+                let version = version_of(&t.client, flows::CONTRACT).await?;
+                let bank_a = t.info.participant(BANK_A)?;
+                let policy = flows::DiscountPolicy {
+                    enabled: true,
+                    acceptors: vec![CORE.into()],
+                    max_amount: SLICE,
+                    rates: vec![flows::RateBand { max_days: 184, rate: RatePpm(15_000) }],
+                    daily_limit_per_enterprise: 0,
+                };
+                let tx = flows::tx(&bank_a, new_tx_id("seed")?, version, &Action::SetPolicy(policy));
+                commit(&t.client.with_auth(bank_a), &tx).await?;
+                eprintln!("seeding {} bills", args.clients);
+                use futures_util::StreamExt as _;
+                let made: Vec<Result<Seed>> = futures_util::stream::iter(0..args.clients)
+                    .map(|c| seed_flows(t, version, c))
+                    .buffered(16)
+                    .collect()
+                    .await;
+                for (slot, seed) in seeds.iter_mut().zip(made) {
+                    *slot = Some(seed?);
+                }
+            }
+            Workload::Query => {
+                let version = version_of(&t.client, flows::CONTRACT).await?;
+                let bill = seed_flows(t, version, 0).await?;
+                let ev = version_of(&t.client, "evidence").await?;
+                let tx = evidence_tx(&t.tenant, ev, u64::MAX, 0)?;
+                commit(&t.client.with_auth(t.tenant.clone()), &tx).await?;
+                let tx_id = tx.tx.tx_id.clone();
+                let Seed::Flows { bill, .. } = bill else { bail!("a flows seed") };
+                seeds = vec![Some(Seed::Query { tx_id, bill }); args.clients as usize];
+            }
+            _ => {}
+        }
+    }
+
+    let (pids, dirs) = measured(info.as_ref(), &args.pids);
+    let before: Vec<Option<(f64, u64)>> = pids.iter().map(|(p, _)| proc_usage(*p)).collect();
+    let disk_before: u64 = dirs.iter().map(|d| dir_bytes(d)).sum();
+    let budget = Arc::new(AtomicU64::new(args.max_ops));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.duration_s);
+    let tasks: Vec<_> = (0..args.clients)
+        .zip(seeds)
+        .map(|(c, seed)| {
+            let (t, a, b) = (target.clone(), args.clone(), budget.clone());
+            tokio::spawn(async move {
+                match t.as_ref() {
+                    Some(target) => run_client(target, &a, c, deadline, &b, seed).await,
+                    None => run_etcd_client(&a, c, deadline, &b).await,
+                }
+            })
+        })
+        .collect();
+    let mut all = Tally::default();
+    for task in tasks {
+        let t = task.await.context("a client task failed")?;
+        all.latencies.extend(t.latencies);
+        all.ops += t.ops;
+        all.reads += t.reads;
+        all.errors += t.errors;
+        if all.first_error.is_none() {
+            all.first_error = t.first_error;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // Let the last block settle on disk before measuring it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let disk_after: u64 = dirs.iter().map(|d| dir_bytes(d)).sum();
+    let nodes: Vec<Value> = pids
+        .iter()
+        .zip(before)
+        .map(|((pid, name), before)| {
+            let after = proc_usage(*pid);
+            let cpu = match (before, after) {
+                (Some(b), Some(a)) => Some(a.0 - b.0),
+                _ => None,
+            };
+            json!({ "name": name, "pid": pid, "cpu_s": cpu, "peak_rss_mb": after.map(|a| a.1 as f64 / 1024.0) })
+        })
+        .collect();
+    all.latencies.sort();
+    let l = &all.latencies;
+    let report = json!({
+        "workload": format!("{:?}", args.workload).to_lowercase(),
+        "clients": args.clients,
+        "batch": args.batch,
+        "duration_s": elapsed,
+        "committed": all.ops,
+        "committed_per_s": all.ops as f64 / elapsed,
+        "reads": all.reads,
+        "reads_per_s": all.reads as f64 / elapsed,
+        "errors": all.errors,
+        "first_error": all.first_error,
+        "p50_ms": percentile(l, 0.50),
+        "p95_ms": percentile(l, 0.95),
+        "p99_ms": percentile(l, 0.99),
+        "max_ms": percentile(l, 1.0),
+        "disk_bytes_per_tx": if all.ops > 0 && !dirs.is_empty() {
+            Some(disk_after.saturating_sub(disk_before) as f64 / all.ops as f64)
+        } else {
+            None
+        },
+        "nodes": nodes,
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        print_table(&report);
+    }
+    if let Some(mut devnet) = owned {
+        devnet.stop();
+    }
+    Ok(())
+}
+
+fn print_table(r: &Value) {
+    let f = |k: &str| r[k].as_f64().unwrap_or(0.0);
+    println!(
+        "workload {} · {} clients · batch {} · {:.1} s",
+        r["workload"].as_str().unwrap_or(""),
+        r["clients"],
+        r["batch"],
+        f("duration_s")
+    );
+    println!("{:<22} {:>12}", "committed", r["committed"]);
+    println!("{:<22} {:>12.0}", "committed/s", f("committed_per_s"));
+    println!("{:<22} {:>12.0}", "reads/s", f("reads_per_s"));
+    println!(
+        "{:<22} {:>12.1} {:>8.1} {:>8.1} {:>8.1}",
+        "latency ms p50 p95 p99 max",
+        f("p50_ms"),
+        f("p95_ms"),
+        f("p99_ms"),
+        f("max_ms")
+    );
+    if let Some(b) = r["disk_bytes_per_tx"].as_f64() {
+        println!("{:<22} {:>12.0}", "disk bytes/tx", b);
+    }
+    println!("{:<22} {:>12}", "errors", r["errors"]);
+    if let Some(e) = r["first_error"].as_str() {
+        println!("  first: {e}");
+    }
+    for n in r["nodes"].as_array().into_iter().flatten() {
+        println!(
+            "{:<22} cpu {:>8.1} s   peak rss {:>8.1} MB",
+            n["name"].as_str().unwrap_or(""),
+            n["cpu_s"].as_f64().unwrap_or(0.0),
+            n["peak_rss_mb"].as_f64().unwrap_or(0.0)
+        );
+    }
+}
