@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use billflow_sdk::flows::finance::{Date, RatePpm};
 use billflow_sdk::flows::{self, Action};
+use billflow_sdk::types::system::{AddKey, KeyGrant, SystemCall};
 use billflow_sdk::types::{ContractName, Domain, Hash32, SignedTx, TxId, Version};
 use billflow_sdk::{Client, Signer, evidence, new_tx_id};
 use billflow_tests::devnet::{Clock, DevnetInfo, DevnetProcess};
@@ -137,8 +138,10 @@ const FLOWS_ITERATIONS: u64 = 5_000;
 /// What a client works on, made before the clock starts.
 #[derive(Debug, Clone)]
 enum Seed {
-    /// Its own bill, with the order and invoice (number) behind it.
-    Flows { bill: String, order: String, invoice: String },
+    /// Its own bill, with the order and invoice (number) behind it, and
+    /// its own keys of supplier A, supplier B and bank A (the risk module's
+    /// burst rule counts actions per key).
+    Flows { bill: String, order: String, invoice: String, keys: Box<[Signer; 3]> },
     /// A committed transaction and a bill to look up.
     Query { tx_id: TxId, bill: String },
 }
@@ -245,7 +248,22 @@ async fn seed_flows(t: &Target, version: Version, c: u64) -> Result<Seed> {
     act(&core, Action::Sign(answer(req))).await?;
     let req = act(&core, Action::RequestDelivery(by)).await?;
     act(&sup_a, Action::Sign(answer(req))).await?;
-    Ok(Seed::Flows { bill, order, invoice })
+    // Each client acts with keys of its own.
+    let mut keys = Vec::new();
+    for signer in [&sup_a, &who(SUPPLIER_B)?, &bank_a] {
+        let secret = billflow_sdk::types::SecretKey::generate();
+        // The devnet's participant keys are `<participant>.k1`.
+        let owner = signer.key_id.as_str().split('.').next().unwrap_or_default();
+        let key_id: billflow_sdk::types::KeyId = format!("{owner}.bench-{}-{c}", std::process::id()).parse()?;
+        let call = SystemCall::AddKey(AddKey {
+            participant: owner.parse()?,
+            key: KeyGrant { key_id: key_id.clone(), public_key: secret.public() },
+        });
+        commit(&t.client.with_auth(signer.clone()), &signer.system(new_tx_id("key")?, &call)).await?;
+        keys.push(Signer { key_id, secret, ..signer.clone() });
+    }
+    let keys: Box<[Signer; 3]> = keys.into_boxed_slice().try_into().map_err(|_| anyhow::anyhow!("three keys"))?;
+    Ok(Seed::Flows { bill, order, invoice, keys })
 }
 
 /// One client's loop until `deadline` or the shared operation budget runs out.
@@ -361,22 +379,15 @@ async fn run_client(
             }
         }
         Workload::Flows => {
-            let Some(Seed::Flows { bill, order, invoice }) = seed else { return tally };
-            let setup = async {
-                Ok::<_, anyhow::Error>((
-                    version_of(&t.client, flows::CONTRACT).await?,
-                    t.info.participant(SUPPLIER_A)?,
-                    t.info.participant(SUPPLIER_B)?,
-                    t.info.participant(BANK_A)?,
-                ))
-            };
-            let (version, sup_a, sup_b, bank_a) = match setup.await {
-                Ok(s) => s,
+            let Some(Seed::Flows { bill, order, invoice, keys }) = seed else { return tally };
+            let version = match version_of(&t.client, flows::CONTRACT).await {
+                Ok(v) => v,
                 Err(e) => {
                     tally.error(e);
                     return tally;
                 }
             };
+            let [sup_a, sup_b, bank_a] = *keys;
             let key = flows::InvoiceKey { code: INVOICE_CODE.into(), number: invoice };
             let mut k = 0u64;
             'iterations: while Instant::now() < deadline && k < FLOWS_ITERATIONS && take(4) {
