@@ -48,14 +48,19 @@ async fn a_client_that_loses_its_node_mid_request_resubmits_and_the_ledger_execu
     let mut executed_once = 0;
     for round in 0..3u64 {
         let (tx, _, _) = register_enterprise(&tenant, 500 + round, &format!("failover-{round}"));
+        // The node the client is using stops (SIGSTOP) before the request
+        // reaches it, so that the request is certainly unanswered when the
+        // node dies a few milliseconds later: a commit takes less time than
+        // that now that the batcher does not wait.
+        let victim_url = client.node().to_string();
+        let victim = (0..3).find(|i| c.nodes[*i].as_ref().is_some_and(|n| n.url == victim_url)).unwrap();
+        let pid = c.nodes[victim].as_ref().unwrap().pid().to_string();
+        assert!(std::process::Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
         let submitting = {
             let (client, tx) = (client.clone(), tx.clone());
             tokio::spawn(async move { client.submit_and_wait(&tx, Duration::from_secs(60)).await })
         };
-        // Kill the node the client is using within a few milliseconds of the submission.
         tokio::time::sleep(Duration::from_millis(3 + 7 * round)).await;
-        let victim_url = client.node().to_string();
-        let victim = (0..3).find(|i| c.nodes[*i].as_ref().is_some_and(|n| n.url == victim_url)).unwrap();
         c.kill(victim);
         let view = submitting.await.unwrap().unwrap();
         assert_eq!(view.status, TxState::Committed);
