@@ -264,22 +264,12 @@ pub struct Endpoint {
     pub anonymous_reads_only: bool,
 }
 
-/// Serves the gateway on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: std::net::TcpListener,
-    state: ApiState,
-    transport: Transport,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    serve_all(vec![Endpoint { listener, transport, anonymous_reads_only: false }], state, shutdown).await
-}
-
 /// Serves one gateway on every endpoint until `shutdown` completes. The
 /// endpoints share everything (rate limits, the audit log, the explorer's
 /// plot); one that serves anonymous reads only answers GET and HEAD without
 /// signature headers, so that nothing signed crosses it and nothing changes
 /// through it.
-pub async fn serve_all(
+pub async fn serve(
     endpoints: Vec<Endpoint>,
     state: ApiState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,

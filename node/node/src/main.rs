@@ -293,7 +293,7 @@ async fn serve(
     let mut api_stop = stop_rx.clone();
     let config = billflow_api::ApiConfig { audit_dir: Some(gateway.audit_dir), ..billflow_api::ApiConfig::default() };
     let state = billflow_api::ApiState { chain, network, config };
-    let api = tokio::spawn(billflow_api::serve_all(endpoints, state, async move {
+    let api = tokio::spawn(billflow_api::serve(endpoints, state, async move {
         let _ = api_stop.wait_for(|stop| *stop).await;
     }));
     let outcome = tokio::select! {
