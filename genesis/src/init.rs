@@ -214,11 +214,48 @@ pub fn init(out: &Path, spec: &InitSpec) -> Result<InitOutput, CertError> {
     Ok(InitOutput { genesis, genesis_path, nodes: configs, tenant_keys })
 }
 
-/// `n` loopback ports that are free at the moment of asking.
+/// `n` distinct loopback ports that are free at the moment of asking.
+///
+/// They are drawn from below the kernel's ephemeral range
+/// (`net.ipv4.ip_local_port_range`), where outgoing connections take their
+/// source ports: a port handed out here cannot be taken by some connection
+/// between the asking and the node's bind. Successive calls in one process
+/// never hand out the same port twice.
 pub fn free_loopback_ports(n: usize) -> std::io::Result<Vec<u16>> {
-    let listeners: Vec<std::net::TcpListener> =
-        (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<_>>()?;
-    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const SPAN: u32 = 12_000;
+    static CURSOR: AtomicU32 = AtomicU32::new(u32::MAX);
+    let ephemeral_low = ephemeral_low().filter(|low| *low > SPAN + 1024).unwrap_or(32_768);
+    let base = ephemeral_low - SPAN;
+    // Processes start at different places so that concurrent test binaries rarely meet.
+    let seed = std::process::id().wrapping_mul(7919)
+        ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let _ = CURSOR.compare_exchange(u32::MAX, seed % SPAN, Ordering::Relaxed, Ordering::Relaxed);
+    let mut ports = Vec::with_capacity(n);
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..SPAN {
+        if ports.len() == n {
+            return Ok(ports);
+        }
+        let port = (base + CURSOR.fetch_add(1, Ordering::Relaxed) % SPAN) as u16;
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            ports.push(port);
+            held.push(listener);
+        }
+    }
+    if ports.len() == n {
+        return Ok(ports);
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        format!("fewer than {n} free loopback ports below {ephemeral_low}"),
+    ))
+}
+
+/// The lowest port the kernel gives to outgoing connections.
+fn ephemeral_low() -> Option<u32> {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    range.split_whitespace().next()?.parse().ok()
 }
 
 impl InitOutput {
@@ -242,5 +279,21 @@ impl InitOutput {
             write(path, &config.to_toml(), false)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ephemeral_low, free_loopback_ports};
+
+    #[test]
+    fn free_ports_are_distinct_bindable_and_outside_the_ephemeral_range() {
+        let first = free_loopback_ports(8).unwrap();
+        let second = free_loopback_ports(8).unwrap();
+        let all: std::collections::BTreeSet<u16> = first.iter().chain(&second).copied().collect();
+        assert_eq!(all.len(), 16, "a port was handed out twice: {first:?} {second:?}");
+        let low = ephemeral_low().unwrap_or(32_768);
+        assert!(all.iter().all(|p| u32::from(*p) < low && *p > 1024), "{all:?} against {low}");
+        let _held: Vec<_> = first.iter().map(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).unwrap()).collect();
     }
 }
