@@ -1,7 +1,5 @@
 //! The openraft type configuration.
 
-use std::io::Cursor;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -30,7 +28,7 @@ openraft::declare_raft_types!(
         R = Applied,
         NodeId = u64,
         Node = RaftNode,
-        SnapshotData = Cursor<Vec<u8>>,
+        SnapshotData = crate::snapshot::SnapshotFile,
 );
 
 /// Raft's numeric id of a node: the first 8 bytes of SHA-256 of its ledger id.

@@ -99,7 +99,8 @@ impl Consensus {
             Arc::new(raft_config),
             NetworkFactory::new(net.clone()),
             LogStore::new(chain.store().clone()),
-            StateMachine::new(chain.clone()),
+            StateMachine::new(chain.clone())
+                .map_err(|e| fatal(format!("cannot prepare the snapshot directory: {e}")))?,
         )
         .await
         .map_err(fatal)?;

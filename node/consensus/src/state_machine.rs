@@ -1,15 +1,15 @@
 //! The Raft state machine: each committed entry is applied as one block through
 //! the chain's ordinary apply path, with the entry's log id written atomically
 //! with the block. Snapshots carry the whole block history (every block with its
-//! receipts and state changes), from which a node rebuilds state and history.
+//! receipts and state changes), from which a node rebuilds state and history;
+//! they live in files ([`crate::snapshot`]), never whole in memory.
 
-use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use billflow_chain::Chain;
-use billflow_storage::StoredBlock;
 use billflow_types::{BlockProposal, Canonical, ConsensusRef};
-use borsh::{BorshDeserialize, BorshSerialize};
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
     Entry, EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, SnapshotMeta, StorageError, StorageIOError,
@@ -17,6 +17,7 @@ use openraft::{
 };
 
 use crate::config::{Applied, RaftNode, TypeConfig, decode, encode};
+use crate::snapshot::{self, SnapshotFile};
 
 /// The last applied log id and the membership as of it.
 type AppliedState = (Option<LogId<u64>>, StoredMembership<u64, RaftNode>);
@@ -24,29 +25,36 @@ type AppliedState = (Option<LogId<u64>>, StoredMembership<u64, RaftNode>);
 const APPLIED: &str = "raft/applied";
 const MEMBERSHIP: &str = "raft/membership";
 
-/// A snapshot's content.
-#[derive(BorshSerialize, BorshDeserialize)]
-struct SnapshotData {
-    blocks: Vec<StoredBlock>,
-}
-
+/// The latest snapshot: its metadata and its file.
 #[derive(Clone)]
 struct CurrentSnapshot {
     meta: SnapshotMeta<u64, RaftNode>,
-    data: Vec<u8>,
+    path: PathBuf,
 }
+
+/// The latest snapshot, shared with the builders. Its file is replaced and
+/// opened under the lock, so a reader never opens a file just removed.
+type Current = Arc<Mutex<Option<CurrentSnapshot>>>;
 
 /// The state machine over a node's chain.
 #[derive(Clone)]
 pub struct StateMachine {
     chain: Chain,
-    snapshot: Arc<Mutex<Option<CurrentSnapshot>>>,
+    snapshot: Current,
+    /// Numbers files of snapshots being received.
+    receiving: Arc<AtomicU64>,
 }
 
 impl StateMachine {
-    /// The state machine applying to `chain`.
-    pub fn new(chain: Chain) -> StateMachine {
-        StateMachine { chain, snapshot: Arc::default() }
+    /// The state machine applying to `chain`. Snapshot files of an earlier run
+    /// are removed: a snapshot is rebuilt from the ledger when one is needed.
+    pub fn new(chain: Chain) -> std::io::Result<StateMachine> {
+        let dir = snapshot::dir(chain.store());
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        Ok(StateMachine { chain, snapshot: Arc::default(), receiving: Arc::default() })
     }
 
     fn read_meta<T: for<'de> serde::Deserialize<'de>>(&self, name: &str) -> Result<Option<T>, StorageError<u64>> {
@@ -69,37 +77,39 @@ pub struct SnapshotBuilder {
     height: u64,
     applied: Option<LogId<u64>>,
     membership: StoredMembership<u64, RaftNode>,
-    current: Arc<Mutex<Option<CurrentSnapshot>>>,
+    current: Current,
+}
+
+/// Makes the snapshot at `path` the current one, removes the others and opens it.
+fn make_current(current: &Current, meta: SnapshotMeta<u64, RaftNode>, path: PathBuf) -> std::io::Result<SnapshotFile> {
+    let mut guard = current.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(dir) = path.parent() {
+        snapshot::remove_others(dir, &path);
+    }
+    let file = SnapshotFile::open(&path)?;
+    *guard = Some(CurrentSnapshot { meta, path });
+    Ok(file)
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<u64>> {
-        let store = self.chain.store().clone();
         let height = self.height;
-        let blocks =
-            tokio::task::spawn_blocking(move || -> Result<Vec<StoredBlock>, billflow_storage::StorageError> {
-                (0..=height)
-                    .map(|h| {
-                        store.stored_block(h)?.ok_or_else(|| billflow_storage::StorageError::Corrupt {
-                            what: format!("block {h}"),
-                            reason: "missing while building a snapshot".into(),
-                        })
-                    })
-                    .collect()
-            })
-            .await
-            .map_err(|e| StorageIOError::read_state_machine(&e))?
-            .map_err(|e| StorageIOError::read_state_machine(&e))?;
-        let data = SnapshotData { blocks }.encode();
         let snapshot_id = match self.applied {
             Some(id) => format!("{}-{}-{height}", id.leader_id.term, id.index),
             None => format!("none-{height}"),
         };
+        let path = snapshot::dir(self.chain.store()).join(format!("{snapshot_id}.snap"));
+        let store = self.chain.store().clone();
+        let target = path.clone();
+        let bytes = tokio::task::spawn_blocking(move || snapshot::write(&store, height, &target))
+            .await
+            .map_err(|e| StorageIOError::read_state_machine(&e))?
+            .map_err(|e| StorageIOError::read_state_machine(&e))?;
         let meta = SnapshotMeta { last_log_id: self.applied, last_membership: self.membership.clone(), snapshot_id };
-        let current = CurrentSnapshot { meta: meta.clone(), data: data.clone() };
-        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(current);
-        tracing::info!(height, bytes = data.len(), "snapshot built");
-        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
+        let file = make_current(&self.current, meta.clone(), path)
+            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+        tracing::info!(height, bytes, "snapshot built");
+        Ok(Snapshot { meta, snapshot: Box::new(file) })
     }
 }
 
@@ -163,39 +173,50 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError<u64>> {
-        Ok(Box::new(Cursor::new(Vec::new())))
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<SnapshotFile>, StorageError<u64>> {
+        let n = self.receiving.fetch_add(1, Ordering::Relaxed);
+        let path = snapshot::dir(self.chain.store()).join(format!("incoming-{n}.part"));
+        let file = SnapshotFile::create(&path).await.map_err(|e| StorageIOError::write_snapshot(None, &e))?;
+        Ok(Box::new(file))
     }
 
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta<u64, RaftNode>,
-        snapshot: Box<Cursor<Vec<u8>>>,
+        snapshot: Box<SnapshotFile>,
     ) -> Result<(), StorageError<u64>> {
-        let data = snapshot.into_inner();
-        let decoded =
-            SnapshotData::decode(&data).map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        let failed = |e: &dyn std::fmt::Display| {
+            StorageIOError::write_snapshot(Some(meta.signature()), openraft::AnyError::error(e))
+        };
+        let received = snapshot.received().await.map_err(|e| failed(&e))?;
         let chain = self.chain.clone();
-        let count = decoded.blocks.len();
-        let tip = tokio::task::spawn_blocking(move || chain.install_blocks(decoded.blocks))
-            .await
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        let source = received.clone();
+        let installed =
+            tokio::task::spawn_blocking(move || snapshot::install(&chain, &source)).await.map_err(|e| failed(&e))?;
+        let (tip, count) = match installed {
+            Ok(done) => done,
+            Err(e) => {
+                let _ = std::fs::remove_file(&received);
+                return Err(failed(&e).into());
+            }
+        };
         let mut written = vec![(MEMBERSHIP.to_string(), encode(&meta.last_membership))];
         if let Some(id) = meta.last_log_id {
             written.push((APPLIED.to_string(), encode(&id)));
         }
-        self.chain
-            .store()
-            .put_meta(&written)
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        self.chain.store().put_meta(&written).map_err(|e| failed(&e))?;
         tracing::info!(blocks = count, height = tip.height, "snapshot installed");
-        *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = Some(CurrentSnapshot { meta: meta.clone(), data });
+        let path = received.with_file_name(format!("{}.snap", meta.snapshot_id));
+        std::fs::rename(&received, &path).map_err(|e| failed(&e))?;
+        make_current(&self.snapshot, meta.clone(), path).map_err(|e| failed(&e))?;
         Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError<u64>> {
-        let current = self.snapshot.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        Ok(current.map(|c| Snapshot { meta: c.meta, snapshot: Box::new(Cursor::new(c.data)) }))
+        let guard = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(current) = guard.as_ref() else { return Ok(None) };
+        let file = SnapshotFile::open(&current.path)
+            .map_err(|e| StorageIOError::read_snapshot(Some(current.meta.signature()), &e))?;
+        Ok(Some(Snapshot { meta: current.meta.clone(), snapshot: Box::new(file) }))
     }
 }

@@ -47,6 +47,7 @@ pub struct Store {
     ledger: sled::Tree,
     raft: sled::Tree,
     blocks_dir: PathBuf,
+    root: PathBuf,
     /// Held for the whole of a commit, so commits are serialised.
     files: Arc<Mutex<BlockFiles>>,
 }
@@ -61,12 +62,20 @@ fn decode<T: Canonical>(what: impl FnOnce() -> String, bytes: &[u8]) -> Result<T
     T::decode(bytes).map_err(|e| StorageError::corrupt(what(), e))
 }
 
+/// The bound of sled's page cache. sled's default is 1 GB, which a node
+/// would grow into as its ledger grows; recent blocks and hot state fit in this.
+const CACHE_BYTES: u64 = 64 << 20;
+
 impl Store {
     /// Opens (or creates) the store in directory `path`: block files under
     /// `path/blocks`, the sled index under `path/index`. Blocks that reached the
     /// block files but not the index before a crash are indexed now.
     pub fn open(path: &Path) -> Result<Store> {
-        let db = sled::Config::new().path(path.join("index")).mode(sled::Mode::HighThroughput).open()?;
+        let db = sled::Config::new()
+            .path(path.join("index"))
+            .mode(sled::Mode::HighThroughput)
+            .cache_capacity(CACHE_BYTES)
+            .open()?;
         let ledger = db.open_tree("ledger")?;
         let raft = db.open_tree("raft")?;
         let blocks_dir = path.join("blocks");
@@ -96,7 +105,12 @@ impl Store {
             ledger.apply_batch(index_batch(&stored, pos))?;
         }
         db.flush()?;
-        Ok(Store { db, ledger, raft, blocks_dir, files: Arc::new(Mutex::new(files)) })
+        Ok(Store { db, ledger, raft, blocks_dir, root: path.to_path_buf(), files: Arc::new(Mutex::new(files)) })
+    }
+
+    /// The directory the store was opened in.
+    pub fn dir(&self) -> &Path {
+        &self.root
     }
 
     /// The stored genesis document, if the chain was initialised.

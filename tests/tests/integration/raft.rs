@@ -298,6 +298,15 @@ async fn a_node_added_after_thousands_of_blocks_catches_up() {
         acked.len()
     );
     assert!(height >= 2000);
+    // It caught up through a snapshot, received into a file and kept as its current one.
+    let snapshots: Vec<String> = std::fs::read_dir(node_dir.join("data/snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        snapshots.len() == 1 && snapshots[0].ends_with(".snap"),
+        "the newcomer's snapshot directory holds {snapshots:?}"
+    );
     for h in (0..=height).step_by(97).chain([height]) {
         let mut hashes = Vec::new();
         for &i in &everyone {

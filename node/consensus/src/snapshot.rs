@@ -1,0 +1,317 @@
+//! Snapshots on disk. A snapshot is the whole block history (every block with
+//! its receipts and state changes), which grows with the ledger, so it is
+//! written to and read from a file under `<data>/snapshots` block by block and
+//! never held in memory whole.
+//!
+//! Format: the magic `BFSNAP1\n` and the last height (`u64`, little-endian),
+//! then one record per block from height 0: a little-endian `u32` length and
+//! the block's canonical bytes. A file cut short at a record boundary is
+//! refused by the height.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use billflow_chain::Chain;
+use billflow_storage::{Store, StoredBlock};
+use billflow_types::{Canonical, ChainTip};
+use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
+
+const MAGIC: &[u8; 8] = b"BFSNAP1\n";
+/// No block record is larger (the block size limits keep them far below).
+const MAX_RECORD: u32 = 256 << 20;
+/// Blocks installed in one step.
+const INSTALL_BATCH: usize = 64;
+
+/// Why a snapshot could not be written or installed.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Reading or writing the file.
+    #[error("snapshot file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not a snapshot, or is cut short or damaged.
+    #[error("snapshot file {path} is not a valid snapshot: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Reading the ledger or installing blocks.
+    #[error(transparent)]
+    Ledger(#[from] billflow_chain::ChainError),
+    /// Reading a block to write.
+    #[error(transparent)]
+    Storage(#[from] billflow_storage::StorageError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SnapshotError + '_ {
+    move |source| SnapshotError::Io { path: path.to_path_buf(), source }
+}
+
+/// A snapshot file being sent or received: openraft reads and writes it in chunks.
+/// A file being received is removed when it is dropped before it was
+/// installed: a transfer abandoned, or one for a snapshot already installed.
+#[derive(Debug)]
+pub struct SnapshotFile {
+    file: tokio::fs::File,
+    path: PathBuf,
+    incoming: bool,
+}
+
+impl Drop for SnapshotFile {
+    fn drop(&mut self) {
+        if self.incoming {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl SnapshotFile {
+    /// Opens `path` for reading from the start.
+    pub fn open(path: &Path) -> std::io::Result<SnapshotFile> {
+        Ok(SnapshotFile {
+            file: tokio::fs::File::from_std(File::open(path)?),
+            path: path.to_path_buf(),
+            incoming: false,
+        })
+    }
+
+    /// Creates (or empties) `path` for a snapshot being received.
+    pub async fn create(path: &Path) -> std::io::Result<SnapshotFile> {
+        let file = tokio::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path).await?;
+        Ok(SnapshotFile { file, path: path.to_path_buf(), incoming: true })
+    }
+
+    /// Makes what was received durable and keeps the file when this is
+    /// dropped: it is about to be installed. Returns its path.
+    pub async fn received(mut self) -> std::io::Result<PathBuf> {
+        use tokio::io::AsyncWriteExt;
+        self.file.flush().await?;
+        self.file.sync_all().await?;
+        self.incoming = false;
+        Ok(self.path.clone())
+    }
+}
+
+impl AsyncRead for SnapshotFile {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.file).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SnapshotFile {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.file).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.file).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.file).poll_shutdown(cx)
+    }
+}
+
+impl AsyncSeek for SnapshotFile {
+    fn start_seek(mut self: Pin<&mut Self>, position: std::io::SeekFrom) -> std::io::Result<()> {
+        Pin::new(&mut self.file).start_seek(position)
+    }
+
+    fn poll_complete(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<u64>> {
+        Pin::new(&mut self.file).poll_complete(cx)
+    }
+}
+
+/// The directory of a store's snapshots.
+pub fn dir(store: &Store) -> PathBuf {
+    store.dir().join("snapshots")
+}
+
+/// Writes blocks `0..=height` of `store` to `path` (through a temporary file,
+/// renamed when complete and durable) and returns the file's size.
+pub fn write(store: &Store, height: u64, path: &Path) -> Result<u64, SnapshotError> {
+    let partial = path.with_extension("partial");
+    let file = File::create(&partial).map_err(io(&partial))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    out.write_all(MAGIC).map_err(io(&partial))?;
+    out.write_all(&height.to_le_bytes()).map_err(io(&partial))?;
+    let mut size = MAGIC.len() as u64 + 8;
+    for h in 0..=height {
+        let stored = store.stored_block(h)?.ok_or_else(|| SnapshotError::Invalid {
+            path: path.to_path_buf(),
+            reason: format!("block {h} is missing from the ledger"),
+        })?;
+        let bytes = stored.encode();
+        let len = u32::try_from(bytes.len()).ok().filter(|l| *l <= MAX_RECORD).ok_or_else(|| {
+            SnapshotError::Invalid { path: path.to_path_buf(), reason: format!("block {h} is too large") }
+        })?;
+        out.write_all(&len.to_le_bytes()).map_err(io(&partial))?;
+        out.write_all(&bytes).map_err(io(&partial))?;
+        size += 4 + u64::from(len);
+    }
+    let file = out.into_inner().map_err(|e| io(&partial)(e.into_error()))?;
+    file.sync_all().map_err(io(&partial))?;
+    std::fs::rename(&partial, path).map_err(io(path))?;
+    Ok(size)
+}
+
+/// Reads the snapshot at `path` block by block and installs into `chain` the
+/// blocks it does not have. Returns the chain's tip and the number of blocks read.
+///
+/// A file that is not a snapshot, is cut short or holds a block that does not
+/// decode is refused before or at that block; blocks before it stay installed,
+/// which is harmless: they are the ledger's own history, checked as they are committed.
+pub fn install(chain: &Chain, path: &Path) -> Result<(ChainTip, u64), SnapshotError> {
+    let invalid = |reason: String| SnapshotError::Invalid { path: path.to_path_buf(), reason };
+    let file = File::open(path).map_err(io(path))?;
+    let mut input = BufReader::with_capacity(1 << 20, file);
+    let mut magic = [0u8; 8];
+    input.read_exact(&mut magic).map_err(|_| invalid("shorter than its header".into()))?;
+    if &magic != MAGIC {
+        return Err(invalid("it does not start with the snapshot header".into()));
+    }
+    let mut last = [0u8; 8];
+    input.read_exact(&mut last).map_err(|_| invalid("shorter than its header".into()))?;
+    let last = u64::from_le_bytes(last);
+    let mut batch = Vec::with_capacity(INSTALL_BATCH);
+    let mut count = 0u64;
+    loop {
+        let mut len = [0u8; 4];
+        match input.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof && count > last => break,
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
+                return Err(invalid(format!("it ends after {count} of {} blocks", last + 1)));
+            }
+            Err(e) => return Err(io(path)(e)),
+        }
+        let len = u32::from_le_bytes(len);
+        if len > MAX_RECORD {
+            return Err(invalid(format!("record {count} claims {len} bytes")));
+        }
+        let mut bytes = vec![0u8; len as usize];
+        input.read_exact(&mut bytes).map_err(|_| invalid(format!("record {count} is cut short")))?;
+        let stored = StoredBlock::decode(&bytes).map_err(|e| invalid(format!("record {count}: {e}")))?;
+        if stored.block.header.height != count || count > last {
+            return Err(invalid(format!("record {count} holds block {}", stored.block.header.height)));
+        }
+        batch.push(stored);
+        count += 1;
+        if batch.len() == INSTALL_BATCH {
+            chain.install_blocks(batch.drain(..))?;
+        }
+    }
+    let tip = chain.install_blocks(batch)?;
+    Ok((tip, count))
+}
+
+/// Removes every snapshot (`*.snap`) and every abandoned transfer (`*.part`)
+/// in `dir` except `keep`. Called when a snapshot was installed or built:
+/// openraft receives one snapshot at a time, so no other transfer is under way.
+/// A snapshot being built (`*.partial`) stays.
+pub fn remove_others(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path != keep && path.extension().is_some_and(|e| e == "snap" || e == "part") {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot remove an old snapshot file");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use billflow_chain::{Chain, ChainConfig};
+    use billflow_storage::Store;
+    use billflow_types::dev::{DEV_TENANT, dev_genesis, dev_key};
+    use billflow_types::ids::credit_code_check_char;
+    use billflow_types::system::{KeyGrant, ParticipantKind, RegisterParticipant, SystemCall, system_contract};
+    use billflow_types::{ConsensusRef, Tx};
+
+    use super::*;
+
+    fn open(dir: &Path) -> Chain {
+        let config = ChainConfig { node_id: "n1".parse().unwrap(), mempool_capacity: 100 };
+        Chain::open(Store::open(dir).unwrap(), &dev_genesis(), config).unwrap()
+    }
+
+    fn registration(n: u64) -> billflow_types::SignedTx {
+        let body = format!("91310000{n:09}");
+        let call = SystemCall::RegisterParticipant(RegisterParticipant {
+            participant: format!("{body}{}", credit_code_check_char(&body).unwrap()).parse().unwrap(),
+            kind: ParticipantKind::Enterprise,
+            name: format!("E{n}"),
+            keys: vec![KeyGrant {
+                key_id: format!("e{n}.k1").parse().unwrap(),
+                public_key: dev_key(&format!("e{n}.k1")).public(),
+            }],
+        });
+        Tx {
+            chain_id: dev_genesis().chain_id,
+            tx_id: format!("reg-{n}").parse().unwrap(),
+            tenant: Some(DEV_TENANT.0.parse().unwrap()),
+            signer: DEV_TENANT.1.parse().unwrap(),
+            contract: system_contract(),
+            version: billflow_types::system::SYSTEM_VERSION,
+            method: call.method_name(),
+            args: call.encode_args(),
+            timestamp_ms: billflow_chain::now_ms(),
+        }
+        .sign(&dev_key(DEV_TENANT.1))
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_file_rebuilds_the_chain_and_damaged_files_are_refused() {
+        let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+        let source = open(dirs[0].path());
+        for n in 1..=70u64 {
+            assert!(source.submit(registration(n)).unwrap().is_ok());
+            let proposal = source.next_proposal().await;
+            source.apply(&proposal, ConsensusRef { term: 1, index: n }, Vec::new()).unwrap();
+        }
+        let tip = source.tip();
+        assert_eq!(tip.height, 70);
+        let path = dirs[0].path().join("s.snap");
+        let size = write(source.store(), tip.height, &path).unwrap();
+        assert_eq!(size, std::fs::metadata(&path).unwrap().len());
+
+        let target = open(dirs[1].path());
+        let bytes = std::fs::read(&path).unwrap();
+        let damaged = dirs[1].path().join("damaged");
+        let cases: [(&str, Vec<u8>); 6] = [
+            ("not a snapshot", b"{\"blocks\": []}".to_vec()),
+            ("header only", MAGIC.to_vec()),
+            ("no block", [&MAGIC[..], &0u64.to_le_bytes()].concat()),
+            (
+                "cut after the first block",
+                bytes[..20 + u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize].to_vec(),
+            ),
+            ("a huge length", [&MAGIC[..], &70u64.to_le_bytes(), &u32::MAX.to_le_bytes()].concat()),
+            ("cut short", bytes[..bytes.len() / 3].to_vec()),
+        ];
+        for (what, content) in cases {
+            std::fs::write(&damaged, content).unwrap();
+            let err = install(&target, &damaged).unwrap_err();
+            assert!(matches!(err, SnapshotError::Invalid { .. }), "{what}: {err}");
+        }
+        // What was installed before the cut is the source's own history.
+        let partial = target.tip();
+        assert_eq!(target.store().block(partial.height).unwrap(), source.store().block(partial.height).unwrap());
+
+        let (installed, count) = install(&target, &path).unwrap();
+        assert_eq!((installed, count), (tip, 71));
+        let receipt = |c: &Chain| c.store().receipts(70).unwrap();
+        assert_eq!(receipt(&target), receipt(&source));
+    }
+}
