@@ -68,6 +68,12 @@ struct Args {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Measure a new node's catch-up: the devnet's observer is stopped and its
+    /// data removed before the load; after it, the observer starts empty and
+    /// the time until it reaches the leader's height is reported. Without
+    /// `--devnet-json`, the devnet is started with an observer.
+    #[arg(long)]
+    catch_up: bool,
 }
 
 /// What one client measured.
@@ -89,16 +95,18 @@ impl Tally {
     }
 }
 
-/// A process's CPU seconds (user + system) and peak resident set, from /proc.
-fn proc_usage(pid: u32) -> Option<(f64, u64)> {
+/// A process's CPU seconds (user + system), peak resident set and resident set (KiB), from /proc.
+fn proc_usage(pid: u32) -> Option<(f64, u64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     // utime and stime are fields 14 and 15 (1-based), here 11 and 12 after the name.
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let hwm_kb = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb = |field: &str| -> Option<u64> {
+        status.lines().find(|l| l.starts_with(field))?.split_whitespace().nth(1)?.parse().ok()
+    };
     // Linux reports CPU time in USER_HZ, 100 a second on every common platform.
-    Some((ticks as f64 / 100.0, hwm_kb))
+    Some((ticks as f64 / 100.0, kb("VmHWM:")?, kb("VmRSS:")?))
 }
 
 fn dir_bytes(dir: &Path) -> u64 {
@@ -522,15 +530,21 @@ async fn run(args: Args) -> Result<()> {
     } else if let Some(path) = &args.devnet_json {
         Some(DevnetInfo::load(path)?)
     } else {
-        eprintln!("starting a 3-voter devnet");
-        let devnet = DevnetProcess::start(3, 0, false, Clock::Real)?;
+        let observers = usize::from(args.catch_up);
+        eprintln!("starting a 3-voter devnet with {observers} observer(s)");
+        let devnet = DevnetProcess::start(3, observers, false, Clock::Real)?;
         let info = devnet.info.clone();
         owned = Some(devnet);
         Some(info)
     };
+    let newcomer = match (&info, args.catch_up) {
+        (Some(info), true) => Some(Newcomer::stop_observer(info)?),
+        (None, true) => bail!("--catch-up needs a devnet"),
+        _ => None,
+    };
     let target = match &info {
         Some(info) => {
-            let urls = info.urls();
+            let urls = voter_urls(info);
             let owner = info.json["tenant_keys"][0]["owner"].as_str().context("a tenant key in devnet.json")?;
             Some(Target {
                 client: info.client()?,
@@ -586,7 +600,7 @@ async fn run(args: Args) -> Result<()> {
     }
 
     let (pids, dirs) = measured(info.as_ref(), &args.pids);
-    let before: Vec<Option<(f64, u64)>> = pids.iter().map(|(p, _)| proc_usage(*p)).collect();
+    let before: Vec<Option<(f64, u64, u64)>> = pids.iter().map(|(p, _)| proc_usage(*p)).collect();
     let disk_before: u64 = dirs.iter().map(|d| dir_bytes(d)).sum();
     let budget = Arc::new(AtomicU64::new(args.max_ops));
     let started = Instant::now();
@@ -621,18 +635,26 @@ async fn run(args: Args) -> Result<()> {
     let nodes: Vec<Value> = pids
         .iter()
         .zip(before)
-        .map(|((pid, name), before)| {
+        .filter_map(|((pid, name), before)| {
+            // A node not running at the start (the stopped observer) is left out.
+            before?;
             let after = proc_usage(*pid);
             let cpu = match (before, after) {
                 (Some(b), Some(a)) => Some(a.0 - b.0),
                 _ => None,
             };
-            json!({ "name": name, "pid": pid, "cpu_s": cpu, "peak_rss_mb": after.map(|a| a.1 as f64 / 1024.0) })
+            Some(json!({
+                "name": name,
+                "pid": pid,
+                "cpu_s": cpu,
+                "peak_rss_mb": after.map(|a| a.1 as f64 / 1024.0),
+                "rss_mb": after.map(|a| a.2 as f64 / 1024.0),
+            }))
         })
         .collect();
     all.latencies.sort();
     let l = &all.latencies;
-    let report = json!({
+    let mut report = json!({
         "workload": format!("{:?}", args.workload).to_lowercase(),
         "clients": args.clients,
         "batch": args.batch,
@@ -653,7 +675,11 @@ async fn run(args: Args) -> Result<()> {
             None
         },
         "nodes": nodes,
+        "catch_up": Value::Null,
     });
+    if let (Some(newcomer), Some(t)) = (newcomer, target.as_ref()) {
+        report["catch_up"] = newcomer.catch_up(t).await?;
+    }
     if args.json {
         println!("{report}");
     } else {
@@ -663,6 +689,118 @@ async fn run(args: Args) -> Result<()> {
         devnet.stop();
     }
     Ok(())
+}
+
+/// The API URLs of the devnet's voters: the load goes to them.
+fn voter_urls(info: &DevnetInfo) -> Vec<String> {
+    let nodes = info.json["nodes"].as_array().cloned().unwrap_or_default();
+    let voters = nodes.iter().filter(|n| !is_observer(n));
+    voters.filter_map(|n| n["api_url"].as_str().map(str::to_string)).collect()
+}
+
+fn is_observer(node: &Value) -> bool {
+    node["role"].as_str().is_some_and(|r| r.eq_ignore_ascii_case("observer"))
+}
+
+/// `--catch-up`: the devnet's observer, stopped with its data removed, to be
+/// started again empty after the load.
+struct Newcomer {
+    node_id: String,
+    config: PathBuf,
+    data: PathBuf,
+    url: String,
+}
+
+impl Newcomer {
+    fn stop_observer(info: &DevnetInfo) -> Result<Newcomer> {
+        let nodes = info.json["nodes"].as_array().cloned().unwrap_or_default();
+        let node = nodes.iter().find(|n| is_observer(n)).context("--catch-up needs a devnet with an observer")?;
+        let (_, dirs) = measured(Some(&DevnetInfo { json: json!({ "nodes": [node] }) }), &[]);
+        let newcomer = Newcomer {
+            node_id: node["node_id"].as_str().context("node_id")?.to_string(),
+            config: PathBuf::from(node["config"].as_str().context("config")?),
+            data: dirs.into_iter().next().context("data_dir")?,
+            url: node["api_url"].as_str().context("api_url")?.to_string(),
+        };
+        if let Some(pid) = node["pid"].as_u64() {
+            std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status()?;
+            let gone = Instant::now() + Duration::from_secs(10);
+            while Path::new(&format!("/proc/{pid}/status")).exists()
+                && proc_state(pid as u32) != Some('Z')
+                && Instant::now() < gone
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        std::fs::remove_dir_all(&newcomer.data)
+            .with_context(|| format!("cannot remove {}", newcomer.data.display()))?;
+        eprintln!("observer {} stopped and emptied; it catches up after the load", newcomer.node_id);
+        Ok(newcomer)
+    }
+
+    /// Starts the node empty and waits (at most 600 s) until it reaches the
+    /// leader's height; reports the time, the blocks and transactions it
+    /// caught up, its peak memory and its data on disk.
+    async fn catch_up(self, t: &Target) -> Result<Value> {
+        let goal = t.client.health().await?.height;
+        let mut ledger_txs = 0u64;
+        let mut before = None;
+        loop {
+            let page = t.client.blocks(before, 100).await?;
+            ledger_txs += page.blocks.iter().map(|b| u64::from(b.tx_count)).sum::<u64>();
+            match page.next_before {
+                Some(b) => before = Some(b),
+                None => break,
+            }
+        }
+        let log = std::fs::File::create(self.config.with_file_name("catch-up.log"))?;
+        let mut child = std::process::Command::new(billflow_tests::node_binary()?)
+            .args(["run", "--config"])
+            .arg(&self.config)
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let pid = child.id();
+        let client = t.info.client_of(vec![self.url.clone()])?;
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(600);
+        let mut peak_kb = 0;
+        let reached = loop {
+            if let Some((_, hwm, _)) = proc_usage(pid) {
+                peak_kb = peak_kb.max(hwm);
+            }
+            if let Ok(h) = client.health().await {
+                if h.height >= goal {
+                    break true;
+                }
+            }
+            if Instant::now() > deadline || child.try_wait()?.is_some() {
+                break false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let data_mb = dir_bytes(&self.data) as f64 / 1e6;
+        let _ = child.kill();
+        let _ = child.wait();
+        if !reached {
+            bail!("{} did not reach height {goal} within {seconds:.0} s", self.node_id);
+        }
+        Ok(json!({
+            "node": self.node_id,
+            "blocks": goal,
+            "ledger_txs": ledger_txs,
+            "seconds": seconds,
+            "peak_rss_mb": peak_kb as f64 / 1024.0,
+            "data_mb": data_mb,
+        }))
+    }
+}
+
+/// A process's state letter (`R`, `S`, `Z`, ...).
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
 fn print_table(r: &Value) {
@@ -694,10 +832,24 @@ fn print_table(r: &Value) {
     }
     for n in r["nodes"].as_array().into_iter().flatten() {
         println!(
-            "{:<22} cpu {:>8.1} s   peak rss {:>8.1} MB",
+            "{:<22} cpu {:>8.1} s   peak rss {:>8.1} MB   rss {:>8.1} MB",
             n["name"].as_str().unwrap_or(""),
             n["cpu_s"].as_f64().unwrap_or(0.0),
-            n["peak_rss_mb"].as_f64().unwrap_or(0.0)
+            n["peak_rss_mb"].as_f64().unwrap_or(0.0),
+            n["rss_mb"].as_f64().unwrap_or(0.0)
+        );
+    }
+    let c = &r["catch_up"];
+    if c.is_object() {
+        let f = |k: &str| c[k].as_f64().unwrap_or(0.0);
+        println!(
+            "catch-up of {}: {} blocks, {} transactions in {:.1} s; peak rss {:.1} MB, {:.0} MB on disk",
+            c["node"].as_str().unwrap_or(""),
+            c["blocks"],
+            c["ledger_txs"],
+            f("seconds"),
+            f("peak_rss_mb"),
+            f("data_mb")
         );
     }
 }

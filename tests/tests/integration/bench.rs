@@ -21,12 +21,21 @@ fn bench(args: &[&str]) -> (bool, String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_workload_runs_bounded_and_reports_what_it_measured() {
     let _one = exclusive().await;
-    let devnet = DevnetProcess::start(3, 0, false, Clock::Real).unwrap();
+    let devnet = DevnetProcess::start(3, 1, false, Clock::Real).unwrap();
     let json = devnet.path.join("devnet.json");
     let json = json.to_str().unwrap();
-    for (workload, batch) in [("evidence", "1"), ("evidence", "10"), ("flows", "1"), ("query", "1"), ("mixed", "1")] {
+    // The last run measures the observer's catch-up: it stops the observer first.
+    let runs = [
+        ("evidence", "1", false),
+        ("evidence", "10", false),
+        ("flows", "1", false),
+        ("query", "1", false),
+        ("mixed", "1", false),
+        ("evidence", "1", true),
+    ];
+    for (workload, batch, catch_up) in runs {
         let (ok, stdout, stderr) = tokio::task::spawn_blocking({
-            let args: Vec<String> = [
+            let mut args: Vec<String> = [
                 "--devnet-json",
                 json,
                 "--workload",
@@ -42,6 +51,9 @@ async fn every_workload_runs_bounded_and_reports_what_it_measured() {
             .iter()
             .map(|s| s.to_string())
             .collect();
+            if catch_up {
+                args.push("--catch-up".into());
+            }
             move || bench(&args.iter().map(String::as_str).collect::<Vec<_>>())
         })
         .await
@@ -57,13 +69,22 @@ async fn every_workload_runs_bounded_and_reports_what_it_measured() {
         assert!(done.as_u64().unwrap() > 0, "{workload}: nothing done: {r}");
         assert!(r["p50_ms"].as_f64().unwrap() > 0.0 && r["p50_ms"].as_f64() <= r["max_ms"].as_f64(), "{r}");
         let nodes = r["nodes"].as_array().unwrap();
-        assert_eq!(nodes.len(), 3, "every node measured: {r}");
+        assert_eq!(nodes.len(), if catch_up { 3 } else { 4 }, "every running node measured: {r}");
         assert!(nodes.iter().all(|n| n["peak_rss_mb"].as_f64().unwrap() > 1.0), "{r}");
         if workload != "query" {
             assert!(r["disk_bytes_per_tx"].is_number(), "{r}");
         }
         // Bounded: it stops by itself around its duration.
         assert!(r["duration_s"].as_f64().unwrap() < 10.0, "{r}");
+        let c = &r["catch_up"];
+        if catch_up {
+            // Everything the earlier runs committed, caught up by an empty node.
+            assert!(c["blocks"].as_u64().unwrap() > 10, "{r}");
+            assert!(c["ledger_txs"].as_u64().unwrap() > r["committed"].as_u64().unwrap(), "{r}");
+            assert!(c["seconds"].as_f64().unwrap() > 0.0 && c["peak_rss_mb"].as_f64().unwrap() > 1.0, "{r}");
+        } else {
+            assert!(c.is_null(), "{r}");
+        }
     }
     // Bad flags are refused with a message, before any load.
     let (ok, _, stderr) = bench(&["--workload", "etcd", "--duration-s", "1"]);
