@@ -97,6 +97,27 @@ pub(crate) struct Gateway {
     pub plot: explorer::Plot,
 }
 
+/// Feeds the ledger metrics: every block committed from now on, as it commits.
+/// Far behind (catching up), it counts only the newest 1,000 blocks of a step.
+async fn count_blocks(gw: std::sync::Weak<Gateway>) {
+    let Some(mut tips) = gw.upgrade().map(|g| g.chain.subscribe_tip()) else { return };
+    let mut seen = tips.borrow().height;
+    while tips.changed().await.is_ok() {
+        let Some(gw) = gw.upgrade() else { return };
+        let tip = tips.borrow().height;
+        let now_ms = billflow_chain::now_ms();
+        let store = gw.chain.store();
+        for height in (seen + 1).max(tip.saturating_sub(999))..=tip {
+            match (store.block(height), store.receipts(height)) {
+                (Ok(Some(block)), Ok(receipts)) => gw.metrics.block(&block, &receipts, now_ms),
+                (Err(e), _) | (_, Err(e)) => tracing::warn!(height, error = %e, "cannot read a block for the metrics"),
+                (Ok(None), _) => {}
+            }
+        }
+        seen = seen.max(tip);
+    }
+}
+
 /// The gateway's routes with every layer. Fails only if the audit log cannot
 /// be opened (or is broken).
 pub fn router(state: ApiState) -> std::io::Result<Router> {
@@ -111,6 +132,7 @@ pub fn router(state: ApiState) -> std::io::Result<Router> {
         config: state.config,
     });
     let timeout = gw.config.request_timeout;
+    tokio::spawn(count_blocks(Arc::downgrade(&gw)));
     let tidy = Arc::downgrade(&gw);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));

@@ -186,6 +186,7 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         crate::explorer::search,
         routes::network_view,
         routes::health,
+        routes::ready,
         document,
         routes::metrics,
     ),

@@ -19,8 +19,8 @@ use billflow_contract_evidence::{CosignEvidence, EvidenceRecord, GetEvidence, Su
 use billflow_types::contract::ContractRecord;
 use billflow_types::proof::{EvidenceProof, EvidenceSummary, TxProof};
 use billflow_types::view::{
-    AuditPage, BatchItem, BatchView, BlockPage, BlockSummary, BlockView, ErrorBody, Health, NetworkView, TxInBlock,
-    TxState, TxView,
+    AuditPage, BatchItem, BatchView, BlockPage, BlockSummary, BlockView, ErrorBody, Health, NetworkView, Readiness,
+    TxInBlock, TxState, TxView,
 };
 use billflow_types::{
     Attestation, Block, Canonical, ContractName, Hash32, KeyId, MerkleProof, MethodName, Rejection, SignedTx, TxId,
@@ -66,6 +66,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/explorer/search", get(crate::explorer::search))
         .route("/v1/network", get(network_view))
         .route("/v1/health", get(health))
+        .route("/v1/ready", get(ready))
         .route("/v1/openapi.json", get(crate::openapi::document))
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::not_found("no such route") })
@@ -967,6 +968,56 @@ async fn health(State(gw): Gw) -> Json<Health> {
     })
 }
 
+/// How far behind the highest height a member reports a node may be and still take traffic.
+const READY_LAG_BLOCKS: u64 = 20;
+
+/// Whether the node should receive traffic
+///
+/// Ready when it knows the consensus leader and its committed height is
+/// within 20 blocks of the highest a connected member reports. A node alone
+/// (no network) is ready once it runs. For load balancers and orchestrators:
+/// `/v1/health` says the process answers, this says it is in step. Not
+/// ready is a 503 `E_NOT_READY` whose message says why.
+#[utoipa::path(
+    get,
+    path = "/v1/ready",
+    tag = "node",
+    responses(
+        (status = 200, description = "Ready for traffic.", body = Readiness),
+        (status = 503, description = "Not ready (`E_NOT_READY`): the message says why.", body = ErrorBody),
+    ),
+)]
+async fn ready(State(gw): Gw) -> Result<Json<Readiness>, ApiError> {
+    let height = gw.chain.tip().height;
+    let Some(network) = &gw.network else {
+        return Ok(Json(Readiness {
+            ready: true,
+            height,
+            highest_peer_height: None,
+            leader: None,
+            connected_peers: 0,
+        }));
+    };
+    let view = network.view().await;
+    let connected: Vec<_> = view.peers.iter().filter(|p| p.connected).collect();
+    let highest = connected.iter().filter_map(|p| p.height).max();
+    let not_ready =
+        |message: String| ApiError { status: StatusCode::SERVICE_UNAVAILABLE, code: "E_NOT_READY".into(), message };
+    match (&view.leader, highest) {
+        (None, _) => Err(not_ready(format!("no consensus leader known (height {height})"))),
+        (Some(_), Some(h)) if h > height + READY_LAG_BLOCKS => {
+            Err(not_ready(format!("catching up: height {height}, a member reports {h}")))
+        }
+        _ => Ok(Json(Readiness {
+            ready: true,
+            height,
+            highest_peer_height: highest,
+            leader: view.leader.clone(),
+            connected_peers: u32::try_from(connected.len()).unwrap_or(u32::MAX),
+        })),
+    }
+}
+
 /// Prometheus metrics
 ///
 /// Requests by route and status, their latency, the committed height and the
@@ -980,7 +1031,17 @@ async fn health(State(gw): Gw) -> Json<Health> {
     ),
 )]
 async fn metrics(State(gw): Gw) -> Response {
-    text(gw.metrics.render(gw.chain.tip().height, gw.chain.pending()))
+    let network = match &gw.network {
+        Some(n) => {
+            let view = n.view().await;
+            Some(crate::metrics::NetworkGauges {
+                peers: view.peers.iter().filter(|p| p.connected).count(),
+                leader_known: view.leader.is_some(),
+            })
+        }
+        None => None,
+    };
+    text(gw.metrics.render(gw.chain.tip().height, gw.chain.pending(), network))
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ mod config;
 mod log_store;
 mod network;
 mod service;
-mod snapshot;
+pub mod snapshot;
 mod state_machine;
 pub mod wire;
 

@@ -139,17 +139,61 @@ pub fn dir(store: &Store) -> PathBuf {
 /// Writes blocks `0..=height` of `store` to `path` (through a temporary file,
 /// renamed when complete and durable) and returns the file's size.
 pub fn write(store: &Store, height: u64, path: &Path) -> Result<u64, SnapshotError> {
+    write_blocks(path, |emit| {
+        for h in 0..=height {
+            let stored = store.stored_block(h)?.ok_or_else(|| SnapshotError::Invalid {
+                path: path.to_path_buf(),
+                reason: format!("block {h} is missing from the ledger"),
+            })?;
+            emit(&stored)?;
+        }
+        Ok(())
+    })
+    .map(|(size, _)| size)
+}
+
+/// Writes an online backup of the node whose data directory is `data` to
+/// `out`: every whole block in its block files, read without a lock while the
+/// node runs (a consistent prefix of its chain), in the snapshot format.
+/// Returns the file's size and the last height it holds.
+pub fn backup(data: &Path, out: &Path) -> Result<(u64, u64), SnapshotError> {
+    let blocks = data.join("blocks");
+    if !blocks.is_dir() {
+        return Err(io(&blocks)(std::io::Error::new(
+            ErrorKind::NotFound,
+            "no block files: not a node's data directory",
+        )));
+    }
+    let (size, last) = write_blocks(out, |emit| {
+        billflow_storage::scan_block_files(&blocks, |stored| {
+            emit(&stored).map_err(|e| billflow_storage::StorageError::Io(e.to_string()))
+        })?;
+        Ok(())
+    })?;
+    last.map(|h| (size, h)).ok_or_else(|| SnapshotError::Invalid { path: blocks, reason: "no block yet".into() })
+}
+
+/// Writes the blocks `produce` emits, in height order from 0, to `path`
+/// through a temporary file renamed when complete and durable. Returns the
+/// size and the last height written.
+fn write_blocks(
+    path: &Path,
+    produce: impl FnOnce(&mut dyn FnMut(&StoredBlock) -> Result<(), SnapshotError>) -> Result<(), SnapshotError>,
+) -> Result<(u64, Option<u64>), SnapshotError> {
+    use std::io::{Seek, SeekFrom};
     let partial = path.with_extension("partial");
     let file = File::create(&partial).map_err(io(&partial))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     out.write_all(MAGIC).map_err(io(&partial))?;
-    out.write_all(&height.to_le_bytes()).map_err(io(&partial))?;
+    // The last height, filled in at the end.
+    out.write_all(&u64::MAX.to_le_bytes()).map_err(io(&partial))?;
     let mut size = MAGIC.len() as u64 + 8;
-    for h in 0..=height {
-        let stored = store.stored_block(h)?.ok_or_else(|| SnapshotError::Invalid {
-            path: path.to_path_buf(),
-            reason: format!("block {h} is missing from the ledger"),
-        })?;
+    let mut last: Option<u64> = None;
+    let mut emit = |stored: &StoredBlock| -> Result<(), SnapshotError> {
+        let h = stored.block.header.height;
+        if h != last.map_or(0, |l| l + 1) {
+            return Err(SnapshotError::Invalid { path: path.to_path_buf(), reason: format!("block {h} out of order") });
+        }
         let bytes = stored.encode();
         let len = u32::try_from(bytes.len()).ok().filter(|l| *l <= MAX_RECORD).ok_or_else(|| {
             SnapshotError::Invalid { path: path.to_path_buf(), reason: format!("block {h} is too large") }
@@ -157,11 +201,41 @@ pub fn write(store: &Store, height: u64, path: &Path) -> Result<u64, SnapshotErr
         out.write_all(&len.to_le_bytes()).map_err(io(&partial))?;
         out.write_all(&bytes).map_err(io(&partial))?;
         size += 4 + u64::from(len);
+        last = Some(h);
+        Ok(())
+    };
+    let produced = produce(&mut emit);
+    if let Err(e) = produced {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
     }
-    let file = out.into_inner().map_err(|e| io(&partial)(e.into_error()))?;
+    let mut file = out.into_inner().map_err(|e| io(&partial)(e.into_error()))?;
+    if let Some(h) = last {
+        file.seek(SeekFrom::Start(MAGIC.len() as u64)).map_err(io(&partial))?;
+        file.write_all(&h.to_le_bytes()).map_err(io(&partial))?;
+    }
     file.sync_all().map_err(io(&partial))?;
     std::fs::rename(&partial, path).map_err(io(path))?;
-    Ok(size)
+    Ok((size, last))
+}
+
+/// The genesis document a snapshot or backup file starts with (block 0's).
+pub fn genesis_of(path: &Path) -> Result<billflow_types::Genesis, SnapshotError> {
+    let invalid = |reason: String| SnapshotError::Invalid { path: path.to_path_buf(), reason };
+    let mut input = BufReader::new(File::open(path).map_err(io(path))?);
+    let mut header = [0u8; 20];
+    input.read_exact(&mut header).map_err(|_| invalid("shorter than its header".into()))?;
+    if &header[..8] != MAGIC {
+        return Err(invalid("it does not start with the snapshot header".into()));
+    }
+    let len = u32::from_le_bytes(header[16..20].try_into().unwrap_or_default());
+    if len > MAX_RECORD {
+        return Err(invalid(format!("record 0 claims {len} bytes")));
+    }
+    let mut bytes = vec![0u8; len as usize];
+    input.read_exact(&mut bytes).map_err(|_| invalid("record 0 is cut short".into()))?;
+    let stored = StoredBlock::decode(&bytes).map_err(|e| invalid(format!("record 0: {e}")))?;
+    stored.genesis.ok_or_else(|| invalid("block 0 carries no genesis document".into()))
 }
 
 /// Reads the snapshot at `path` block by block and installs into `chain` the

@@ -125,7 +125,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let (mut applied, _) = self.applied()?;
+        let (mut applied, mut membership) = self.applied()?;
         let mut responses = Vec::new();
         for entry in entries {
             let log_id = entry.log_id;
@@ -141,11 +141,16 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     Applied::default()
                 }
                 EntryPayload::Membership(m) => {
-                    meta.push((MEMBERSHIP.to_string(), encode(&StoredMembership::new(Some(log_id), m))));
+                    membership = StoredMembership::new(Some(log_id), m);
+                    meta.push((MEMBERSHIP.to_string(), encode(&membership)));
                     self.chain.store().put_meta(&meta).map_err(|e| StorageIOError::apply(log_id, &e))?;
                     Applied::default()
                 }
                 EntryPayload::Normal(proposal) => {
+                    // Each block carries the membership as of its entry, so a node
+                    // rebuilt from blocks alone (a backup, a snapshot) knows the
+                    // voters without the log entries that named them.
+                    meta.push((MEMBERSHIP.to_string(), encode(&membership)));
                     let proposal = BlockProposal::decode(&proposal.0).map_err(|e| StorageIOError::apply(log_id, &e))?;
                     let chain = self.chain.clone();
                     let consensus = ConsensusRef { term: log_id.leader_id.term, index: log_id.index };

@@ -235,3 +235,42 @@ pub(crate) fn read(dir: &Path, pos: BlockPos, height: u64) -> Result<StoredBlock
         Frame::Bad(reason) => Err(corrupt(reason)),
     }
 }
+
+/// Reads every whole record of the block files in `dir`, oldest first, without
+/// opening them for writing or taking any lock, and hands each block to
+/// `visit`. A node may be appending meanwhile: a record cut short at the end
+/// of the newest file ends the scan there, so what is read is always a
+/// consistent prefix of the chain. Returns how many blocks were read.
+pub fn scan(dir: &Path, mut visit: impl FnMut(StoredBlock) -> Result<()>) -> Result<u64> {
+    let mut count = 0u64;
+    for segment in 0.. {
+        let path = segment_path(dir, segment);
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) => return Err(io("open block file", e)),
+        };
+        let file_len = file.metadata().map_err(|e| io("stat block file", e))?.len();
+        let last = !segment_path(dir, segment + 1).exists();
+        let mut offset = 0;
+        loop {
+            match read_frame(&file, segment, offset, file_len) {
+                Frame::Record { height, pos, payload } => {
+                    let corrupt = |reason: String| StorageError::Corrupt { what: format!("block {height}"), reason };
+                    if height != count {
+                        return Err(corrupt(format!("found where block {count} belongs")));
+                    }
+                    visit(StoredBlock::decode(&payload).map_err(|e| corrupt(e.to_string()))?)?;
+                    offset = pos.end();
+                    count += 1;
+                }
+                Frame::End => break,
+                Frame::Bad(_) if last => return Ok(count),
+                Frame::Bad(reason) => {
+                    return Err(StorageError::Corrupt { what: format!("block file {}", path.display()), reason });
+                }
+            }
+        }
+    }
+    Ok(count)
+}

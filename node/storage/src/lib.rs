@@ -17,7 +17,7 @@ mod blockfile;
 mod keys;
 mod store;
 
-pub use blockfile::{BlockPos, StoredBlock};
+pub use blockfile::{BlockPos, StoredBlock, scan as scan_block_files};
 pub use store::{RaftValue, StateEntry, Store};
 
 use billflow_types::DecodeError;

@@ -207,6 +207,25 @@ pub struct Health {
     pub pending: usize,
 }
 
+/// A node ready for traffic (`GET /v1/ready`): it knows the leader and is not
+/// far behind the members it hears from. (Not ready is a 503 `E_NOT_READY`.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Readiness {
+    /// Always `true` (a node that is not ready answers an error).
+    pub ready: bool,
+    /// Its committed height.
+    pub height: u64,
+    /// The highest committed height a connected member reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub highest_peer_height: Option<u64>,
+    /// The consensus leader it knows of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<String>,
+    /// Members connected now.
+    pub connected_peers: u32,
+}
+
 /// An error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

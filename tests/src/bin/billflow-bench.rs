@@ -678,7 +678,8 @@ async fn run(args: Args) -> Result<()> {
         "catch_up": Value::Null,
     });
     if let (Some(newcomer), Some(t)) = (newcomer, target.as_ref()) {
-        report["catch_up"] = newcomer.catch_up(t).await?;
+        // A failed catch-up is reported with the load's figures, not instead of them.
+        report["catch_up"] = newcomer.catch_up(t).await.unwrap_or_else(|e| json!({ "error": format!("{e:#}") }));
     }
     if args.json {
         println!("{report}");
@@ -742,7 +743,7 @@ impl Newcomer {
     /// leader's height; reports the time, the blocks and transactions it
     /// caught up, its peak memory and its data on disk.
     async fn catch_up(self, t: &Target) -> Result<Value> {
-        let goal = t.client.health().await?.height;
+        let goal = t.client.health().await.context("cannot read the leader's height after the load")?.height;
         let mut ledger_txs = 0u64;
         let mut before = None;
         loop {
@@ -840,7 +841,9 @@ fn print_table(r: &Value) {
         );
     }
     let c = &r["catch_up"];
-    if c.is_object() {
+    if let Some(e) = c["error"].as_str() {
+        println!("catch-up failed: {e}");
+    } else if c.is_object() {
         let f = |k: &str| c[k].as_f64().unwrap_or(0.0);
         println!(
             "catch-up of {}: {} blocks, {} transactions in {:.1} s; peak rss {:.1} MB, {:.0} MB on disk",

@@ -11,6 +11,7 @@ mod crash;
 mod devnet;
 mod explorer;
 mod flows;
+mod operations;
 mod https;
 mod privacy;
 mod raft;

@@ -18,11 +18,11 @@ fn tenant(c: &Cluster) -> Signer {
 }
 
 /// Submits and waits; `true` when committed.
-async fn commit(client: &Client, tx: &SignedTx) -> bool {
+pub(crate) async fn commit(client: &Client, tx: &SignedTx) -> bool {
     matches!(client.submit(tx, true).await, Ok(v) if v.status == TxState::Committed)
 }
 
-struct Load {
+pub(crate) struct Load {
     stop: Arc<AtomicBool>,
     acked: Arc<Mutex<Vec<SignedTx>>>,
     unacked: Arc<Mutex<Vec<SignedTx>>>,
@@ -30,7 +30,7 @@ struct Load {
 }
 
 /// Bounded load: each client submits registrations one at a time until stopped.
-fn load(clients: Vec<Client>, signer: Signer, first: u64) -> Load {
+pub(crate) fn load(clients: Vec<Client>, signer: Signer, first: u64) -> Load {
     let stop = Arc::new(AtomicBool::new(false));
     let acked: Arc<Mutex<Vec<SignedTx>>> = Arc::default();
     let unacked: Arc<Mutex<Vec<SignedTx>>> = Arc::default();
@@ -59,7 +59,7 @@ fn load(clients: Vec<Client>, signer: Signer, first: u64) -> Load {
 }
 
 impl Load {
-    async fn finish(self) -> (Vec<SignedTx>, Vec<SignedTx>) {
+    pub(crate) async fn finish(self) -> (Vec<SignedTx>, Vec<SignedTx>) {
         self.stop.store(true, Ordering::Relaxed);
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
@@ -70,7 +70,7 @@ impl Load {
     }
 }
 
-async fn assert_all_recorded(c: &Cluster, node: usize, txs: &[SignedTx]) {
+pub(crate) async fn assert_all_recorded(c: &Cluster, node: usize, txs: &[SignedTx]) {
     let client = c.client(node);
     for tx in txs {
         let view = client.transaction(&tx.tx.tx_id).await.unwrap();
@@ -190,6 +190,17 @@ async fn an_isolated_voter_commits_nothing_and_converges_after_healing() {
     let attempt = c.client(isolated).submit(&tx, true).await;
     assert!(!matches!(attempt, Ok(ref v) if v.status == TxState::Committed), "{attempt:?}");
     assert_eq!(c.height(isolated).await, cut_height);
+    // Cut off, it is not ready for traffic, and says why.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = crate::operations::get(&c, isolated, "/v1/ready").await;
+        if status == 503 {
+            assert!(body.contains("E_NOT_READY") && body.contains("no consensus leader"), "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the isolated voter still says it is ready: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     c.heal();
     let height = c.wait_converged(&all, Duration::from_secs(30)).await;
