@@ -3,6 +3,7 @@
 //! `tests/tests/` and, later, the benchmark harness.
 
 pub mod devnet;
+pub mod netns;
 pub mod proxy;
 
 use std::io::{BufRead, BufReader};
@@ -94,18 +95,41 @@ impl NodeProcess {
 
     /// Starts a node from a configuration written by `billflow-genesis init`.
     pub fn start_configured(config: &Path) -> Result<NodeProcess> {
+        Self::start_configured_in(config, None)
+    }
+
+    /// [`NodeProcess::start_configured`] inside network namespace `namespace`
+    /// (`ip netns exec`, which becomes the node's process).
+    pub fn start_configured_in(config: &Path, namespace: Option<&str>) -> Result<NodeProcess> {
         let args = ["run".into(), "--config".into(), config.as_os_str().to_owned()];
         let ca = billflow_genesis::NodeConfig::load(config)?.ca_cert;
         let ca_pem = std::fs::read(&ca).with_context(|| format!("cannot read {}", ca.display()))?;
-        Self::spawn(&args, config.parent().unwrap_or(Path::new(".")), Some(ca_pem))
+        Self::spawn_in(&args, config.parent().unwrap_or(Path::new(".")), Some(ca_pem), namespace)
     }
 
     /// The node's log goes to `node-stderr.log` beside its data, not into the
     /// test output, where it would interleave with the test runner's lines.
     fn spawn(args: &[std::ffi::OsString], data: &Path, ca_pem: Option<Vec<u8>>) -> Result<NodeProcess> {
+        Self::spawn_in(args, data, ca_pem, None)
+    }
+
+    fn spawn_in(
+        args: &[std::ffi::OsString],
+        data: &Path,
+        ca_pem: Option<Vec<u8>>,
+        namespace: Option<&str>,
+    ) -> Result<NodeProcess> {
         std::fs::create_dir_all(data)?;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data.join("node-stderr.log"))?;
-        let mut child = Command::new(node_binary()?)
+        let mut command = match namespace {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(node_binary()?);
+                c
+            }
+            None => Command::new(node_binary()?),
+        };
+        let mut child = command
             .args(args)
             .env("RUST_LOG", "warn,openraft=error,libp2p_request_response=error")
             .stdout(Stdio::piped())
@@ -312,11 +336,39 @@ pub fn consortium_with(
     orgs: &[(&str, OrgRole)],
     params: billflow_sdk::types::ChainParams,
 ) -> Result<billflow_genesis::init::InitOutput> {
+    consortium_on(dir, orgs, params, vec![])
+}
+
+/// Moves node `k` of a consortium to address `addresses[k]` (peers on port
+/// 7100, clients on 7101), and rewrites every configuration to match. The
+/// consortium's certificates must name the addresses (`hosts` at init).
+pub fn place_at(out: &mut billflow_genesis::init::InitOutput, addresses: &[String]) -> Result<()> {
+    let p2p: Vec<String> = addresses.iter().map(|a| format!("/ip4/{a}/tcp/7100")).collect();
+    let names: Vec<_> = out.nodes.iter().map(|(c, _)| c.node_id.clone()).collect();
+    for (k, (config, path)) in out.nodes.iter_mut().enumerate() {
+        config.p2p_listen = p2p[k].clone();
+        config.api_listen = format!("{}:7101", addresses[k]).parse()?;
+        for peer in &mut config.peers {
+            let j = names.iter().position(|n| *n == peer.node_id).context("peer not in the consortium")?;
+            peer.address = p2p[j].clone();
+        }
+        std::fs::write(&*path, config.to_toml())?;
+    }
+    Ok(())
+}
+
+/// [`consortium_with`] whose certificates also name `hosts`.
+pub fn consortium_on(
+    dir: &Path,
+    orgs: &[(&str, OrgRole)],
+    params: billflow_sdk::types::ChainParams,
+    hosts: Vec<String>,
+) -> Result<billflow_genesis::init::InitOutput> {
     let spec = billflow_genesis::InitSpec {
         chain_id: id("billflow-test"),
         orgs: orgs.iter().map(|(name, role)| billflow_genesis::OrgSpec { id: id(name), role: *role }).collect(),
         nodes_per_org: 1,
-        hosts: vec![],
+        hosts,
         tenants: vec![(id("demo"), id(orgs[0].0))],
         keys: billflow_genesis::keys::KeySource::Random,
         genesis_time: time::OffsetDateTime::now_utc() - time::Duration::minutes(1),

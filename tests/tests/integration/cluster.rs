@@ -7,14 +7,17 @@ use billflow_genesis::init::InitOutput;
 use billflow_sdk::types::view::NetworkView;
 use billflow_sdk::types::{ChainParams, OrgRole};
 use billflow_sdk::{Client, Signer};
+use billflow_tests::netns::Fabric;
 use billflow_tests::proxy::LinkProxy;
-use billflow_tests::{NodeProcess, consortium_with, route_through_proxies};
+use billflow_tests::{NodeProcess, consortium_on, consortium_with, place_at, route_through_proxies};
 
 pub struct Cluster {
     pub dir: tempfile::TempDir,
     pub out: InitOutput,
     pub nodes: Vec<Option<NodeProcess>>,
     pub links: HashMap<(usize, usize), LinkProxy>,
+    /// With [`Cluster::start_in_namespaces`]: each node's host.
+    pub fabric: Option<Fabric>,
 }
 
 pub const VOTERS_AND_OBSERVER: [(&str, OrgRole); 4] = [
@@ -41,7 +44,23 @@ impl Cluster {
             }
         }
         let nodes = out.nodes.iter().map(|(_, p)| Some(NodeProcess::start_configured(p).unwrap())).collect();
-        Cluster { dir, out, nodes, links }
+        Cluster { dir, out, nodes, links, fabric: None }
+    }
+
+    /// A cluster whose nodes each run in a network namespace of their own, as
+    /// on separate hosts joined by a switch (needs root).
+    pub async fn start_in_namespaces(orgs: &[(&str, OrgRole)], params: ChainParams) -> Cluster {
+        let fabric = Fabric::new(orgs.len()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = consortium_on(dir.path(), orgs, params, fabric.addresses()).unwrap();
+        place_at(&mut out, &fabric.addresses()).unwrap();
+        let nodes = out
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(k, (_, p))| Some(NodeProcess::start_configured_in(p, Some(&fabric.namespace(k))).unwrap()))
+            .collect();
+        Cluster { dir, out, nodes, links: HashMap::new(), fabric: Some(fabric) }
     }
 
     pub fn name(&self, i: usize) -> String {
@@ -146,7 +165,8 @@ impl Cluster {
 
     pub fn restart(&mut self, i: usize) {
         assert!(self.nodes[i].is_none());
-        self.nodes[i] = Some(NodeProcess::start_configured(&self.out.nodes[i].1).unwrap());
+        let namespace = self.fabric.as_ref().map(|f| f.namespace(i));
+        self.nodes[i] = Some(NodeProcess::start_configured_in(&self.out.nodes[i].1, namespace.as_deref()).unwrap());
     }
 
     /// Cuts every link to and from node `i`.

@@ -1,0 +1,198 @@
+//! The fault suite: three voters, each in a network namespace of its own (a
+//! host of its own, joined by a switch), under a bounded load of business
+//! transactions, while links are cut or flap and nodes are killed. After
+//! every scenario all nodes converge to the same blocks and state, and every
+//! acknowledged transaction is on every node. Each scenario prints its
+//! convergence check and recovery times.
+//!
+//! `cargo test` runs the short version. `BILLFLOW_FAULTS=full` runs the long
+//! one (20 restarts in a row, longer cuts and flapping):
+//! `BILLFLOW_FAULTS=full cargo test -p billflow-tests --test integration faults:: -- --nocapture`.
+//! Needs root, for `ip netns`.
+
+use std::time::{Duration, Instant};
+
+use billflow_sdk::types::ChainParams;
+use billflow_tests::exclusive;
+
+use crate::cluster::{Cluster, VOTERS_AND_OBSERVER};
+use crate::raft::{Load, assert_all_recorded, commit, load};
+use crate::register_enterprise;
+
+/// A random duration in `lo..hi` milliseconds (std's randomly seeded hasher).
+fn random_ms(lo: u64, hi: u64) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let r = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    Duration::from_millis(lo + r % (hi - lo))
+}
+
+fn full() -> bool {
+    std::env::var("BILLFLOW_FAULTS").is_ok_and(|v| v == "full")
+}
+
+async fn start() -> Cluster {
+    Cluster::start_in_namespaces(&VOTERS_AND_OBSERVER[..3], ChainParams::default()).await
+}
+
+/// Stops the load, waits until every node converges, compares the chains and
+/// finds every acknowledged transaction on every node. Returns the time to converge.
+async fn converge(c: &Cluster, scenario: &str, running: Load) -> Duration {
+    let (acked, _) = running.finish().await;
+    assert!(!acked.is_empty(), "{scenario}: nothing was acknowledged");
+    let all = c.alive();
+    let started = Instant::now();
+    let height = c.wait_converged(&all, Duration::from_secs(60)).await;
+    let took = started.elapsed();
+    c.assert_same_chain(&all, height).await;
+    for &i in &all {
+        assert_all_recorded(c, i, &acked).await;
+    }
+    eprintln!(
+        "{scenario}: converged at height {height} in {took:?}; same blocks and state on {} nodes; \
+         all {} acknowledged transactions on each",
+        all.len(),
+        acked.len()
+    );
+    took
+}
+
+fn load_on(c: &Cluster, nodes: &[usize], first: u64) -> Load {
+    load(nodes.iter().map(|i| c.client(*i)).collect(), c.tenant(), first)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_isolated_leader_is_replaced_and_rejoins() {
+    let _one = exclusive().await;
+    let c = start().await;
+    let all = c.alive();
+    let fabric = c.fabric.as_ref().unwrap();
+    let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+    let others: Vec<usize> = all.iter().copied().filter(|i| *i != leader).collect();
+    let running = load_on(&c, &others, 0);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let cut_at = Instant::now();
+    fabric.cut(leader).unwrap();
+    // Recovery: until a transaction submitted to a surviving node commits again.
+    let mut n = 800_000;
+    loop {
+        let (tx, _, _) = register_enterprise(&c.tenant(), n, &format!("after-cut-{n}"));
+        if commit(&c.client(others[0]), &tx).await {
+            break;
+        }
+        assert!(cut_at.elapsed() < Duration::from_secs(30), "nothing commits after the leader was cut off");
+        n += 1;
+    }
+    let resumed = cut_at.elapsed();
+    let new_leader = c.wait_leader(&others, Duration::from_secs(20)).await;
+    assert_ne!(new_leader, leader);
+    tokio::time::sleep(Duration::from_secs(if full() { 20 } else { 4 })).await;
+    let target = c.height(others[0]).await;
+    fabric.mend(leader).unwrap();
+    let mended_at = Instant::now();
+    while c.height(leader).await < target {
+        assert!(mended_at.elapsed() < Duration::from_secs(60), "the old leader does not catch up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let back = mended_at.elapsed();
+    eprintln!(
+        "leader isolated: commits resumed {resumed:?} after the cut (new leader {}); \
+         the old leader reached the others' height {back:?} after its link came back",
+        c.name(new_leader)
+    );
+    converge(&c, "leader isolated", running).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flapping_link_loses_nothing() {
+    let _one = exclusive().await;
+    let c = start().await;
+    let all = c.alive();
+    let fabric = c.fabric.as_ref().unwrap();
+    let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+    let flapping = all.iter().copied().find(|i| *i != leader).unwrap();
+    let running = load_on(&c, &all, 10_000);
+    let flaps = if full() { 40 } else { 10 };
+    for _ in 0..flaps {
+        fabric.cut(flapping).unwrap();
+        tokio::time::sleep(random_ms(200, 1200)).await;
+        fabric.mend(flapping).unwrap();
+        tokio::time::sleep(random_ms(200, 1200)).await;
+    }
+    converge(&c, &format!("flapping link ({flaps} cuts of 0.2 to 1.2 s)"), running).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_killed_and_restarted_again_and_again_loses_nothing_and_verifies() {
+    let _one = exclusive().await;
+    let mut c = start().await;
+    let all = c.alive();
+    let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+    let victim = all.iter().copied().find(|i| *i != leader).unwrap();
+    let steady: Vec<usize> = all.iter().copied().filter(|i| *i != victim).collect();
+    let running = load_on(&c, &steady, 20_000);
+    let rounds = if full() { 20 } else { 5 };
+    let mut back = Vec::new();
+    for round in 0..rounds {
+        // A random moment: blocks commit every few milliseconds under this load.
+        tokio::time::sleep(random_ms(100, 900)).await;
+        c.kill(victim);
+        if round == rounds - 1 {
+            // The data a SIGKILL left behind checks from end to end.
+            let data = c.out.nodes[victim].1.parent().unwrap().join(&c.out.nodes[victim].0.data_dir);
+            let out = std::process::Command::new(billflow_tests::node_binary().unwrap())
+                .args(["verify", "--data"])
+                .arg(&data)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+            eprintln!("after the last kill: {}", text.trim());
+        }
+        let restarted = Instant::now();
+        c.restart(victim);
+        let target = c.height(steady[0]).await;
+        while c.height(victim).await < target {
+            assert!(restarted.elapsed() < Duration::from_secs(60), "round {round}: not back in step");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        back.push(restarted.elapsed());
+    }
+    let mean = back.iter().sum::<Duration>() / rounds;
+    let worst = back.iter().max().unwrap();
+    eprintln!("{rounds} restarts under load: back in step in {mean:?} on average, {worst:?} at worst");
+    converge(&c, &format!("{rounds} kills and restarts"), running).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_power_cut_of_the_whole_cluster_loses_nothing_acknowledged() {
+    let _one = exclusive().await;
+    let mut c = start().await;
+    let all = c.alive();
+    c.wait_leader(&all, Duration::from_secs(20)).await;
+    let running = load_on(&c, &all, 30_000);
+    tokio::time::sleep(Duration::from_secs(if full() { 10 } else { 3 })).await;
+    for &i in &all {
+        c.kill(i);
+    }
+    let (acked, _) = running.finish().await;
+    let restarted = Instant::now();
+    for &i in &all {
+        c.restart(i);
+    }
+    let leader = c.wait_leader(&all, Duration::from_secs(30)).await;
+    let elected = restarted.elapsed();
+    let (tx, _, _) = register_enterprise(&c.tenant(), 900_000, "after-power-cut");
+    assert!(commit(&c.client(leader), &tx).await, "nothing commits after the power cut");
+    let committing = restarted.elapsed();
+    let height = c.wait_converged(&all, Duration::from_secs(60)).await;
+    c.assert_same_chain(&all, height).await;
+    for &i in &all {
+        assert_all_recorded(&c, i, &acked).await;
+    }
+    eprintln!(
+        "power cut: leader elected {elected:?} after the restart, committing again after {committing:?}; \
+         converged at height {height} with all {} acknowledged transactions on each node",
+        acked.len()
+    );
+}
