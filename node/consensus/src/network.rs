@@ -8,9 +8,28 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
     VoteResponse,
 };
+use openraft::{Entry, EntryPayload};
 
 use crate::config::{RaftNode, TypeConfig, decode, encode};
 use crate::wire::{WireRequest, WireResponse};
+
+/// Most block bytes one append-entries request carries (at least one entry is always sent).
+const APPEND_BUDGET_BYTES: usize = 4 << 20;
+
+/// How many of `entries`, from the first, fit in `budget` bytes of block proposals (at least one).
+fn prefix_within(entries: &[Entry<TypeConfig>], budget: usize) -> usize {
+    let mut total = 0;
+    for (i, entry) in entries.iter().enumerate() {
+        total += match &entry.payload {
+            EntryPayload::Normal(p) => p.0.len(),
+            _ => 0,
+        };
+        if total > budget && i > 0 {
+            return i;
+        }
+    }
+    entries.len()
+}
 
 /// Makes a client per peer.
 #[derive(Clone)]
@@ -75,10 +94,24 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<u64>, RPCError<u64, RaftNode, RaftError<u64>>> {
-        match self.call(WireRequest::AppendEntries(rpc), &option).await? {
-            WireResponse::AppendEntries(r) => r.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e))),
-            other => Err(Self::unexpected(other)),
-        }
+        // A node far behind is sent hundreds of entries at once, and each
+        // carries a whole block: the message could outgrow the wire's limit
+        // or the RPC's time. Only a prefix within the budget is sent, and a
+        // success is reported as a partial one up to it (openraft then sends the rest).
+        let mut rpc = rpc;
+        let keep = prefix_within(&rpc.entries, APPEND_BUDGET_BYTES);
+        let sent_last = (keep < rpc.entries.len()).then(|| {
+            rpc.entries.truncate(keep);
+            rpc.entries.last().map(|e| e.log_id)
+        });
+        let answer = match self.call(WireRequest::AppendEntries(rpc), &option).await? {
+            WireResponse::AppendEntries(r) => r.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))?,
+            other => return Err(Self::unexpected(other)),
+        };
+        Ok(match (answer, sent_last) {
+            (AppendEntriesResponse::Success, Some(last)) => AppendEntriesResponse::PartialSuccess(last),
+            (answer, _) => answer,
+        })
     }
 
     async fn install_snapshot(
@@ -101,5 +134,31 @@ impl RaftNetwork<TypeConfig> for PeerClient {
             WireResponse::Vote(r) => r.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e))),
             other => Err(Self::unexpected(other)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openraft::{CommittedLeaderId, LogId};
+
+    use super::*;
+    use crate::config::Proposal;
+
+    fn entry(index: u64, bytes: usize) -> Entry<TypeConfig> {
+        Entry {
+            log_id: LogId::new(CommittedLeaderId::new(1, 0), index),
+            payload: EntryPayload::Normal(Proposal(vec![0; bytes])),
+        }
+    }
+
+    #[test]
+    fn append_requests_are_cut_to_the_budget_but_never_empty() {
+        let entries: Vec<_> = (1..=10).map(|i| entry(i, 1000)).collect();
+        assert_eq!(prefix_within(&entries, 10_000), 10);
+        assert_eq!(prefix_within(&entries, 3_500), 3);
+        assert_eq!(prefix_within(&entries[..1], 10), 1, "one entry over the budget still goes");
+        assert_eq!(prefix_within(&[], 10), 0);
+        let blank = Entry { log_id: LogId::new(CommittedLeaderId::new(1, 0), 1), payload: EntryPayload::Blank };
+        assert_eq!(prefix_within(&[blank, entry(2, 10)], 5), 1);
     }
 }
