@@ -4,8 +4,8 @@
 #![no_main]
 
 use billflow_contract_flows::{
-    Answer, ApproveDiscount, CreateOrder, DiscountPolicy, FreezeBill, IssueBill, Recourse, RecordDelivery,
-    RecordInvoice, Rediscount, RegisterParty, ReportMovement, RequestDiscount, Reverse, Transfer, VerifyInvoice,
+    Answer, ApproveDiscount, CreateOrder, DiscountPolicy, FreezeBill, IssueBill, RecordDelivery, RecordInvoice,
+    Recourse, Rediscount, RegisterParty, ReportMovement, RequestDiscount, Reverse, Transfer, VerifyInvoice,
 };
 use libfuzzer_sys::fuzz_target;
 
