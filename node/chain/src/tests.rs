@@ -2,8 +2,8 @@ use std::time::{Duration, Instant};
 
 use billflow_storage::Store;
 use billflow_types::dev::{DEV_TENANT, dev_genesis, dev_key};
-use billflow_types::system::{KeyGrant, ParticipantKind, RegisterParticipant, RevokeKey, SystemCall, system_contract};
-use billflow_types::{Genesis, SignedTx, Tx, TxStatus, ids::credit_code_check_char};
+use billflow_types::system::{RevokeKey, SystemCall, system_contract};
+use billflow_types::{Genesis, SignedTx, Tx, TxStatus};
 
 use super::*;
 
@@ -35,17 +35,7 @@ fn call_tx(tx_id: &str, key: &str, call: &SystemCall) -> SignedTx {
 }
 
 fn registration(n: u64) -> SignedTx {
-    let body = format!("91310000{n:09}");
-    let call = SystemCall::RegisterParticipant(RegisterParticipant {
-        participant: format!("{body}{}", credit_code_check_char(&body).unwrap()).parse().unwrap(),
-        kind: ParticipantKind::Enterprise,
-        name: format!("E{n}"),
-        keys: vec![KeyGrant {
-            key_id: format!("e{n}.k1").parse().unwrap(),
-            public_key: dev_key(&format!("e{n}.k1")).public(),
-        }],
-    });
-    call_tx(&format!("reg-{n}"), DEV_TENANT.1, &call)
+    billflow_types::dev::dev_registration(n, now_ms())
 }
 
 #[test]

@@ -219,23 +219,67 @@ fn write_blocks(
     Ok((size, last))
 }
 
+/// Reads a snapshot file block by block: its header, then each record,
+/// checked against the height the header promises.
+struct Reader {
+    input: BufReader<File>,
+    path: PathBuf,
+    /// The last height, as the header says.
+    last: u64,
+    /// Records read so far.
+    count: u64,
+}
+
+impl Reader {
+    fn open(path: &Path) -> Result<Reader, SnapshotError> {
+        let file = File::open(path).map_err(io(path))?;
+        let mut reader =
+            Reader { input: BufReader::with_capacity(1 << 20, file), path: path.to_path_buf(), last: 0, count: 0 };
+        let mut header = [0u8; 16];
+        reader.input.read_exact(&mut header).map_err(|_| reader.invalid("shorter than its header".into()))?;
+        if &header[..8] != MAGIC {
+            return Err(reader.invalid("it does not start with the snapshot header".into()));
+        }
+        reader.last = u64::from_le_bytes(header[8..].try_into().unwrap_or_default());
+        Ok(reader)
+    }
+
+    fn invalid(&self, reason: String) -> SnapshotError {
+        SnapshotError::Invalid { path: self.path.clone(), reason }
+    }
+
+    /// The next block, or `None` after the last one the header names.
+    fn next(&mut self) -> Result<Option<StoredBlock>, SnapshotError> {
+        let count = self.count;
+        let mut len = [0u8; 4];
+        match self.input.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof && count > self.last => return Ok(None),
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
+                return Err(self.invalid(format!("it ends after {count} of {} blocks", self.last + 1)));
+            }
+            Err(e) => return Err(io(&self.path)(e)),
+        }
+        let len = u32::from_le_bytes(len);
+        if len > MAX_RECORD {
+            return Err(self.invalid(format!("record {count} claims {len} bytes")));
+        }
+        let mut bytes = vec![0u8; len as usize];
+        self.input.read_exact(&mut bytes).map_err(|_| self.invalid(format!("record {count} is cut short")))?;
+        let stored = StoredBlock::decode(&bytes).map_err(|e| self.invalid(format!("record {count}: {e}")))?;
+        if stored.block.header.height != count || count > self.last {
+            return Err(self.invalid(format!("record {count} holds block {}", stored.block.header.height)));
+        }
+        self.count += 1;
+        Ok(Some(stored))
+    }
+}
+
 /// The genesis document a snapshot or backup file starts with (block 0's).
 pub fn genesis_of(path: &Path) -> Result<billflow_types::Genesis, SnapshotError> {
-    let invalid = |reason: String| SnapshotError::Invalid { path: path.to_path_buf(), reason };
-    let mut input = BufReader::new(File::open(path).map_err(io(path))?);
-    let mut header = [0u8; 20];
-    input.read_exact(&mut header).map_err(|_| invalid("shorter than its header".into()))?;
-    if &header[..8] != MAGIC {
-        return Err(invalid("it does not start with the snapshot header".into()));
-    }
-    let len = u32::from_le_bytes(header[16..20].try_into().unwrap_or_default());
-    if len > MAX_RECORD {
-        return Err(invalid(format!("record 0 claims {len} bytes")));
-    }
-    let mut bytes = vec![0u8; len as usize];
-    input.read_exact(&mut bytes).map_err(|_| invalid("record 0 is cut short".into()))?;
-    let stored = StoredBlock::decode(&bytes).map_err(|e| invalid(format!("record 0: {e}")))?;
-    stored.genesis.ok_or_else(|| invalid("block 0 carries no genesis document".into()))
+    let mut reader = Reader::open(path)?;
+    let first = reader.next()?.ok_or_else(|| reader.invalid("it holds no block".into()))?;
+    first.genesis.ok_or_else(|| reader.invalid("block 0 carries no genesis document".into()))
 }
 
 /// Reads the snapshot at `path` block by block and installs into `chain` the
@@ -245,47 +289,16 @@ pub fn genesis_of(path: &Path) -> Result<billflow_types::Genesis, SnapshotError>
 /// decode is refused before or at that block; blocks before it stay installed,
 /// which is harmless: they are the ledger's own history, checked as they are committed.
 pub fn install(chain: &Chain, path: &Path) -> Result<(ChainTip, u64), SnapshotError> {
-    let invalid = |reason: String| SnapshotError::Invalid { path: path.to_path_buf(), reason };
-    let file = File::open(path).map_err(io(path))?;
-    let mut input = BufReader::with_capacity(1 << 20, file);
-    let mut magic = [0u8; 8];
-    input.read_exact(&mut magic).map_err(|_| invalid("shorter than its header".into()))?;
-    if &magic != MAGIC {
-        return Err(invalid("it does not start with the snapshot header".into()));
-    }
-    let mut last = [0u8; 8];
-    input.read_exact(&mut last).map_err(|_| invalid("shorter than its header".into()))?;
-    let last = u64::from_le_bytes(last);
+    let mut reader = Reader::open(path)?;
     let mut batch = Vec::with_capacity(INSTALL_BATCH);
-    let mut count = 0u64;
-    loop {
-        let mut len = [0u8; 4];
-        match input.read_exact(&mut len) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::UnexpectedEof && count > last => break,
-            Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
-                return Err(invalid(format!("it ends after {count} of {} blocks", last + 1)));
-            }
-            Err(e) => return Err(io(path)(e)),
-        }
-        let len = u32::from_le_bytes(len);
-        if len > MAX_RECORD {
-            return Err(invalid(format!("record {count} claims {len} bytes")));
-        }
-        let mut bytes = vec![0u8; len as usize];
-        input.read_exact(&mut bytes).map_err(|_| invalid(format!("record {count} is cut short")))?;
-        let stored = StoredBlock::decode(&bytes).map_err(|e| invalid(format!("record {count}: {e}")))?;
-        if stored.block.header.height != count || count > last {
-            return Err(invalid(format!("record {count} holds block {}", stored.block.header.height)));
-        }
+    while let Some(stored) = reader.next()? {
         batch.push(stored);
-        count += 1;
         if batch.len() == INSTALL_BATCH {
             chain.install_blocks(batch.drain(..))?;
         }
     }
     let tip = chain.install_blocks(batch)?;
-    Ok((tip, count))
+    Ok((tip, reader.count))
 }
 
 /// Removes every snapshot (`*.snap`) and every abandoned transfer (`*.part`)
@@ -308,10 +321,8 @@ pub fn remove_others(dir: &Path, keep: &Path) {
 mod tests {
     use billflow_chain::{Chain, ChainConfig};
     use billflow_storage::Store;
-    use billflow_types::dev::{DEV_TENANT, dev_genesis, dev_key};
-    use billflow_types::ids::credit_code_check_char;
-    use billflow_types::system::{KeyGrant, ParticipantKind, RegisterParticipant, SystemCall, system_contract};
-    use billflow_types::{ConsensusRef, Tx};
+    use billflow_types::ConsensusRef;
+    use billflow_types::dev::{dev_genesis, dev_registration};
 
     use super::*;
 
@@ -320,37 +331,12 @@ mod tests {
         Chain::open(Store::open(dir).unwrap(), &dev_genesis(), config).unwrap()
     }
 
-    fn registration(n: u64) -> billflow_types::SignedTx {
-        let body = format!("91310000{n:09}");
-        let call = SystemCall::RegisterParticipant(RegisterParticipant {
-            participant: format!("{body}{}", credit_code_check_char(&body).unwrap()).parse().unwrap(),
-            kind: ParticipantKind::Enterprise,
-            name: format!("E{n}"),
-            keys: vec![KeyGrant {
-                key_id: format!("e{n}.k1").parse().unwrap(),
-                public_key: dev_key(&format!("e{n}.k1")).public(),
-            }],
-        });
-        Tx {
-            chain_id: dev_genesis().chain_id,
-            tx_id: format!("reg-{n}").parse().unwrap(),
-            tenant: Some(DEV_TENANT.0.parse().unwrap()),
-            signer: DEV_TENANT.1.parse().unwrap(),
-            contract: system_contract(),
-            version: billflow_types::system::SYSTEM_VERSION,
-            method: call.method_name(),
-            args: call.encode_args(),
-            timestamp_ms: billflow_chain::now_ms(),
-        }
-        .sign(&dev_key(DEV_TENANT.1))
-    }
-
     #[tokio::test]
     async fn a_snapshot_file_rebuilds_the_chain_and_damaged_files_are_refused() {
         let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
         let source = open(dirs[0].path());
         for n in 1..=70u64 {
-            assert!(source.submit(registration(n)).unwrap().is_ok());
+            assert!(source.submit(dev_registration(n, billflow_chain::now_ms())).unwrap().is_ok());
             let proposal = source.next_proposal().await;
             source.apply(&proposal, ConsensusRef { term: 1, index: n }, Vec::new()).unwrap();
         }

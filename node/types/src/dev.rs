@@ -67,6 +67,34 @@ pub fn dev_genesis() -> Genesis {
     }
 }
 
+/// Development enterprise `n`'s registration (credit code `91310000` and `n`
+/// in nine digits, one key `e{n}.k1`), transaction `reg-{n}` signed by the
+/// development tenant's key at `timestamp_ms`: a valid transaction for tests
+/// of the development chain.
+pub fn dev_registration(n: u64, timestamp_ms: u64) -> crate::SignedTx {
+    use crate::system::{KeyGrant, ParticipantKind, RegisterParticipant, SYSTEM_VERSION, SystemCall, system_contract};
+    let body = format!("91310000{n:09}");
+    let check = crate::ids::credit_code_check_char(&body).map_or(String::new(), |c| c.to_string());
+    let call = SystemCall::RegisterParticipant(RegisterParticipant {
+        participant: id(&format!("{body}{check}")),
+        kind: ParticipantKind::Enterprise,
+        name: format!("E{n}"),
+        keys: vec![KeyGrant { key_id: id(&format!("e{n}.k1")), public_key: dev_key(&format!("e{n}.k1")).public() }],
+    });
+    crate::Tx {
+        chain_id: id(DEV_CHAIN_ID),
+        tx_id: id(&format!("reg-{n}")),
+        tenant: Some(id(DEV_TENANT.0)),
+        signer: id(DEV_TENANT.1),
+        contract: system_contract(),
+        version: SYSTEM_VERSION,
+        method: call.method_name(),
+        args: call.encode_args(),
+        timestamp_ms,
+    }
+    .sign(&dev_key(DEV_TENANT.1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
