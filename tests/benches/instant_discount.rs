@@ -13,10 +13,8 @@ use billflow_sdk::flows::finance::{Date, RatePpm};
 use billflow_sdk::flows::{self, Action};
 use billflow_sdk::{Client, Signer};
 use billflow_tests::devnet::{Clock, DevnetProcess};
+use billflow_tests::trade::{self, BANK_A, CORE, SUPPLIER_A};
 
-const CORE: &str = "91310000MA1FL0001R";
-const SUPPLIER_A: &str = "91320500MA1FL0002T";
-const BANK_A: &str = "bank-a";
 const BILL: &str = "550100000000000000000000000001";
 /// Each discount takes this many fen of the bill (10,000.00 yuan).
 const SLICE: u64 = 1_000_000;
@@ -43,53 +41,10 @@ async fn run(samples: u64) -> Result<()> {
         (devnet.participant(CORE)?, devnet.participant(SUPPLIER_A)?, devnet.participant(BANK_A)?);
     let today = Date::of_block_time(billflow_sdk::now_ms());
     let amount = SLICE * samples;
-
-    let order =
-        flows::CreateOrder { id: "PO-BENCH".into(), seller: SUPPLIER_A.into(), amount, date: today, evidence: None };
-    act(&client, &core, Action::CreateOrder(order)).await?;
-    let d =
-        flows::RecordDelivery { order: "PO-BENCH".into(), delivery: "DN".into(), amount, date: today, evidence: None };
-    act(&client, &sup_a, Action::RecordDelivery(d)).await?;
-    act(
-        &client,
-        &core,
-        Action::ConfirmDelivery(flows::DeliveryRef { order: "PO-BENCH".into(), delivery: "DN".into() }),
-    )
-    .await?;
-    let key = flows::InvoiceKey { code: "3100231130".into(), number: "00000099".into() };
-    let invoice = flows::RecordInvoice {
-        key: key.clone(),
-        order: "PO-BENCH".into(),
-        date: today,
-        amount_ex_tax: amount,
-        amount_inc_tax: amount,
-        seller: SUPPLIER_A.into(),
-        buyer: CORE.into(),
-        check_code: String::new(),
-        evidence: None,
-    };
-    act(&client, &sup_a, Action::RecordInvoice(invoice)).await?;
-    act(&client, &bank_a, Action::VerifyInvoice(flows::VerifyInvoice { key: key.clone(), check_code: String::new() }))
-        .await?;
-    let issue = flows::IssueBill {
-        number: BILL.into(),
-        kind: flows::BillKind::SupplyChain,
-        amount,
-        issue_date: today,
-        due_date: today.plus_days(90),
-        acceptor: CORE.into(),
-        payee: SUPPLIER_A.into(),
-        splittable: true,
-        non_transferable: false,
-        evidence: None,
-    };
-    act(&client, &core, Action::IssueBill(issue)).await?;
-    let by = flows::ByBill { bill: BILL.into() };
-    let answer = |id: String| flows::Answer { request: id, reason: String::new() };
-    let req = act(&client, &core, Action::RequestAcceptance(by.clone())).await?;
-    act(&client, &core, Action::Sign(answer(req))).await?;
-    let req = act(&client, &core, Action::RequestDelivery(by)).await?;
-    act(&client, &sup_a, Action::Sign(answer(req))).await?;
+    let trade = trade::Trade { order: "PO-BENCH", invoice: "00000099", bill: BILL, amount, today };
+    let parties = trade::Parties { core: &core, supplier_a: &sup_a, bank_a: &bank_a };
+    trade::seed(&trade, &parties, async |who: &Signer, action| act(&client, who, action).await).await?;
+    let key = flows::InvoiceKey { code: trade::INVOICE_CODE.into(), number: trade.invoice.into() };
     let policy = flows::DiscountPolicy {
         enabled: true,
         acceptors: vec![CORE.into()],

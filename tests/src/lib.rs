@@ -5,6 +5,7 @@
 pub mod devnet;
 pub mod netns;
 pub mod proxy;
+pub mod trade;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -19,6 +19,7 @@ use billflow_sdk::types::system::{AddKey, KeyGrant, SystemCall};
 use billflow_sdk::types::{ContractName, Domain, Hash32, SignedTx, TxId, Version};
 use billflow_sdk::{Client, Signer, evidence, new_tx_id};
 use billflow_tests::devnet::{Clock, DevnetInfo, DevnetProcess};
+use billflow_tests::trade::{self, BANK_A, CORE, INVOICE_CODE, SUPPLIER_A, SUPPLIER_B};
 use clap::{Parser, ValueEnum};
 use serde_json::{Value, json};
 
@@ -133,11 +134,6 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-/// The devnet's participants the flows workload uses.
-const CORE: &str = "91310000MA1FL0001R";
-const SUPPLIER_A: &str = "91320500MA1FL0002T";
-const SUPPLIER_B: &str = "91330100MA1FL0003D";
-const BANK_A: &str = "bank-a";
 /// Each flows step moves this many fen (10,000.00 yuan).
 const SLICE: u64 = 1_000_000;
 /// The most iterations one client's bill allows (two slices each).
@@ -196,66 +192,13 @@ async fn seed_flows(t: &Target, version: Version, c: u64) -> Result<Seed> {
         async move { commit(&client, &flows::tx(&signer, new_tx_id("seed")?, version, &action)).await }
     };
     let today = Date::of_block_time(billflow_sdk::now_ms());
-    let amount = 2 * SLICE * FLOWS_ITERATIONS;
     let order = format!("PO-BENCH-{}-{c}", std::process::id());
-    act(
-        &core,
-        Action::CreateOrder(flows::CreateOrder {
-            id: order.clone(),
-            seller: SUPPLIER_A.into(),
-            amount,
-            date: today,
-            evidence: None,
-        }),
-    )
-    .await?;
-    let dn = flows::RecordDelivery { order: order.clone(), delivery: "DN".into(), amount, date: today, evidence: None };
-    act(&sup_a, Action::RecordDelivery(dn)).await?;
-    act(&core, Action::ConfirmDelivery(flows::DeliveryRef { order: order.clone(), delivery: "DN".into() })).await?;
-    let key = flows::InvoiceKey {
-        code: INVOICE_CODE.into(),
-        number: format!("{:08}", (std::process::id() as u64 % 1000) * 10_000 + c),
-    };
-    act(
-        &sup_a,
-        Action::RecordInvoice(flows::RecordInvoice {
-            key: key.clone(),
-            order: order.clone(),
-            date: today,
-            amount_ex_tax: amount,
-            amount_inc_tax: amount,
-            seller: SUPPLIER_A.into(),
-            buyer: CORE.into(),
-            check_code: String::new(),
-            evidence: None,
-        }),
-    )
-    .await?;
-    let invoice = key.number.clone();
-    act(&bank_a, Action::VerifyInvoice(flows::VerifyInvoice { key, check_code: String::new() })).await?;
+    let invoice = format!("{:08}", (std::process::id() as u64 % 1000) * 10_000 + c);
     let bill = format!("57{:010}{:018}", std::process::id(), c);
-    act(
-        &core,
-        Action::IssueBill(flows::IssueBill {
-            number: bill.clone(),
-            kind: flows::BillKind::SupplyChain,
-            amount,
-            issue_date: today,
-            due_date: today.plus_days(90),
-            acceptor: CORE.into(),
-            payee: SUPPLIER_A.into(),
-            splittable: true,
-            non_transferable: false,
-            evidence: None,
-        }),
-    )
-    .await?;
-    let by = flows::ByBill { bill: bill.clone() };
-    let answer = |request: String| flows::Answer { request, reason: String::new() };
-    let req = act(&core, Action::RequestAcceptance(by.clone())).await?;
-    act(&core, Action::Sign(answer(req))).await?;
-    let req = act(&core, Action::RequestDelivery(by)).await?;
-    act(&sup_a, Action::Sign(answer(req))).await?;
+    let trade =
+        trade::Trade { order: &order, invoice: &invoice, bill: &bill, amount: 2 * SLICE * FLOWS_ITERATIONS, today };
+    let parties = trade::Parties { core: &core, supplier_a: &sup_a, bank_a: &bank_a };
+    trade::seed(&trade, &parties, act).await?;
     // Each client acts with keys of its own.
     let mut keys = Vec::new();
     for signer in [&sup_a, &who(SUPPLIER_B)?, &bank_a] {
@@ -490,9 +433,6 @@ fn main() -> Result<()> {
     let args = Args::parse();
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(args))
 }
-
-/// The invoice code of the flows workload's invoices.
-const INVOICE_CODE: &str = "3100231130";
 
 /// (pid, name) of every process to measure, and the nodes' data directories.
 fn measured(info: Option<&DevnetInfo>, extra: &[u32]) -> (Vec<(u32, String)>, Vec<PathBuf>) {
