@@ -265,12 +265,23 @@ impl InitOutput {
         if ports.len() < 2 * self.nodes.len() {
             return Err(CertError::Build(format!("{} ports for {} nodes", ports.len(), self.nodes.len())));
         }
-        let p2p: Vec<String> = (0..self.nodes.len()).map(|k| format!("/ip4/127.0.0.1/tcp/{}", ports[2 * k])).collect();
+        let at: Vec<_> = ports.chunks(2).map(|p| (std::net::Ipv4Addr::LOCALHOST, p[0], p[1])).collect();
+        self.place(&at)
+    }
+
+    /// Moves node `k` to address `at[k].0`, peers on port `at[k].1` and
+    /// clients on `at[k].2`, and rewrites every configuration to match. The
+    /// certificates must name the addresses (`hosts` at init) for clients
+    /// that check them.
+    pub fn place(&mut self, at: &[(std::net::Ipv4Addr, u16, u16)]) -> Result<(), CertError> {
+        if at.len() < self.nodes.len() {
+            return Err(CertError::Build(format!("{} addresses for {} nodes", at.len(), self.nodes.len())));
+        }
+        let p2p: Vec<String> = at.iter().map(|(ip, port, _)| format!("/ip4/{ip}/tcp/{port}")).collect();
         let names: Vec<NodeId> = self.nodes.iter().map(|(c, _)| c.node_id.clone()).collect();
         for (k, (config, path)) in self.nodes.iter_mut().enumerate() {
             config.p2p_listen = p2p[k].clone();
-            let api = format!("127.0.0.1:{}", ports[2 * k + 1]);
-            config.api_listen = api.parse().map_err(|e| CertError::Build(format!("{api}: {e}")))?;
+            config.api_listen = std::net::SocketAddr::from((at[k].0, at[k].2));
             for peer in &mut config.peers {
                 if let Some(j) = names.iter().position(|n| *n == peer.node_id) {
                     peer.address = p2p[j].clone();

@@ -340,24 +340,6 @@ pub fn consortium_with(
     consortium_on(dir, orgs, params, vec![])
 }
 
-/// Moves node `k` of a consortium to address `addresses[k]` (peers on port
-/// 7100, clients on 7101), and rewrites every configuration to match. The
-/// consortium's certificates must name the addresses (`hosts` at init).
-pub fn place_at(out: &mut billflow_genesis::init::InitOutput, addresses: &[String]) -> Result<()> {
-    let p2p: Vec<String> = addresses.iter().map(|a| format!("/ip4/{a}/tcp/7100")).collect();
-    let names: Vec<_> = out.nodes.iter().map(|(c, _)| c.node_id.clone()).collect();
-    for (k, (config, path)) in out.nodes.iter_mut().enumerate() {
-        config.p2p_listen = p2p[k].clone();
-        config.api_listen = format!("{}:7101", addresses[k]).parse()?;
-        for peer in &mut config.peers {
-            let j = names.iter().position(|n| *n == peer.node_id).context("peer not in the consortium")?;
-            peer.address = p2p[j].clone();
-        }
-        std::fs::write(&*path, config.to_toml())?;
-    }
-    Ok(())
-}
-
 /// [`consortium_with`] whose certificates also name `hosts`.
 pub fn consortium_on(
     dir: &Path,

@@ -9,7 +9,7 @@ use billflow_sdk::types::{ChainParams, OrgRole};
 use billflow_sdk::{Client, Signer};
 use billflow_tests::netns::Fabric;
 use billflow_tests::proxy::LinkProxy;
-use billflow_tests::{NodeProcess, consortium_on, consortium_with, place_at, route_through_proxies};
+use billflow_tests::{NodeProcess, consortium_on, consortium_with, route_through_proxies};
 
 pub struct Cluster {
     pub dir: tempfile::TempDir,
@@ -53,7 +53,8 @@ impl Cluster {
         let fabric = Fabric::new(orgs.len()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut out = consortium_on(dir.path(), orgs, params, fabric.addresses()).unwrap();
-        place_at(&mut out, &fabric.addresses()).unwrap();
+        let at: Vec<_> = fabric.addresses().iter().map(|a| (a.parse().unwrap(), 7100, 7101)).collect();
+        out.place(&at).unwrap();
         let nodes = out
             .nodes
             .iter()
