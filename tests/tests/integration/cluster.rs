@@ -160,6 +160,12 @@ impl Cluster {
         }
     }
 
+    /// Node `i`'s data directory.
+    pub fn data_dir(&self, i: usize) -> std::path::PathBuf {
+        let (config, path) = &self.out.nodes[i];
+        path.parent().expect("a configuration file's directory").join(&config.data_dir)
+    }
+
     pub fn kill(&mut self, i: usize) {
         self.nodes[i].take().expect("node is running").kill().unwrap();
     }

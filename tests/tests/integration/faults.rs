@@ -16,6 +16,7 @@ use billflow_sdk::types::ChainParams;
 use billflow_tests::exclusive;
 
 use crate::cluster::{Cluster, VOTERS_AND_OBSERVER};
+use crate::operations::node_cmd;
 use crate::raft::{Load, assert_all_recorded, commit, load};
 use crate::register_enterprise;
 
@@ -139,14 +140,9 @@ async fn a_node_killed_and_restarted_again_and_again_loses_nothing_and_verifies(
         c.kill(victim);
         if round == rounds - 1 {
             // The data a SIGKILL left behind checks from end to end.
-            let data = c.out.nodes[victim].1.parent().unwrap().join(&c.out.nodes[victim].0.data_dir);
-            let out = std::process::Command::new(billflow_tests::node_binary().unwrap())
-                .args(["verify", "--data"])
-                .arg(&data)
-                .output()
-                .unwrap();
-            let text = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+            let data = c.data_dir(victim);
+            let (ok, text) = node_cmd(&["verify".as_ref(), "--data".as_ref(), data.as_os_str()]);
+            assert!(ok, "{text}");
             eprintln!("after the last kill: {}", text.trim());
         }
         let restarted = Instant::now();

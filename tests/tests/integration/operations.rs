@@ -2,7 +2,7 @@
 //! data directory, and the restored node rejoining and catching up; bad
 //! backups and occupied directories refused without leaving anything behind.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use crate::cluster::{Cluster, VOTERS_AND_OBSERVER};
 use crate::raft::{assert_all_recorded, commit, load};
 use crate::register_enterprise;
 
-fn node_cmd(args: &[&std::ffi::OsStr]) -> (bool, String) {
+pub(crate) fn node_cmd(args: &[&std::ffi::OsStr]) -> (bool, String) {
     let out = Command::new(billflow_tests::node_binary().unwrap()).args(args).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
@@ -35,11 +35,6 @@ fn sample(exposition: &str, name: &str) -> Option<f64> {
     exposition.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
-fn data_dir(c: &Cluster, i: usize) -> PathBuf {
-    let (config, path) = &c.out.nodes[i];
-    path.parent().unwrap().join(&config.data_dir)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_voter_restored_from_an_online_backup_rejoins_and_catches_up() {
     let _one = exclusive().await;
@@ -54,7 +49,7 @@ async fn a_voter_restored_from_an_online_backup_rejoins_and_catches_up() {
 
     // Online: the node keeps running and committing while it is backed up.
     let backup = c.dir.path().join("victim.backup");
-    let data = data_dir(&c, victim);
+    let data = c.data_dir(victim);
     let started = Instant::now();
     let (ok, text) =
         node_cmd(&["backup".as_ref(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), backup.as_os_str()]);
