@@ -226,15 +226,19 @@ type Refused = (ApiError, Option<Subject>);
 async fn admit(gw: &Gateway, req: Request, addr: Option<IpAddr>) -> Result<(Request, Subject), Refused> {
     let (mut parts, body) = req.into_parts();
     let max = gw.config.max_body_bytes;
-    let body = to_bytes(body, max).await.map_err(|_| {
-        (
+    let body = to_bytes(body, max).await.map_err(|e| {
+        let over = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        let e = if over {
             ApiError {
                 status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 code: "E_BODY_TOO_LARGE".into(),
                 message: format!("request bodies are limited to {max} bytes"),
-            },
-            None,
-        )
+            }
+        } else {
+            // The client closed or broke the connection inside the body.
+            ApiError::bad_request("E_MALFORMED", format!("the request body could not be read whole: {e}"))
+        };
+        (e, None)
     })?;
     let anonymous = Subject::Anonymous { addr };
     let subject = verify(gw, &parts, &body).map_err(|e| (e, Some(anonymous.clone())))?.unwrap_or(anonymous);

@@ -11,6 +11,7 @@
 
 mod audit;
 mod auth;
+mod conn;
 mod error;
 mod explorer;
 mod metrics;
@@ -38,6 +39,7 @@ use billflow_types::view::NetworkView;
 
 use crate::audit::Audit;
 use crate::auth::Auth;
+use crate::conn::{FirstBytesAcceptor, bound_header_reads};
 use crate::error::ErrorInfo;
 use crate::metrics::Metrics;
 
@@ -54,6 +56,10 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Longest a request may take (waiting for a commit included).
     pub request_timeout: Duration,
+    /// Longest a connection may take to send a request's headers, and longest
+    /// it may stay idle between requests: a client that trickles its headers
+    /// (slowloris) is closed after this.
+    pub header_read_timeout: Duration,
     /// Requests a second allowed per tenant, organisation or anonymous address.
     pub rate_per_s: u32,
     /// Requests allowed in a burst.
@@ -67,6 +73,7 @@ impl Default for ApiConfig {
         ApiConfig {
             max_body_bytes: 16 * 1024 * 1024,
             request_timeout: Duration::from_secs(40),
+            header_read_timeout: Duration::from_secs(10),
             rate_per_s: 5_000,
             rate_burst: 10_000,
             audit_dir: None,
@@ -296,6 +303,7 @@ pub async fn serve(
     state: ApiState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let header_read_timeout = state.config.header_read_timeout;
     let app = router(state)?;
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
@@ -315,11 +323,20 @@ pub async fn serve(
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let handle = handle.clone();
         servers.push(tokio::spawn(async move {
+            let timeout = header_read_timeout;
             match transport {
-                Transport::Http => axum_server::from_tcp(listener)?.handle(handle).serve(app).await,
+                Transport::Http => {
+                    let inner = axum_server::accept::DefaultAcceptor;
+                    let mut server = axum_server::from_tcp(listener)?.acceptor(FirstBytesAcceptor { inner, timeout });
+                    bound_header_reads(server.http_builder(), timeout);
+                    server.handle(handle).serve(app).await
+                }
                 Transport::Https(config) => {
                     let tls = axum_server::tls_rustls::RustlsConfig::from_config(config);
-                    axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(app).await
+                    let inner = axum_server::tls_rustls::RustlsAcceptor::new(tls);
+                    let mut server = axum_server::from_tcp(listener)?.acceptor(FirstBytesAcceptor { inner, timeout });
+                    bound_header_reads(server.http_builder(), timeout);
+                    server.handle(handle).serve(app).await
                 }
             }
         }));
@@ -362,6 +379,9 @@ pub const SEND_BUFFER_BYTES: usize = 256 * 1024;
 pub(crate) fn text(body: String) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
+
+#[cfg(test)]
+mod connection_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1045,4 +1045,4 @@ async fn metrics(State(gw): Gw) -> Response {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

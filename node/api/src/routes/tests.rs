@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 use crate::router;
 
-fn chain(dir: &std::path::Path) -> Chain {
+pub(crate) fn chain(dir: &std::path::Path) -> Chain {
     let store = Store::open(dir).unwrap();
     Chain::open(store, &dev_genesis(), ChainConfig { node_id: "node-test".parse().unwrap(), mempool_capacity: 100 })
         .unwrap()
