@@ -141,11 +141,7 @@ fn config_err(e: impl std::fmt::Display) -> NetError {
 
 pub(crate) async fn spawn(config: NetConfig, events: broadcast::Sender<NetEvent>) -> Result<Network, NetError> {
     let admission = Admission::default();
-    let key_der = [
-        [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20].as_slice(),
-        &config.key.seed(),
-    ]
-    .concat();
+    let key_der = billflow_types::keyfile::pkcs8_der(&config.key);
     let tls = TlsConfig::new(&config.ca_cert_der, &config.cert_der, &key_der, admission.clone()).map_err(config_err)?;
     let keypair = libp2p::identity::Keypair::ed25519_from_bytes(config.key.seed()).map_err(config_err)?;
     let rpc = request_response::Behaviour::with_codec(

@@ -334,3 +334,133 @@ async fn a_plain_libp2p_peer_with_a_self_signed_identity_is_refused() {
     assert!(m.handle.connected().await.unwrap().is_empty());
     assert!(m.requests.try_recv().is_err());
 }
+
+/// A TLS session to `to`, made by hand as the member `as_node` would make
+/// one: multistream-select for `/tls/1.0.0`, then the consortium handshake.
+/// What is sent over it next is up to the caller.
+async fn tls_session(
+    c: &Consortium,
+    as_node: &Node,
+    to: &Node,
+) -> futures_rustls::TlsStream<libp2p::tcp::tokio::TcpStream> {
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    use libp2p::core::upgrade::OutboundConnectionUpgrade;
+    let tls = billflow_net::tls::TlsConfig::new(
+        &c.ca.cert.der,
+        &c.valid_cert(as_node.id.as_str(), &as_node.key),
+        &billflow_types::keyfile::pkcs8_der(&as_node.key),
+        as_node.handle.admission().clone(),
+    )
+    .unwrap();
+    let port: u16 = to.address.rsplit('/').next().unwrap().parse().unwrap();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut stream = libp2p::tcp::tokio::TcpStream(tcp);
+    let proposal = b"\x13/multistream/1.0.0\n\x0b/tls/1.0.0\n";
+    stream.write_all(proposal).await.unwrap();
+    let mut echo = [0u8; 32];
+    stream.read_exact(&mut echo).await.unwrap();
+    assert_eq!(&echo, proposal, "the node agrees to TLS");
+    let (peer, session) = tls.upgrade_outbound(stream, "/tls/1.0.0").await.unwrap();
+    assert_eq!(peer.to_string(), to.handle.peer_id(), "the handshake reached the node");
+    session
+}
+
+/// Reads yamux frames until stream 1 is closed or reset, or the connection
+/// ends, and returns what came on stream 1; `None` if it stays open for 15 s.
+async fn read_stream_one<S: futures::AsyncRead + Unpin>(session: &mut S) -> Option<Vec<u8>> {
+    use futures::AsyncReadExt;
+    tokio::time::timeout(Duration::from_secs(15), async {
+        let mut header = [0u8; 12];
+        let mut received = Vec::new();
+        loop {
+            if session.read_exact(&mut header).await.is_err() {
+                return received;
+            }
+            let kind = header[1];
+            let flags = u16::from_be_bytes([header[2], header[3]]);
+            let stream = u32::from_be_bytes(header[4..8].try_into().unwrap());
+            let length = u32::from_be_bytes(header[8..12].try_into().unwrap());
+            if kind == 0 {
+                let mut data = vec![0u8; length as usize];
+                if session.read_exact(&mut data).await.is_err() {
+                    return received;
+                }
+                if stream == 1 {
+                    received.extend_from_slice(&data);
+                }
+            }
+            // FIN or RST on the stream, or GO_AWAY for the connection.
+            if (stream == 1 && flags & 0x0c != 0) || kind == 3 {
+                return received;
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+/// A frame on yamux stream 1 opening it (SYN) with `data`.
+fn yamux_syn(data: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0, 0, 0, 1, 0, 0, 0, 1];
+    frame.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    frame.extend_from_slice(data);
+    frame
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_speaking_garbage_after_the_handshake_is_dropped_and_the_node_keeps_serving() {
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    let c = Consortium::new(3);
+    // h0 is the target, h1 an honest member, h2 the member gone bad.
+    let nodes = members(&c, "h", 3, 100).await;
+    let (target, honest, rogue) = (&nodes[0], &nodes[1], &nodes[2]);
+    let muxer = b"\x13/multistream/1.0.0\n\x0d/yamux/1.0.0\n".as_slice();
+    let rpc = b"\x13/multistream/1.0.0\n\x10/billflow/rpc/1\n".as_slice();
+
+    // Garbage where multistream-select should be, and a yamux frame of an
+    // unknown version: the node closes the connection.
+    for junk in [vec![0xab; 4096], [muxer, &[0x7f; 12]].concat()] {
+        let mut session = tls_session(&c, rogue, target).await;
+        session.write_all(&junk).await.unwrap();
+        session.flush().await.unwrap();
+        let mut buf = [0u8; 1024];
+        let closed = tokio::time::timeout(Duration::from_secs(15), async {
+            while let Ok(n) = session.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "a session speaking garbage was held open");
+    }
+
+    // Streams to the RPC protocol made by hand: one that declares a 4 GiB
+    // request and one that ends inside its request are dropped unanswered;
+    // a well-formed one, the control, is answered.
+    for (request, answered) in
+        [(&b"\xff\xff\xff\xff\x01\x02"[..], false), (b"\0\0\x01\0abc", false), (b"\0\0\0\x03abc", true)]
+    {
+        let mut session = tls_session(&c, rogue, target).await;
+        session.write_all(muxer).await.unwrap();
+        let mut echo = [0u8; 34];
+        session.read_exact(&mut echo).await.unwrap();
+        assert_eq!(&echo, muxer, "the node agrees to yamux");
+        session.write_all(&yamux_syn(&[rpc, request].concat())).await.unwrap();
+        // FIN: the request ends here.
+        session.write_all(&[0, 1, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0]).await.unwrap();
+        session.flush().await.unwrap();
+        let received = read_stream_one(&mut session).await.expect("a stream with a bad request was held open");
+        let answer = received.strip_prefix(rpc).unwrap_or(&received);
+        if answered {
+            assert_eq!(answer, b"\0\0\0\x06h0:abc", "the well-formed request is answered");
+        } else {
+            assert!(answer.is_empty(), "a bad request was answered: {answer:?}");
+        }
+    }
+
+    let answer = request_eventually(honest, &target.id, b"still there?").await.unwrap();
+    assert_eq!(answer, b"h0:still there?");
+    let served = target.served.lock().unwrap().clone();
+    assert_eq!(served, vec![rogue.id.clone(), honest.id.clone()], "garbage reached the request handler");
+}
