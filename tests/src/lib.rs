@@ -5,6 +5,7 @@
 pub mod devnet;
 pub mod netns;
 pub mod proxy;
+pub mod throttle;
 pub mod trade;
 
 use std::io::{BufRead, BufReader};

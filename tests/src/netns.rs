@@ -1,7 +1,9 @@
 //! Hosts on one machine: one network namespace per node, each with a veth
 //! link to a bridge in the suite's own namespace (iproute2, as root). A link
 //! can be cut and mended, so a node is cut off the way a host is when its
-//! network fails. Everything is removed on drop.
+//! network fails, or degraded: packets lost at random (nftables) and the
+//! bandwidth capped (tc's token bucket), as a poor WAN link does. Everything
+//! is removed on drop.
 //!
 //! Addresses are `10.77.S.(k+1)` for node `k` and `10.77.S.254` for the
 //! bridge, with `S` taken from the process id so that concurrent suites do
@@ -82,6 +84,66 @@ impl Fabric {
     /// Mends node `k`'s link.
     pub fn mend(&self, k: usize) -> Result<()> {
         ip(&["link", "set", &self.veth(k), "up"])
+    }
+}
+
+/// How a degraded link behaves.
+///
+/// This kernel has no `netem`, so there is no fixed added latency: the delay
+/// is that of a shaped link, whose queue holds packets for up to 500 ms when
+/// the traffic is over the rate.
+#[derive(Debug, Clone, Copy)]
+pub struct Degradation {
+    /// Packets dropped at random in each direction, in percent.
+    pub loss_percent: u8,
+    /// The link's rate in each direction, in kbit/s.
+    pub rate_kbit: Option<u32>,
+}
+
+/// The nftables table the suite adds in a node's namespace.
+const FAULT_TABLE: &str = "billflow_faults";
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new(program).args(args).output().with_context(|| format!("cannot run `{program}`"))?;
+    if !out.status.success() {
+        bail!("{program} {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(())
+}
+
+impl Fabric {
+    /// Degrades node `k`'s link in both directions (until [`Fabric::restore`]).
+    /// Loss needs `nft` (Debian's nftables).
+    pub fn degrade(&self, k: usize, how: Degradation) -> Result<()> {
+        let ns = self.namespace(k);
+        if how.loss_percent > 0 {
+            let nft = |rule: String| run("ip", &["netns", "exec", &ns, "nft", &rule]);
+            nft(format!("add table inet {FAULT_TABLE}"))?;
+            for (hook, dir) in [("input", "iifname"), ("output", "oifname")] {
+                nft(format!("add chain inet {FAULT_TABLE} {hook} {{ type filter hook {hook} priority 0; }}"))?;
+                nft(format!(
+                    "add rule inet {FAULT_TABLE} {hook} {dir} \"eth0\" numgen random mod 100 < {} drop",
+                    how.loss_percent
+                ))?;
+            }
+        }
+        if let Some(rate) = how.rate_kbit {
+            let shape = ["root", "tbf", "rate", &format!("{rate}kbit"), "burst", "32kbit", "latency", "500ms"];
+            // Out of the node, and into it (out of the bridge's end of the link).
+            run("tc", &[&["-n", &ns, "qdisc", "add", "dev", "eth0"][..], &shape].concat())?;
+            run("tc", &[&["qdisc", "add", "dev", &self.veth(k)][..], &shape].concat())?;
+        }
+        Ok(())
+    }
+
+    /// Takes away whatever [`Fabric::degrade`] did to node `k`'s link.
+    pub fn restore(&self, k: usize) -> Result<()> {
+        let ns = self.namespace(k);
+        // Each may be absent: only what was added is removed.
+        let _ = run("ip", &["netns", "exec", &ns, "nft", &format!("delete table inet {FAULT_TABLE}")]);
+        let _ = run("tc", &["-n", &ns, "qdisc", "del", "dev", "eth0", "root"]);
+        let _ = run("tc", &["qdisc", "del", "dev", &self.veth(k), "root"]);
+        Ok(())
     }
 }
 

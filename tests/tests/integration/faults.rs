@@ -1,6 +1,7 @@
 //! The fault suite: three voters, each in a network namespace of its own (a
 //! host of its own, joined by a switch), under a bounded load of business
-//! transactions, while links are cut or flap and nodes are killed. After
+//! transactions, while links are cut, flap, lose packets or are throttled,
+//! a disk is slowed and nodes are killed. After
 //! every scenario all nodes converge to the same blocks and state, and every
 //! acknowledged transaction is on every node. Each scenario prints its
 //! convergence check and recovery times.
@@ -8,12 +9,14 @@
 //! `cargo test` runs the short version. `BILLFLOW_FAULTS=full` runs the long
 //! one (20 restarts in a row, longer cuts and flapping):
 //! `BILLFLOW_FAULTS=full cargo test -p billflow-tests --test integration faults:: -- --nocapture`.
-//! Needs root, for `ip netns`.
+//! Needs root, for `ip netns`, `nft` and the blkio cgroup.
 
 use std::time::{Duration, Instant};
 
 use billflow_sdk::types::ChainParams;
 use billflow_tests::exclusive;
+use billflow_tests::netns::Degradation;
+use billflow_tests::throttle::SlowDisk;
 
 use crate::cluster::{Cluster, VOTERS_AND_OBSERVER};
 use crate::operations::node_cmd;
@@ -191,4 +194,70 @@ async fn a_power_cut_of_the_whole_cluster_loses_nothing_acknowledged() {
          converged at height {height} with all {} acknowledged transactions on each node",
         acked.len()
     );
+}
+
+/// Transactions acknowledged in a window of `load` while `during` runs,
+/// and a line saying how that compares with the same window before.
+async fn rate_while(load: &Load, window: Duration, during: impl AsyncFnOnce()) -> (usize, String) {
+    let start = load.acked_so_far().await;
+    tokio::time::sleep(window).await;
+    let before = load.acked_so_far().await - start;
+    during().await;
+    let degraded = load.acked_so_far().await - start - before;
+    let per_s = |n: usize| n as f64 / window.as_secs_f64();
+    (degraded, format!("{:.0} tx/s acknowledged before, {:.0} tx/s during", per_s(before), per_s(degraded)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lossy_and_slow_links_lose_nothing() {
+    let _one = exclusive().await;
+    let c = start().await;
+    let all = c.alive();
+    let fabric = c.fabric.as_ref().unwrap();
+    let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+    let lossy = all.iter().copied().find(|i| *i != leader).unwrap();
+    let running = load_on(&c, &all, 40_000);
+    let window = Duration::from_secs(if full() { 30 } else { 6 });
+    let slow = Degradation { loss_percent: 0, rate_kbit: Some(2_000) };
+    let lost = Degradation { loss_percent: 10, rate_kbit: None };
+    let (degraded, rates) = rate_while(&running, window, async || {
+        fabric.degrade(leader, slow).unwrap();
+        fabric.degrade(lossy, lost).unwrap();
+        tokio::time::sleep(window).await;
+        fabric.restore(leader).unwrap();
+        fabric.restore(lossy).unwrap();
+    })
+    .await;
+    assert!(degraded > 0, "nothing committed over the lossy and slow links");
+    eprintln!(
+        "lossy and slow links (the leader's shaped to 2 Mbit/s, a follower's losing 10%) for {window:?}: {rates}"
+    );
+    converge(&c, "lossy and slow links", running).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_disk_under_the_leader_loses_nothing() {
+    let _one = exclusive().await;
+    let c = start().await;
+    let all = c.alive();
+    let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+    // 1 MiB/s and 50 writes a second: a failing disk or a starved volume.
+    let disk = match SlowDisk::new(&c.data_dir(leader), 1 << 20, 50) {
+        Ok(disk) => disk,
+        Err(e) => {
+            eprintln!("slow disk: not run on this machine: {e:#}");
+            return;
+        }
+    };
+    let running = load_on(&c, &all, 50_000);
+    let window = Duration::from_secs(if full() { 30 } else { 6 });
+    let pid = c.nodes[leader].as_ref().unwrap().pid();
+    let (_, rates) = rate_while(&running, window, async || {
+        disk.add(pid).unwrap();
+        tokio::time::sleep(window).await;
+        drop(disk);
+    })
+    .await;
+    eprintln!("slow disk under the leader (1 MiB/s, 50 writes/s) for {window:?}: {rates}");
+    converge(&c, "slow disk under the leader", running).await;
 }

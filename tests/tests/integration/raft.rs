@@ -59,6 +59,11 @@ pub(crate) fn load(clients: Vec<Client>, signer: Signer, first: u64) -> Load {
 }
 
 impl Load {
+    /// How many transactions have been acknowledged so far.
+    pub(crate) async fn acked_so_far(&self) -> usize {
+        self.acked.lock().await.len()
+    }
+
     pub(crate) async fn finish(self) -> (Vec<SignedTx>, Vec<SignedTx>) {
         self.stop.store(true, Ordering::Relaxed);
         for t in self.tasks {
