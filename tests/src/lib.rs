@@ -31,6 +31,11 @@ pub fn bench_binary() -> Result<PathBuf> {
     workspace_binary("billflow-tests", "billflow-bench")
 }
 
+/// The `billflow-genesis` tool, built like [`node_binary`] when missing.
+pub fn genesis_binary() -> Result<PathBuf> {
+    workspace_binary("billflow-genesis", "billflow-genesis")
+}
+
 /// The `billflow` command line, built like [`node_binary`] when missing.
 pub fn cli_binary() -> Result<PathBuf> {
     workspace_binary("billflow-sdk", "billflow")

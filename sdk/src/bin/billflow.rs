@@ -33,6 +33,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 // Beside this file, not in src/bin/ itself, where cargo would take it for a binary.
+#[path = "billflow/admin_cli.rs"]
+mod admin_cli;
 #[path = "billflow/flows_cli.rs"]
 mod flows_cli;
 
@@ -158,6 +160,13 @@ enum Command {
         /// Only events that name this participant.
         #[arg(long, value_name = "PARTICIPANT")]
         participant: Option<String>,
+    },
+    /// Administrative proposals: add or revoke a node, upgrade a contract,
+    /// and approve other organisations' proposals (organisation administrators).
+    Admin {
+        /// What to do.
+        #[command(subcommand)]
+        command: admin_cli::AdminCommand,
     },
     /// List blocks, newest first.
     Blocks {
@@ -1013,6 +1022,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Keys { command: KeysCommand::New { out } } => keys_new(&out, conn.key_id.as_ref(), json),
         Command::Evidence { command } => run_evidence(&conn, command, json).await,
         Command::Status => status(&connect(&conn).await?, json).await,
+        Command::Admin { command } => admin_cli::run(&connect(&conn).await?, command, json).await,
         Command::Blocks { before, limit } => blocks(&connect(&conn).await?, before, limit, json).await,
         Command::Supervise { from, types, participant } => supervise(conn, from, types, participant).await,
         Command::Tx { command: TxCommand::Submit { file, no_wait } } => {

@@ -152,3 +152,160 @@ fn backing_up_what_is_not_a_node_fails_clearly() {
     assert!(!ok && text.contains("not a node's data directory"), "{text}");
     assert!(!out.exists() && !Path::new(&out.with_extension("partial")).exists());
 }
+
+/// Runs a program of the workspace, checks it succeeded, returns its stdout.
+fn run_ok(program: std::path::PathBuf, args: &[&str]) -> String {
+    let out = Command::new(&program).args(args).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{} {}: {stdout}{stderr}", program.display(), args.join(" "));
+    stdout.into_owned()
+}
+
+/// `billflow admin …` against node `i`, signed by `org`'s administrator.
+fn admin(c: &Cluster, i: usize, org: &str, args: &[&str]) -> String {
+    let dir = c.dir.path();
+    let (ca, key) = (dir.join("ca/ca.pem"), dir.join(format!("orgs/{org}/admin.key")));
+    let key_id = format!("{org}.admin");
+    let url = &c.nodes[i].as_ref().unwrap().url;
+    let conn = ["--node", url, "--ca", ca.to_str().unwrap(), "--key", key.to_str().unwrap(), "--key-id", &key_id];
+    run_ok(billflow_tests::cli_binary().unwrap(), &[&conn[..], &["admin"], args].concat())
+}
+
+/// docs/operations.md, "Adding and removing a node" and "Certificate
+/// rotation", step by step with the commands it names: bank-b's node is
+/// replaced by a new one with a new key and certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_runbook_rotates_a_nodes_certificate_by_adding_a_node_and_revoking_the_old() {
+    use billflow_genesis::{NodeConfig, PeerConfig};
+    let _one = exclusive().await;
+    let mut c = Cluster::start(&VOTERS_AND_OBSERVER[..3], ChainParams::default(), false, None).await;
+    let all = c.alive();
+    let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+    let dir = c.dir.path().to_path_buf();
+    let old = (0..3).find(|i| c.out.nodes[*i].0.node_id.as_str() == "bank-b-1").unwrap();
+    let running = load(vec![c.client(leader)], c.tenant(), 0);
+
+    // 1. Issue the new node's certificate where the CA key is kept.
+    let issued = run_ok(
+        billflow_tests::genesis_binary().unwrap(),
+        &[
+            "issue-node",
+            "--ca",
+            dir.join("ca").to_str().unwrap(),
+            "--node-id",
+            "bank-b-2",
+            "--org",
+            "bank-b",
+            "--role",
+            "bank",
+            "--host",
+            "127.0.0.1",
+            "--out",
+            dir.join("nodes/bank-b-2").to_str().unwrap(),
+        ],
+    );
+    let public_key = issued.trim().rsplit(' ').next().unwrap().to_string();
+    let peer_id = issued.split(" peer id ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+
+    // 2. Its node.toml, from a member's, with its own id, files and
+    //    addresses and every current member as a peer; start it.
+    let template = NodeConfig::load(&c.out.nodes[old].1).unwrap();
+    let ports = billflow_tests::free_ports(2).unwrap();
+    let address = format!("/ip4/127.0.0.1/tcp/{}", ports[0]);
+    let config = NodeConfig {
+        node_id: "bank-b-2".parse().unwrap(),
+        data_dir: "data".into(),
+        genesis: "../../genesis.json".into(),
+        ca_cert: "../../ca/ca.pem".into(),
+        cert: "node.pem".into(),
+        key: "node.key".into(),
+        p2p_listen: address.clone(),
+        api_listen: format!("127.0.0.1:{}", ports[1]).parse().unwrap(),
+        peers: c
+            .out
+            .nodes
+            .iter()
+            .map(|(n, _)| PeerConfig {
+                node_id: n.node_id.clone(),
+                peer_id: c.out.genesis.nodes.iter().find(|g| g.id == n.node_id).unwrap().peer_id.clone(),
+                address: n.p2p_listen.clone(),
+            })
+            .collect(),
+        ..template
+    };
+    let config_path = dir.join("nodes/bank-b-2/node.toml");
+    std::fs::write(&config_path, config.to_toml()).unwrap();
+    let started = Instant::now();
+    c.nodes.push(Some(billflow_tests::NodeProcess::start_configured(&config_path).unwrap()));
+    let new = c.nodes.len() - 1;
+    let (status, body) = get(&c, new, "/v1/ready").await;
+    assert_eq!(status, 503, "not ready before it is admitted: {body}");
+
+    // 3. bank-b proposes the admission; notary-a's approval meets the policy.
+    let proposed = admin(
+        &c,
+        leader,
+        "bank-b",
+        &[
+            "propose",
+            "--proposal",
+            "add-bank-b-2",
+            "add-node",
+            "--node-id",
+            "bank-b-2",
+            "--org",
+            "bank-b",
+            "--role",
+            "voter",
+            "--public-key",
+            &public_key,
+            "--address",
+            &address,
+        ],
+    );
+    assert!(proposed.contains("waiting for more organisations"), "{proposed}");
+    let approved = admin(&c, leader, "notary-a", &["approve", "--proposal", "add-bank-b-2"]);
+    assert!(approved.contains("carried out in block"), "{approved}");
+
+    // 4. Wait until the new node says it is ready and has caught up.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while get(&c, new, "/v1/ready").await.0 != 200 {
+        assert!(Instant::now() < deadline, "the new node never became ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, network) = get(&c, leader, "/v1/network").await;
+    assert!(network.contains(&peer_id) || network.contains("bank-b-2"), "{network}");
+    eprintln!("runbook: bank-b-2 issued, admitted and ready in {:?}", started.elapsed());
+
+    // 5. Revoke the old node, then stop it.
+    admin(
+        &c,
+        leader,
+        "bank-b",
+        &["propose", "--proposal", "revoke-bank-b-1", "revoke-node", "--node-id", "bank-b-1", "--reason", "rotated"],
+    );
+    let revoked = admin(&c, leader, "notary-a", &["approve", "--proposal", "revoke-bank-b-1"]);
+    assert!(revoked.contains("carried out in block"), "{revoked}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    c.kill(old);
+    let (acked, _) = running.finish().await;
+
+    // The voters are now notary-a-1, notary-c-1 and bank-b-2: with one
+    // notary down too, bank-b-2's vote is what makes the majority.
+    let stays = (0..3).find(|i| *i != old && *i != leader).unwrap();
+    c.kill(leader);
+    let (tx, _, _) = register_enterprise(&c.tenant(), 700_000, "after-rotation");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !commit(&c.client(stays), &tx).await {
+        assert!(Instant::now() < deadline, "notary and bank-b-2 do not commit together");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    c.restart(leader);
+    let now = c.alive();
+    let height = c.wait_converged(&now, Duration::from_secs(60)).await;
+    c.assert_same_chain(&now, height).await;
+    for &i in &now {
+        assert_all_recorded(&c, i, &acked).await;
+    }
+    eprintln!("runbook: bank-b-1 revoked; bank-b-2 votes; {} transactions on every node", acked.len());
+}

@@ -1,0 +1,147 @@
+//! Administrative proposals on the command line: `admin propose` and `admin
+//! approve`, signed with an organisation administrator's key (no tenant).
+//!
+//! The admin policy (a majority of organisations by default) decides when a
+//! proposal is carried out: the proposer's transaction counts as its
+//! organisation's approval, and the transaction that meets the policy carries
+//! the action out in its block. Each command prints which of the two happened.
+
+use std::path::PathBuf;
+
+use billflow_sdk::new_tx_id;
+use billflow_sdk::types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SystemCall};
+use billflow_sdk::types::view::TxView;
+use billflow_sdk::types::{NodeId, NodeRole, OrgId, PublicKey, TxId};
+use clap::{Subcommand, ValueEnum};
+
+use super::{COMMIT_WAIT, CliError, Session, read_json, report_tx};
+
+/// `billflow admin …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Propose an action; the proposal counts as your organisation's approval.
+    Propose {
+        /// The proposal's id, which the other administrators approve.
+        #[arg(long, value_name = "ID")]
+        proposal: TxId,
+        /// The action.
+        #[command(subcommand)]
+        action: ProposedAction,
+    },
+    /// Approve another organisation's proposal.
+    Approve {
+        /// The proposal's id.
+        #[arg(long, value_name = "ID")]
+        proposal: TxId,
+    },
+}
+
+/// What `admin propose` proposes.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProposedAction {
+    /// Admit a new node (its certificate from `billflow-genesis issue-node`).
+    AddNode {
+        /// The node's id.
+        #[arg(long = "node-id", value_name = "ID")]
+        node: NodeId,
+        /// The organisation that runs it.
+        #[arg(long)]
+        org: OrgId,
+        /// Voter or observer (a regulator's node is always an observer).
+        #[arg(long, value_enum, default_value_t = Role::Voter)]
+        role: Role,
+        /// The public key of its certificate, in hex, as `issue-node` prints it.
+        #[arg(long, value_name = "HEX", value_parser = public_key)]
+        public_key: PublicKey,
+        /// Where the other nodes dial it (a multiaddr, e.g. /dns4/node.bank-b.example/tcp/7100).
+        #[arg(long, value_name = "MULTIADDR")]
+        address: String,
+    },
+    /// Revoke a node for ever: its connections close and it is refused.
+    RevokeNode {
+        /// The node's id.
+        #[arg(long = "node-id", value_name = "ID")]
+        node: NodeId,
+        /// Why, for the record.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Any administrative action, as JSON (`{"action": "upgrade_contract", "name": …, "version": …, "code": HEX, "migrate_args": HEX}`).
+    Action {
+        /// The JSON file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// A node's role.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Role {
+    /// Votes in consensus.
+    Voter,
+    /// Follows the ledger without voting.
+    Observer,
+}
+
+fn public_key(s: &str) -> Result<PublicKey, String> {
+    PublicKey::from_hex(s).map_err(|e| format!("not a 32-byte public key in hex: {e}"))
+}
+
+/// Runs `admin …`.
+pub(crate) async fn run(session: &Session, command: AdminCommand, json: bool) -> Result<(), CliError> {
+    let (proposal_id, call) = match command {
+        AdminCommand::Propose { proposal, action } => {
+            let action = match action {
+                ProposedAction::AddNode { node, org, role, public_key, address } => {
+                    let role = match role {
+                        Role::Voter => NodeRole::Voter,
+                        Role::Observer => NodeRole::Observer,
+                    };
+                    AdminAction::AddNode { node, org, public_key, role, address }
+                }
+                ProposedAction::RevokeNode { node, reason } => AdminAction::RevokeNode { node, reason },
+                ProposedAction::Action { file } => read_json(&file, "administrative action")?,
+            };
+            (proposal.clone(), SystemCall::ProposeAdmin(ProposeAdmin { proposal_id: proposal, action }))
+        }
+        AdminCommand::Approve { proposal } => {
+            (proposal.clone(), SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: proposal }))
+        }
+    };
+    let signer = session.signer()?;
+    let tx = signer.system(new_tx_id("admin")?, &call);
+    let view = session.client.submit_and_wait(&tx, COMMIT_WAIT).await?;
+    if !json && view.receipt.as_ref().is_some_and(|r| r.failure.is_none()) {
+        println!("proposal {proposal_id}: {}", outcome(&view));
+    }
+    report_tx(&view, json)
+}
+
+fn outcome(view: &TxView) -> String {
+    let executed = view.receipt.iter().flat_map(|r| &r.events).any(|e| e.topic == "admin.executed");
+    match (executed, view.height) {
+        (true, Some(h)) => format!("carried out in block {h}"),
+        (true, None) => "carried out".into(),
+        (false, _) => "recorded; waiting for more organisations to approve".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_action_files_docs_operations_shows_parse() {
+        let upgrade = r#"{"action": "upgrade_contract", "name": "flows", "version": "1.1.0",
+                          "code": "0061736d01000000", "migrate_args": ""}"#;
+        match serde_json::from_str::<AdminAction>(upgrade).unwrap() {
+            AdminAction::UpgradeContract { name, version, code, migrate_args } => {
+                assert_eq!((name.as_str(), version.to_string()), ("flows", "1.1.0".to_string()));
+                assert_eq!((code.len(), migrate_args.len()), (8, 0));
+            }
+            other => panic!("{other:?}"),
+        }
+        let freeze = r#"{"action": "freeze_contract", "name": "flows", "reason": "a fault under study"}"#;
+        assert!(matches!(serde_json::from_str(freeze).unwrap(), AdminAction::FreezeContract { .. }));
+    }
+}
