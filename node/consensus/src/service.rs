@@ -138,14 +138,14 @@ impl Consensus {
 
     /// Answers a request from another node.
     pub async fn handle(&self, from: &NodeId, payload: &[u8]) -> Vec<u8> {
-        let response = match decode::<WireRequest>(payload) {
+        let response = match crate::wire::decode_request(payload) {
             Ok(req) => self.dispatch(from, req).await,
             Err(e) => {
                 tracing::warn!(%from, error = %e, "undecodable request from a peer");
                 WireResponse::Error(format!("undecodable request: {e}"))
             }
         };
-        encode(&response)
+        crate::wire::encode_response(&response)
     }
 
     async fn dispatch(&self, from: &NodeId, req: WireRequest) -> WireResponse {

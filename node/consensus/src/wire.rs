@@ -67,6 +67,16 @@ pub fn encode_request(req: &WireRequest) -> Vec<u8> {
     crate::config::encode(req)
 }
 
+/// Reads a request; the error says why the bytes are not one.
+pub fn decode_request(bytes: &[u8]) -> Result<WireRequest, String> {
+    crate::config::decode(bytes).map_err(|e| e.to_string())
+}
+
+/// The bytes of an answer.
+pub fn encode_response(resp: &WireResponse) -> Vec<u8> {
+    crate::config::encode(resp)
+}
+
 /// Reads an answer.
 pub fn decode_response(bytes: &[u8]) -> Result<WireResponse, String> {
     crate::config::decode(bytes).map_err(|e| e.to_string())

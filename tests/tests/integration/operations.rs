@@ -309,3 +309,59 @@ async fn the_runbook_rotates_a_nodes_certificate_by_adding_a_node_and_revoking_t
     }
     eprintln!("runbook: bank-b-1 revoked; bank-b-2 votes; {} transactions on every node", acked.len());
 }
+
+/// docs/operations.md, "Upgrading a contract", with the commands it names:
+/// the evidence contract deployed from a JSON action file, used, upgraded to
+/// a new version, and the old version refused from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_runbook_upgrades_a_contract_and_the_old_version_is_refused() {
+    use billflow_sdk::types::{Hash32, Version};
+    let _one = exclusive().await;
+    let c = Cluster::start(&VOTERS_AND_OBSERVER[..3], ChainParams::default(), false, None).await;
+    let leader = c.wait_leader(&c.alive(), Duration::from_secs(20)).await;
+    let tenant = c.tenant();
+    let code = hex::encode(billflow_contracts::EVIDENCE);
+    let config = billflow_contracts::evidence::EvidenceConfig { notary_threshold: 1 };
+    let init_args = hex::encode(borsh::to_vec(&config).unwrap());
+    let carry_out = |proposal: &str, action: serde_json::Value| {
+        let file = c.dir.path().join(format!("{proposal}.json"));
+        std::fs::write(&file, action.to_string()).unwrap();
+        let proposed =
+            admin(&c, leader, "notary-a", &["propose", "--proposal", proposal, "action", file.to_str().unwrap()]);
+        assert!(proposed.contains("waiting for more organisations"), "{proposed}");
+        let approved = admin(&c, leader, "bank-b", &["approve", "--proposal", proposal]);
+        assert!(approved.contains("carried out in block"), "{approved}");
+    };
+    carry_out(
+        "deploy-evidence",
+        serde_json::json!({"action": "deploy_contract", "name": "evidence", "version": "1.0.0", "code": code,
+            "registrations": {"orgs": [], "tenants": [tenant.tenant.as_ref().unwrap().as_str()]}, "init_args": init_args}),
+    );
+    let client = c.client(leader).with_auth(tenant.clone());
+    let submit = async |n: u8, version: &str| {
+        let version: Version = version.parse().unwrap();
+        let tx = billflow_sdk::evidence::submit_tx(
+            &tenant,
+            format!("ev-upgrade-{n}").parse().unwrap(),
+            version,
+            &Hash32([n; 32]),
+            "contract",
+            vec![],
+        );
+        client.submit_and_wait(&tx, Duration::from_secs(30)).await.unwrap().receipt.unwrap().failure.map(|f| f.code)
+    };
+    assert_eq!(submit(1, "1.0.0").await, None);
+
+    // 1-3: the new version from an action file, proposed and approved.
+    carry_out(
+        "upgrade-evidence",
+        serde_json::json!({"action": "upgrade_contract", "name": "evidence", "version": "1.1.0", "code": code,
+            "migrate_args": ""}),
+    );
+    let (_, contracts) = get(&c, leader, "/v1/contracts").await;
+    assert!(contracts.contains("\"1.1.0\""), "{contracts}");
+    // 4: tenants move to it; the old version is refused from now on.
+    assert_eq!(submit(2, "1.0.0").await.as_deref(), Some("E_VERSION_MISMATCH"));
+    assert_eq!(submit(3, "1.1.0").await, None);
+    eprintln!("runbook: evidence deployed, upgraded to 1.1.0; 1.0.0 refused after");
+}
