@@ -247,11 +247,17 @@ impl Consensus {
             return;
         };
         let request = encode(&WireRequest::ForwardTxs(txs.iter().map(Canonical::encode).collect()));
-        let answer = tokio::time::timeout(Duration::from_secs(5), self.inner.net.request(&leader_id, request)).await;
-        let response = match answer {
-            Ok(Ok(bytes)) => decode::<WireResponse>(&bytes).ok(),
-            _ => None,
+        // A leader cut off answers nothing. Stop waiting for it once an
+        // election starts (the term moves): the next try goes to the new leader.
+        let mut metrics = self.inner.raft.metrics();
+        let term = metrics.borrow().current_term;
+        let answer = tokio::select! {
+            answer = tokio::time::timeout(Duration::from_secs(5), self.inner.net.request(&leader_id, request)) => {
+                answer.ok().and_then(Result::ok)
+            }
+            _ = metrics.wait_for(|m| m.current_term != term) => None,
         };
+        let response = answer.and_then(|bytes| decode::<WireResponse>(&bytes).ok());
         match response {
             Some(WireResponse::Forwarded(results)) if results.len() == txs.len() => {
                 for (tx, result) in txs.iter().zip(results) {
