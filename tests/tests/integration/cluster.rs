@@ -160,6 +160,41 @@ impl Cluster {
         }
     }
 
+    /// Writes `nodes/<node>/node.toml` for a node joining the cluster, whose
+    /// `node.pem` and `node.key` are there already: loopback ports of its
+    /// own and every member as a peer, as `billflow-genesis init` writes
+    /// them. Returns the file and the node's p2p address.
+    pub fn joiner_config(&self, node: &str, snapshot_every: Option<u64>) -> (std::path::PathBuf, String) {
+        use billflow_genesis::{NodeConfig, PeerConfig};
+        let ports = billflow_tests::free_ports(2).unwrap();
+        let p2p = format!("/ip4/127.0.0.1/tcp/{}", ports[0]);
+        let config = NodeConfig {
+            node_id: node.parse().unwrap(),
+            data_dir: "data".into(),
+            genesis: "../../genesis.json".into(),
+            ca_cert: "../../ca/ca.pem".into(),
+            cert: "node.pem".into(),
+            key: "node.key".into(),
+            p2p_listen: p2p.clone(),
+            api_listen: format!("127.0.0.1:{}", ports[1]).parse().unwrap(),
+            peers: self
+                .out
+                .nodes
+                .iter()
+                .map(|(n, _)| PeerConfig {
+                    node_id: n.node_id.clone(),
+                    peer_id: self.out.genesis.nodes.iter().find(|g| g.id == n.node_id).unwrap().peer_id.clone(),
+                    address: n.p2p_listen.clone(),
+                })
+                .collect(),
+            snapshot_every,
+            explorer: None,
+        };
+        let path = self.dir.path().join("nodes").join(node).join("node.toml");
+        std::fs::write(&path, config.to_toml()).unwrap();
+        (path, p2p)
+    }
+
     /// Node `i`'s data directory.
     pub fn data_dir(&self, i: usize) -> std::path::PathBuf {
         let (config, path) = &self.out.nodes[i];

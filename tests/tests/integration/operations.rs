@@ -176,7 +176,6 @@ fn admin(c: &Cluster, i: usize, org: &str, args: &[&str]) -> String {
 /// replaced by a new one with a new key and certificate.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_runbook_rotates_a_nodes_certificate_by_adding_a_node_and_revoking_the_old() {
-    use billflow_genesis::{NodeConfig, PeerConfig};
     let _one = exclusive().await;
     let mut c = Cluster::start(&VOTERS_AND_OBSERVER[..3], ChainParams::default(), false, None).await;
     let all = c.alive();
@@ -207,34 +206,9 @@ async fn the_runbook_rotates_a_nodes_certificate_by_adding_a_node_and_revoking_t
     let public_key = issued.trim().rsplit(' ').next().unwrap().to_string();
     let peer_id = issued.split(" peer id ").nth(1).unwrap().split(' ').next().unwrap().to_string();
 
-    // 2. Its node.toml, from a member's, with its own id, files and
-    //    addresses and every current member as a peer; start it.
-    let template = NodeConfig::load(&c.out.nodes[old].1).unwrap();
-    let ports = billflow_tests::free_ports(2).unwrap();
-    let address = format!("/ip4/127.0.0.1/tcp/{}", ports[0]);
-    let config = NodeConfig {
-        node_id: "bank-b-2".parse().unwrap(),
-        data_dir: "data".into(),
-        genesis: "../../genesis.json".into(),
-        ca_cert: "../../ca/ca.pem".into(),
-        cert: "node.pem".into(),
-        key: "node.key".into(),
-        p2p_listen: address.clone(),
-        api_listen: format!("127.0.0.1:{}", ports[1]).parse().unwrap(),
-        peers: c
-            .out
-            .nodes
-            .iter()
-            .map(|(n, _)| PeerConfig {
-                node_id: n.node_id.clone(),
-                peer_id: c.out.genesis.nodes.iter().find(|g| g.id == n.node_id).unwrap().peer_id.clone(),
-                address: n.p2p_listen.clone(),
-            })
-            .collect(),
-        ..template
-    };
-    let config_path = dir.join("nodes/bank-b-2/node.toml");
-    std::fs::write(&config_path, config.to_toml()).unwrap();
+    // 2. Its node.toml, laid out as the members' are, with its own id,
+    //    files and addresses and every current member as a peer; start it.
+    let (config_path, address) = c.joiner_config("bank-b-2", None);
     let started = Instant::now();
     c.nodes.push(Some(billflow_tests::NodeProcess::start_configured(&config_path).unwrap()));
     let new = c.nodes.len() - 1;

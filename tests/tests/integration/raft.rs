@@ -215,7 +215,7 @@ async fn an_isolated_voter_commits_nothing_and_converges_after_healing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_added_after_thousands_of_blocks_catches_up() {
-    use billflow_genesis::{Ca, NodeCertSpec, NodeConfig, PeerConfig};
+    use billflow_genesis::{Ca, NodeCertSpec};
     use billflow_sdk::types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SystemCall};
     use billflow_sdk::types::{NodeRole, OrgRole, SecretKey};
 
@@ -253,32 +253,7 @@ async fn a_node_added_after_thousands_of_blocks_catches_up() {
     std::fs::create_dir_all(&node_dir).unwrap();
     std::fs::write(node_dir.join("node.pem"), &cert.pem).unwrap();
     std::fs::write(node_dir.join("node.key"), billflow_genesis::keys::pkcs8_pem(&key)).unwrap();
-    let ports = billflow_tests::free_ports(2).unwrap();
-    let p2p = format!("/ip4/127.0.0.1/tcp/{}", ports[0]);
-    let config = NodeConfig {
-        node_id: "bank-b-2".parse().unwrap(),
-        data_dir: "data".into(),
-        genesis: "../../genesis.json".into(),
-        ca_cert: "../../ca/ca.pem".into(),
-        cert: "node.pem".into(),
-        key: "node.key".into(),
-        p2p_listen: p2p.clone(),
-        api_listen: format!("127.0.0.1:{}", ports[1]).parse().unwrap(),
-        peers: c
-            .out
-            .nodes
-            .iter()
-            .map(|(n, _)| PeerConfig {
-                node_id: n.node_id.clone(),
-                peer_id: c.out.genesis.nodes.iter().find(|g| g.id == n.node_id).unwrap().peer_id.clone(),
-                address: n.p2p_listen.clone(),
-            })
-            .collect(),
-        snapshot_every: Some(300),
-        explorer: None,
-    };
-    let config_path = node_dir.join("node.toml");
-    std::fs::write(&config_path, config.to_toml()).unwrap();
+    let (config_path, p2p) = c.joiner_config("bank-b-2", Some(300));
     let started = Instant::now();
     let newcomer = billflow_tests::NodeProcess::start_configured(&config_path).unwrap();
 
