@@ -57,7 +57,11 @@ impl ClientBuilder {
         if self.nodes.is_empty() {
             return Err(SdkError::Invalid("a client needs at least one node URL".into()));
         }
-        let mut http = reqwest::Client::builder().timeout(self.timeout).use_rustls_tls();
+        // Idle connections are let go before the gateway closes them (10 s after
+        // a request, `header_read_timeout`), so that a request is not sent on a
+        // connection the gateway is closing at that moment.
+        let mut http =
+            reqwest::Client::builder().timeout(self.timeout).pool_idle_timeout(Duration::from_secs(5)).use_rustls_tls();
         if let Some(pem) = &self.ca_pem {
             let ca = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| SdkError::Invalid(format!("the CA certificate is not PEM: {e}")))?;
