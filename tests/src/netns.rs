@@ -6,8 +6,9 @@
 //! is removed on drop.
 //!
 //! Addresses are `10.77.S.(k+1)` for node `k` and `10.77.S.254` for the
-//! bridge, with `S` taken from the process id so that concurrent suites do
-//! not meet; names carry the same tag.
+//! bridge, with `S` taken from the process id and a count of the process's
+//! fabrics so that concurrent suites and successive fabrics do not meet;
+//! names carry the same tag.
 
 use std::process::Command;
 
@@ -31,8 +32,14 @@ fn ip(args: &[&str]) -> Result<()> {
 impl Fabric {
     /// Makes `nodes` namespaces joined by a bridge. Needs root (CAP_NET_ADMIN).
     pub fn new(nodes: usize) -> Result<Fabric> {
+        // Each fabric of the process gets names and a subnet of its own: the
+        // kernel removes a deleted namespace (and the veth in it) in the
+        // background, so the last fabric's may still be there.
+        static MADE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let pid = std::process::id();
-        let fabric = Fabric { tag: format!("bf{}", pid % 100_000), subnet: (pid % 200) as u8 + 20, nodes: 0 };
+        let fabric =
+            Fabric { tag: format!("bf{}x{}", pid % 100_000, n % 100), subnet: ((pid + n) % 200) as u8 + 20, nodes: 0 };
         let mut fabric = fabric;
         let bridge = fabric.bridge();
         ip(&["link", "add", &bridge, "type", "bridge"])
