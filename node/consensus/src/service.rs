@@ -13,11 +13,13 @@ use openraft::error::{ClientWriteError, InitializeError, RaftError};
 use openraft::{ChangeMembers, Raft, SnapshotPolicy};
 use tokio::sync::watch;
 
-use crate::config::{Proposal, RaftNode, TypeConfig, decode, encode, raft_id};
+use crate::config::{Proposal, RaftNode, TypeConfig, raft_id};
 use crate::log_store::LogStore;
 use crate::network::NetworkFactory;
 use crate::state_machine::StateMachine;
-use crate::wire::{Status, WireRequest, WireResponse};
+use crate::wire::{
+    Status, WireRequest, WireResponse, decode_request, decode_response, encode_request, encode_response,
+};
 
 /// Consensus failures that stop the node.
 #[derive(Debug, thiserror::Error)]
@@ -138,14 +140,14 @@ impl Consensus {
 
     /// Answers a request from another node.
     pub async fn handle(&self, from: &NodeId, payload: &[u8]) -> Vec<u8> {
-        let response = match crate::wire::decode_request(payload) {
+        let response = match decode_request(payload) {
             Ok(req) => self.dispatch(from, req).await,
             Err(e) => {
                 tracing::warn!(%from, error = %e, "undecodable request from a peer");
                 WireResponse::Error(format!("undecodable request: {e}"))
             }
         };
-        crate::wire::encode_response(&response)
+        encode_response(&response)
     }
 
     async fn dispatch(&self, from: &NodeId, req: WireRequest) -> WireResponse {
@@ -246,7 +248,7 @@ impl Consensus {
             chain.requeue(txs);
             return;
         };
-        let request = encode(&WireRequest::ForwardTxs(txs.iter().map(Canonical::encode).collect()));
+        let request = encode_request(&WireRequest::ForwardTxs(txs.iter().map(Canonical::encode).collect()));
         // A leader cut off answers nothing. Stop waiting for it once an
         // election starts (the term moves): the next try goes to the new leader.
         let mut metrics = self.inner.raft.metrics();
@@ -257,7 +259,7 @@ impl Consensus {
             }
             _ = metrics.wait_for(|m| m.current_term != term) => None,
         };
-        let response = answer.and_then(|bytes| decode::<WireResponse>(&bytes).ok());
+        let response = answer.and_then(|bytes| decode_response(&bytes).ok());
         match response {
             Some(WireResponse::Forwarded(results)) if results.len() == txs.len() => {
                 for (tx, result) in txs.iter().zip(results) {
@@ -351,7 +353,7 @@ impl Consensus {
                 }
                 // Best effort: a peer that misses attestations still has its own, and
                 // attestations are evidence, not consensus.
-                let request = encode(&WireRequest::Attestations(batch));
+                let request = encode_request(&WireRequest::Attestations(batch));
                 let _ = tokio::time::timeout(Duration::from_secs(5), net.request(&peer, request)).await;
             }
         });
