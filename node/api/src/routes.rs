@@ -642,29 +642,34 @@ struct AuditQuery {
 const MAX_AUDIT_PAGE: usize = 1_000;
 
 /// `YYYY-MM-DD` or an RFC 3339 UTC time as the log writes it (`…Z`).
+/// Checks ASCII before it cuts the text: a cut inside a multi-byte character
+/// would panic.
 fn audit_time(what: &str, text: &str) -> Result<(), ApiError> {
-    let date_ok = text.len() >= 10 && audit_date_ok(&text[..10]);
+    let date_ok = text.is_ascii() && text.get(..10).is_some_and(audit_date_ok);
     let rest_ok =
         text.len() == 10 || (text.as_bytes().get(10) == Some(&b'T') && text.ends_with('Z') && text.len() <= 30);
-    if date_ok && rest_ok && text.is_ascii() {
+    if date_ok && rest_ok {
         Ok(())
     } else {
+        let shown: String = text.chars().take(40).collect();
         Err(ApiError::bad_request(
             "E_BAD_QUERY",
-            format!("{what} must be YYYY-MM-DD or an RFC 3339 UTC time, got {text:?}"),
+            format!("{what} must be YYYY-MM-DD or an RFC 3339 UTC time, got {shown:?}"),
         ))
     }
 }
 
 fn audit_date_ok(date: &str) -> bool {
     let b = date.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !date.is_ascii() {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !b.iter().all(|c| c.is_ascii_digit() || *c == b'-') {
         return false;
     }
-    let (Ok(y), Ok(m), Ok(d)) = (date[..4].parse::<i32>(), date[5..7].parse::<u8>(), date[8..].parse::<u8>()) else {
+    let part = |range: std::ops::Range<usize>| date.get(range).and_then(|p| p.parse::<u16>().ok());
+    let (Some(y), Some(m), Some(d)) = (part(0..4), part(5..7), part(8..10)) else {
         return false;
     };
-    time::Month::try_from(m).is_ok_and(|m| time::Date::from_calendar_date(y, m, d).is_ok())
+    let (Ok(m), Ok(d)) = (u8::try_from(m), u8::try_from(d)) else { return false };
+    time::Month::try_from(m).is_ok_and(|m| time::Date::from_calendar_date(i32::from(y), m, d).is_ok())
 }
 
 /// The audit log
@@ -725,7 +730,8 @@ async fn audit_log(
         })?;
     let in_window = |time: &str| {
         q.from.as_deref().is_none_or(|f| time >= f)
-            && q.to.as_deref().is_none_or(|t| &time[..t.len().min(time.len())] <= t)
+            // Compared as bytes: a `to` date covers every time of its day, and no cut can fall inside a character.
+            && q.to.as_deref().is_none_or(|t| time.as_bytes().get(..t.len()).unwrap_or(time.as_bytes()) <= t.as_bytes())
     };
     let mut page: Vec<_> = entries
         .into_iter()
