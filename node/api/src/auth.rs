@@ -286,8 +286,7 @@ fn verify(gw: &Gateway, parts: &axum::http::request::Parts, body: &[u8]) -> Resu
     }
     let store = gw.chain.store();
     let system = system_contract();
-    let internal = |e: billflow_storage::StorageError| ApiError::from(billflow_chain::ChainError::from(e));
-    let record = store.state_get(&system, &state_key(RecordKind::Key, key_id.as_str())).map_err(internal)?;
+    let record = store.state_get(&system, &state_key(RecordKind::Key, key_id.as_str())).map_err(ApiError::internal)?;
     let Some(record) = record.and_then(|b| KeyRecord::decode(&b).ok()) else {
         return Err(ApiError::unauthenticated("E_UNKNOWN_KEY", format!("key {key_id} is not registered")));
     };
@@ -313,7 +312,9 @@ fn verify(gw: &Gateway, parts: &axum::http::request::Parts, body: &[u8]) -> Resu
         Principal::Admin(o) => (None, Some(o.clone())),
         Principal::Tenant(t) => (Some(t.clone()), None),
         Principal::Participant(p) => {
-            let bytes = store.state_get(&system, &state_key(RecordKind::Participant, p.as_str())).map_err(internal)?;
+            let bytes = store
+                .state_get(&system, &state_key(RecordKind::Participant, p.as_str()))
+                .map_err(ApiError::internal)?;
             match bytes.and_then(|b| ParticipantRecord::decode(&b).ok()).map(|r| r.home) {
                 Some(Home::Tenant(t)) => (Some(t), None),
                 Some(Home::Org(o)) => (None, Some(o)),

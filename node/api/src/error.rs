@@ -7,6 +7,10 @@ use billflow_chain::ChainError;
 use billflow_types::Rejection;
 use billflow_types::view::ErrorBody;
 
+/// What every `E_INTERNAL` answers: the detail is in the node's log, under the
+/// request id the answer carries.
+pub(crate) const INTERNAL_MESSAGE: &str = "internal error; see the node's log with this request id";
+
 /// An error answered as `{code, message}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -24,9 +28,16 @@ impl ApiError {
         ApiError { status: StatusCode::BAD_REQUEST, code: code.into(), message: message.into() }
     }
 
-    /// A 500 that is the node's fault.
-    pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "E_INTERNAL".into(), message: message.into() }
+    /// A 500 that is the node's fault. `detail` goes to the node's log (inside
+    /// the request's span, with its id), never to the client: it may name
+    /// files, records or other tenants' transactions.
+    pub fn internal(detail: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %detail, "a request failed on a node error");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "E_INTERNAL".into(),
+            message: INTERNAL_MESSAGE.into(),
+        }
     }
 
     /// A 422: a contract refused the request with its own code.
@@ -97,14 +108,7 @@ impl From<ChainError> for ApiError {
                 code: "E_SHUTTING_DOWN".into(),
                 message: "the node is shutting down; retry on another node".into(),
             },
-            ChainError::Exec(e) => {
-                tracing::error!(error = %e, "request failed on a node error");
-                ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "E_INTERNAL".into(),
-                    message: "the node could not complete the request".into(),
-                }
-            }
+            ChainError::Exec(e) => ApiError::internal(e),
         }
     }
 }
@@ -135,5 +139,24 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         ApiError::response(self.status, self.code.into_owned(), self.message, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_answer_a_fixed_message_whatever_failed() {
+        let detail = "stored block 7 is corrupt: /var/lib/billflow/blocks/00000001.blk";
+        let direct = ApiError::internal(detail);
+        let storage = billflow_storage::StorageError::Io(detail.into());
+        let chained = ApiError::from(ChainError::from(storage));
+        for e in [direct, chained] {
+            assert_eq!(
+                (e.status, e.code.as_ref(), e.message.as_str()),
+                (StatusCode::INTERNAL_SERVER_ERROR, "E_INTERNAL", INTERNAL_MESSAGE)
+            );
+        }
     }
 }

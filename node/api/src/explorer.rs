@@ -329,7 +329,7 @@ async fn bill_disclosure(gw: &Gateway, number: &str) -> Result<Option<flows::Bil
     if gw.chain.contract(&name)?.is_none() {
         return Ok(None);
     }
-    let args = borsh::to_vec(&flows::ByBill { bill: number.into() }).map_err(|e| ApiError::internal(e.to_string()))?;
+    let args = borsh::to_vec(&flows::ByBill { bill: number.into() }).map_err(ApiError::internal)?;
     // Open to anyone: it runs anonymous, whoever asks.
     match crate::routes::run_query(gw.chain.clone(), None, name, flows::methods::BILL_DISCLOSURE.into(), args).await {
         Ok(output) => {

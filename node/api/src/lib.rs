@@ -203,7 +203,9 @@ async fn finish(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> Res
         req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let action = format!("{} {}", req.method(), route);
     let object = audit_object(req.uri().path());
-    let mut resp = next.run(req).await;
+    // Whatever a handler logs (an internal error's detail above all) carries the id its answer names.
+    let span = tracing::error_span!("request", request_id = %id);
+    let mut resp = tracing::Instrument::instrument(next.run(req), span).await;
     let status = resp.status();
     let mut result = status.as_u16().to_string();
     if status.is_client_error() || status.is_server_error() {

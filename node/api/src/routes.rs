@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use billflow_chain::{Chain, ChainError, Submitted, TxOutcome};
+use billflow_chain::{Chain, Submitted, TxOutcome};
 use billflow_contract_evidence::{CosignEvidence, EvidenceRecord, GetEvidence, SubmitEvidence};
 use billflow_types::contract::ContractRecord;
 use billflow_types::proof::{EvidenceProof, EvidenceSummary, TxProof};
@@ -72,8 +72,9 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .fallback(|| async { ApiError::not_found("no such route") })
 }
 
+/// A storage failure: the node's fault, told to the log and not to the client.
 pub(crate) fn storage(e: billflow_storage::StorageError) -> ApiError {
-    ChainError::from(e).into()
+    ApiError::internal(e)
 }
 
 /// The network as this node sees it
@@ -723,10 +724,17 @@ async fn audit_log(
         .await
         .map_err(|e| ApiError::internal(format!("audit read task failed: {e}")))?
         .map_err(|e| ApiError::internal(format!("cannot read the audit log: {e}")))?
-        .map_err(|broken| ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "E_AUDIT_BROKEN".into(),
-            message: format!("the audit log is broken at entry {}: {}", broken.seq, broken.reason),
+        .map_err(|broken| {
+            // Regulators are told which entry; how it fails to verify stays in the node's log.
+            tracing::error!(seq = broken.seq, reason = %broken.reason, "the audit log's hash chain is broken");
+            ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "E_AUDIT_BROKEN".into(),
+                message: format!(
+                    "the audit log's hash chain is broken at entry {}; see the node's log with this request id",
+                    broken.seq
+                ),
+            }
         })?;
     let in_window = |time: &str| {
         q.from.as_deref().is_none_or(|f| time >= f)
@@ -880,7 +888,7 @@ pub(crate) async fn evidence_record(gw: &Gateway, doc: Hash32) -> Result<Option<
     if gw.chain.contract(&name)?.is_none() {
         return Ok(None);
     }
-    let args = borsh::to_vec(&GetEvidence { hash: doc.0 }).map_err(|e| ApiError::internal(e.to_string()))?;
+    let args = borsh::to_vec(&GetEvidence { hash: doc.0 }).map_err(ApiError::internal)?;
     // A public lookup: it runs anonymous, whoever asks.
     let output = run_query(gw.chain.clone(), None, name, "get".into(), args).await?;
     borsh::from_slice(&output).map_err(|e| ApiError::internal(format!("evidence record: {e}")))
@@ -949,7 +957,7 @@ async fn evidence(State(gw): Gw, Path(hash): Path<String>) -> Result<Json<Eviden
     if !borsh::from_slice::<SubmitEvidence>(&submit.tx.tx.args).is_ok_and(|s| s.hash == doc.0) {
         return Err(ApiError::internal(format!("transaction {submit_id} does not submit evidence {doc}")));
     }
-    let record = borsh::to_vec(&record).map_err(|e| ApiError::internal(e.to_string()))?;
+    let record = borsh::to_vec(&record).map_err(ApiError::internal)?;
     Ok(Json(EvidenceProof { hash: doc, summary, record, submit, cosigns }))
 }
 

@@ -135,7 +135,7 @@ fn parse(q: StreamQuery, tip: u64) -> Result<(Cursor, Filter), ApiError> {
 /// The events of one block after `after`, that `filter` admits.
 fn block_events(chain: &Chain, height: u64, after: Cursor, filter: &Filter) -> Result<Vec<StreamEvent>, ApiError> {
     // One read of the block files: the header's time and the receipts together.
-    let Some(stored) = chain.store().stored_block(height).map_err(|e| ApiError::internal(e.to_string()))? else {
+    let Some(stored) = chain.store().stored_block(height).map_err(ApiError::internal)? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -276,8 +276,9 @@ async fn push(chain: Chain, mut socket: WebSocket, start: Cursor, filter: Filter
         while height <= top {
             let events = match block_events(&chain, height, after, &filter) {
                 Ok(events) => events,
-                Err(e) => {
-                    tracing::error!(height, error = %e.message, "the supervision stream cannot read a block");
+                Err(_) => {
+                    // `ApiError::internal` has logged why.
+                    tracing::error!(height, "the supervision stream cannot read a block; closing it");
                     return;
                 }
             };
