@@ -17,6 +17,7 @@
 mod config;
 mod log_store;
 mod network;
+pub mod restore;
 mod service;
 pub mod snapshot;
 mod state_machine;

@@ -2,6 +2,7 @@
 //! attestations and membership.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,24 +10,82 @@ use billflow_chain::{Chain, Submitted};
 use billflow_net::NetHandle;
 use billflow_types::system::NodeStatus;
 use billflow_types::{Attestation, Canonical, NodeId, NodeRole, Rejection, SecretKey, SignedTx};
-use openraft::error::{ClientWriteError, InitializeError, RaftError};
+use openraft::error::{ClientWriteError, Fatal, InitializeError, RaftError};
 use openraft::{ChangeMembers, Raft, SnapshotPolicy};
 use tokio::sync::watch;
 
 use crate::config::{Proposal, RaftNode, TypeConfig, raft_id};
 use crate::log_store::LogStore;
 use crate::network::NetworkFactory;
+use crate::restore;
 use crate::state_machine::StateMachine;
 use crate::wire::{
     Status, WireRequest, WireResponse, decode_request, decode_response, encode_request, encode_response,
 };
 
-/// Consensus failures that stop the node.
+/// Why consensus cannot go on, grouped by what the caller does next. Transient
+/// failures (no leader yet, a peer out of reach, leadership lost during a
+/// write) never come out: the sequencer and the forwarding retry them.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsensusError {
-    /// Raft could not start or hit a fatal error (storage failure, panic).
-    #[error("consensus: {0}")]
-    Raft(String),
+    // Report and exit: the node cannot start as it is set up.
+    /// The Raft timings do not work together: fix the node configuration.
+    #[error(
+        "consensus timings refused (heartbeat {heartbeat_ms} ms, elections after {}..{} ms): {reason}",
+        election_timeout_ms.0,
+        election_timeout_ms.1
+    )]
+    Timings {
+        /// The heartbeat interval.
+        heartbeat_ms: u64,
+        /// The election timeout range.
+        election_timeout_ms: (u64, u64),
+        /// What does not fit.
+        reason: String,
+    },
+    /// A directory consensus needs cannot be prepared (permissions, a full disk).
+    #[error("consensus cannot prepare {}: {source}", path.display())]
+    Files {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A startup step failed on what the store or genesis holds: report it; a
+    /// `billflow-node verify` or a restore settles it.
+    #[error("consensus cannot start: {step}: {source}")]
+    Startup {
+        /// The step, as "read the restore marker".
+        step: &'static str,
+        /// The cause.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    // Stop the node: going on could lose or fork the ledger.
+    /// The Raft log, the vote or the state machine could not be read or
+    /// written, or an entry could not be applied. Raft has stopped; run
+    /// `billflow-node verify` before starting the node again.
+    #[error("consensus storage failed: {source}")]
+    Storage {
+        /// openraft's account: what it was doing, on which entry.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Raft's core task panicked (a defect).
+    #[error("Raft panicked")]
+    Panicked,
+    /// Raft stopped while the node still ran.
+    #[error("Raft stopped before the node did")]
+    Stopped,
+}
+
+impl ConsensusError {
+    /// The error for Raft having stopped on `fatal`.
+    fn stopped(fatal: Fatal<u64>) -> ConsensusError {
+        match fatal {
+            Fatal::StorageError(e) => ConsensusError::Storage { source: Box::new(e) },
+            Fatal::Panicked => ConsensusError::Panicked,
+            Fatal::Stopped => ConsensusError::Stopped,
+        }
+    }
 }
 
 /// How a node runs consensus.
@@ -75,10 +134,6 @@ pub struct Consensus {
     inner: Arc<Inner>,
 }
 
-fn fatal(e: impl std::fmt::Display) -> ConsensusError {
-    ConsensusError::Raft(e.to_string())
-}
-
 impl Consensus {
     /// Starts Raft on `chain`'s store, talking over `net`. A genesis voter on an
     /// empty log initialises the cluster with the genesis voters.
@@ -94,7 +149,19 @@ impl Consensus {
             ..Default::default()
         }
         .validate()
-        .map_err(fatal)?;
+        .map_err(|e| ConsensusError::Timings {
+            heartbeat_ms: config.heartbeat.as_millis() as u64,
+            election_timeout_ms: (
+                config.election_timeout.0.as_millis() as u64,
+                config.election_timeout.1.as_millis() as u64,
+            ),
+            reason: e.to_string(),
+        })?;
+        // A voter rebuilt from a backup campaigns only once the restored
+        // voters agree that it holds the newest chain (crate::restore).
+        let restored = restore::marker(chain.store())
+            .map_err(|e| ConsensusError::Startup { step: "read the restore marker", source: Box::new(e) })?;
+        let raft_config = openraft::Config { enable_elect: restored.is_none(), ..raft_config };
         let id = raft_id(config.node_id.as_str());
         let raft = Raft::new(
             id,
@@ -102,11 +169,13 @@ impl Consensus {
             NetworkFactory::new(net.clone()),
             LogStore::new(chain.store().clone()),
             StateMachine::new(chain.clone())
-                .map_err(|e| fatal(format!("cannot prepare the snapshot directory: {e}")))?,
+                .map_err(|source| ConsensusError::Files { path: crate::snapshot::dir(chain.store()), source })?,
         )
         .await
-        .map_err(fatal)?;
-        if config.genesis_voters.contains(&config.node_id) && !raft.is_initialized().await.map_err(fatal)? {
+        .map_err(ConsensusError::stopped)?;
+        if config.genesis_voters.contains(&config.node_id)
+            && !raft.is_initialized().await.map_err(ConsensusError::stopped)?
+        {
             let members: BTreeMap<u64, RaftNode> = config
                 .genesis_voters
                 .iter()
@@ -114,10 +183,95 @@ impl Consensus {
                 .collect();
             match raft.initialize(members).await {
                 Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
-                Err(e) => return Err(fatal(e)),
+                Err(RaftError::APIError(e)) => {
+                    return Err(ConsensusError::Startup {
+                        step: "initialise the cluster with the genesis voters",
+                        source: Box::new(e),
+                    });
+                }
+                Err(RaftError::Fatal(e)) => return Err(ConsensusError::stopped(e)),
             }
         }
-        Ok(Consensus { inner: Arc::new(Inner { raft, chain, net, node_id: config.node_id, key: config.key }) })
+        let consensus =
+            Consensus { inner: Arc::new(Inner { raft, chain, net, node_id: config.node_id, key: config.key }) };
+        if let Some(point) = restored {
+            tracing::info!(
+                term = point.leader_id.term,
+                index = point.index,
+                "restored from a backup; elections wait for the other voters"
+            );
+            let gate = consensus.clone();
+            tokio::spawn(async move { gate.run_restore_gate(point).await });
+        }
+        Ok(consensus)
+    }
+
+    /// Until this restored node applies an entry past its backup: campaigns
+    /// only if every voter answered, none knows a leader, and this node holds
+    /// the highest chain (see [`crate::restore`]). Then clears the marker and
+    /// leaves elections on.
+    async fn run_restore_gate(&self, restored: openraft::LogId<u64>) {
+        let raft = &self.inner.raft;
+        let mut campaigning = false;
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let (applied, leader, voters) = {
+                let metrics = raft.metrics();
+                let m = metrics.borrow();
+                let voters: Vec<String> = m
+                    .membership_config
+                    .membership()
+                    .voter_ids()
+                    .filter_map(|id| m.membership_config.membership().get_node(&id).map(|n| n.node_id.clone()))
+                    .collect();
+                (m.last_applied, m.current_leader, voters)
+            };
+            if applied > Some(restored) {
+                if let Err(e) = restore::clear(self.inner.chain.store()) {
+                    tracing::error!(error = %e, "cannot clear the restore marker; will retry");
+                    continue;
+                }
+                raft.runtime_config().elect(true);
+                tracing::info!(applied = %applied.map(|a| a.index).unwrap_or_default(), "restored node runs with the consortium again");
+                return;
+            }
+            if campaigning {
+                continue;
+            }
+            let me = restore::Position {
+                node_id: self.inner.node_id.to_string(),
+                height: self.inner.chain.tip().height,
+                has_leader: leader.is_some(),
+            };
+            let mut others = Vec::new();
+            for voter in voters.iter().filter(|v| **v != me.node_id) {
+                others.push(self.ask_position(voter).await);
+            }
+            match restore::Gate::decide(&me, &others) {
+                restore::Gate::Campaign => {
+                    tracing::info!(height = me.height, "this restored voter holds the newest chain; it campaigns");
+                    raft.runtime_config().elect(true);
+                    campaigning = true;
+                }
+                restore::Gate::Defer { to } => tracing::debug!(%to, "another voter holds the newest chain"),
+                restore::Gate::Waiting => tracing::debug!("waiting for every voter to answer"),
+                restore::Gate::LeaderKnown => {}
+            }
+        }
+    }
+
+    /// A voter's chain position, or `None` if it does not answer in time.
+    async fn ask_position(&self, voter: &str) -> Option<restore::Position> {
+        let id = voter.parse::<NodeId>().ok()?;
+        let request = encode_request(&WireRequest::Status);
+        let bytes =
+            tokio::time::timeout(Duration::from_secs(1), self.inner.net.request(&id, request)).await.ok()?.ok()?;
+        match decode_response(&bytes).ok()? {
+            WireResponse::Status(s) => {
+                Some(restore::Position { node_id: s.node_id, height: s.height, has_leader: s.leader.is_some() })
+            }
+            _ => None,
+        }
     }
 
     /// The current leader's node id, if known.
@@ -133,9 +287,18 @@ impl Consensus {
         self.leader().as_deref() == Some(self.inner.node_id.as_str())
     }
 
-    /// The Raft handle (metrics, shutdown).
-    pub fn raft(&self) -> &Raft<TypeConfig> {
-        &self.inner.raft
+    /// Stops Raft and waits until it has: no more elections, replication or
+    /// applying. Call it once the sequencer has stopped. Fails if Raft had
+    /// already stopped on its own (a storage failure, a panic): the run did
+    /// not end cleanly.
+    pub async fn shutdown(&self) -> Result<(), ConsensusError> {
+        let raft = &self.inner.raft;
+        raft.shutdown().await.map_err(|e| if e.is_panic() { ConsensusError::Panicked } else { ConsensusError::Stopped })?;
+        let ended = raft.metrics().borrow().running_state.clone();
+        match ended {
+            Ok(()) | Err(Fatal::Stopped) => Ok(()),
+            Err(fatal) => Err(ConsensusError::stopped(fatal)),
+        }
     }
 
     /// Answers a request from another node.
@@ -225,7 +388,7 @@ impl Consensus {
                         tracing::warn!(error = %e, "proposal not written");
                         chain.requeue(txs);
                     }
-                    Err(RaftError::Fatal(e)) => return Err(fatal(e)),
+                    Err(RaftError::Fatal(e)) => return Err(ConsensusError::stopped(e)),
                 }
             } else {
                 self.forward(proposal.txs).await;

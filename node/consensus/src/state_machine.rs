@@ -22,7 +22,7 @@ use crate::snapshot::{self, SnapshotFile};
 /// The last applied log id and the membership as of it.
 type AppliedState = (Option<LogId<u64>>, StoredMembership<u64, RaftNode>);
 
-const APPLIED: &str = "raft/applied";
+pub(crate) const APPLIED: &str = "raft/applied";
 const MEMBERSHIP: &str = "raft/membership";
 
 /// The latest snapshot: its metadata and its file.

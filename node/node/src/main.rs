@@ -341,7 +341,10 @@ async fn serve(
     let _ = stop_tx.send(true);
     api.await.context("gateway task failed")?.context("gateway failed")?;
     if let Some(consensus) = raft {
-        let _ = consensus.raft().shutdown().await;
+        // Raft stopped earlier by a storage failure or a panic fails the run,
+        // even one a signal ended.
+        let stopped = consensus.shutdown().await.context("consensus had stopped on an error");
+        return outcome.and(stopped);
     }
     outcome
 }
@@ -414,6 +417,9 @@ fn restore_cmd(backup: &Path, data: &Path) -> Result<()> {
         let config = ChainConfig { node_id: "restore".parse()?, mempool_capacity: 1 };
         let chain = Chain::open(store, &genesis, config)?;
         let (tip, _) = billflow_consensus::snapshot::install(&chain, backup)?;
+        // Every restored block was committed: Raft must know its vote and
+        // committed index, and wait for the other voters before campaigning.
+        billflow_consensus::restore::prepare(chain.store())?;
         Ok(tip)
     })();
     let tip = match restored {
