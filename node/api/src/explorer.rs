@@ -331,7 +331,15 @@ async fn bill_disclosure(gw: &Gateway, number: &str) -> Result<Option<flows::Bil
     }
     let args = borsh::to_vec(&flows::ByBill { bill: number.into() }).map_err(ApiError::internal)?;
     // Open to anyone: it runs anonymous, whoever asks.
-    match crate::routes::run_query(gw.chain.clone(), None, name, flows::methods::BILL_DISCLOSURE.into(), args).await {
+    match crate::routes::contracts::run_query(
+        gw.chain.clone(),
+        None,
+        name,
+        flows::methods::BILL_DISCLOSURE.into(),
+        args,
+    )
+    .await
+    {
         Ok(output) => {
             borsh::from_slice(&output).map(Some).map_err(|e| ApiError::internal(format!("bill disclosure: {e}")))
         }
@@ -506,7 +514,7 @@ pub(crate) async fn search(
         if let Some(height) = store.height_of(&hash).map_err(storage)? {
             return hit("block", height.to_string());
         }
-        if crate::routes::evidence_record(&gw, hash).await?.is_some() {
+        if crate::routes::evidence::evidence_record(&gw, hash).await?.is_some() {
             return hit("evidence", hash.to_string());
         }
     }

@@ -1,0 +1,135 @@
+//! Deployed contracts and their read-only queries.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::{Extension, Json};
+use billflow_chain::Chain;
+use billflow_types::contract::ContractRecord;
+use billflow_types::view::ErrorBody;
+use billflow_types::{ContractName, KeyId, MethodName};
+
+use super::{Gw, contract_name, is_binary, is_json, unsupported_media};
+use crate::auth::Subject;
+use crate::error::ApiError;
+
+/// Every deployed contract
+#[utoipa::path(
+    get,
+    path = "/v1/contracts",
+    tag = "contracts",
+    responses((status = 200, description = "The deployed contracts, by name.", body = Vec<ContractRecord>, links(
+        ("GetFirstContract" = (operation_id = "get_contract", parameters(("name" = "$response.body#/0/name")))),
+    ))),
+)]
+pub(crate) async fn list_contracts(State(gw): Gw) -> Result<Json<Vec<ContractRecord>>, ApiError> {
+    Ok(Json(gw.chain.contracts()?))
+}
+
+/// A deployed contract
+///
+/// Its active version and code hash, whether it is frozen, who may invoke it
+/// and every version it has had.
+#[utoipa::path(
+    get,
+    path = "/v1/contracts/{name}",
+    tag = "contracts",
+    params(("name" = ContractName, Path, description = "The contract's name.")),
+    responses(
+        (status = 200, description = "The contract.", body = ContractRecord),
+        (status = 400, description = "Not a valid contract name (`E_INVALID_FIELD`).", body = ErrorBody),
+        (status = 404, description = "No contract of this name is deployed.", body = ErrorBody),
+    ),
+)]
+pub(crate) async fn get_contract(State(gw): Gw, Path(name): Path<String>) -> Result<Json<ContractRecord>, ApiError> {
+    let name = contract_name(name)?;
+    gw.chain
+        .contract(&name)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no contract named {name} is deployed")))
+}
+
+/// Runs a query as `caller` (`None`: anonymous) off the async runtime.
+pub(crate) async fn run_query(
+    chain: Chain,
+    caller: Option<KeyId>,
+    name: ContractName,
+    method: String,
+    args: Vec<u8>,
+) -> Result<Vec<u8>, ApiError> {
+    tokio::task::spawn_blocking(move || chain.query(caller.as_ref(), &name, &method, &args))
+        .await
+        .map_err(|e| ApiError::internal(format!("query task failed: {e}")))??
+        .map_err(ApiError::contract)
+}
+
+/// Query a contract
+///
+/// Runs a read-only method of a contract on the committed state and answers
+/// its output. The contract sees the request's key as its caller (with its
+/// tenant, participant and organisation), as it sees a transaction's signer.
+/// The arguments are `{"args": hex}` in JSON, or the raw argument bytes as
+/// `application/octet-stream`, encoded as the contract defines.
+#[utoipa::path(
+    post,
+    path = "/v1/contracts/{name}/query/{method}",
+    tag = "contracts",
+    params(
+        ("name" = ContractName, Path, description = "The contract's name."),
+        ("method" = MethodName, Path, description = "The method to run."),
+    ),
+    request_body(
+        description = "The method's arguments: JSON with hex, or the raw bytes.",
+        content(
+            (crate::openapi::QueryArgs = "application/json"),
+            (inline(crate::openapi::Binary) = "application/octet-stream"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "The method's output.", body = crate::openapi::QueryOutput),
+        (status = 400, description = "A bad name, method or body (`E_INVALID_FIELD`, `E_MALFORMED`).",
+            body = ErrorBody),
+        (status = 401, description = "The request is not signed.", body = ErrorBody),
+        (status = 413, description = "The arguments are over the chain's limit (`E_ARGS_TOO_LARGE`).",
+            body = ErrorBody),
+        (status = 415, description = "Neither `application/json` nor `application/octet-stream`.", body = ErrorBody),
+        (status = 422, description = "The contract refused: no such contract or method, or the method failed \
+            (with the contract's own code).", body = ErrorBody),
+    ),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+)]
+pub(crate) async fn query_contract(
+    State(gw): Gw,
+    Extension(subject): Extension<Subject>,
+    Path((name, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<crate::openapi::QueryOutput>, ApiError> {
+    subject.require()?;
+    let name = contract_name(name)?;
+    let method = MethodName::new(method).map_err(|e| ApiError::bad_request("E_INVALID_FIELD", e.to_string()))?;
+    let limit = gw.chain.executor().params().max_args_bytes as usize;
+    let args = if is_binary(&headers) {
+        body.to_vec()
+    } else if is_json(&headers) {
+        serde_json::from_slice::<crate::openapi::QueryArgs>(&body)
+            .map_err(|e| ApiError::bad_request("E_MALFORMED", format!("expected {{\"args\": hex}}: {e}")))?
+            .args
+    } else {
+        return Err(unsupported_media());
+    };
+    if args.len() > limit {
+        return Err(ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "E_ARGS_TOO_LARGE".into(),
+            message: format!("query arguments are limited to {limit} bytes"),
+        });
+    }
+    // The contract sees the signer as its caller, as in a transaction.
+    let caller = match &subject {
+        Subject::Key { key_id, .. } => Some(key_id.clone()),
+        Subject::Anonymous { .. } => None,
+    };
+    let output = run_query(gw.chain.clone(), caller, name, method.to_string(), args).await?;
+    Ok(Json(crate::openapi::QueryOutput { output }))
+}

@@ -1,0 +1,149 @@
+//! A transaction's status and its proof, shown only to whom may see it.
+
+use axum::extract::{Path, State};
+use axum::{Extension, Json};
+use billflow_chain::TxOutcome;
+use billflow_types::proof::TxProof;
+use billflow_types::view::{ErrorBody, TxState, TxView};
+use billflow_types::{Attestation, Canonical, Hash32, MerkleProof, SignedTx, TxId, TxLocation};
+
+use super::{Gw, parse_tx_id, storage};
+use crate::Gateway;
+use crate::auth::Subject;
+use crate::error::ApiError;
+
+pub(super) fn pending_view(tx_id: TxId, tx_hash: Hash32) -> TxView {
+    TxView { tx_id, tx_hash, status: TxState::Pending, height: None, index: None, receipt: None }
+}
+
+pub(super) fn outcome_view(tx_id: TxId, outcome: TxOutcome) -> Result<TxView, ApiError> {
+    match outcome {
+        TxOutcome::Committed { location, receipt } => Ok(TxView {
+            tx_id,
+            tx_hash: receipt.tx_hash,
+            status: TxState::Committed,
+            height: Some(location.height),
+            index: Some(location.index),
+            receipt: Some(receipt),
+        }),
+        TxOutcome::Rejected(r) => Err(r.into()),
+    }
+}
+
+/// The committed transaction `tx_id` if the subject may see it.
+fn visible_tx(gw: &Gateway, subject: &Subject, tx_id: &TxId) -> Result<Option<(TxLocation, SignedTx)>, ApiError> {
+    let store = gw.chain.store();
+    let Some(location) = store.tx_location(tx_id).map_err(storage)? else { return Ok(None) };
+    let block = store.block(location.height).map_err(storage)?;
+    let tx = block.and_then(|b| b.txs.into_iter().nth(location.index as usize));
+    Ok(tx.filter(|tx| subject.may_see(tx)).map(|tx| (location, tx)))
+}
+
+/// A transaction's status
+///
+/// Pending or committed (with its receipt). A tenant sees only its own
+/// transactions; consortium organisations see every one. Another tenant's
+/// transaction is answered as not found.
+#[utoipa::path(
+    get,
+    path = "/v1/transactions/{tx_id}",
+    tag = "transactions",
+    params(("tx_id" = TxId, Path, description = "The transaction's id.")),
+    responses(
+        (status = 200, description = "The transaction's status.", body = TxView, links(
+            ("GetTransactionProof" = (
+                operation_id = "transaction_proof",
+                parameters(("tx_id" = "$response.body#/tx_id"))
+            )),
+        )),
+        (status = 400, description = "Not a valid transaction id (`E_INVALID_FIELD`).", body = ErrorBody),
+        (status = 401, description = "The request is not signed.", body = ErrorBody),
+        (status = 404, description = "No such transaction of the signer's is recorded or pending here.",
+            body = ErrorBody),
+    ),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+)]
+pub(crate) async fn get_transaction(
+    State(gw): Gw,
+    Extension(subject): Extension<Subject>,
+    Path(tx_id): Path<String>,
+) -> Result<Json<TxView>, ApiError> {
+    subject.require()?;
+    let tx_id = parse_tx_id(tx_id)?;
+    let not_found =
+        || ApiError::not_found(format!("no transaction {tx_id} of yours is recorded or pending on this node"));
+    if visible_tx(&gw, &subject, &tx_id)?.is_some() {
+        let outcome = gw.chain.committed(&tx_id)?.ok_or_else(not_found)?;
+        return Ok(Json(outcome_view(tx_id, outcome)?));
+    }
+    if gw.chain.store().tx_location(&tx_id).map_err(storage)?.is_some() {
+        return Err(not_found());
+    }
+    if let Some(hash) = gw.chain.pending_hash(&tx_id) {
+        return Ok(Json(pending_view(tx_id, hash)));
+    }
+    Err(not_found())
+}
+
+/// The proof that the transaction at `location` and its receipt are in a committed block.
+pub(super) fn tx_proof(gw: &Gateway, location: TxLocation) -> Result<TxProof, ApiError> {
+    let store = gw.chain.store();
+    let missing = || ApiError::not_found(format!("no block at height {}", location.height));
+    let stored = store.stored_block(location.height).map_err(storage)?.ok_or_else(missing)?;
+    let index = location.index as usize;
+    let tx = stored.block.txs.get(index).cloned().ok_or_else(missing)?;
+    let receipt = stored.receipts.get(index).cloned().ok_or_else(missing)?;
+    let tx_hashes = stored.block.tx_hashes();
+    let receipt_hashes: Vec<Hash32> = stored.receipts.iter().map(|r| r.hash()).collect();
+    let tx_path = MerkleProof::build(&tx_hashes, index).ok_or_else(missing)?;
+    let receipt_path = MerkleProof::build(&receipt_hashes, index).ok_or_else(missing)?;
+    Ok(TxProof {
+        attestations: attestations(gw, location.height)?,
+        header: stored.block.header,
+        tx,
+        tx_path,
+        receipt,
+        receipt_path,
+    })
+}
+
+/// The proof that a transaction is recorded
+///
+/// The block header with the nodes' attestations, the transaction and its
+/// receipt with their Merkle paths: checkable offline against the genesis
+/// document alone.
+#[utoipa::path(
+    get,
+    path = "/v1/transactions/{tx_id}/proof",
+    tag = "transactions",
+    params(("tx_id" = TxId, Path, description = "The transaction's id.")),
+    responses(
+        (status = 200, description = "The transaction's proof.", body = TxProof),
+        (status = 400, description = "Not a valid transaction id (`E_INVALID_FIELD`).", body = ErrorBody),
+        (status = 401, description = "The request is not signed.", body = ErrorBody),
+        (status = 404, description = "No such transaction of the signer's is recorded here.", body = ErrorBody),
+    ),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+)]
+pub(crate) async fn transaction_proof(
+    State(gw): Gw,
+    Extension(subject): Extension<Subject>,
+    Path(tx_id): Path<String>,
+) -> Result<Json<TxProof>, ApiError> {
+    subject.require()?;
+    let tx_id = parse_tx_id(tx_id)?;
+    let (location, _) = visible_tx(&gw, &subject, &tx_id)?
+        .ok_or_else(|| ApiError::not_found(format!("no transaction {tx_id} of yours is recorded on this node")))?;
+    Ok(Json(tx_proof(&gw, location)?))
+}
+
+pub(super) fn attestations(gw: &Gateway, height: u64) -> Result<Vec<Attestation>, ApiError> {
+    Ok(gw
+        .chain
+        .store()
+        .attestations(height)
+        .map_err(storage)?
+        .into_iter()
+        .filter_map(|(_, bytes)| Attestation::decode(&bytes).ok())
+        .collect())
+}
