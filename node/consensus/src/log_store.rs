@@ -10,7 +10,38 @@ use openraft::{Entry, LogId, OptionalSend, RaftLogReader, StorageError, StorageI
 
 use crate::config::{TypeConfig, decode, encode};
 
-/// The Raft log store.
+/// The Raft log store: entries, vote, last committed id and purge point in the
+/// consensus tree of the node's [`Store`].
+///
+/// ### To ensure correctness
+///
+/// - **Durable on return.** Every write (`append`, `truncate`, `purge`,
+///   `save_vote`, `save_committed`) is one atomic sled batch, flushed to disk
+///   before the method returns. `append` calls its callback after that flush
+///   and before it returns, so an entry counts towards a majority only once it
+///   is on disk, and is readable by every [`LogStore`] clone (the replication
+///   readers) from then on.
+/// - **In order.** openraft calls the writes one at a time through `&mut self`;
+///   each is on disk before the next starts, so a restart sees every write
+///   that returned, in order, and of the one under way either all or nothing.
+/// - **No hole.** `append` writes consecutive entries; `truncate` removes the
+///   suffix from an index on; `purge` removes the prefix up to an index and
+///   records the purge point in the same batch. Whatever a crash interrupts,
+///   the stored entries are one run following the purge point.
+/// - **What a restart sees.** `get_log_state` names the last stored entry, or
+///   the purge point when no entry is left; it never looks at the state
+///   machine. The vote and the last committed id read back as last saved.
+/// - **Purge and apply.** openraft purges only entries at or below the last
+///   snapshot, which is at or below the state machine's applied id, keeping
+///   500 behind it; so every entry after the applied id is still here, or the
+///   leader sends a snapshot. A log that ends before the applied id (a node
+///   rebuilt from a backup) is purged up to it by openraft at startup.
+/// - **Re-applying.** The saved committed id makes openraft apply again, at
+///   startup, the entries up to it; [`crate::StateMachine`] skips those it
+///   already holds.
+/// - **Failures stop Raft.** A read or write that fails, or a stored entry
+///   that does not decode, is a [`StorageError`]: openraft stops, and the
+///   node with it.
 #[derive(Debug, Clone)]
 pub struct LogStore {
     store: Store,

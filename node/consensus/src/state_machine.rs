@@ -36,7 +36,42 @@ struct CurrentSnapshot {
 /// opened under the lock, so a reader never opens a file just removed.
 type Current = Arc<Mutex<Option<CurrentSnapshot>>>;
 
-/// The state machine over a node's chain.
+/// The state machine over a node's chain: the applied id and the membership
+/// are ledger metadata, written with the blocks.
+///
+/// ### To ensure correctness
+///
+/// - **Durable on return, with the block.** `apply` writes each entry's log id
+///   (and the membership as of it) in the same atomic, flushed write as the
+///   block the entry makes (`Chain::apply`), or on its own for an entry that
+///   makes no block (blank, membership, a proposal whose transactions were all
+///   refused). When `apply` returns, every entry it was given is on disk; a
+///   crash during it leaves a prefix of them applied, never a block without its
+///   entry or the other way round.
+/// - **In log order, once.** Entries apply one after another; the applied id
+///   only grows. An entry at or below the stored applied id is skipped and
+///   answered with an empty [`Applied`]: after a restart openraft sends again
+///   the committed entries after what it believes applied, and the ledger may
+///   hold some of them already.
+/// - **Deterministic, or stop.** A payload that is not a proposal, or a block
+///   that cannot be committed, is a [`StorageError`]: openraft stops and the
+///   node with it, rather than skip an entry every other node applies.
+/// - **What a restart sees.** `applied_state` reads the applied id and the
+///   membership as of it back from the ledger. Snapshot files are not kept: a
+///   snapshot is the ledger's own blocks, so one is rebuilt when needed
+///   (openraft builds one at startup when the log was purged).
+/// - **Apply and the log's purge point.** openraft purges the log only up to a
+///   snapshot, which names an applied id; so the purge point never passes the
+///   applied id, and the entries after it are in the log or in the leader's
+///   next snapshot.
+/// - **Snapshots.** A builder names the tip, applied id and membership at the
+///   moment it is made, between two applies, so the three agree; one that
+///   cannot read them fails rather than build a snapshot naming no entry.
+///   `install_snapshot` commits the blocks the chain lacks in order, each with
+///   the entry id it carried (a crash midway leaves a prefix of the leader's
+///   chain, and an applied id that matches it), checks those it holds are the
+///   same, then records the snapshot's applied id and membership, and keeps
+///   the snapshot in this store's directory as the only current one.
 #[derive(Clone)]
 pub struct StateMachine {
     chain: Chain,
@@ -75,8 +110,9 @@ impl StateMachine {
 pub struct SnapshotBuilder {
     chain: Chain,
     height: u64,
-    applied: Option<LogId<u64>>,
-    membership: StoredMembership<u64, RaftNode>,
+    /// The applied id and membership the snapshot names, or why they could not
+    /// be read: a snapshot naming no entry would be taken for an empty one.
+    applied: Result<AppliedState, StorageError<u64>>,
     current: Current,
 }
 
@@ -94,7 +130,8 @@ fn make_current(current: &Current, meta: SnapshotMeta<u64, RaftNode>, path: Path
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<u64>> {
         let height = self.height;
-        let snapshot_id = match self.applied {
+        let (applied, membership) = self.applied.clone()?;
+        let snapshot_id = match applied {
             Some(id) => format!("{}-{}-{height}", id.leader_id.term, id.index),
             None => format!("none-{height}"),
         };
@@ -105,7 +142,7 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             .await
             .map_err(|e| StorageIOError::read_state_machine(&e))?
             .map_err(|e| StorageIOError::read_state_machine(&e))?;
-        let meta = SnapshotMeta { last_log_id: self.applied, last_membership: self.membership.clone(), snapshot_id };
+        let meta = SnapshotMeta { last_log_id: applied, last_membership: membership, snapshot_id };
         let file = make_current(&self.current, meta.clone(), path)
             .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
         tracing::info!(height, bytes, "snapshot built");
@@ -168,12 +205,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 
     async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
-        let (applied, membership) = self.applied().unwrap_or_default();
         SnapshotBuilder {
             chain: self.chain.clone(),
             height: self.chain.tip().height,
-            applied,
-            membership,
+            applied: self.applied(),
             current: self.snapshot.clone(),
         }
     }
@@ -194,6 +229,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             StorageIOError::write_snapshot(Some(meta.signature()), openraft::AnyError::error(e))
         };
         let received = snapshot.received().await.map_err(|e| failed(&e))?;
+        // A transfer received here lives in this store's snapshot directory and
+        // becomes its snapshot. A file handed over whole (another state
+        // machine's current snapshot, as openraft's test suite does) is not
+        // ours: it is copied in, and never moved or removed.
+        let dir = snapshot::dir(self.chain.store());
+        let ours = received.parent() == Some(dir.as_path());
         let chain = self.chain.clone();
         let source = received.clone();
         let installed =
@@ -201,7 +242,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let (tip, count) = match installed {
             Ok(done) => done,
             Err(e) => {
-                let _ = std::fs::remove_file(&received);
+                if ours {
+                    let _ = std::fs::remove_file(&received);
+                }
                 return Err(failed(&e).into());
             }
         };
@@ -211,8 +254,14 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
         self.chain.store().put_meta(&written).map_err(|e| failed(&e))?;
         tracing::info!(blocks = count, height = tip.height, "snapshot installed");
-        let path = received.with_file_name(format!("{}.snap", meta.snapshot_id));
-        std::fs::rename(&received, &path).map_err(|e| failed(&e))?;
+        let path = dir.join(format!("{}.snap", meta.snapshot_id));
+        if ours {
+            std::fs::rename(&received, &path).map_err(|e| failed(&e))?;
+        } else {
+            let copy = path.with_extension("part");
+            tokio::fs::copy(&received, &copy).await.map_err(|e| failed(&e))?;
+            std::fs::rename(&copy, &path).map_err(|e| failed(&e))?;
+        }
         make_current(&self.snapshot, meta.clone(), path).map_err(|e| failed(&e))?;
         Ok(())
     }
