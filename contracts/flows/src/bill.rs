@@ -688,8 +688,18 @@ fn occupy(
     Ok(())
 }
 
-/// Gives back what a discount that did not happen occupied.
+/// Gives back what a discount that did not happen occupied: its invoices, its
+/// order, and its amount in the applicant's daily limits (the risk limit and,
+/// if the bank's policy approved it at once, the policy's limit) of the day it
+/// was asked on.
 fn release_occupation(cx: &mut Cx<'_>, req: &Request, terms: &DiscountTerms) -> Result<(), Refusal> {
+    let amount = req.end - req.start + 1;
+    risk::uncount_discount(cx, &req.from, req.day, amount)?;
+    if terms.instant {
+        let key = keys::daily_instant(&req.to, &req.from, req.day);
+        let used: u64 = cx.get(&key)?.unwrap_or(0);
+        cx.put(&key, &used.saturating_sub(amount));
+    }
     for (key, share) in &terms.invoices {
         let mut invoice = load_invoice(cx, key)?;
         invoice.occupied = invoice.occupied.saturating_sub(*share);
@@ -698,7 +708,7 @@ fn release_occupation(cx: &mut Cx<'_>, req: &Request, terms: &DiscountTerms) -> 
         invoice_event(cx, &invoice, "released", &req.to);
     }
     let mut order = load_order(cx, &terms.order)?;
-    order.financed = order.financed.saturating_sub(req.end - req.start + 1);
+    order.financed = order.financed.saturating_sub(amount);
     cx.put(&keys::order(&order.id), &order);
     Ok(())
 }

@@ -5,6 +5,8 @@
 use alloc::format;
 use alloc::string::String;
 
+use billflow_finance::Date;
+
 use crate::codes::*;
 use crate::ledger::{Cx, Out, Refusal, check_text, keys, ok, owned};
 use crate::types::*;
@@ -68,6 +70,15 @@ pub(crate) fn count_discount(cx: &mut Cx<'_>, party: &str, amount: u64) -> Resul
         return Err(alert(cx, "daily_discount_limit", party, E_LIMIT_EXCEEDED, facts));
     }
     cx.put(&key, &total);
+    Ok(())
+}
+
+/// Gives back to `party`'s limit of `day` a discount of `amount` that did not
+/// happen (refused, withdrawn, expired, or its disbursement failed).
+pub(crate) fn uncount_discount(cx: &mut Cx<'_>, party: &str, day: Date, amount: u64) -> Result<(), Refusal> {
+    let key = keys::daily_discount(party, day);
+    let used: u64 = cx.get(&key)?.unwrap_or(0);
+    cx.put(&key, &used.saturating_sub(amount));
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use billflow_finance::{Date, Fen, RatePpm};
 use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::codes::*;
-use crate::ledger::encode;
+use crate::ledger::{encode, keys};
 use crate::*;
 
 const BILL: &str = "523456789012345678901234567890";
@@ -651,6 +651,75 @@ fn instant_discount_approves_and_disburses_in_the_same_call() {
     // The daily limit per enterprise: 600 000 used, 400 000 more would be 1 000 000 (fits), 400 001 not.
     let next = w.discount("E1", BILL, 600_001, 1_000_000, "BANK1", "O1", &["00000001"]).unwrap();
     assert_eq!(next.status, "awaiting_funds");
+}
+
+/// What one discount request counts against E1's daily limits of 2025-03-06:
+/// the risk limit and BANK1's instant-discount policy limit.
+fn counted(w: &World) -> (u64, u64) {
+    let read = |key: String| w.store.get(key.as_bytes()).map(|v| u64::try_from_slice(&v).unwrap()).unwrap_or(0);
+    let day = date("2025-03-06");
+    (read(keys::daily_discount("E1", day)), read(keys::daily_instant("BANK1", "E1", day)))
+}
+
+#[test]
+fn a_discount_that_does_not_happen_gives_its_amount_back_to_the_daily_limits() {
+    // (how the request ends, approved at once by BANK1's policy, what stays counted)
+    let cases = [
+        ("refused by the bank", false, (0, 0)),
+        ("withdrawn by the applicant", false, (0, 0)),
+        ("unanswered, expired by the next day's cleanup", false, (0, 0)),
+        ("approved, the disbursement failed", false, (0, 0)),
+        ("approved at once, the disbursement failed", true, (0, 0)),
+        ("approved, discounted", false, (600_000, 0)),
+        ("approved at once, discounted", true, (600_000, 600_000)),
+    ];
+    for (ending, instant, expected) in cases {
+        let mut w = World::new("2025-03-06");
+        w.circulating(BILL, 1_000_000, "2025-03-06", "2025-06-06");
+        w.trade("O1", "CORE", "E1", 5_000_000, "00000001", 5_000_000, "2025-03-06");
+        let limits =
+            SetLimits { party: "E1".into(), limits: Limits { daily_discount_fen: 600_000, max_open_requests: 10 } };
+        w.ok::<_, ()>("admin:notary-1", methods::RISK_SET_LIMITS, &limits);
+        if instant {
+            let policy = DiscountPolicy {
+                enabled: true,
+                acceptors: vec!["CORE".into()],
+                max_amount: 800_000,
+                rates: vec![RateBand { max_days: 184, rate: RatePpm(15_000) }],
+                daily_limit_per_enterprise: 600_000,
+            };
+            w.ok::<_, ()>("BANK1", methods::BILL_SET_POLICY, &policy);
+        }
+        let mut req = w.discount("E1", BILL, 1, 600_000, "BANK1", "O1", &["00000001"]).unwrap();
+        assert_eq!(counted(&w), (600_000, if instant { 600_000 } else { 0 }), "{ending}: counted when asked");
+        if ending.starts_with("approved,") {
+            req = w.ok(
+                "BANK1",
+                methods::BILL_APPROVE_DISCOUNT,
+                &ApproveDiscount { request: req.id, rate: RatePpm(20_000) },
+            );
+        }
+        let disbursement = match &req.kind {
+            RequestKind::Discount(terms) => terms.disbursement.clone(),
+            _ => None,
+        };
+        match ending {
+            "refused by the bank" => drop(w.ok::<_, Request>("BANK1", methods::BILL_REFUSE, &answer(&req.id))),
+            "withdrawn by the applicant" => drop(w.ok::<_, Request>("E1", methods::BILL_WITHDRAW, &answer(&req.id))),
+            "unanswered, expired by the next day's cleanup" => {
+                w.at("2025-03-07");
+                let done: Cleanup = w.ok("BANK2", methods::BILL_CLEANUP, &());
+                assert_eq!(done.expired, vec![req.id.clone()], "{ending}");
+            }
+            _ => drop(w.report("BANK1", &disbursement.unwrap(), ending.ends_with("discounted"))),
+        }
+        assert_eq!(counted(&w), expected, "{ending}");
+        if expected.0 == 0 && !ending.contains("expired") {
+            // The day's limit is whole again: the same amount may be asked again.
+            let again = w.discount("E1", BILL, 1, 600_000, "BANK1", "O1", &["00000001"]);
+            assert!(again.is_ok(), "{ending}: {again:?}");
+        }
+    }
 }
 
 #[test]
