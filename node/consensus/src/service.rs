@@ -293,7 +293,9 @@ impl Consensus {
     /// not end cleanly.
     pub async fn shutdown(&self) -> Result<(), ConsensusError> {
         let raft = &self.inner.raft;
-        raft.shutdown().await.map_err(|e| if e.is_panic() { ConsensusError::Panicked } else { ConsensusError::Stopped })?;
+        raft.shutdown()
+            .await
+            .map_err(|e| if e.is_panic() { ConsensusError::Panicked } else { ConsensusError::Stopped })?;
         let ended = raft.metrics().borrow().running_state.clone();
         match ended {
             Ok(()) | Err(Fatal::Stopped) => Ok(()),
