@@ -15,9 +15,11 @@
 
 mod blockfile;
 mod keys;
+mod reader;
 mod store;
 
 pub use blockfile::{BlockPos, StoredBlock, scan as scan_block_files};
+pub use reader::StoreReader;
 pub use store::{RaftValue, StateEntry, Store};
 
 use billflow_types::DecodeError;

@@ -105,6 +105,28 @@ fn committed_blocks_survive_reopening() {
 }
 
 #[test]
+fn a_reader_sees_what_the_store_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, mut blocks) = chain_of(dir.path(), 1);
+    let reader = store.reader();
+    let next = stored(2, blocks[1].block.header.hash(), vec![tx(2)], vec![change("a", Some("2"))]);
+    store.commit_block(&next).unwrap();
+    store.put_attestation(2, "node-a", b"att").unwrap();
+    blocks.push(next);
+    for b in &blocks {
+        let h = b.block.header.height;
+        assert_eq!(reader.stored_block(h).unwrap().as_ref(), Some(b));
+        assert_eq!(reader.block(h).unwrap().as_ref(), Some(&b.block));
+        assert_eq!(reader.height_of(&b.block.header.hash()).unwrap(), Some(h));
+        assert_eq!(reader.receipts(h).unwrap(), b.receipts);
+    }
+    assert_eq!(reader.tx_location(&"tx-2".parse().unwrap()).unwrap(), Some(TxLocation { height: 2, index: 0 }));
+    assert_eq!(reader.attestations(2).unwrap(), [("node-a".to_string(), b"att".to_vec())]);
+    assert_eq!(reader.state_get(&"system".parse().unwrap(), b"a").unwrap(), Some(b"2".to_vec()));
+    assert_eq!(reader.block(3).unwrap(), None);
+}
+
+#[test]
 fn the_consensus_log_is_appended_truncated_and_purged() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
