@@ -284,7 +284,7 @@ fn verify(gw: &Gateway, parts: &axum::http::request::Parts, body: &[u8]) -> Resu
     if !valid_nonce(nonce) {
         return Err(ApiError::bad_request("E_BAD_NONCE", "the nonce must be 16 to 64 characters of [A-Za-z0-9_-]"));
     }
-    let store = gw.chain.store();
+    let store = &gw.store;
     let system = system_contract();
     let record = store.state_get(&system, &state_key(RecordKind::Key, key_id.as_str())).map_err(ApiError::internal)?;
     let Some(record) = record.and_then(|b| KeyRecord::decode(&b).ok()) else {

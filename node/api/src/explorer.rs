@@ -87,7 +87,7 @@ impl Plot {
     /// Brings the window up to the tip at `now_ms`: reads the blocks not seen
     /// yet (newest first on the first call) and drops those older than an hour.
     fn update(&self, gw: &Gateway, now_ms: u64) -> Result<Vec<(u64, u64, u32)>, ApiError> {
-        let store = gw.chain.store();
+        let store = &gw.store;
         let tip = gw.chain.tip().height;
         let mut blocks = self.blocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let since = now_ms.saturating_sub(WINDOW_MS);
@@ -202,7 +202,7 @@ pub(crate) async fn recent_txs(
     if !(1..=MAX_RECENT).contains(&limit) {
         return Err(ApiError::bad_request("E_BAD_QUERY", format!("limit must be 1 to {MAX_RECENT}, got {limit}")));
     }
-    let store = gw.chain.store();
+    let store = &gw.store;
     let tip = gw.chain.tip().height;
     let mut txs = Vec::new();
     for height in (tip.saturating_sub(MAX_SCAN_BLOCKS - 1).max(1)..=tip).rev() {
@@ -285,7 +285,7 @@ pub(crate) async fn transaction(
 ) -> Result<Json<ExplorerTx>, ApiError> {
     let tx_id = parse_tx_id(tx_id)?;
     let not_found = || ApiError::not_found(format!("no transaction {tx_id} is recorded on this node"));
-    let store = gw.chain.store();
+    let store = &gw.store;
     let TxLocation { height, index } = store.tx_location(&tx_id).map_err(storage)?.ok_or_else(not_found)?;
     let stored = store.stored_block(height).map_err(storage)?.ok_or_else(not_found)?;
     let index = index as usize;
@@ -498,7 +498,7 @@ pub(crate) async fn search(
         return Err(ApiError::bad_request("E_BAD_QUERY", "search for 1 to 128 characters"));
     }
     let hit = |kind: &str, target: String| Ok(Json(SearchHit { kind: kind.into(), target }));
-    let store = gw.chain.store();
+    let store = &gw.store;
     if q.len() == 30 && q.bytes().all(|b| b.is_ascii_digit()) {
         return match bill_disclosure(&gw, &q).await? {
             Some(_) => hit("bill", q),

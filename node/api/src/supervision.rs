@@ -18,6 +18,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::{Extension, Json};
 use billflow_chain::Chain;
+use billflow_storage::StoreReader;
 use billflow_types::view::{ErrorBody, EventPage, StreamEvent};
 use serde::Deserialize;
 
@@ -133,9 +134,14 @@ fn parse(q: StreamQuery, tip: u64) -> Result<(Cursor, Filter), ApiError> {
 }
 
 /// The events of one block after `after`, that `filter` admits.
-fn block_events(chain: &Chain, height: u64, after: Cursor, filter: &Filter) -> Result<Vec<StreamEvent>, ApiError> {
+fn block_events(
+    store: &StoreReader,
+    height: u64,
+    after: Cursor,
+    filter: &Filter,
+) -> Result<Vec<StreamEvent>, ApiError> {
     // One read of the block files: the header's time and the receipts together.
-    let Some(stored) = chain.store().stored_block(height).map_err(ApiError::internal)? else {
+    let Some(stored) = store.stored_block(height).map_err(ApiError::internal)? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -198,8 +204,8 @@ pub(crate) async fn stream(
     let q = crate::routes::parse_query(query)?;
     let (start, filter) = parse(q, gw.chain.tip().height)?;
     let upgrade = upgrade.map_err(|e| ApiError::bad_request("E_NOT_WEBSOCKET", e.body_text()))?;
-    let chain = gw.chain.clone();
-    Ok(upgrade.on_upgrade(move |socket| push(chain, socket, start, filter)))
+    let (chain, store) = (gw.chain.clone(), gw.store.clone());
+    Ok(upgrade.on_upgrade(move |socket| push(chain, store, socket, start, filter)))
 }
 
 /// Supervision events, a page at a time
@@ -237,7 +243,7 @@ pub(crate) async fn events(
     let mut events = Vec::new();
     let mut height = after.height.max(1);
     while height <= tip && events.len() < 1000 {
-        for e in block_events(&gw.chain, height, after, &filter)? {
+        for e in block_events(&gw.store, height, after, &filter)? {
             if events.len() == 1000 {
                 break;
             }
@@ -267,14 +273,14 @@ async fn send(socket: &mut WebSocket, frame: String, resume: Cursor) -> bool {
     }
 }
 
-async fn push(chain: Chain, mut socket: WebSocket, start: Cursor, filter: Filter) {
+async fn push(chain: Chain, store: StoreReader, mut socket: WebSocket, start: Cursor, filter: Filter) {
     let mut tip = chain.subscribe_tip();
     let mut after = start;
     let mut height = start.height.max(1);
     loop {
         let top = chain.tip().height;
         while height <= top {
-            let events = match block_events(&chain, height, after, &filter) {
+            let events = match block_events(&store, height, after, &filter) {
                 Ok(events) => events,
                 Err(_) => {
                     // `ApiError::internal` has logged why.

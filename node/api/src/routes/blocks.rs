@@ -62,7 +62,7 @@ pub(crate) async fn get_block(
     Path(height): Path<String>,
 ) -> Result<Json<BlockView>, ApiError> {
     let height = parse_height(&height)?;
-    let block = gw.chain.store().block(height).map_err(storage)?;
+    let block = gw.store.block(height).map_err(storage)?;
     let block = block.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?;
     Ok(Json(block_view(&gw, &subject, block)?))
 }
@@ -88,7 +88,7 @@ pub(crate) async fn get_block_by_hash(
 ) -> Result<Json<BlockView>, ApiError> {
     let hash = Hash32::from_hex(&hash)
         .map_err(|_| ApiError::bad_request("E_INVALID_FIELD", "a block hash is 64 hex digits"))?;
-    let store = gw.chain.store();
+    let store = &gw.store;
     let height = store.height_of(&hash).map_err(storage)?;
     let block = height.map(|h| store.block(h)).transpose().map_err(storage)?.flatten();
     let block = block.ok_or_else(|| ApiError::not_found(format!("no block with hash {hash}")))?;
@@ -149,7 +149,7 @@ pub(crate) async fn list_blocks(
     if q.before != Some(0) {
         let bottom = top.saturating_sub(limit - 1);
         for height in (bottom..=top).rev() {
-            if let Some(b) = gw.chain.store().block(height).map_err(storage)? {
+            if let Some(b) = gw.store.block(height).map_err(storage)? {
                 blocks.push(BlockSummary {
                     height,
                     hash: b.header.hash(),

@@ -55,7 +55,7 @@ pub(crate) async fn evidence(State(gw): Gw, Path(hash): Path<String>) -> Result<
     let record = evidence_record(&gw, doc)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no evidence {doc} is on the ledger")))?;
-    let store = gw.chain.store();
+    let store = &gw.store;
     let submit_id = parse_tx_id(record.tx_id.clone())?;
     let location = store.tx_location(&submit_id).map_err(storage)?.ok_or_else(|| {
         ApiError::internal(format!("evidence {doc} names transaction {submit_id}, which is not recorded"))

@@ -32,7 +32,7 @@ pub(super) fn outcome_view(tx_id: TxId, outcome: TxOutcome) -> Result<TxView, Ap
 
 /// The committed transaction `tx_id` if the subject may see it.
 fn visible_tx(gw: &Gateway, subject: &Subject, tx_id: &TxId) -> Result<Option<(TxLocation, SignedTx)>, ApiError> {
-    let store = gw.chain.store();
+    let store = &gw.store;
     let Some(location) = store.tx_location(tx_id).map_err(storage)? else { return Ok(None) };
     let block = store.block(location.height).map_err(storage)?;
     let tx = block.and_then(|b| b.txs.into_iter().nth(location.index as usize));
@@ -76,7 +76,7 @@ pub(crate) async fn get_transaction(
         let outcome = gw.chain.committed(&tx_id)?.ok_or_else(not_found)?;
         return Ok(Json(outcome_view(tx_id, outcome)?));
     }
-    if gw.chain.store().tx_location(&tx_id).map_err(storage)?.is_some() {
+    if gw.store.tx_location(&tx_id).map_err(storage)?.is_some() {
         return Err(not_found());
     }
     if let Some(hash) = gw.chain.pending_hash(&tx_id) {
@@ -87,7 +87,7 @@ pub(crate) async fn get_transaction(
 
 /// The proof that the transaction at `location` and its receipt are in a committed block.
 pub(super) fn tx_proof(gw: &Gateway, location: TxLocation) -> Result<TxProof, ApiError> {
-    let store = gw.chain.store();
+    let store = &gw.store;
     let missing = || ApiError::not_found(format!("no block at height {}", location.height));
     let stored = store.stored_block(location.height).map_err(storage)?.ok_or_else(missing)?;
     let index = location.index as usize;
@@ -139,8 +139,7 @@ pub(crate) async fn transaction_proof(
 
 pub(super) fn attestations(gw: &Gateway, height: u64) -> Result<Vec<Attestation>, ApiError> {
     Ok(gw
-        .chain
-        .store()
+        .store
         .attestations(height)
         .map_err(storage)?
         .into_iter()
