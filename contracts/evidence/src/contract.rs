@@ -113,7 +113,8 @@ fn cosign() -> Result<Vec<u8>, Error> {
         time_ms: ctx.time_ms,
     });
     let signatures = u32::try_from(record.signatures.len()).unwrap_or(u32::MAX);
-    let notarised_now = record.notarised_at.is_none() && signatures >= config.notary_threshold;
+    let offices = record.offices();
+    let notarised_now = record.notarised_at.is_none() && offices >= config.notary_threshold;
     if notarised_now {
         record.notarised_at = Some(ctx.height);
     }
@@ -126,6 +127,7 @@ fn cosign() -> Result<Vec<u8>, Error> {
             notary,
             org: ctx.caller.org,
             signatures,
+            offices,
             threshold: config.notary_threshold,
         },
     );

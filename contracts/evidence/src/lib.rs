@@ -1,6 +1,7 @@
 //! The evidence contract: participants submit the hashes of documents
 //! (invoices, contracts, delivery notes) with a little metadata, and notaries
-//! co-sign them; a record signed by enough notaries is *notarised*.
+//! co-sign them; a record co-signed by notaries of enough distinct notary
+//! offices is *notarised* (two notaries of one office count once).
 //!
 //! Methods (arguments and outputs in Borsh; see [`methods`]):
 //!

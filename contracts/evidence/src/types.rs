@@ -78,7 +78,8 @@ pub const MAX_LIST_LIMIT: u32 = 100;
 /// The deployment's (`init`) arguments, stored under [`CONFIG_KEY`].
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct EvidenceConfig {
-    /// How many distinct notaries must co-sign a record for it to be notarised (1 to 16).
+    /// How many distinct notary offices (organisations) must co-sign a record
+    /// for it to be notarised (1 to 16); two notaries of one office count once.
     pub notary_threshold: u32,
 }
 
@@ -162,6 +163,17 @@ impl EvidenceRecord {
     pub fn signed_by(&self, notary: &str) -> bool {
         self.signatures.iter().any(|s| s.notary == notary)
     }
+
+    /// How many distinct notary offices have co-signed: two notaries of one
+    /// office are one co-signature. A notary with no organisation is an office
+    /// of its own.
+    pub fn offices(&self) -> u32 {
+        let mut offices: Vec<&str> =
+            self.signatures.iter().map(|s| s.org.as_deref().unwrap_or(s.notary.as_str())).collect();
+        offices.sort_unstable();
+        offices.dedup();
+        u32::try_from(offices.len()).unwrap_or(u32::MAX)
+    }
 }
 
 /// Event `evidence.submitted`.
@@ -188,7 +200,9 @@ pub struct EvidenceCosigned {
     pub org: Option<String>,
     /// How many notaries have co-signed now.
     pub signatures: u32,
-    /// How many the threshold is.
+    /// How many distinct notary offices they belong to (what the threshold counts).
+    pub offices: u32,
+    /// How many offices the threshold is.
     pub threshold: u32,
 }
 
@@ -365,6 +379,38 @@ pub use billflow_privacy::{PersonalData, find_personal_data};
 mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn the_threshold_counts_notary_offices_not_notaries() {
+        let sig = |notary: &str, org: Option<&str>| NotarySignature {
+            notary: notary.into(),
+            org: org.map(Into::into),
+            height: 1,
+            time_ms: 0,
+        };
+        let cases: [(&str, Vec<NotarySignature>, u32); 5] = [
+            ("none", vec![], 0),
+            ("one notary", vec![sig("a-1", Some("notary-a"))], 1),
+            ("two notaries of one office", vec![sig("a-1", Some("notary-a")), sig("a-2", Some("notary-a"))], 1),
+            ("two offices", vec![sig("a-1", Some("notary-a")), sig("c-1", Some("notary-c"))], 2),
+            ("a notary of no office counts alone", vec![sig("a-1", Some("notary-a")), sig("x", None)], 2),
+        ];
+        for (what, signatures, offices) in cases {
+            let record = EvidenceRecord {
+                hash: [1; 32],
+                doc_type: "invoice".into(),
+                metadata: vec![],
+                submitter: "tenant:t".into(),
+                tenant: None,
+                tx_id: "tx".into(),
+                height: 1,
+                time_ms: 0,
+                signatures,
+                notarised_at: None,
+            };
+            assert_eq!(record.offices(), offices, "{what}");
+        }
+    }
 
     fn submit(doc_type: &str, metadata: &[(&str, &str)]) -> SubmitEvidence {
         SubmitEvidence {

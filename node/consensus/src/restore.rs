@@ -13,7 +13,7 @@
 //! different heights. Raft's election rule alone would let two voters restored
 //! from older backups elect each other and write over the newest backup's
 //! blocks at the same indexes. So a restored voter starts with elections off
-//! ([`Gate`]): it asks every voter for its height, and only the voter holding
+//! (`Gate`): it asks every voter for its height, and only the voter holding
 //! the highest chain (the lowest node id among equals) turns elections on,
 //! once every voter has answered and none knows a leader. The others vote for
 //! it (its log is the longest) and catch up from it. Once a restored node has

@@ -27,10 +27,15 @@ fn code(n: u64) -> ParticipantId {
 
 impl Env {
     fn new() -> Env {
+        Env::with_genesis(&dev_genesis())
+    }
+
+    /// A chain of `genesis`, which must keep the development chain id and keys.
+    fn with_genesis(genesis: &billflow_types::Genesis) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let executor = Executor::new(&dev_genesis()).unwrap();
-        executor.init(&store, &dev_genesis()).unwrap();
+        let executor = Executor::new(genesis).unwrap();
+        executor.init(&store, genesis).unwrap();
         Env { _dir: dir, store, executor, seq: 0 }
     }
 

@@ -10,21 +10,42 @@ use billflow_contracts::{EVIDENCE, HOSTILE};
 use super::*;
 
 const TENANT: (&str, &str) = ("", DEV_TENANT.1);
-const NOTARIES: [(&str, &str); 2] = [("notary-dev-a", "notary-dev-a.k1"), ("notary-dev-b", "notary-dev-b.k1")];
+/// A second notary office beside the development one: the threshold counts offices.
+const OTHER_OFFICE: (&str, &str) = ("notary-dev-2", "notary-dev-2.admin");
+/// Notaries and the office that registers each: two of the development office, one of the other.
+const NOTARIES: [(&str, &str, (&str, &str)); 3] = [
+    ("notary-dev-a", "notary-dev-a.k1", DEV_NOTARY),
+    ("notary-dev-a2", "notary-dev-a2.k1", DEV_NOTARY),
+    ("notary-dev-b", "notary-dev-b.k1", OTHER_OFFICE),
+];
 
 fn evidence_env() -> Env {
-    let mut env = Env::new();
+    let mut genesis = dev_genesis();
+    genesis.organisations.push(billflow_types::GenesisOrg {
+        id: OTHER_OFFICE.0.parse().unwrap(),
+        name: "Second development notary office".into(),
+        role: billflow_types::OrgRole::Notary,
+        admin_keys: vec![billflow_types::GenesisKey {
+            key_id: OTHER_OFFICE.1.parse().unwrap(),
+            public_key: dev_key(OTHER_OFFICE.1).public(),
+        }],
+    });
+    let mut env = Env::with_genesis(&genesis);
     let init = borsh::to_vec(&EvidenceConfig { notary_threshold: 2 }).unwrap();
-    let receipt = env.approved("deploy-evidence", deploy_as("evidence".parse().unwrap(), EVIDENCE.to_vec(), init));
+    let mut deploy = deploy_as("evidence".parse().unwrap(), EVIDENCE.to_vec(), init);
+    if let AdminAction::DeployContract { registrations, .. } = &mut deploy {
+        registrations.orgs.push(OTHER_OFFICE.0.parse().unwrap());
+    }
+    let receipt = env.approved("deploy-evidence", deploy);
     assert_eq!(code_of(&receipt), None, "{:?}", receipt.failure);
-    for (id, key) in NOTARIES {
+    for (id, key, office) in NOTARIES {
         let call = SystemCall::RegisterParticipant(RegisterParticipant {
             participant: id.parse().unwrap(),
             kind: ParticipantKind::Notary,
             name: format!("Notary {id}"),
             keys: vec![KeyGrant { key_id: key.parse().unwrap(), public_key: dev_key(key).public() }],
         });
-        let tx = env.admin_tx(DEV_NOTARY, &call);
+        let tx = env.admin_tx(office, &call);
         assert_eq!(env.outcome(tx), None);
     }
     env
@@ -71,13 +92,22 @@ fn evidence_is_submitted_once_and_notarised_by_enough_notaries() {
     let cosign = borsh::to_vec(&CosignEvidence { hash }).unwrap();
     let not_notary = evidence_call(&mut env, TENANT, Some(DEV_TENANT.0), "cosign", cosign.clone());
     assert_eq!(code_of(&not_notary), Some("E_NOT_NOTARY"));
-    let first = evidence_call(&mut env, NOTARIES[0], None, "cosign", cosign.clone());
+    let notary = |i: usize| (NOTARIES[i].0, NOTARIES[i].1);
+    let first = evidence_call(&mut env, notary(0), None, "cosign", cosign.clone());
     assert_eq!(code_of(&first), None, "{:?}", first.failure);
-    let again = evidence_call(&mut env, NOTARIES[0], None, "cosign", cosign.clone());
+    let again = evidence_call(&mut env, notary(0), None, "cosign", cosign.clone());
     assert_eq!(code_of(&again), Some("E_ALREADY_SIGNED"));
-    let record: Option<EvidenceRecord> = query(&env, "evidence", "get", borsh::to_vec(&GetEvidence { hash }).unwrap());
-    assert_eq!(record.unwrap().notarised_at, None, "one notary of two");
-    let second = evidence_call(&mut env, NOTARIES[1], None, "cosign", cosign);
+    let get = || borsh::to_vec(&GetEvidence { hash }).unwrap();
+    let record: Option<EvidenceRecord> = query(&env, "evidence", "get", get());
+    assert_eq!(record.unwrap().notarised_at, None, "one office of two");
+    // A second notary of the same office is the same co-signature.
+    let same_office = evidence_call(&mut env, notary(1), None, "cosign", cosign.clone());
+    let topics: Vec<&str> = same_office.events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["evidence.cosigned"]);
+    let record: Option<EvidenceRecord> = query(&env, "evidence", "get", get());
+    assert_eq!(record.unwrap().notarised_at, None, "two notaries of one office");
+    let second = evidence_call(&mut env, notary(2), None, "cosign", cosign);
+    assert_eq!(code_of(&second), None, "{:?}", second.failure);
     let topics: Vec<&str> = second.events.iter().map(|e| e.topic.as_str()).collect();
     assert_eq!(topics, ["evidence.cosigned", "evidence.notarised"]);
 
@@ -85,7 +115,7 @@ fn evidence_is_submitted_once_and_notarised_by_enough_notaries() {
         query::<Option<EvidenceRecord>>(&env, "evidence", "get", borsh::to_vec(&GetEvidence { hash }).unwrap())
             .unwrap();
     assert!(record.notarised_at.is_some());
-    assert_eq!(record.signatures.len(), 2);
+    assert_eq!((record.signatures.len(), record.offices()), (3, 2));
     assert_eq!((record.doc_type.as_str(), record.metadata.clone()), ("purchase_contract", contract));
     let listed: Vec<EvidenceRecord> = query(
         &env,
