@@ -31,7 +31,7 @@ use billflow_types::{Canonical, KeyId, OrgId, SignedTx, TenantId};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::ApiError;
-use crate::{ApiConfig, Gateway};
+use crate::{ApiConfig, Gateway, SubjectSlot};
 
 /// Who sent a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +205,12 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Api
 /// [`Subject`] into the request's extensions.
 pub(crate) async fn authenticate(State(gw): State<std::sync::Arc<Gateway>>, req: Request, next: Next) -> Response {
     let addr = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    match admit(&gw, req, addr).await {
+    let slot = req.extensions().get::<SubjectSlot>().cloned();
+    let result = admit(&gw, req, addr).await;
+    if let (Some(slot), Ok((_, subject)) | Err((_, Some(subject)))) = (&slot, &result) {
+        slot.set(subject);
+    }
+    match result {
         Ok((req, subject)) => {
             let mut resp = next.run(req).await;
             resp.extensions_mut().insert(subject);

@@ -5,9 +5,11 @@
 //! fitting HTTP status, never with internal detail.
 //!
 //! Every request passes, outermost first: `finish` (request id, the error
-//! body, the audit entry, metrics), a timeout, `auth::authenticate` (body
-//! limit, signature, replay and rate checks), then its route. Configured nodes
-//! serve HTTPS with their certificate from the consortium CA.
+//! body, the audit entry, metrics), a layer that turns a panic into `500
+//! E_INTERNAL`, a timeout, `auth::authenticate` (body limit, signature, replay
+//! and rate checks), then its route. No panic ends a connection or goes
+//! unaudited. Configured nodes serve HTTPS with their certificate from the
+//! consortium CA.
 
 mod audit;
 mod auth;
@@ -160,14 +162,48 @@ pub fn router(state: ApiState) -> std::io::Result<Router> {
             }
         }
     });
-    Ok(routes::routes()
-        .merge(explorer::asset_routes())
+    let app = routes::routes().merge(explorer::asset_routes());
+    #[cfg(test)]
+    let app = app.merge(panic_tests::fault_routes());
+    Ok(app
         // The authentication layer has read the body within `max_body_bytes` already.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(gw.clone(), auth::authenticate))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn_with_state(gw.clone(), finish))
         .with_state(gw))
+}
+
+/// Marks the answer to a request whose handling panicked (its audit entry says so).
+#[derive(Debug, Clone, Copy)]
+struct Panicked;
+
+/// The answer to a panic below `finish`: `500 E_INTERNAL` like any internal
+/// error, the panic's message in the node's log (in the request's span) and
+/// never in the answer.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    let mut resp = ApiError::internal(format_args!("the request's handling panicked: {message}")).into_response();
+    resp.extensions_mut().insert(Panicked);
+    resp
+}
+
+/// Where `auth::authenticate` leaves who sent the request, for `finish`: an
+/// answer built without the subject (a caught panic's) is still audited
+/// under it.
+#[derive(Clone, Default)]
+pub(crate) struct SubjectSlot(Arc<std::sync::OnceLock<Subject>>);
+
+impl SubjectSlot {
+    /// Records the subject (the first one only).
+    pub(crate) fn set(&self, subject: &Subject) {
+        let _ = self.0.set(subject.clone());
+    }
 }
 
 /// The object an audit entry names: the request's path, decoded, with any
@@ -205,9 +241,11 @@ fn now_rfc3339() -> String {
 
 /// The outermost layer: gives every request an id, turns every error into
 /// `{code, message, request_id}`, writes the audit entry and counts the request.
-async fn finish(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> Response {
+async fn finish(State(gw): State<Arc<Gateway>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(&req);
+    let slot = SubjectSlot::default();
+    req.extensions_mut().insert(slot.clone());
     let route =
         req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let action = format!("{} {}", req.method(), route);
@@ -217,9 +255,10 @@ async fn finish(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> Res
     let mut resp = tracing::Instrument::instrument(next.run(req), span).await;
     let status = resp.status();
     let mut result = status.as_u16().to_string();
+    let subject = resp.extensions().get::<Subject>().or_else(|| slot.0.get()).cloned();
     if status.is_client_error() || status.is_server_error() {
         let info = resp.extensions().get::<ErrorInfo>().cloned();
-        let subject = resp.extensions().get::<Subject>().cloned();
+        let panicked = resp.extensions().get::<Panicked>().is_some();
         let (code, message) = match info {
             Some(i) => (i.code, i.message),
             None => {
@@ -228,6 +267,9 @@ async fn finish(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> Res
             }
         };
         result = format!("{result} {code}");
+        if panicked {
+            result.push_str(" panic");
+        }
         let headers = std::mem::take(resp.headers_mut());
         resp = ApiError::response(status, code, message, Some(id.clone()));
         for (name, value) in headers.iter() {
@@ -235,15 +277,12 @@ async fn finish(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> Res
                 resp.headers_mut().insert(name.clone(), value.clone());
             }
         }
-        if let Some(s) = subject {
-            resp.extensions_mut().insert(s);
-        }
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(HEADER_REQUEST_ID, v);
     }
     if let Some(audit) = &gw.audit {
-        let subject = resp.extensions().get::<Subject>().map_or_else(|| "anonymous".to_string(), Subject::label);
+        let subject = subject.as_ref().map_or_else(|| "anonymous".to_string(), Subject::label);
         audit.record(audit::Event { time: now_rfc3339(), request_id: id, subject, object, action, result });
     }
     gw.metrics.request(&route, status.as_u16(), started.elapsed().as_secs_f64());
@@ -393,6 +432,8 @@ pub(crate) fn text(body: String) -> Response {
 
 #[cfg(test)]
 mod connection_tests;
+#[cfg(test)]
+mod panic_tests;
 
 #[cfg(test)]
 mod tests {
