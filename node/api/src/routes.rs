@@ -103,4 +103,6 @@ pub(crate) fn contract_name(name: String) -> Result<ContractName, ApiError> {
 }
 
 #[cfg(test)]
+mod input_tests;
+#[cfg(test)]
 pub(crate) mod tests;

@@ -21,7 +21,7 @@ pub(crate) fn chain(dir: &std::path::Path) -> Chain {
         .unwrap()
 }
 
-fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     billflow_chain::now_ms()
 }
 
@@ -48,7 +48,7 @@ fn registration(tx_id: &str) -> SignedTx {
 }
 
 /// A gateway over `chain`, kept across calls (nonces and rate limits are per gateway).
-struct Api {
+pub(super) struct Api {
     router: axum::Router,
 }
 
@@ -57,11 +57,11 @@ impl Api {
         Api::with(chain, crate::ApiConfig::default())
     }
 
-    fn with(chain: &Chain, config: crate::ApiConfig) -> Api {
+    pub(super) fn with(chain: &Chain, config: crate::ApiConfig) -> Api {
         Api { router: router(crate::ApiState { chain: chain.clone(), network: None, config }).unwrap() }
     }
 
-    async fn call(&self, req: Request<Body>) -> (StatusCode, Vec<u8>) {
+    pub(super) async fn call(&self, req: Request<Body>) -> (StatusCode, Vec<u8>) {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         assert!(resp.headers().contains_key("x-request-id"), "every answer names its request");
@@ -73,14 +73,14 @@ async fn call(chain: &Chain, req: Request<Body>) -> (StatusCode, Vec<u8>) {
     Api::new(chain).call(req).await
 }
 
-fn nonce() -> String {
+pub(super) fn nonce() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     format!("test-nonce-{:08}", N.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A request signed with `key_id`'s dev key at time `at`.
-fn signed_at(
+pub(super) fn signed_at(
     method: &str,
     uri: &str,
     content_type: &str,
