@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs schemathesis against a running billflow node: requests generated from the
-# node's own OpenAPI document (GET /v1/openapi.json) to every operation, those to
+# Checks a running billflow node's OpenAPI document (GET /v1/openapi.json) with
+# openapi-spec-validator, then runs schemathesis against the node: requests
+# generated from that document to every operation, those to
 # signed routes signed as the development tenant (hooks.py). Fails if any answer
 # is a 5xx. Bounded: at most MAX_EXAMPLES cases an operation and phase, a fixed
 # seed, and 600 s in all.
@@ -13,6 +14,7 @@ set -euo pipefail
 
 SCHEMATHESIS_VERSION=4.32.5
 CRYPTOGRAPHY_VERSION=50.0.2
+VALIDATOR_VERSION=0.9.0
 MAX_EXAMPLES=${MAX_EXAMPLES:-100}
 SEED=${SEED:-20260101}
 
@@ -23,7 +25,7 @@ base=${base%/}
 target=${CARGO_TARGET_DIR:-$repo/target}
 case $target in /*) ;; *) target=$repo/$target ;; esac
 venv=$target/schemathesis-venv
-pins="schemathesis==$SCHEMATHESIS_VERSION cryptography==$CRYPTOGRAPHY_VERSION"
+pins="schemathesis==$SCHEMATHESIS_VERSION cryptography==$CRYPTOGRAPHY_VERSION openapi-spec-validator==$VALIDATOR_VERSION"
 
 if [[ ! -x $venv/bin/schemathesis || $(cat "$venv/pins" 2>/dev/null) != "$pins" ]]; then
     echo "installing $pins into $venv"
@@ -38,6 +40,12 @@ fi
 work=$target/schemathesis-run
 mkdir -p "$work"
 cd "$work"
+
+# The document must be valid OpenAPI before anything is generated from it:
+# a generator in another language would refuse it too.
+"$venv/bin/python" -c 'import sys, urllib.request; open("openapi.json", "wb").write(urllib.request.urlopen(sys.argv[1], timeout=30).read())' \
+    "$base/v1/openapi.json"
+"$venv/bin/openapi-spec-validator" --validation-errors all openapi.json
 
 export PYTHONPATH=$here${PYTHONPATH:+:$PYTHONPATH}
 export SCHEMATHESIS_HOOKS=hooks

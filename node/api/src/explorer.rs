@@ -158,6 +158,7 @@ pub(crate) async fn stats(State(gw): State<Arc<Gateway>>) -> Result<Json<Explore
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecentQuery {
     /// How many, 1 to 100 (default 20).
@@ -468,6 +469,7 @@ pub(crate) async fn bill(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchQuery {
     /// A height, a block hash, a transaction id, a bill number (30 digits) or a document hash.

@@ -425,11 +425,6 @@ async fn anonymous_reads(req: Request, next: Next) -> Response {
 /// at over 200 MB/s.
 pub const SEND_BUFFER_BYTES: usize = 256 * 1024;
 
-/// Plain-text responses for `/metrics`.
-pub(crate) fn text(body: String) -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
-}
-
 #[cfg(test)]
 mod connection_tests;
 #[cfg(test)]

@@ -2,13 +2,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use billflow_types::view::{ErrorBody, Health, NetworkView, Readiness};
 
 use super::Gw;
 use crate::error::ApiError;
-use crate::text;
+use crate::metrics::Exposition;
 
 /// The network as this node sees it
 ///
@@ -109,16 +109,20 @@ pub(crate) async fn ready(State(gw): Gw) -> Result<Json<Readiness>, ApiError> {
 /// Prometheus metrics
 ///
 /// Requests by route and status, their latency, the committed height and the
-/// pending transactions, in the Prometheus text format.
+/// pending transactions: in Prometheus's classic text format, or in
+/// OpenMetrics when the `Accept` header names `application/openmetrics-text`.
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "node",
     responses(
-        (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 200, description = "The metrics.", content(
+            (String = "text/plain; version=0.0.4"),
+            (String = "application/openmetrics-text; version=1.0.0"),
+        )),
     ),
 )]
-pub(crate) async fn metrics(State(gw): Gw) -> Response {
+pub(crate) async fn metrics(State(gw): Gw, headers: HeaderMap) -> Response {
     let network = match &gw.network {
         Some(n) => {
             let view = n.view().await;
@@ -129,5 +133,8 @@ pub(crate) async fn metrics(State(gw): Gw) -> Response {
         }
         None => None,
     };
-    text(gw.metrics.render(gw.chain.tip().height, gw.chain.pending(), network))
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = Exposition::from_accept(accept);
+    let body = gw.metrics.render(gw.chain.tip().height, gw.chain.pending(), network, format);
+    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }

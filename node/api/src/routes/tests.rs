@@ -338,6 +338,23 @@ async fn batches_blocks_and_metrics() {
     assert_eq!(status, StatusCode::OK);
     assert!(text.contains("billflow_block_height 1"), "{text}");
     assert!(text.contains("billflow_http_requests_total{route=\"/v1/blocks/{height}\",status=\"200\"} 2"), "{text}");
+    assert!(text.contains("# TYPE billflow_http_requests_total counter") && !text.contains("# EOF"), "{text}");
+    // A scraper that asks for OpenMetrics gets it, labelled as such.
+    let response = api
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/metrics")
+                .header("accept", "application/openmetrics-text; version=1.0.0")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let kind = response.headers().get("content-type").unwrap().to_str().unwrap().to_string();
+    assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).ends_with("# EOF\n"));
 
     stop.send(true).unwrap();
     sequencer.await.unwrap().unwrap();
