@@ -87,10 +87,19 @@ pub(crate) struct StreamQuery {
 #[derive(Debug, Clone, Default)]
 struct Filter {
     prefixes: Vec<String>,
+    /// The participant's id as event data encodes a string (Borsh: its `u32`
+    /// length, then its bytes), so that only a whole identifier matches:
+    /// `E1` is not found inside `E12` or `xE1`.
     participant: Option<Vec<u8>>,
 }
 
 impl Filter {
+    fn with_participant(mut self, id: &str) -> Filter {
+        let len = u32::try_from(id.len()).unwrap_or(u32::MAX);
+        self.participant = Some([&len.to_le_bytes()[..], id.as_bytes()].concat());
+        self
+    }
+
     fn admits(&self, topic: &str, data: &[u8]) -> bool {
         let topic_ok = self.prefixes.is_empty() || self.prefixes.iter().any(|p| topic.starts_with(p.as_str()));
         let party_ok = self.participant.as_ref().is_none_or(|p| data.windows(p.len()).any(|w| w == p.as_slice()));
@@ -128,7 +137,7 @@ fn parse(q: StreamQuery, tip: u64) -> Result<(Cursor, Filter), ApiError> {
     }
     if let Some(p) = q.participant.as_deref() {
         billflow_types::ParticipantId::new(p).map_err(|e| ApiError::bad_request("E_BAD_QUERY", e.to_string()))?;
-        filter.participant = Some(p.as_bytes().to_vec());
+        filter = filter.with_participant(p);
     }
     Ok((start, filter))
 }
@@ -324,12 +333,18 @@ mod tests {
     }
 
     #[test]
-    fn filters_by_topic_prefix_and_participant() {
-        let f = Filter { prefixes: vec!["bill.".into(), "risk.alert".into()], participant: Some(b"E1".to_vec()) };
-        assert!(f.admits("bill.changed", b"..E1.."));
-        assert!(f.admits("risk.alert", b"E1"));
-        assert!(!f.admits("fund.movement", b"E1"));
-        assert!(!f.admits("bill.changed", b"E2"));
+    fn filters_by_topic_prefix_and_whole_participant_ids() {
+        let data = |fields: &[&str]| borsh::to_vec(&fields.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap();
+        let f =
+            Filter { prefixes: vec!["bill.".into(), "risk.alert".into()], participant: None }.with_participant("E1");
+        assert!(f.admits("bill.changed", &data(&["B1", "E1"])));
+        assert!(f.admits("risk.alert", &data(&["E1"])));
+        assert!(!f.admits("fund.movement", &data(&["E1"])), "another topic");
+        assert!(!f.admits("bill.changed", &data(&["E2"])));
+        for near in ["E12", "xE1", "E1 ", "e1", "1E1", "E1E1"] {
+            assert!(!f.admits("bill.changed", &data(&[near])), "{near} is not E1");
+        }
+        assert!(f.admits("bill.changed", &data(&["E12", "E1"])), "E1 beside E12");
         assert!(Filter::default().admits("anything", b""));
     }
 }
