@@ -13,6 +13,7 @@
 
 mod audit;
 mod auth;
+pub mod codes;
 mod conn;
 mod error;
 mod explorer;
