@@ -17,8 +17,8 @@
 //! the highest chain (the lowest node id among equals) turns elections on,
 //! once every voter has answered and none knows a leader. The others vote for
 //! it (its log is the longest) and catch up from it. Once a restored node has
-//! applied an entry past its backup, the consortium runs again: the marker is
-//! cleared and elections are back on. A voter restored while the others run
+//! applied an entry past its backup, or follows a leader, the consortium runs
+//! again: the marker is cleared and elections are back on. A voter restored while the others run
 //! finds a leader and simply follows it.
 
 use billflow_storage::{RaftValue, Store};

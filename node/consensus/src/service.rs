@@ -206,10 +206,10 @@ impl Consensus {
         Ok(consensus)
     }
 
-    /// Until this restored node applies an entry past its backup: campaigns
-    /// only if every voter answered, none knows a leader, and this node holds
-    /// the highest chain (see [`crate::restore`]). Then clears the marker and
-    /// leaves elections on.
+    /// Until this restored node applies an entry past its backup or follows a
+    /// leader: campaigns only if every voter answered, none knows a leader, and
+    /// this node holds the highest chain (see [`crate::restore`]). Then clears
+    /// the marker and leaves elections on.
     async fn run_restore_gate(&self, restored: openraft::LogId<u64>) {
         let raft = &self.inner.raft;
         let mut campaigning = false;
@@ -226,7 +226,10 @@ impl Consensus {
                     .collect();
                 (m.last_applied, m.current_leader, voters)
             };
-            if applied > Some(restored) {
+            // Applied past the backup, or following a leader: the consortium
+            // runs again (a leader exists only once the newest chain was chosen,
+            // or where the others never stopped, as on an idle consortium).
+            if applied > Some(restored) || leader.is_some_and(|l| l != raft_id(self.inner.node_id.as_str())) {
                 if let Err(e) = restore::clear(self.inner.chain.store()) {
                     tracing::error!(error = %e, "cannot clear the restore marker; will retry");
                     continue;
