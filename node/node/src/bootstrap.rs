@@ -1,8 +1,14 @@
 //! What a new devnet needs before anyone uses it: the evidence contract
 //! deployed (proposed and approved by the organisations, as on a real
 //! network) and one notary participant per notary office to co-sign evidence.
-//! Every step is skipped when already done, so restarting a devnet repeats
-//! nothing.
+//!
+//! A devnet is set up again each time it starts, after a clean stop or a crash
+//! half-way through. What the ledger already holds counts as done: a deployed
+//! contract is there to see, and every registration carries an id that is the
+//! same on every run, so a rerun finds the id taken and reads the outcome of
+//! the earlier transaction instead. Only one that committed successfully (or
+//! was refused because what it registers exists) is done; one that failed is
+//! submitted again.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -13,7 +19,8 @@ use billflow_contracts::flows::FlowsConfig;
 use billflow_genesis::keys::pkcs8_pem;
 use billflow_sdk::types::contract::Registrations;
 use billflow_sdk::types::system::{AdminAction, KeyGrant, ParticipantKind, RegisterParticipant, SystemCall};
-use billflow_sdk::types::{ContractName, Genesis, OrgRole, SecretKey, TxId, Version};
+use billflow_sdk::types::view::TxState;
+use billflow_sdk::types::{ContractName, Genesis, OrgRole, Receipt, SecretKey, SignedTx, TxId, Version};
 use billflow_sdk::{Client, SdkError, Signer};
 
 use crate::devnet::{Devnet, DevnetKey};
@@ -100,11 +107,109 @@ async fn deploy(
         init_args,
     };
     let id: TxId = format!("deploy-{name}-{}", billflow_sdk::now_ms()).parse()?;
-    retry(deadline, || client.carry_out(admins, &id, action.clone()))
-        .await
-        .with_context(|| format!("deploying {name}"))?;
-    println!("deployed contract {name} 1.0.0");
+    match retry(deadline, || client.carry_out(admins, &id, action.clone())).await {
+        Ok(_) => println!("deployed contract {name} 1.0.0"),
+        // The node asked first had not applied the deployment yet.
+        Err(e) if e.code() == Some("E_CONTRACT_EXISTS") && client.contract(&name).await?.is_some() => {}
+        Err(e) => return Err(e).with_context(|| format!("deploying {name}")),
+    }
     Ok(())
+}
+
+/// A transaction of the setup as the ledger holds it.
+pub(crate) struct Recorded {
+    /// The transaction's id.
+    pub id: TxId,
+    /// Its receipt.
+    pub receipt: Receipt,
+    /// Whether an earlier run recorded it rather than this one.
+    pub earlier: bool,
+}
+
+/// Submits `tx`, signed by `who`, until it commits, and returns its receipt.
+/// When its id is taken (`E_DUPLICATE_TX`), the receipt is that of the
+/// transaction recorded under it, once committed and after checking it is
+/// the same call by the same key: an earlier run's.
+pub(crate) async fn record(client: &Client, who: &Signer, tx: &SignedTx, deadline: Instant) -> Result<Recorded> {
+    let client = client.with_auth(who.clone());
+    let id = &tx.tx.tx_id;
+    loop {
+        let within = deadline.saturating_duration_since(Instant::now());
+        match client.submit_and_wait(tx, within).await {
+            Ok(view) => {
+                let receipt = view.receipt.with_context(|| format!("transaction {id} committed without a receipt"))?;
+                return Ok(Recorded { id: id.clone(), receipt, earlier: false });
+            }
+            Err(e) if e.code() == Some("E_DUPLICATE_TX") => {
+                if let Some(receipt) = earlier(&client, tx).await? {
+                    return Ok(Recorded { id: id.clone(), receipt, earlier: true });
+                }
+                // The transaction under that id is pending, or was dropped with
+                // the mempool of a node that stopped: submitting again tells which.
+                if Instant::now() >= deadline {
+                    bail!("transaction {id} is taken by one that has not committed");
+                }
+            }
+            // A key registered by the step before may not be applied yet on the node asked.
+            Err(e) if e.code() == Some("E_UNKNOWN_KEY") && Instant::now() < deadline => {}
+            Err(e) => return Err(e).with_context(|| format!("transaction {id}")),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The receipt of the committed transaction with `tx`'s id, if it is `tx`'s
+/// call by `tx`'s key (`client` signs as that key); `None` while it is pending
+/// or not to be found.
+async fn earlier(client: &Client, tx: &SignedTx) -> Result<Option<Receipt>> {
+    let id = &tx.tx.tx_id;
+    let view = match client.transaction(id).await {
+        Ok(view) => view,
+        Err(e) if e.is_retryable() || e.code() == Some("E_NOT_FOUND") => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading transaction {id}")),
+    };
+    let (TxState::Committed, Some(height), Some(index), Some(receipt)) =
+        (view.status, view.height, view.index, view.receipt)
+    else {
+        return Ok(None);
+    };
+    let block = client.block(height).await.with_context(|| format!("reading block {height}"))?;
+    let recorded = block.txs.get(index as usize).and_then(|t| t.tx.as_ref()).map(|t| &t.tx);
+    match recorded {
+        Some(r)
+            if r.tx_id == *id
+                && r.signer == tx.tx.signer
+                && r.contract == tx.tx.contract
+                && r.method == tx.tx.method =>
+        {
+            Ok(Some(receipt))
+        }
+        _ => bail!("transaction id {id} is taken by another call than {} {}", tx.tx.contract, tx.tx.method),
+    }
+}
+
+/// Registers something once: `build` signs the registration under an id,
+/// first `id` (the same on every run). Refused with `exists`, it is on the
+/// ledger already. If an earlier run's registration under `id` failed, it is
+/// not done: it is submitted again under a new id. Returns whether this run
+/// registered it.
+pub(crate) async fn register_once(
+    client: &Client,
+    who: &Signer,
+    id: &str,
+    exists: &str,
+    build: impl Fn(TxId) -> SignedTx,
+    deadline: Instant,
+) -> Result<bool> {
+    let mut done = record(client, who, &build(id.parse()?), deadline).await?;
+    if done.earlier && done.receipt.failure.as_ref().is_some_and(|f| f.code != exists) {
+        done = record(client, who, &build(billflow_sdk::new_tx_id(id)?), deadline).await?;
+    }
+    match &done.receipt.failure {
+        None => Ok(!done.earlier),
+        Some(f) if f.code == exists => Ok(false),
+        Some(f) => bail!("{}: {}: {}", done.id, f.code, f.message),
+    }
 }
 
 /// Deploys the evidence and flows contracts, registers the notaries and the
@@ -143,14 +248,13 @@ pub async fn bootstrap(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
             name: format!("Notary of {org}"),
             keys: vec![KeyGrant { key_id: notary.key_id.clone(), public_key: notary.secret.public() }],
         });
-        let id: TxId = format!("register-{}", key.owner).parse()?;
-        let tx = admins[admin].system(id, &call);
-        let as_admin = client.with_auth(admins[admin].clone());
-        let view = retry(deadline, || as_admin.submit(&tx, true)).await?;
-        match view.receipt.and_then(|r| r.failure) {
-            None => println!("registered notary {}", key.owner),
-            Some(f) if f.code == "E_PARTICIPANT_EXISTS" => {}
-            Some(f) => bail!("registering notary {}: {}: {}", key.owner, f.code, f.message),
+        let id = format!("register-{}", key.owner);
+        let build = |id| admins[admin].system(id, &call);
+        let registered = register_once(&client, &admins[admin], &id, "E_PARTICIPANT_EXISTS", build, deadline)
+            .await
+            .with_context(|| format!("registering notary {}", key.owner))?;
+        if registered {
+            println!("registered notary {}", key.owner);
         }
     }
     crate::demo::register_participants(devnet, genesis, &client, deadline).await?;

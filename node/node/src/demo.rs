@@ -7,7 +7,12 @@
 //! devnet's tenant. Each registers itself with the flows contract with a
 //! settlement account (masked, digest only). Keys are in `participants/`,
 //! listed in `devnet.json` (`participant_keys`).
+//!
+//! Every transaction here has an id that is the same on every run, so a rerun
+//! (after a stop, or a crash half-way) finds what an earlier run recorded and
+//! carries on from the first step not on the ledger yet.
 
+use std::cell::Cell;
 use std::path::Path;
 use std::time::Instant;
 
@@ -16,10 +21,10 @@ use billflow_contracts::flows::finance::{Date, Fen, RatePpm};
 use billflow_contracts::flows::{self, methods};
 use billflow_genesis::keys::pkcs8_pem;
 use billflow_sdk::types::system::{KeyGrant, ParticipantKind, RegisterParticipant, SystemCall};
-use billflow_sdk::types::{ContractName, Genesis, OrgRole, SecretKey, TxId, Version};
+use billflow_sdk::types::{ContractName, Genesis, MethodName, OrgRole, SecretKey, TxId, Version};
 use billflow_sdk::{Client, Signer};
 
-use crate::bootstrap::{FLOWS, retry, signer};
+use crate::bootstrap::{FLOWS, record, register_once, signer};
 use crate::devnet::{Devnet, DevnetKey};
 
 /// The core enterprise (drawer and acceptor of the demo's bills).
@@ -82,22 +87,17 @@ fn participant(devnet: &Devnet, genesis: &Genesis, id: &str) -> Result<Signer> {
     Ok(s)
 }
 
-/// Carries out one flows action as `who`; `tolerated` codes count as done (a rerun).
-async fn act(
-    client: &Client,
-    who: &Signer,
-    method: &str,
-    args: Vec<u8>,
-    tolerated: &[&str],
-    deadline: Instant,
-) -> Result<TxId> {
-    let id = billflow_sdk::new_tx_id("demo")?;
-    let tx = who.sign(id.clone(), FLOWS.parse()?, Version::new(1, 0, 0), method.parse()?, args);
-    let client = client.with_auth(who.clone());
-    let view = retry(deadline, || client.submit(&tx, true)).await?;
-    match view.receipt.and_then(|r| r.failure) {
-        None => Ok(id),
-        Some(f) if tolerated.contains(&f.code.as_str()) => Ok(id),
+/// Carries out one step of the demo as `who` under `id`; returns whether this
+/// run did (an earlier run's step under `id` that committed successfully is
+/// done, one that failed is an error).
+async fn act(client: &Client, who: &Signer, id: TxId, method: &str, args: Vec<u8>, deadline: Instant) -> Result<bool> {
+    let tx = who.sign(id, FLOWS.parse()?, Version::new(1, 0, 0), method.parse()?, args);
+    let done = record(client, who, &tx, deadline).await?;
+    match done.receipt.failure {
+        None => Ok(!done.earlier),
+        Some(f) if done.earlier => {
+            bail!("{} {method}: {} failed in an earlier run: {}: {}", who.key_id, done.id, f.code, f.message)
+        }
         Some(f) => bail!("{} {method}: {}: {}", who.key_id, f.code, f.message),
     }
 }
@@ -118,6 +118,9 @@ pub async fn register_participants(
     let tenant_key = devnet.tenant_keys.first().context("no tenant key")?;
     let mut tenant = signer(genesis, tenant_key)?;
     tenant.tenant = Some(tenant_key.owner.parse()?);
+    let flows_name: ContractName = FLOWS.parse()?;
+    let party_register: MethodName = methods::PARTY_REGISTER.parse()?;
+    let mut registered = false;
     for (id, kind, name, city, bank, number) in PARTICIPANTS {
         let me = participant(devnet, genesis, id)?;
         let registrar = if kind == ParticipantKind::Bank { &bank_admin } else { &tenant };
@@ -127,20 +130,22 @@ pub async fn register_participants(
             name: name.to_string(),
             keys: vec![KeyGrant { key_id: me.key_id.clone(), public_key: me.secret.public() }],
         });
-        let tx = registrar.system(format!("register-{id}").parse()?, &call);
-        let as_registrar = client.with_auth(registrar.clone());
-        let view = retry(deadline, || as_registrar.submit(&tx, true)).await?;
-        match view.receipt.and_then(|r| r.failure) {
-            Some(f) if f.code != "E_PARTICIPANT_EXISTS" && f.code != "E_DUPLICATE_TX" => {
-                bail!("registering {id}: {}: {}", f.code, f.message)
-            }
-            _ => {}
-        }
+        let build = |tx_id| registrar.system(tx_id, &call);
+        registered |=
+            register_once(client, registrar, &format!("register-{id}"), "E_PARTICIPANT_EXISTS", build, deadline)
+                .await
+                .with_context(|| format!("registering {id}"))?;
         let account = billflow_sdk::flows::account(bank, number, DEVNET_SALT)?;
-        let args = flows::RegisterParty { account, city: city.to_string(), finance_company: false };
-        act(client, &me, methods::PARTY_REGISTER, borsh::to_vec(&args)?, &["E_PARTY_EXISTS"], deadline).await?;
+        let args = borsh::to_vec(&flows::RegisterParty { account, city: city.to_string(), finance_company: false })?;
+        let build =
+            |tx_id| me.sign(tx_id, flows_name.clone(), Version::new(1, 0, 0), party_register.clone(), args.clone());
+        registered |= register_once(client, &me, &format!("party-{id}"), "E_PARTY_EXISTS", build, deadline)
+            .await
+            .with_context(|| format!("registering {id} with the flows contract"))?;
     }
-    println!("registered participants {}", PARTICIPANTS.map(|p| p.0).join(", "));
+    if registered {
+        println!("registered participants {}", PARTICIPANTS.map(|p| p.0).join(", "));
+    }
     Ok(())
 }
 
@@ -157,7 +162,8 @@ fn invoice(number: &str) -> flows::InvoiceKey {
     flows::InvoiceKey { code: "3100231130".into(), number: number.into() }
 }
 
-/// Seeds the demo story once (skipped when its first order is there).
+/// Seeds the demo story once: step `n` is transaction `demo-<n>-<method>` on
+/// every run, so a rerun skips the steps on the ledger and does the rest.
 pub async fn seed(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
     let urls: Vec<&str> = devnet.nodes.iter().map(|n| n.api_url.as_str()).collect();
     let ca = std::fs::read(&devnet.ca_cert)?;
@@ -166,16 +172,21 @@ pub async fn seed(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
     let who = |id: &str| participant(devnet, genesis, id);
     let (core, sup_a, sup_b, bank_a, bank_b) =
         (who(CORE)?, who(SUPPLIER_A)?, who(SUPPLIER_B)?, who(BANK_A)?, who(BANK_B)?);
-    let name: ContractName = FLOWS.parse()?;
-    let probe = borsh::to_vec(&flows::ById { id: "PO-DEMO-001".into() })?;
-    if client.with_auth(core.clone()).query(&name, methods::ORDER_GET, probe).await.is_ok() {
-        println!("the demo is seeded already");
-        return Ok(());
-    }
+    // Steps are numbered in the order they are called (each is awaited before the next).
+    let (steps, done_now) = (Cell::new(0u32), Cell::new(0u32));
     let go = |signer: &Signer, method: &'static str, args: Vec<u8>| {
+        steps.set(steps.get() + 1);
+        let id = format!("demo-{:02}-{method}", steps.get());
         let client = client.clone();
         let signer = signer.clone();
-        async move { act(&client, &signer, method, args, &[], deadline).await }
+        let done_now = &done_now;
+        async move {
+            let id: TxId = id.parse()?;
+            if act(&client, &signer, id.clone(), method, args, deadline).await? {
+                done_now.set(done_now.get() + 1);
+            }
+            Ok(id)
+        }
     };
 
     // The trade: orders, deliveries, invoices.
@@ -284,7 +295,13 @@ pub async fn seed(devnet: &Devnet, genesis: &Genesis) -> Result<()> {
     issue(&go, &core, bill4, flows::BillKind::SupplyChain, "120,000.00", 0, 30, SUPPLIER_A, true).await?;
     go(&core, methods::BILL_CANCEL, borsh::to_vec(&flows::ByBill { bill: bill4.into() })?).await?;
 
-    println!("seeded the demo: 3 orders, 2 invoices, 4 bills (discounted, awaiting acceptance, pledged, cancelled)");
+    if done_now.get() == 0 {
+        println!("the demo is seeded already");
+    } else {
+        println!(
+            "seeded the demo: 3 orders, 2 invoices, 4 bills (discounted, awaiting acceptance, pledged, cancelled)"
+        );
+    }
     Ok(())
 }
 
