@@ -1,6 +1,7 @@
 //! A `billflow-node devnet` process for suites and benchmarks: started in a
 //! temporary directory, waited for until it is set up, read from its
-//! `devnet.json`, and stopped (every node with it) when dropped.
+//! `devnet.json`, stopped as Ctrl-C would or crashed and started again on the
+//! same directory, and stopped (every node with it) when dropped.
 //!
 //! [`Clock::Shifted`] runs the devnet's processes under libfaketime (Debian's
 //! `libfaketime` package) with a clock file the suite moves forward, so a
@@ -8,6 +9,7 @@
 //! time, the proposer's wall clock. The suite's own client then shifts its
 //! timestamps alike ([`billflow_sdk::set_clock_offset_ms`]).
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -42,7 +44,16 @@ pub struct DevnetProcess {
     /// What `devnet.json` says.
     pub info: DevnetInfo,
     clock_file: Option<PathBuf>,
+    /// `billflow-node`'s arguments: the same on every run.
+    args: Vec<OsString>,
+    /// What the current run prints (standard output and error), a line at a time.
+    lines: mpsc::Receiver<String>,
+    /// What the current run has printed so far.
+    said: Vec<String>,
 }
+
+/// How long a devnet may take to say what [`DevnetProcess::wait_for`] waits for.
+const SETUP_TIME: Duration = Duration::from_secs(180);
 
 /// A devnet as its `devnet.json` describes it: nodes, CA, keys.
 #[derive(Debug, Clone, Default)]
@@ -63,11 +74,17 @@ impl DevnetProcess {
     /// waits (up to 3 minutes) until it has deployed its contracts,
     /// registered its participants and, with `demo`, seeded the demo.
     pub fn start(voters: usize, observers: usize, demo: bool, clock: Clock) -> Result<DevnetProcess> {
+        let mut devnet = DevnetProcess::spawn(voters, observers, demo, clock)?;
+        devnet.wait_for("ready:")?;
+        Ok(devnet)
+    }
+
+    /// Starts a devnet like [`DevnetProcess::start`] without waiting for it.
+    pub fn spawn(voters: usize, observers: usize, demo: bool, clock: Clock) -> Result<DevnetProcess> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("net");
         std::fs::create_dir(&path)?;
-        let mut cmd = Command::new(node_binary()?);
-        cmd.args([
+        let mut args: Vec<OsString> = [
             "devnet",
             "--base-port",
             "0",
@@ -75,13 +92,13 @@ impl DevnetProcess {
             &voters.to_string(),
             "--observers",
             &observers.to_string(),
-        ])
-        .arg("--dir")
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+            "--dir",
+        ]
+        .map(OsString::from)
+        .into();
+        args.push(path.clone().into());
         if demo {
-            cmd.arg("--demo");
+            args.push("--demo".into());
         }
         let clock_file = match clock {
             Clock::Real => None,
@@ -91,41 +108,133 @@ impl DevnetProcess {
                 }
                 let file = dir.path().join("faketime");
                 std::fs::write(&file, "+0\n")?;
-                cmd.env("LD_PRELOAD", LIBFAKETIME)
-                    .env("FAKETIME_TIMESTAMP_FILE", &file)
-                    .env("FAKETIME_CACHE_DURATION", "1")
-                    .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
                 Some(file)
             }
         };
-        let mut child = cmd.spawn().context("cannot start billflow-node devnet")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let (lines, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut devnet = DevnetProcess { child, _dir: dir, path, info: DevnetInfo::default(), clock_file };
-        let deadline = Instant::now() + Duration::from_secs(180);
-        let mut seen = Vec::new();
+        let (child, lines) = run(&args, clock_file.as_deref())?;
+        Ok(DevnetProcess {
+            child,
+            _dir: dir,
+            path,
+            info: DevnetInfo::default(),
+            clock_file,
+            args,
+            lines,
+            said: Vec::new(),
+        })
+    }
+
+    /// Waits (up to 3 minutes) until the devnet prints a line starting with
+    /// `prefix`. Fails if it says setting it up failed, or exits. Reads
+    /// `devnet.json` again once the devnet has written it.
+    pub fn wait_for(&mut self, prefix: &str) -> Result<()> {
+        let deadline = Instant::now() + SETUP_TIME;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left.min(Duration::from_secs(1))) {
-                Ok(line) if line.starts_with("ready:") => break,
-                Ok(line) if line.contains("setting it up failed") => bail!("the devnet failed to set up: {line}"),
-                Ok(line) => seen.push(line),
+            match self.lines.recv_timeout(left.min(Duration::from_secs(1))) {
+                Ok(line) => {
+                    let failed = line.contains("setting it up failed");
+                    let (seen, written) = (line.starts_with(prefix), line.starts_with("details in "));
+                    self.said.push(line);
+                    if failed {
+                        bail!("the devnet failed to set up; it said:\n{}", self.said.join("\n"));
+                    }
+                    if written || (seen && self.info.json.is_null()) {
+                        self.info = DevnetInfo::load(&self.path.join("devnet.json"))?;
+                    }
+                    if seen {
+                        return Ok(());
+                    }
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
-                Err(_) => bail!("the devnet did not become ready; it said:\n{}", seen.join("\n")),
+                Err(_) => bail!("the devnet did not say {prefix:?}; it said:\n{}", self.said.join("\n")),
             }
-            if let Ok(Some(status)) = devnet.child.try_wait() {
-                bail!("the devnet exited ({status}); it said:\n{}", seen.join("\n"));
+            if let Ok(Some(status)) = self.child.try_wait() {
+                bail!("the devnet exited ({status}); it said:\n{}", self.said.join("\n"));
             }
         }
-        devnet.info = DevnetInfo::load(&devnet.path.join("devnet.json"))?;
-        Ok(devnet)
+    }
+
+    /// What the devnet's current run has printed so far.
+    pub fn said(&self) -> &[String] {
+        &self.said
+    }
+
+    /// Stops the devnet as Ctrl-C in its terminal does, sending SIGINT to the
+    /// terminal's foreground processes: the devnet and every node it runs.
+    /// Waits (up to a minute) for the devnet to exit, and its nodes with it.
+    pub fn interrupt(&mut self) -> Result<()> {
+        if self.child.try_wait()?.is_some() {
+            bail!("the devnet is not running");
+        }
+        let mut pids = self.live_nodes();
+        pids.push(self.child.id());
+        for pid in pids {
+            Command::new("kill").args(["-INT", &pid.to_string()]).status()?;
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait()? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                bail!("the devnet did not stop within a minute of Ctrl-C");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let left = self.live_nodes();
+        if !status.success() || !left.is_empty() {
+            bail!("after Ctrl-C the devnet exited ({status}), nodes still running: {left:?}");
+        }
+        Ok(())
+    }
+
+    /// Crashes the devnet: SIGKILL to every node and to the devnet, as a power
+    /// cut would. Waits (up to 30 s) until they are gone: a node dies when the
+    /// kernel gets to it, and holds its store's lock until then.
+    pub fn crash(&mut self) -> Result<()> {
+        let nodes = self.live_nodes();
+        for pid in &nodes {
+            Command::new("kill").args(["-KILL", &pid.to_string()]).status()?;
+        }
+        self.child.kill()?;
+        self.child.wait()?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !nodes.iter().all(|pid| gone(*pid)) {
+            if Instant::now() > deadline {
+                bail!("nodes {nodes:?} still running 30 s after SIGKILL");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    /// Runs the same `billflow-node devnet` command again on the same
+    /// directory, after [`DevnetProcess::interrupt`] or [`DevnetProcess::crash`],
+    /// and waits (up to 3 minutes) until it says it is ready.
+    pub fn restart(&mut self) -> Result<()> {
+        if self.child.try_wait()?.is_none() {
+            bail!("the devnet is still running");
+        }
+        let (child, lines) = run(&self.args, self.clock_file.as_deref())?;
+        (self.child, self.lines, self.said) = (child, lines, Vec::new());
+        self.wait_for("ready:")
+    }
+
+    /// The node processes of the current run still alive: each process with a
+    /// pid from `devnet.json` that runs `billflow-node` on its node's configuration.
+    fn live_nodes(&self) -> Vec<u32> {
+        let nodes = self.info.json["nodes"].as_array().cloned().unwrap_or_default();
+        nodes
+            .iter()
+            .filter_map(|n| {
+                let pid = u32::try_from(n["pid"].as_u64()?).ok()?;
+                let config = n["config"].as_str()?;
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+                let ours = cmdline.split(|b| *b == 0).any(|arg| arg == config.as_bytes());
+                ours.then_some(pid)
+            })
+            .collect()
     }
 
     /// Moves the devnet's clock to `days` days past the machine's, and waits
@@ -194,22 +303,68 @@ impl DevnetInfo {
 }
 
 impl DevnetProcess {
-    /// Stops the devnet and its nodes (SIGTERM, then SIGKILL after 10 s) and
-    /// keeps its directory until drop, to read what the nodes left on disk.
+    /// Stops the devnet and its nodes (SIGTERM, then SIGKILL after 10 s, to
+    /// any node left too) and keeps its directory until drop, to read what
+    /// the nodes left on disk.
     pub fn stop(&mut self) {
-        if !matches!(self.child.try_wait(), Ok(None)) {
-            return;
-        }
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        for _ in 0..100 {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+            for _ in 0..100 {
+                if !matches!(self.child.try_wait(), Ok(None)) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            std::thread::sleep(Duration::from_millis(100));
+        }
+        for pid in self.live_nodes() {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether process `pid` has exited: no such process, or a zombie (which has
+/// closed its files and let go of its locks).
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => true,
+    }
+}
+
+/// Starts `billflow-node` with `args` (under libfaketime with `clock_file`)
+/// and reads what it prints, standard output and error, a line at a time.
+fn run(args: &[OsString], clock_file: Option<&Path>) -> Result<(Child, mpsc::Receiver<String>)> {
+    let mut cmd = Command::new(node_binary()?);
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if let Some(file) = clock_file {
+        cmd.env("LD_PRELOAD", LIBFAKETIME)
+            .env("FAKETIME_TIMESTAMP_FILE", file)
+            .env("FAKETIME_CACHE_DURATION", "1")
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    }
+    let mut child = cmd.spawn().context("cannot start billflow-node devnet")?;
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("no output from billflow-node devnet");
+    };
+    let (lines, rx) = mpsc::channel();
+    forward(stdout, lines.clone());
+    forward(stderr, lines);
+    Ok((child, rx))
+}
+
+/// Sends each line `from` prints to `to`, until either closes.
+fn forward(from: impl std::io::Read + Send + 'static, to: mpsc::Sender<String>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines().map_while(Result::ok) {
+            if to.send(line).is_err() {
+                break;
+            }
+        }
+    });
 }
 
 impl Drop for DevnetProcess {

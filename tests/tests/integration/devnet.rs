@@ -1,11 +1,14 @@
 //! `billflow-node devnet`: a 3-voter, 1-observer network of processes that
-//! survives killing any one voter and stops every node on a signal.
+//! survives killing any one voter, stops every node on a signal, and starts
+//! again on its directory after Ctrl-C or a crash.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use billflow_sdk::types::view::{NetworkView, TxState};
 use billflow_sdk::{Client, Signer};
+use billflow_tests::devnet::{Clock, DevnetProcess};
+use billflow_tests::trade::CORE;
 use billflow_tests::{eventually, exclusive, node_binary};
 
 use crate::register_enterprise;
@@ -166,4 +169,80 @@ async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
             && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z");
         assert!(!alive, "node {} still running", n["node_id"]);
     }
+}
+
+/// The tenant commits a registration: the ledger takes transactions.
+async fn commits(devnet: &DevnetProcess, n: u64, tx_id: &str) -> u64 {
+    let owner = devnet.json["tenant_keys"][0]["owner"].as_str().unwrap().to_string();
+    let tenant = devnet.signer("tenant_keys", &owner, Some(&owner)).unwrap();
+    let client = devnet.client().unwrap().with_auth(tenant.clone());
+    let (tx, _, _) = register_enterprise(&tenant, n, tx_id);
+    let view = client.submit_and_wait(&tx, Duration::from_secs(60)).await.unwrap();
+    let receipt = view.receipt.unwrap();
+    assert_eq!(receipt.failure, None, "{tx_id}");
+    view.height.unwrap()
+}
+
+/// Nothing of the setup was done again: no deployment, no registration, no seeding.
+fn repeated_nothing(devnet: &DevnetProcess) {
+    let again: Vec<&String> = devnet
+        .said()
+        .iter()
+        .filter(|l| l.starts_with("deployed") || l.starts_with("registered") || l.starts_with("seeded"))
+        .collect();
+    assert!(again.is_empty(), "the setup was done again: {again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ctrl_c_and_the_same_command_again_restart_the_same_network() {
+    let _one = exclusive().await;
+    let mut devnet = DevnetProcess::start(3, 1, false, Clock::Real).unwrap();
+    let before = commits(&devnet, 1, "before-ctrl-c").await;
+
+    devnet.interrupt().unwrap();
+    devnet.restart().unwrap();
+    repeated_nothing(&devnet);
+    let client = devnet.client().unwrap();
+    for name in ["evidence", "flows"] {
+        assert!(client.contract(&name.parse().unwrap()).await.unwrap().is_some(), "{name} is deployed");
+    }
+    let after = commits(&devnet, 2, "after-ctrl-c").await;
+    assert!(after > before, "the chain goes on from height {before}, got {after}");
+
+    // And again, as often as one likes.
+    devnet.interrupt().unwrap();
+    devnet.restart().unwrap();
+    repeated_nothing(&devnet);
+    assert!(commits(&devnet, 3, "after-second-ctrl-c").await > after);
+    devnet.interrupt().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_demo_devnet_crashed_while_seeding_finishes_the_demo_and_restarts_seeded() {
+    use billflow_sdk::flows::{BillStage, Page};
+
+    let _one = exclusive().await;
+    let mut devnet = DevnetProcess::spawn(3, 1, true, Clock::Real).unwrap();
+    // Cut the power as the seed begins: none, some or all of its steps reach the
+    // ledger. However many did, the restart finishes the demo.
+    devnet.wait_for("registered participants").unwrap();
+    devnet.crash().unwrap();
+
+    devnet.restart().unwrap();
+    assert!(!devnet.said().iter().any(|l| l.starts_with("deployed")), "{:?}", devnet.said());
+    let core = devnet.participant(CORE).unwrap();
+    let as_core = devnet.client().unwrap().with_auth(core);
+    let bills = as_core.bills(&Page { after: None, limit: 100 }).await.unwrap();
+    assert_eq!(bills.len(), 4, "the demo's four bills, once each: {bills:?}");
+    let last = as_core.bill("530100000000000000000000000004").await.unwrap();
+    assert_eq!(last.bill.stage, BillStage::Cancelled, "the seed's last step is done");
+    let before = commits(&devnet, 1, "before-ctrl-c").await;
+
+    devnet.interrupt().unwrap();
+    devnet.restart().unwrap();
+    repeated_nothing(&devnet);
+    assert!(devnet.said().iter().any(|l| l == "the demo is seeded already"), "{:?}", devnet.said());
+    assert_eq!(as_core.bills(&Page { after: None, limit: 100 }).await.unwrap(), bills);
+    assert!(commits(&devnet, 2, "after-ctrl-c").await > before);
+    devnet.interrupt().unwrap();
 }
