@@ -6,13 +6,17 @@
 //! request-response protocol ([`codec`]). Only admitted peers ([`Admission`]:
 //! current members, not revoked) get past the handshake, and a connection is
 //! denied again at establishment if admission changed in between; nothing from
-//! a refused peer ever reaches the request handler.
+//! a refused peer ever reaches the request handler. A connection over which
+//! nothing is acknowledged for a few seconds is closed and dialled again, so a
+//! member whose link returns is back at once; a slow link is never taken for a
+//! dead one (`transport.rs`).
 
 mod admission;
 pub mod codec;
 mod identity;
 mod swarm;
 pub mod tls;
+mod transport;
 
 use std::time::Duration;
 

@@ -153,11 +153,7 @@ pub(crate) async fn spawn(config: NetConfig, events: broadcast::Sender<NetEvent>
     );
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
-        .with_tcp(
-            libp2p::tcp::Config::default().nodelay(true),
-            move |_: &libp2p::identity::Keypair| Ok::<_, std::io::Error>(tls),
-            libp2p::yamux::Config::default,
-        )
+        .with_other_transport(move |_| crate::transport::build(tls))
         .map_err(config_err)?
         .with_behaviour(|_| Behaviour { allow: Default::default(), rpc })
         .map_err(config_err)?
@@ -321,6 +317,10 @@ impl Task {
                             let _ = self.events.send(NetEvent::Connected(node));
                         }
                         for (node, payload, reply) in self.waiting.remove(&peer_id).unwrap_or_default() {
+                            if reply.is_closed() {
+                                // Its caller stopped waiting while the peer was away.
+                                continue;
+                            }
                             let id = self.swarm.behaviour_mut().rpc.send_request(&peer_id, payload);
                             self.outbound.insert(id, (node, reply));
                         }
