@@ -15,6 +15,7 @@
 #![allow(clippy::result_large_err)]
 
 mod config;
+mod leadership;
 mod log_store;
 mod network;
 pub mod restore;

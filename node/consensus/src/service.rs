@@ -15,6 +15,7 @@ use openraft::{ChangeMembers, Raft, SnapshotPolicy};
 use tokio::sync::watch;
 
 use crate::config::{Proposal, RaftNode, TypeConfig, raft_id};
+use crate::leadership::{self, Leadership};
 use crate::log_store::LogStore;
 use crate::network::NetworkFactory;
 use crate::restore;
@@ -126,6 +127,8 @@ struct Inner {
     net: NetHandle,
     node_id: NodeId,
     key: SecretKey,
+    /// Attested heights and the handover of a lagging leader (crate::leadership).
+    leadership: Arc<Leadership>,
 }
 
 /// A node's running consensus; clones share it.
@@ -192,8 +195,11 @@ impl Consensus {
                 Err(RaftError::Fatal(e)) => return Err(ConsensusError::stopped(e)),
             }
         }
-        let consensus =
-            Consensus { inner: Arc::new(Inner { raft, chain, net, node_id: config.node_id, key: config.key }) };
+        let leadership = Arc::new(Leadership::default());
+        tokio::spawn(leadership::run(raft.clone(), chain.clone(), leadership.clone()));
+        let consensus = Consensus {
+            inner: Arc::new(Inner { raft, chain, net, node_id: config.node_id, key: config.key, leadership }),
+        };
         if let Some(point) = restored {
             tracing::info!(
                 term = point.leader_id.term,
@@ -381,7 +387,12 @@ impl Consensus {
                 p = chain.next_proposal() => p,
                 _ = shutdown.changed() => return Ok(()),
             };
-            if self.is_leader() {
+            if self.inner.leadership.handing_over() {
+                // This leader lags its followers and is handing over: the next
+                // leader orders these.
+                chain.requeue(proposal.txs);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            } else if self.is_leader() {
                 let txs = proposal.txs.clone();
                 match self.inner.raft.client_write(Proposal(proposal.encode())).await {
                     Ok(_) => {}
@@ -463,7 +474,9 @@ impl Consensus {
                 ));
             }
         }
-        self.inner.chain.store().put_attestation(att.height, att.node.as_str(), bytes).map_err(|e| e.to_string())
+        self.inner.chain.store().put_attestation(att.height, att.node.as_str(), bytes).map_err(|e| e.to_string())?;
+        self.inner.leadership.attested(att.node.as_str(), att.height);
+        Ok(())
     }
 
     /// Signs every block this node commits, stores the attestation and sends it to
@@ -534,7 +547,7 @@ impl Consensus {
     pub async fn run_membership(&self) {
         loop {
             tokio::time::sleep(Duration::from_millis(300)).await;
-            if !self.is_leader() {
+            if !self.is_leader() || self.inner.leadership.handing_over() {
                 continue;
             }
             if let Err(e) = self.reconcile_once().await {
