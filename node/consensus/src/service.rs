@@ -89,6 +89,10 @@ impl ConsensusError {
     }
 }
 
+/// How long a leader waits to reach the height a follower forwarded
+/// transactions at, before it checks them anyway.
+const FORWARD_CATCH_UP: Duration = Duration::from_secs(2);
+
 /// How a node runs consensus.
 #[derive(Debug, Clone)]
 pub struct ConsensusConfig {
@@ -331,11 +335,19 @@ impl Consensus {
             WireRequest::AppendEntries(r) => WireResponse::AppendEntries(raft.append_entries(r).await),
             WireRequest::Vote(r) => WireResponse::Vote(raft.vote(r).await),
             WireRequest::InstallSnapshot(r) => WireResponse::InstallSnapshot(raft.install_snapshot(r).await),
-            WireRequest::ForwardTxs(txs) => {
+            WireRequest::ForwardTxs { seen, txs } => {
                 if !self.is_leader() {
                     return WireResponse::NotLeader(self.leader());
                 }
                 let chain = &self.inner.chain;
+                // A leader applies a committed block on its own schedule and may
+                // be behind the follower: it catches up to `seen` (bounded)
+                // before it checks keys, or a key the follower knows would be
+                // refused as unknown.
+                if chain.tip().height < seen {
+                    let mut tip = chain.subscribe_tip();
+                    let _ = tokio::time::timeout(FORWARD_CATCH_UP, tip.wait_for(|t| t.height >= seen)).await;
+                }
                 let results = txs
                     .iter()
                     .map(|bytes| {
@@ -427,7 +439,9 @@ impl Consensus {
             chain.requeue(txs);
             return;
         };
-        let request = encode_request(&WireRequest::ForwardTxs(txs.iter().map(Canonical::encode).collect()));
+        let seen = chain.tip().height;
+        let request =
+            encode_request(&WireRequest::ForwardTxs { seen, txs: txs.iter().map(Canonical::encode).collect() });
         // A leader cut off answers nothing. Stop waiting for it once an
         // election starts (the term moves): the next try goes to the new leader.
         let mut metrics = self.inner.raft.metrics();

@@ -22,8 +22,16 @@ pub enum WireRequest {
     Vote(VoteRequest<u64>),
     /// Raft snapshot transfer (one chunk).
     InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
-    /// Signed transactions (canonical bytes) submitted at a follower, for the leader's mempool.
-    ForwardTxs(Vec<Vec<u8>>),
+    /// Signed transactions (canonical bytes) submitted at a follower, for the
+    /// leader's mempool.
+    ForwardTxs {
+        /// The follower's committed height when it took them: the leader checks
+        /// them against at least that much of the ledger, so that a key
+        /// registered in a block the follower applied first is known to it too.
+        seen: u64,
+        /// The transactions.
+        txs: Vec<Vec<u8>>,
+    },
     /// A node's attestations of blocks (canonical bytes each).
     Attestations(Vec<Vec<u8>>),
 }
