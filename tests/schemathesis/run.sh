@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Checks a running billflow node's OpenAPI document (GET /v1/openapi.json) with
-# openapi-spec-validator, then runs schemathesis against the node: requests
+# openapi-spec-validator, compiles a TypeScript client generated from it
+# (tests/openapi-client, installed by `npm ci`), then runs schemathesis against
+# the node: requests
 # generated from that document to every operation, those to
 # signed routes signed as the development tenant (hooks.py). Fails if any answer
 # is a 5xx. Bounded: at most MAX_EXAMPLES cases an operation and phase, a fixed
@@ -46,6 +48,17 @@ cd "$work"
 "$venv/bin/python" -c 'import sys, urllib.request; open("openapi.json", "wb").write(urllib.request.urlopen(sys.argv[1], timeout=30).read())' \
     "$base/v1/openapi.json"
 "$venv/bin/openapi-spec-validator" --validation-errors all openapi.json
+# A client generated from it in another language compiles: TypeScript types
+# by openapi-typescript, and a typed client (tests/openapi-client) checked by tsc.
+client=$repo/tests/openapi-client
+if [[ ! -x $client/node_modules/.bin/tsc ]]; then
+    echo "run 'npm ci --prefix tests/openapi-client' first" >&2
+    exit 1
+fi
+mkdir -p "$client/generated"
+"$client/node_modules/.bin/openapi-typescript" openapi.json -o "$client/generated/schema.d.ts"
+"$client/node_modules/.bin/tsc" -p "$client"
+echo "a TypeScript client generated from the document compiles"
 
 export PYTHONPATH=$here${PYTHONPATH:+:$PYTHONPATH}
 export SCHEMATHESIS_HOOKS=hooks
