@@ -10,6 +10,7 @@
 //! fabrics so that concurrent suites and successive fabrics do not meet;
 //! names carry the same tag.
 
+use std::collections::BTreeSet;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -91,6 +92,27 @@ impl Fabric {
     /// Mends node `k`'s link.
     pub fn mend(&self, k: usize) -> Result<()> {
         ip(&["link", "set", &self.veth(k), "up"])
+    }
+
+    /// Node `k`'s established TCP connections from or to `port`, each as
+    /// "local-address peer-address": the same pair before and after a fault
+    /// is the same connection, kept through it.
+    pub fn connections(&self, k: usize, port: u16) -> Result<BTreeSet<String>> {
+        let filter = format!("( sport = :{port} or dport = :{port} )");
+        let ns = self.namespace(k);
+        let args = ["netns", "exec", &ns, "ss", "-Htn", "state", "established", &filter];
+        let out = Command::new("ip").args(args).output().context("cannot run `ss` (iproute2)")?;
+        if !out.status.success() {
+            bail!("ss in {ns}: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        // Each line: receive queue, send queue, local address, peer address.
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [.., local, peer] => Some(format!("{local} {peer}")),
+                _ => None,
+            })
+            .collect())
     }
 }
 
