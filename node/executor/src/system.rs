@@ -9,10 +9,10 @@ use billflow_types::contract::{
     ContractRecord, ContractStatus, ContractVersion, Registrations, code_key, contract_key,
 };
 use billflow_types::system::{
-    AddKey, AdminAction, ApproveAdmin, Home, KeyGrant, KeyRecord, KeyStatus, NodeRecord, NodeStatus, OrgRecord,
-    PROPOSAL_TTL_MS, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal, ProposalRecord, ProposalStatus,
-    ProposeAdmin, RecordKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION, SetFrozen, SystemCall,
-    TenantRecord, state_key, system_contract,
+    AddKey, AddTenantKey, AdminAction, ApproveAdmin, Home, KeyGrant, KeyRecord, KeyStatus, NodeRecord, NodeStatus,
+    OrgRecord, PROPOSAL_TTL_MS, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal, ProposalRecord,
+    ProposalStatus, ProposeAdmin, RecordKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION,
+    SetFrozen, SystemCall, TenantRecord, state_key, system_contract,
 };
 use billflow_types::{
     AdminPolicy, Canonical, ChainParams, Event, OrgId, ParticipantId, SignedTx, TxFailure, ids::is_valid_credit_code,
@@ -83,6 +83,7 @@ pub(crate) fn execute(state: &mut Overlay<'_>, ctx: &TxContext<'_>) -> Outcome {
         SystemCall::RegisterTenant(a) => register_tenant(state, ctx, a, &mut events)?,
         SystemCall::RegisterParticipant(a) => register_participant(state, ctx, a, &mut events)?,
         SystemCall::AddKey(a) => add_key(state, ctx, a, &mut events)?,
+        SystemCall::AddTenantKey(a) => add_tenant_key(state, ctx, a, &mut events)?,
         SystemCall::RevokeKey(a) => revoke_key(state, ctx, a, &mut events)?,
         SystemCall::FreezeParticipant(a) => set_frozen(state, ctx, a, true, &mut events)?,
         SystemCall::UnfreezeParticipant(a) => set_frozen(state, ctx, a, false, &mut events)?,
@@ -256,6 +257,27 @@ fn add_key(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: AddKey, events: &mut
     let target = Principal::Participant(a.participant.clone());
     if !has_authority(state, ctx.caller, &target)? {
         bail!("E_UNAUTHORIZED", "the signer has no authority over participant {}", a.participant);
+    }
+    if let Err(f) = grant_keys(state, &target, std::slice::from_ref(&a.key), ctx.height)? {
+        return Ok(Err(f));
+    }
+    events.push(event("key.added", &a));
+    Ok(Ok(()))
+}
+
+/// A tenant's own key adds another (its rotation), or the organisation that
+/// registered it does; nobody else.
+fn add_tenant_key(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: AddTenantKey, events: &mut Vec<Event>) -> Outcome2 {
+    if tenant(state, a.tenant.as_str())?.is_none() {
+        bail!("E_UNKNOWN_TENANT", "tenant {} is not registered", a.tenant);
+    }
+    let target = Principal::Tenant(a.tenant.clone());
+    if !has_authority(state, ctx.caller, &target)? {
+        bail!(
+            "E_UNAUTHORIZED",
+            "only tenant {} itself or the organisation that registered it may add its keys",
+            a.tenant
+        );
     }
     if let Err(f) = grant_keys(state, &target, std::slice::from_ref(&a.key), ctx.height)? {
         return Ok(Err(f));

@@ -1,8 +1,8 @@
 use billflow_storage::Store;
 use billflow_types::dev::{DEV_BANK, DEV_NOTARY, DEV_REGULATOR, DEV_TENANT, dev_genesis, dev_key};
 use billflow_types::system::{
-    AddKey, KeyGrant, ParticipantKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION, SetFrozen,
-    SystemCall, system_contract,
+    AddKey, AddTenantKey, KeyGrant, ParticipantKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION,
+    SetFrozen, SystemCall, system_contract,
 };
 use billflow_types::{
     BlockProposal, ConsensusRef, KeyId, ParticipantId, Rejection, SecretKey, SignedTx, Tx, TxStatus, Version,
@@ -145,6 +145,54 @@ fn a_failed_transaction_writes_nothing() {
     assert!(stored.changes.is_empty(), "{:?}", stored.changes);
     assert_eq!(env.store.state_get(&system_contract(), b"tenant/half-done").unwrap(), None);
     assert_eq!(env.store.state_get(&system_contract(), b"key/fresh.k1").unwrap(), None);
+}
+
+/// A tenant platform rotates its own key: the old key adds the new one, the
+/// new one revokes the old. Its registering organisation may add keys too;
+/// nobody else may.
+#[test]
+fn a_tenant_rotates_its_key_and_only_it_or_its_organisation_add_keys() {
+    let mut env = Env::new();
+    let grant = |key_id: &str| KeyGrant { key_id: key_id.parse().unwrap(), public_key: dev_key(key_id).public() };
+    let add = |tenant: &str, key_id: &str| {
+        SystemCall::AddTenantKey(AddTenantKey { tenant: tenant.parse().unwrap(), key: grant(key_id) })
+    };
+    let register = env.tenant_tx(&enterprise(1, "e1.k1"));
+    assert_eq!(env.outcome(register), None);
+    let cases: [(&str, SignedTx, Option<&str>); 6] = [
+        (
+            "by a participant of the tenant",
+            env.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &add(DEV_TENANT.0, "t.k9")),
+            Some("E_UNAUTHORIZED"),
+        ),
+        ("by another organisation", env.admin_tx(DEV_BANK, &add(DEV_TENANT.0, "t.k9")), Some("E_UNAUTHORIZED")),
+        (
+            "for a tenant nobody registered",
+            env.admin_tx(DEV_NOTARY, &add("no-such-tenant", "t.k9")),
+            Some("E_UNKNOWN_TENANT"),
+        ),
+        ("by the tenant itself, with its current key", env.tenant_tx(&add(DEV_TENANT.0, "demo-platform.key2")), None),
+        ("a key id already used", env.tenant_tx(&add(DEV_TENANT.0, "e1.k1")), Some("E_KEY_EXISTS")),
+        (
+            "by the organisation that registered it",
+            env.admin_tx(DEV_NOTARY, &add(DEV_TENANT.0, "demo-platform.key3")),
+            None,
+        ),
+    ];
+    for (what, tx, expected) in cases {
+        assert_eq!(env.outcome(tx).as_deref(), expected, "{what}");
+    }
+    // The new key signs for the tenant and revokes the old one; the old one is refused from then on.
+    let new_key = |env: &mut Env, call: &SystemCall| {
+        env.tx("demo-platform.key2", &dev_key("demo-platform.key2"), Some(DEV_TENANT.0), call)
+    };
+    let by_new = new_key(&mut env, &enterprise(2, "e2.k1"));
+    assert_eq!(env.outcome(by_new), None);
+    let revoke = new_key(&mut env, &SystemCall::RevokeKey(RevokeKey { key_id: DEV_TENANT.1.parse().unwrap() }));
+    assert_eq!(env.outcome(revoke), None);
+    let by_old = env.tenant_tx(&enterprise(3, "e3.k1"));
+    let executed = env.apply(vec![by_old]);
+    assert_eq!(executed.rejected[0].reason, Rejection::KeyRevoked(DEV_TENANT.1.parse().unwrap()));
 }
 
 #[test]

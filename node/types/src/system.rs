@@ -187,6 +187,17 @@ pub struct AddKey {
     pub key: KeyGrant,
 }
 
+/// `add_tenant_key`: a tenant platform gets another signing key, added by the
+/// tenant itself (signing with a key it holds: how it rotates its keys) or by
+/// the organisation that registered it.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct AddTenantKey {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The key.
+    pub key: KeyGrant,
+}
+
 /// `revoke_key`: a key stops being accepted, for ever.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct RevokeKey {
@@ -386,6 +397,8 @@ pub enum SystemCall {
     ProposeAdmin(ProposeAdmin),
     /// See [`ApproveAdmin`].
     ApproveAdmin(ApproveAdmin),
+    /// See [`AddTenantKey`].
+    AddTenantKey(AddTenantKey),
 }
 
 /// A system call that cannot be decoded.
@@ -411,6 +424,7 @@ impl SystemCall {
             SystemCall::UnfreezeParticipant(_) => "unfreeze_participant",
             SystemCall::ProposeAdmin(_) => "propose_admin",
             SystemCall::ApproveAdmin(_) => "approve_admin",
+            SystemCall::AddTenantKey(_) => "add_tenant_key",
         }
     }
 
@@ -430,6 +444,7 @@ impl SystemCall {
             SystemCall::FreezeParticipant(a) | SystemCall::UnfreezeParticipant(a) => a.encode(),
             SystemCall::ProposeAdmin(a) => a.encode(),
             SystemCall::ApproveAdmin(a) => a.encode(),
+            SystemCall::AddTenantKey(a) => a.encode(),
         }
     }
 
@@ -444,6 +459,7 @@ impl SystemCall {
             "unfreeze_participant" => SystemCall::UnfreezeParticipant(SetFrozen::decode(args)?),
             "propose_admin" => SystemCall::ProposeAdmin(ProposeAdmin::decode(args)?),
             "approve_admin" => SystemCall::ApproveAdmin(ApproveAdmin::decode(args)?),
+            "add_tenant_key" => SystemCall::AddTenantKey(AddTenantKey::decode(args)?),
             _ => return Err(CallError::UnknownMethod(method.clone())),
         })
     }

@@ -23,9 +23,10 @@ use std::time::Duration;
 
 use billflow_sdk::evidence::{self, Verdict, VerifyError};
 use billflow_sdk::types::proof::{EvidenceProof, EvidenceSummary};
+use billflow_sdk::types::system::{AddTenantKey, KeyGrant, RevokeKey, SystemCall};
 use billflow_sdk::types::view::{BlockPage, Health, NetworkView, TxState, TxView};
 use billflow_sdk::types::{
-    ChainId, ContractName, Genesis, Hash32, KeyId, SecretKey, SignedTx, TenantId, TxFailure, TxId,
+    ChainId, ContractName, Genesis, Hash32, KeyId, PublicKey, SecretKey, SignedTx, TenantId, TxFailure, TxId,
 };
 use billflow_sdk::{Client, SdkError, Signer};
 use clap::{Args, Parser, Subcommand};
@@ -188,6 +189,26 @@ enum KeysCommand {
         /// The key file to create (never overwritten).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Register another key for a tenant platform, signed by the tenant with a
+    /// key it holds (how it rotates its key) or by the organisation that
+    /// registered it. Move the platform to the new key, then revoke the old.
+    AddTenantKey {
+        /// The tenant (default: the one the signing key acts under).
+        #[arg(long = "for", value_name = "TENANT")]
+        tenant: Option<TenantId>,
+        /// The new key's id.
+        #[arg(long, value_name = "ID")]
+        new_key_id: KeyId,
+        /// The new key's public key, in hex (as `keys new` prints it).
+        #[arg(long, value_name = "HEX", value_parser = admin_cli::public_key)]
+        public_key: PublicKey,
+    },
+    /// Revoke a key for ever: one of the signer's own (a tenant's, after it
+    /// moved to a new one), or one the signer has authority over.
+    Revoke {
+        /// The key to revoke.
+        revoked: KeyId,
     },
 }
 
@@ -688,6 +709,13 @@ fn keys_new(out: &Path, key_id: Option<&KeyId>, json: bool) -> Result<(), CliErr
     })
 }
 
+/// Signs `call` with the session's key and waits for its receipt.
+async fn keys_change(session: &Session, call: SystemCall, json: bool) -> Result<(), CliError> {
+    let tx = session.signer()?.system(billflow_sdk::new_tx_id("keys")?, &call);
+    let view = session.client.submit_and_wait(&tx, COMMIT_WAIT).await?;
+    report_tx(&view, json)
+}
+
 // ---- status ----
 
 /// The node's health and network view.
@@ -1020,6 +1048,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Fund { command } => run_flows(&conn, F::Fund(command), json).await,
         Command::Risk { command } => run_flows(&conn, F::Risk(command), json).await,
         Command::Keys { command: KeysCommand::New { out } } => keys_new(&out, conn.key_id.as_ref(), json),
+        Command::Keys { command: KeysCommand::AddTenantKey { tenant, new_key_id, public_key } } => {
+            let session = connect(&conn).await?;
+            let tenant = match tenant.or_else(|| session.signer().ok()?.tenant.clone()) {
+                Some(t) => t,
+                None => return Err(CliError::Usage("name the tenant with --for TENANT".into())),
+            };
+            let key = KeyGrant { key_id: new_key_id, public_key };
+            keys_change(&session, SystemCall::AddTenantKey(AddTenantKey { tenant, key }), json).await
+        }
+        Command::Keys { command: KeysCommand::Revoke { revoked } } => {
+            let call = SystemCall::RevokeKey(RevokeKey { key_id: revoked });
+            keys_change(&connect(&conn).await?, call, json).await
+        }
         Command::Evidence { command } => run_evidence(&conn, command, json).await,
         Command::Status => status(&connect(&conn).await?, json).await,
         Command::Admin { command } => admin_cli::run(&connect(&conn).await?, command, json).await,

@@ -174,7 +174,40 @@ async fn the_cli_submits_and_verifies_evidence_on_a_devnet() {
     assert_eq!(unknown.code, Some(1), "{unknown}");
     assert!(unknown.stderr.contains("not on the ledger"), "{unknown}");
 
+    rotate_the_platform_key(&json_path, &info, work.path()).await;
+
     assert!(devnet.stop(), "devnet did not stop");
+}
+
+/// The tenant platform rotates its key as docs/operations.md says: a new key
+/// made, registered by the old one, used, and the old one revoked by the new.
+async fn rotate_the_platform_key(json_path: &Path, info: &serde_json::Value, work: &Path) {
+    let tenant = info["tenant_keys"][0]["owner"].as_str().unwrap();
+    let old_key = info["tenant_keys"][0]["key_id"].as_str().unwrap();
+    let new_key_id = format!("{tenant}.key2");
+    let new_file = work.join("platform-2.key");
+    let made = billflow(json_path, &["--json", "keys", "new", "--out", new_file.to_str().unwrap()]).await;
+    assert_eq!(made.code, Some(0), "{made}");
+    let public_key =
+        serde_json::from_str::<serde_json::Value>(&made.stdout).unwrap()["public_key"].as_str().unwrap().to_string();
+    // Signed with the old key, as the devnet's platform.
+    let added =
+        billflow(json_path, &["keys", "add-tenant-key", "--new-key-id", &new_key_id, "--public-key", &public_key])
+            .await;
+    assert_eq!(added.code, Some(0), "{added}");
+    let with_new = ["--key", new_file.to_str().unwrap(), "--key-id", new_key_id.as_str(), "--tenant", tenant];
+    let doc = work.join("after-rotation.txt");
+    std::fs::write(&doc, b"delivery note DN-7, signed with the platform's new key").unwrap();
+    let doc = doc.to_str().unwrap();
+    let submitted =
+        billflow(json_path, &[&with_new[..], &["evidence", "submit", doc, "--type", "delivery_note"]].concat()).await;
+    assert_eq!(submitted.code, Some(0), "{submitted}");
+    let revoked = billflow(json_path, &[&with_new[..], &["keys", "revoke", old_key]].concat()).await;
+    assert_eq!(revoked.code, Some(0), "{revoked}");
+    // The old key is refused from now on, at the gateway.
+    let refused = billflow(json_path, &["evidence", "submit", doc, "--type", "delivery_note"]).await;
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert!(refused.stderr.contains("E_KEY_REVOKED"), "{refused}");
 }
 
 /// The bill-flow commands against a devnet with the demo seeded: each party

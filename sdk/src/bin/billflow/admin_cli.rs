@@ -83,7 +83,7 @@ pub(crate) enum Role {
     Observer,
 }
 
-fn public_key(s: &str) -> Result<PublicKey, String> {
+pub(crate) fn public_key(s: &str) -> Result<PublicKey, String> {
     PublicKey::from_hex(s).map_err(|e| format!("not a 32-byte public key in hex: {e}"))
 }
 
