@@ -1,5 +1,6 @@
 //! Money, dates and discount interest as the bill-finance rules define them
-//! (shared/design/domain.md, "Money and dates" and "Discount").
+//! (docs/flows.md states the rules: whole fen, civil dates, discount interest
+//! by days to run).
 //!
 //! Pure integer arithmetic, `no_std`: the same answer on every node and in
 //! every contract. Amounts are whole fen; dates are civil dates (China

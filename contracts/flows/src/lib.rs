@@ -1,6 +1,6 @@
 //! The flows contract: bills through their whole life cycle, the money that
 //! moves with them, and the orders and invoices that prove a real trade behind
-//! them (shared/design/domain.md is the specification).
+//! them (docs/flows.md states the rules it carries out).
 //!
 //! One contract, deployed as `flows`, in clear modules that share one state
 //! namespace, so that a discount can check the trade background, occupy

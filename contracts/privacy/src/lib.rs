@@ -1,4 +1,4 @@
-//! Personal data (shared/design/domain.md, "Parties"): mobile phone numbers,
+//! Personal data (docs/architecture.md, "Invariants"): mobile phone numbers,
 //! resident identity card numbers and bank card numbers never go on the ledger
 //! in plain text, and every response, page and log line masks them.
 //!
