@@ -55,6 +55,23 @@ pub fn verify_request(key: &PublicKey, message: &[u8], signature_hex: &str) -> b
 mod tests {
     use super::*;
 
+    /// The worked example of docs/api.md ("Signed requests"), which a client in
+    /// another language can check its signer against byte for byte.
+    #[test]
+    fn the_worked_example_of_the_api_docs_holds() {
+        let key = SecretKey::from_seed([3; 32]);
+        assert_eq!(key.public().to_hex(), "ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1");
+        let msg = request_message("GET", "/v1/blocks", "limit=2", 1_767_225_600_000, "nonce-0123456789ab", b"");
+        let expected = "GET\n/v1/blocks\nlimit=2\n1767225600000\nnonce-0123456789ab\n\
+                        e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(String::from_utf8(msg.clone()).unwrap(), expected);
+        assert_eq!(
+            sign_request(&key, &msg),
+            "8d886c99aaff09043d098405d40ac037732ce6d62593d177a14cb974e1e3e56c\
+             9fd90bca3261d8f2e8ff3b82cedaf534e8da450d080bc27a8ccf404567290a0b"
+        );
+    }
+
     #[test]
     fn a_signature_covers_every_part_of_the_request() {
         let key = SecretKey::from_seed([3; 32]);
