@@ -302,3 +302,58 @@ pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16, demo: bo
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields `value` serialises, in order.
+    fn fields<T: Serialize>(value: &T) -> String {
+        let text = serde_json::to_string(value).unwrap_or_default();
+        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+        let mut keys: Vec<&String> = object.keys().collect();
+        keys.sort_by_key(|k| text.find(&format!("\"{k}\":")));
+        keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// docs/api.md lists every field of `devnet.json`; a field added here
+    /// without a word there fails.
+    #[test]
+    fn docs_api_md_lists_every_field_of_devnet_json() {
+        let key = DevnetKey { owner: "t".into(), key_id: "t.k1".into(), key_file: "t.key".into() };
+        let node = DevnetNode {
+            node_id: "n".into(),
+            org: "o".into(),
+            role: NodeRole::Voter,
+            api_url: "https://127.0.0.1:7101".into(),
+            explorer_url: Some("http://127.0.0.1:7180/explorer/".into()),
+            p2p: "/ip4/127.0.0.1/tcp/7100".into(),
+            peer_id: "12D3KooW".into(),
+            data_dir: "d".into(),
+            config: "c".into(),
+            log: "l".into(),
+            pid: Some(1),
+        };
+        let devnet = Devnet {
+            chain_id: "billflow-devnet".into(),
+            genesis: "genesis.json".into(),
+            genesis_hash: "00".into(),
+            ca_cert: "ca.pem".into(),
+            nodes: vec![node.clone()],
+            tenant_keys: vec![key.clone()],
+            admin_keys: vec![],
+            notary_keys: vec![],
+            participant_keys: vec![],
+            regulator_keys: vec![],
+        };
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md")).unwrap_or_default();
+        for line in [
+            format!("Top level: {}", fields(&devnet)),
+            format!("Each node: {}", fields(&node)),
+            format!("Each key: {}", fields(&key)),
+        ] {
+            assert!(doc.contains(&line), "docs/api.md's devnet.json section lacks the line\n{line}");
+        }
+    }
+}
