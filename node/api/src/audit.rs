@@ -1,8 +1,10 @@
 //! The gateway's audit log: one hash-chained JSON line per call in
 //! `<dir>/audit.jsonl` ([`billflow_types::audit`]). Nothing is ever deleted.
 //!
-//! Requests hand entries to a writer thread, so a slow disk never holds a
-//! request up; the writer appends and flushes whenever it has caught up.
+//! Requests hand entries to a writer thread, which appends whatever has
+//! queued up and makes it durable with one `fdatasync` (group commit). A
+//! request's answer leaves only once its entry is durable
+//! ([`Audit::record`]), so a crash loses no entry of a call that was answered.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -26,10 +28,13 @@ pub(crate) struct Event {
 /// The log's file name in its directory.
 pub const AUDIT_FILE: &str = "audit.jsonl";
 
+/// An entry on its way to the writer, with whom to tell once it is durable.
+type Queued = (Event, tokio::sync::oneshot::Sender<bool>);
+
 /// Appends to the audit log.
 #[derive(Clone)]
 pub(crate) struct Audit {
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<Queued>,
 }
 
 /// Reads and verifies a whole audit log. Returns the entries, or where it breaks.
@@ -93,11 +98,15 @@ impl Audit {
         Ok(Audit { tx })
     }
 
-    /// Queues an entry.
-    pub(crate) fn record(&self, event: Event) {
-        if self.tx.send(event).is_err() {
+    /// Queues an entry. The answer says, once the writer has synced the
+    /// batch that holds it, whether it is durable: a caller that answers a
+    /// request awaits it first.
+    pub(crate) fn record(&self, event: Event) -> tokio::sync::oneshot::Receiver<bool> {
+        let (done, durable) = tokio::sync::oneshot::channel();
+        if self.tx.send((event, done)).is_err() {
             tracing::error!("the audit log writer has stopped; an entry was not written");
         }
+        durable
     }
 }
 
@@ -113,11 +122,14 @@ fn cut_torn_tail(path: &Path) -> std::io::Result<()> {
     OpenOptions::new().write(true).open(path)?.set_len(keep as u64)
 }
 
-fn write_loop(path: PathBuf, file: File, rx: mpsc::Receiver<Event>, mut seq: u64, mut prev: Hash32) {
+fn write_loop(path: PathBuf, file: File, rx: mpsc::Receiver<Queued>, mut seq: u64, mut prev: Hash32) {
     let mut out = BufWriter::new(file);
+    let mut waiting = Vec::new();
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
-        while let Some(e) = next.take() {
+        let mut written = true;
+        while let Some((e, done)) = next.take() {
+            waiting.push(done);
             let mut entry = AuditEntry {
                 seq,
                 time: e.time,
@@ -133,6 +145,7 @@ fn write_loop(path: PathBuf, file: File, rx: mpsc::Receiver<Event>, mut seq: u64
             let line = serde_json::to_string(&entry).unwrap_or_default();
             if let Err(err) = writeln!(out, "{line}") {
                 tracing::error!(path = %path.display(), error = %err, "cannot write the audit log");
+                written = false;
             }
             seq += 1;
             prev = entry.hash;
@@ -140,6 +153,10 @@ fn write_loop(path: PathBuf, file: File, rx: mpsc::Receiver<Event>, mut seq: u64
         }
         if let Err(err) = out.flush().and_then(|()| out.get_ref().sync_data()) {
             tracing::error!(path = %path.display(), error = %err, "cannot flush the audit log");
+            written = false;
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(written);
         }
     }
 }
@@ -163,22 +180,17 @@ mod tests {
     fn the_log_continues_its_chain_across_restarts_and_refuses_a_broken_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(AUDIT_FILE);
-        let wait_for = |n: usize| {
-            for _ in 0..200 {
-                if std::fs::read_to_string(&path).map(|s| s.lines().count()).unwrap_or(0) >= n {
-                    return;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            panic!("audit log did not reach {n} lines");
-        };
+        let lines = || std::fs::read_to_string(&path).map(|s| s.lines().count()).unwrap_or(0);
         let audit = Audit::open(dir.path()).unwrap();
-        (0..3).for_each(|n| audit.record(event(n)));
-        wait_for(3);
+        for n in 0..3 {
+            // Acknowledged only once durable: the line is in the file by then.
+            assert_eq!(audit.record(event(n)).blocking_recv(), Ok(true));
+            assert_eq!(lines(), n as usize + 1);
+        }
         drop(audit);
         let audit = Audit::open(dir.path()).unwrap();
-        audit.record(event(3));
-        wait_for(4);
+        assert_eq!(audit.record(event(3)).blocking_recv(), Ok(true));
+        assert_eq!(lines(), 4);
         let entries = read_audit_log(&path).unwrap().unwrap();
         assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [0, 1, 2, 3]);
 

@@ -284,7 +284,14 @@ async fn finish(State(gw): State<Arc<Gateway>>, mut req: Request, next: Next) ->
     }
     if let Some(audit) = &gw.audit {
         let subject = subject.as_ref().map_or_else(|| "anonymous".to_string(), Subject::label);
-        audit.record(audit::Event { time: now_rfc3339(), request_id: id, subject, object, action, result });
+        let durable =
+            audit.record(audit::Event { time: now_rfc3339(), request_id: id, subject, object, action, result });
+        // The answer leaves once its entry is on disk. A log that cannot be
+        // written is the node's fault and is logged; the call it records has
+        // already happened, so its answer still goes out.
+        if durable.await != Ok(true) {
+            gw.metrics.audit_failed();
+        }
     }
     gw.metrics.request(&route, status.as_u16(), started.elapsed().as_secs_f64());
     resp

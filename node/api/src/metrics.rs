@@ -36,6 +36,7 @@ pub(crate) struct Metrics {
     fuel: Histogram,
     peers: Gauge,
     leader: Gauge,
+    audit_failures: Counter,
 }
 
 /// What the network adds to the exposition.
@@ -69,7 +70,13 @@ impl Metrics {
         registry.register("peers_connected", "Consortium members connected now", peers.clone());
         let leader = Gauge::default();
         registry.register("leader_known", "1 when a consensus leader is known, else 0", leader.clone());
-        Metrics { registry, requests, latency, height, pending, commit, txs, fuel, peers, leader }
+        let audit_failures = Counter::default();
+        registry.register(
+            "audit_write_failures",
+            "Audit entries that could not be made durable (their answers went out; see the node's log)",
+            audit_failures.clone(),
+        );
+        Metrics { registry, requests, latency, height, pending, commit, txs, fuel, peers, leader, audit_failures }
     }
 
     /// Counts a committed block: its commit latency (`now_ms` against its
@@ -83,13 +90,17 @@ impl Metrics {
         }
     }
 
+    /// Counts an audit entry that could not be made durable.
+    pub(crate) fn audit_failed(&self) {
+        self.audit_failures.inc();
+    }
+
     /// Counts one request.
     pub(crate) fn request(&self, route: &str, status: u16, seconds: f64) {
         self.requests.get_or_create(&RequestLabels { route: route.into(), status }).inc();
         self.latency.get_or_create(&RouteLabels { route: route.into() }).observe(seconds);
     }
 
-    /// The text exposition, with the ledger's gauges as of now.
     /// The exposition in `format`, with the ledger's gauges as of now.
     pub(crate) fn render(
         &self,
