@@ -6,7 +6,9 @@
 //! Format: the magic `BFSNAP1\n` and the last height (`u64`, little-endian),
 //! then one record per block from height 0: a little-endian `u32` length and
 //! the block's canonical bytes. A file cut short at a record boundary is
-//! refused by the height.
+//! refused by the height. A backup may go on after the last block with the
+//! node's audit log: the magic `BFAUDIT1`, its length (`u64`, little-endian)
+//! and its complete lines; older backups end after the blocks.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
@@ -20,6 +22,8 @@ use billflow_types::{Canonical, ChainTip};
 use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 
 const MAGIC: &[u8; 8] = b"BFSNAP1\n";
+/// Starts the audit section after a backup's blocks.
+const AUDIT_MAGIC: &[u8; 8] = b"BFAUDIT1";
 /// No block record is larger (the block size limits keep them far below).
 const MAX_RECORD: u32 = 256 << 20;
 /// Blocks installed in one step.
@@ -139,7 +143,7 @@ pub fn dir(store: &Store) -> PathBuf {
 /// Writes blocks `0..=height` of `store` to `path` (through a temporary file,
 /// renamed when complete and durable) and returns the file's size.
 pub fn write(store: &Store, height: u64, path: &Path) -> Result<u64, SnapshotError> {
-    write_blocks(path, |emit| {
+    write_blocks(path, None, |emit| {
         for h in 0..=height {
             let stored = store.stored_block(h)?.ok_or_else(|| SnapshotError::Invalid {
                 path: path.to_path_buf(),
@@ -154,9 +158,10 @@ pub fn write(store: &Store, height: u64, path: &Path) -> Result<u64, SnapshotErr
 
 /// Writes an online backup of the node whose data directory is `data` to
 /// `out`: every whole block in its block files, read without a lock while the
-/// node runs (a consistent prefix of its chain), in the snapshot format.
+/// node runs (a consistent prefix of its chain), in the snapshot format, then
+/// the complete lines of its audit log (`audit_log`, if it has one).
 /// Returns the file's size and the last height it holds.
-pub fn backup(data: &Path, out: &Path) -> Result<(u64, u64), SnapshotError> {
+pub fn backup(data: &Path, audit_log: &Path, out: &Path) -> Result<(u64, u64), SnapshotError> {
     let blocks = data.join("blocks");
     if !blocks.is_dir() {
         return Err(io(&blocks)(std::io::Error::new(
@@ -164,7 +169,13 @@ pub fn backup(data: &Path, out: &Path) -> Result<(u64, u64), SnapshotError> {
             "no block files: not a node's data directory",
         )));
     }
-    let (size, last) = write_blocks(out, |emit| {
+    // Complete lines only: the writer may be appending one right now.
+    let audit = match std::fs::read(audit_log) {
+        Ok(bytes) => Some(bytes[..bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)].to_vec()),
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(io(audit_log)(e)),
+    };
+    let (size, last) = write_blocks(out, audit.as_deref(), |emit| {
         billflow_storage::scan_block_files(&blocks, |stored| {
             emit(&stored).map_err(|e| billflow_storage::StorageError::Io(e.to_string()))
         })?;
@@ -174,10 +185,11 @@ pub fn backup(data: &Path, out: &Path) -> Result<(u64, u64), SnapshotError> {
 }
 
 /// Writes the blocks `produce` emits, in height order from 0, to `path`
-/// through a temporary file renamed when complete and durable. Returns the
-/// size and the last height written.
+/// (then `audit`, the audit section, if given) through a temporary file
+/// renamed when complete and durable. Returns the size and the last height written.
 fn write_blocks(
     path: &Path,
+    audit: Option<&[u8]>,
     produce: impl FnOnce(&mut dyn FnMut(&StoredBlock) -> Result<(), SnapshotError>) -> Result<(), SnapshotError>,
 ) -> Result<(u64, Option<u64>), SnapshotError> {
     use std::io::{Seek, SeekFrom};
@@ -204,7 +216,14 @@ fn write_blocks(
         last = Some(h);
         Ok(())
     };
-    let produced = produce(&mut emit);
+    let produced = produce(&mut emit).and_then(|()| {
+        let Some(audit) = audit else { return Ok(()) };
+        out.write_all(AUDIT_MAGIC).map_err(io(&partial))?;
+        out.write_all(&(audit.len() as u64).to_le_bytes()).map_err(io(&partial))?;
+        out.write_all(audit).map_err(io(&partial))?;
+        size += 16 + audit.len() as u64;
+        Ok(())
+    });
     if let Err(e) = produced {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
@@ -251,6 +270,9 @@ impl Reader {
     /// The next block, or `None` after the last one the header names.
     fn next(&mut self) -> Result<Option<StoredBlock>, SnapshotError> {
         let count = self.count;
+        if count > self.last {
+            return Ok(None);
+        }
         let mut len = [0u8; 4];
         match self.input.read_exact(&mut len) {
             Ok(()) => {}
@@ -273,6 +295,45 @@ impl Reader {
         self.count += 1;
         Ok(Some(stored))
     }
+}
+
+impl Reader {
+    /// Skips the remaining blocks, then reads the audit section, if the file has one.
+    fn audit(&mut self) -> Result<Option<Vec<u8>>, SnapshotError> {
+        while self.count <= self.last {
+            let mut len = [0u8; 4];
+            self.input.read_exact(&mut len).map_err(|_| self.invalid(format!("record {} is cut short", self.count)))?;
+            let len = u32::from_le_bytes(len);
+            if len > MAX_RECORD {
+                return Err(self.invalid(format!("record {} claims {len} bytes", self.count)));
+            }
+            self.input.seek_relative(i64::from(len)).map_err(io(&self.path))?;
+            self.count += 1;
+        }
+        let mut magic = [0u8; 8];
+        match self.input.read_exact(&mut magic) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(io(&self.path)(e)),
+        }
+        let mut len = [0u8; 8];
+        if &magic != AUDIT_MAGIC || self.input.read_exact(&mut len).is_err() {
+            return Err(self.invalid("what follows the last block is not an audit log".into()));
+        }
+        let mut text = Vec::new();
+        let len = u64::from_le_bytes(len);
+        (&mut self.input).take(len).read_to_end(&mut text).map_err(io(&self.path))?;
+        if text.len() as u64 != len {
+            return Err(self.invalid(format!("its audit log is cut short ({} of {len} bytes)", text.len())));
+        }
+        Ok(Some(text))
+    }
+}
+
+/// The audit log a backup carries after its blocks, if any (backups made
+/// before backups carried one have none).
+pub fn audit_of(path: &Path) -> Result<Option<Vec<u8>>, SnapshotError> {
+    Reader::open(path)?.audit()
 }
 
 /// The genesis document a snapshot or backup file starts with (block 0's).
@@ -329,6 +390,43 @@ mod tests {
     fn open(dir: &Path) -> Chain {
         let config = ChainConfig { node_id: "n1".parse().unwrap(), mempool_capacity: 100 };
         Chain::open(Store::open(dir).unwrap(), &dev_genesis(), config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_backup_carries_the_complete_lines_of_the_audit_log() {
+        let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+        let source = open(dirs[0].path());
+        for n in 1..=5u64 {
+            assert!(source.submit(dev_registration(n, billflow_chain::now_ms())).unwrap().is_ok());
+            let proposal = source.next_proposal().await;
+            source.apply(&proposal, ConsensusRef { term: 1, index: n }, Vec::new()).unwrap();
+        }
+        let audit_log = dirs[0].path().join("audit.jsonl");
+        // Two whole entries and one the writer is still appending.
+        std::fs::write(&audit_log, "{\"seq\":0}\n{\"seq\":1}\n{\"seq\":2,\"ti").unwrap();
+        let out = dirs[0].path().join("node.backup");
+        let (size, height) = backup(dirs[0].path(), &audit_log, &out).unwrap();
+        assert_eq!((size, height), (std::fs::metadata(&out).unwrap().len(), 5));
+        assert_eq!(audit_of(&out).unwrap().as_deref(), Some(&b"{\"seq\":0}\n{\"seq\":1}\n"[..]));
+        let target = open(dirs[1].path());
+        assert_eq!(install(&target, &out).unwrap().0, source.tip(), "the audit section does not disturb the blocks");
+
+        // A node without an audit log, and a snapshot, carry none.
+        let bare = dirs[0].path().join("bare.backup");
+        backup(dirs[0].path(), &dirs[0].path().join("no-such-log"), &bare).unwrap();
+        assert_eq!(audit_of(&bare).unwrap(), None);
+        let snap = dirs[0].path().join("s.snap");
+        write(source.store(), 5, &snap).unwrap();
+        assert_eq!(audit_of(&snap).unwrap(), None);
+
+        // Cut inside the audit section, or something else after the blocks: refused.
+        let bytes = std::fs::read(&out).unwrap();
+        let cut = dirs[1].path().join("cut.backup");
+        std::fs::write(&cut, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(matches!(audit_of(&cut), Err(SnapshotError::Invalid { .. })));
+        let snap_bytes = std::fs::read(&snap).unwrap();
+        std::fs::write(&cut, [&snap_bytes[..], b"garbage!garbage!"].concat()).unwrap();
+        assert!(matches!(audit_of(&cut), Err(SnapshotError::Invalid { .. })));
     }
 
     #[tokio::test]

@@ -95,6 +95,10 @@ enum Command {
         /// The data directory to create (must not exist, or be empty).
         #[arg(long)]
         data: PathBuf,
+        /// Leave out the backup's audit log: for a backup of another node, whose
+        /// audit log is that node's record, not this one's.
+        #[arg(long)]
+        without_audit_log: bool,
     },
     /// Run a whole consortium on this machine: generates it with billflow-genesis
     /// (or reuses DIR), starts every node as its own process on loopback, writes
@@ -144,7 +148,7 @@ fn main() -> ExitCode {
         }
         Command::Verify { data } => verify_cmd(&data),
         Command::Backup { data, out } => backup_cmd(&data, &out),
-        Command::Restore { backup, data } => restore_cmd(&backup, &data),
+        Command::Restore { backup, data, without_audit_log } => restore_cmd(&backup, &data, !without_audit_log),
         Command::Devnet { dir, voters, observers, base_port, demo } => {
             devnet::run(&dir, voters, observers, base_port, demo)
         }
@@ -389,7 +393,8 @@ fn verify_cmd(data: &Path) -> Result<()> {
 
 fn backup_cmd(data: &Path, out: &Path) -> Result<()> {
     let started = std::time::Instant::now();
-    let (bytes, height) = billflow_consensus::snapshot::backup(data, out)
+    let audit_log = data.join("audit").join(billflow_api::AUDIT_FILE);
+    let (bytes, height) = billflow_consensus::snapshot::backup(data, &audit_log, out)
         .with_context(|| format!("cannot back up {} to {}", data.display(), out.display()))?;
     println!(
         "backup written: {} (blocks 0 to {height}, {bytes} bytes, {:.1} s)",
@@ -399,7 +404,7 @@ fn backup_cmd(data: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-fn restore_cmd(backup: &Path, data: &Path) -> Result<()> {
+fn restore_cmd(backup: &Path, data: &Path, with_audit_log: bool) -> Result<()> {
     let started = std::time::Instant::now();
     if data.exists() && data.read_dir()?.next().is_some() {
         bail!("{} is not empty: restore into a new data directory", data.display());
@@ -420,6 +425,16 @@ fn restore_cmd(backup: &Path, data: &Path) -> Result<()> {
         // Every restored block was committed: Raft must know its vote and
         // committed index, and wait for the other voters before campaigning.
         billflow_consensus::restore::prepare(chain.store())?;
+        // The audit log comes back with the node; the node checks its hash
+        // chain when it opens it.
+        let audit = if with_audit_log { billflow_consensus::snapshot::audit_of(backup)? } else { None };
+        if let Some(audit) = audit {
+            let dir = work.join("audit");
+            std::fs::create_dir_all(&dir)?;
+            let mut file = std::fs::File::create(dir.join(billflow_api::AUDIT_FILE))?;
+            std::io::Write::write_all(&mut file, &audit)?;
+            file.sync_all()?;
+        }
         Ok(tip)
     })();
     let tip = match restored {

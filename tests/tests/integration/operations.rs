@@ -93,6 +93,19 @@ async fn a_voter_restored_from_an_online_backup_rejoins_and_catches_up() {
     assert!(!ok && text.contains("cut short"), "{text}");
     assert!(!data.exists());
 
+    // A backup restored for another node leaves its audit log out.
+    let elsewhere = c.dir.path().join("elsewhere");
+    let (ok, text) = node_cmd(&[
+        "restore".as_ref(),
+        "--backup".as_ref(),
+        backup.as_os_str(),
+        "--data".as_ref(),
+        elsewhere.as_os_str(),
+        "--without-audit-log".as_ref(),
+    ]);
+    assert!(ok, "{text}");
+    assert!(elsewhere.join("blocks").is_dir() && !elsewhere.join("audit").exists());
+
     // Restore, then check the restored store offline before the node starts.
     let started = Instant::now();
     let (ok, text) =
@@ -102,6 +115,10 @@ async fn a_voter_restored_from_an_online_backup_rejoins_and_catches_up() {
     assert!(text.contains(&format!("height {backed_up} ")), "{text}");
     let (ok, text) = node_cmd(&["verify".as_ref(), "--data".as_ref(), data.as_os_str()]);
     assert!(ok, "{text}");
+    // Its audit log came back with it: what it had written by the backup.
+    let audit_log = data.join("audit").join("audit.jsonl");
+    let restored_entries = std::fs::read_to_string(&audit_log).unwrap_or_default().lines().count();
+    assert!(restored_entries > 0, "no audit log restored");
 
     // It rejoins, catches up and holds everything acknowledged.
     let started = Instant::now();
@@ -128,6 +145,14 @@ async fn a_voter_restored_from_an_online_backup_rejoins_and_catches_up() {
     let (status, metrics) = get(&c, victim, "/metrics").await;
     assert_eq!(status, 200);
     assert_eq!(sample(&metrics, "billflow_peers_connected"), Some(2.0), "{metrics}");
+    // The restored audit log goes on where it stopped: one chain, numbered on.
+    let seqs: Vec<u64> = std::fs::read_to_string(&audit_log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_u64().unwrap())
+        .collect();
+    assert!(seqs.len() > restored_entries, "no entry written after the restore");
+    assert!(seqs.iter().enumerate().all(|(i, s)| *s == i as u64), "{seqs:?}");
     assert_eq!(sample(&metrics, "billflow_leader_known"), Some(1.0), "{metrics}");
     assert!(sample(&metrics, "billflow_block_commit_seconds_count").is_some_and(|n| n > 0.0), "{metrics}");
     assert!(sample(&metrics, "billflow_transaction_fuel_count").is_some_and(|n| n > 0.0), "{metrics}");
