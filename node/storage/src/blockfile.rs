@@ -182,8 +182,19 @@ impl BlockFiles {
     }
 
     /// Appends a record and syncs it to disk.
+    #[cfg(test)]
     pub(crate) fn append(&mut self, height: u64, payload: &[u8]) -> Result<BlockPos> {
+        let pos = self.write(height, payload)?;
+        self.sync()?;
+        Ok(pos)
+    }
+
+    /// Appends a record without syncing it: [`BlockFiles::sync`] makes every
+    /// record written so far durable. A segment that fills is synced before
+    /// the next one is started, so only the current segment is ever unsynced.
+    pub(crate) fn write(&mut self, height: u64, payload: &[u8]) -> Result<BlockPos> {
         if self.len >= SEGMENT_BYTES {
+            self.sync()?;
             let segment = self.segment + 1;
             let file = OpenOptions::new()
                 .read(true)
@@ -206,8 +217,7 @@ impl BlockFiles {
         frame.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
         frame.extend_from_slice(payload);
         let pos = BlockPos { segment: self.segment, offset: self.len, len };
-        let written = self.file.write_all(&frame).and_then(|()| self.file.sync_data());
-        if let Err(e) = written {
+        if let Err(e) = self.file.write_all(&frame) {
             // Leave no partial frame behind for the next append to follow.
             let _ = self.file.set_len(self.len);
             let _ = self.file.seek(SeekFrom::Start(self.len));
@@ -215,6 +225,11 @@ impl BlockFiles {
         }
         self.len += frame.len() as u64;
         Ok(pos)
+    }
+
+    /// Makes every record written so far durable.
+    pub(crate) fn sync(&mut self) -> Result<()> {
+        self.file.sync_data().map_err(|e| io("sync block file", e))
     }
 }
 

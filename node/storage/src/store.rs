@@ -207,45 +207,67 @@ impl Store {
         })
     }
 
-    /// Writes everything `commit` holds in one atomic batch and flushes it to disk.
-    /// Refuses a block that does not extend the stored tip.
+    /// Records a block; see [`Store::commit_blocks`].
     pub fn commit_block(&self, stored: &StoredBlock) -> Result<ChainTip> {
-        let header = &stored.block.header;
-        let hash = header.hash();
+        let tip = self.commit_blocks(&[stored])?;
+        tip.ok_or_else(|| StorageError::Io("no block was committed".into()))
+    }
+
+    /// Records blocks that extend the stored tip one after another: appends
+    /// them to the block files and syncs those once (the blocks are durable
+    /// when this returns), then writes each block's indexes, receipts, state
+    /// and metadata to the index in one atomic batch per block. The index is
+    /// not flushed here: sled flushes it in the background and with the next
+    /// consensus write, and after a crash [`Store::open`] indexes again from
+    /// the block files whatever the index had not yet written. The index never
+    /// gets ahead of the block files, since the blocks are synced before their
+    /// batches are applied. Refuses the whole call, writing nothing, if a block
+    /// does not extend the one before it. Returns the new tip (`None` for no blocks).
+    pub fn commit_blocks(&self, blocks: &[&StoredBlock]) -> Result<Option<ChainTip>> {
         let mut files = self.files.lock().map_err(|_| StorageError::Io("a previous commit panicked".into()))?;
-        match (self.tip()?, header.height) {
-            (None, 0) => {}
-            (Some(tip), h) if h == tip.height + 1 && header.prev_hash == tip.hash => {}
-            (tip, h) => {
+        let mut tip = self.tip()?;
+        for stored in blocks {
+            let header = &stored.block.header;
+            match (tip, header.height) {
+                (None, 0) => {}
+                (Some(tip), h) if h == tip.height + 1 && header.prev_hash == tip.hash => {}
+                (tip, h) => {
+                    return Err(StorageError::NotNext {
+                        height: h,
+                        reason: match tip {
+                            None => "the store is empty and the block is not genesis".into(),
+                            Some(t) => format!(
+                                "tip is {} at height {}, block names parent {}",
+                                t.hash, t.height, header.prev_hash
+                            ),
+                        },
+                    });
+                }
+            }
+            if stored.receipts.len() != stored.block.txs.len() || stored.genesis.is_some() != (header.height == 0) {
                 return Err(StorageError::NotNext {
-                    height: h,
-                    reason: match tip {
-                        None => "the store is empty and the block is not genesis".into(),
-                        Some(t) => {
-                            format!("tip is {} at height {}, block names parent {}", t.hash, t.height, header.prev_hash)
-                        }
-                    },
+                    height: header.height,
+                    reason: format!(
+                        "{} transactions, {} receipts, genesis document {}",
+                        stored.block.txs.len(),
+                        stored.receipts.len(),
+                        if stored.genesis.is_some() { "present" } else { "absent" }
+                    ),
                 });
             }
+            tip = Some(ChainTip::of(header));
         }
-        if stored.receipts.len() != stored.block.txs.len() || stored.genesis.is_some() != (header.height == 0) {
-            return Err(StorageError::NotNext {
-                height: header.height,
-                reason: format!(
-                    "{} transactions, {} receipts, genesis document {}",
-                    stored.block.txs.len(),
-                    stored.receipts.len(),
-                    if stored.genesis.is_some() { "present" } else { "absent" }
-                ),
-            });
+        let mut positions = Vec::with_capacity(blocks.len());
+        for stored in blocks.iter() {
+            positions.push(files.write(stored.block.header.height, &stored.encode())?);
         }
-        let pos = files.append(header.height, &stored.encode())?;
-        let batch = index_batch(stored, pos);
-        let tip =
-            ChainTip { height: header.height, hash, state_hash: header.state_hash, time_ms: header.proposed_at_ms };
-        self.ledger.apply_batch(batch)?;
-        self.db.flush()?;
-        Ok(tip)
+        if !blocks.is_empty() {
+            files.sync()?;
+        }
+        for (stored, pos) in blocks.iter().zip(positions) {
+            self.ledger.apply_batch(index_batch(stored, pos))?;
+        }
+        Ok(if blocks.is_empty() { None } else { tip })
     }
 
     /// Consensus metadata `name` (as written with a block or by [`Store::put_meta`]).
@@ -383,7 +405,8 @@ fn get<T: Canonical>(tree: &sled::Tree, key: &[u8], what: impl FnOnce() -> Strin
 /// The sled writes that index a stored block and apply its state changes.
 fn index_batch(stored: &StoredBlock, pos: BlockPos) -> sled::Batch {
     let header = &stored.block.header;
-    let hash = header.hash();
+    let tip = ChainTip::of(header);
+    let hash = tip.hash;
     let mut batch = sled::Batch::default();
     batch.insert(keys::block(header.height), pos.encode());
     batch.insert(keys::block_hash(&hash), header.height.encode());
@@ -405,7 +428,6 @@ fn index_batch(stored: &StoredBlock, pos: BlockPos) -> sled::Batch {
     for (name, value) in &stored.meta {
         batch.insert(keys::meta(name), value.as_slice());
     }
-    let tip = ChainTip { height: header.height, hash, state_hash: header.state_hash, time_ms: header.proposed_at_ms };
     batch.insert(keys::TIP, tip.encode());
     batch
 }

@@ -182,6 +182,48 @@ fn a_block_in_the_files_but_not_the_index_is_indexed_on_open() {
 }
 
 #[test]
+fn a_run_of_blocks_is_committed_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 1);
+    let b2 = stored(2, blocks[1].block.header.hash(), vec![tx(2)], vec![change("a", Some("2"))]);
+    let b3 = stored(3, b2.block.header.hash(), vec![tx(3)], vec![change("a", Some("3"))]);
+    let stray = stored(4, Hash32::ZERO, vec![tx(4)], vec![change("a", Some("4"))]);
+    // A run with a block that does not extend the one before it writes nothing.
+    assert!(matches!(store.commit_blocks(&[&b2, &b3, &stray]), Err(StorageError::NotNext { height: 4, .. })));
+    assert_eq!(store.tip().unwrap().unwrap().height, 1);
+    assert_eq!(store.tx_location(&"tx-2".parse().unwrap()).unwrap(), None);
+    let tip = store.commit_blocks(&[&b2, &b3]).unwrap().unwrap();
+    assert_eq!((tip.height, tip.hash), (3, b3.block.header.hash()));
+    assert_eq!(store.commit_blocks(&[]).unwrap(), None);
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.tip().unwrap(), Some(tip));
+    assert_eq!(store.stored_block(2).unwrap(), Some(b2));
+    assert_eq!(store.meta("applied").unwrap(), Some(3u64.to_le_bytes().to_vec()));
+    assert_eq!(store.state_get(&"system".parse().unwrap(), b"a").unwrap(), Some(b"3".to_vec()));
+}
+
+#[test]
+fn a_run_in_the_files_but_not_the_index_is_indexed_on_open_with_its_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 1);
+    let b2 = stored(2, blocks[1].block.header.hash(), vec![tx(2)], vec![change("a", Some("2"))]);
+    let b3 = stored(3, b2.block.header.hash(), vec![tx(3)], vec![change("a", Some("3"))]);
+    // The crash window of a run: the records are synced, no sled batch was written.
+    {
+        let mut files = store.files.lock().unwrap();
+        files.write(2, &b2.encode()).unwrap();
+        files.write(3, &b3.encode()).unwrap();
+        files.sync().unwrap();
+    }
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.tip().unwrap().unwrap().hash, b3.block.header.hash());
+    assert_eq!(store.meta("applied").unwrap(), Some(3u64.to_le_bytes().to_vec()));
+    assert_eq!(store.tx_location(&"tx-2".parse().unwrap()).unwrap(), Some(TxLocation { height: 2, index: 0 }));
+}
+
+#[test]
 fn a_torn_record_at_the_end_is_cut_off() {
     let dir = tempfile::tempdir().unwrap();
     let (store, blocks) = chain_of(dir.path(), 2);

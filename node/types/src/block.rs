@@ -97,6 +97,18 @@ pub struct ChainTip {
     pub time_ms: u64,
 }
 
+impl ChainTip {
+    /// The tip that a block with `header` makes.
+    pub fn of(header: &BlockHeader) -> ChainTip {
+        ChainTip {
+            height: header.height,
+            hash: header.hash(),
+            state_hash: header.state_hash,
+            time_ms: header.proposed_at_ms,
+        }
+    }
+}
+
 /// A node's signature over a block it committed. A block attested by a majority
 /// of the notary nodes is notarised.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
