@@ -10,7 +10,7 @@
 
 mod mempool;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,11 +18,12 @@ use billflow_executor::{ExecError, Executor};
 use billflow_storage::{StorageError, Store};
 use billflow_types::system::system_contract;
 use billflow_types::{
-    BlockProposal, Canonical as _, ChainTip, ConsensusRef, Genesis, NodeId, Receipt, Rejection, SignedTx, TxId,
+    BlockProposal, Canonical as _, ChainTip, ConsensusRef, Genesis, Hash32, NodeId, Receipt, Rejection, SignedTx, TxId,
     TxLocation,
 };
 use tokio::sync::{Notify, oneshot, watch};
 
+pub use billflow_executor::Meta;
 pub use mempool::Mempool;
 
 /// Chain failures that are not a transaction's own fault.
@@ -91,7 +92,13 @@ struct Inner {
     new_tx: Notify,
     waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<TxOutcome>>>>,
     tip: watch::Sender<ChainTip>,
+    /// The hashes of the newest committed blocks, oldest first, so that
+    /// attesting and checking attestations does not read whole blocks back.
+    recent: Mutex<VecDeque<(u64, Hash32)>>,
 }
+
+/// How many of the newest block hashes [`Chain::block_hash`] answers from memory.
+const RECENT_HASHES: usize = 4096;
 
 /// A handle to the chain; clones share it.
 #[derive(Clone)]
@@ -130,6 +137,7 @@ impl Chain {
                 new_tx: Notify::new(),
                 waiters: Mutex::new(HashMap::new()),
                 tip,
+                recent: Mutex::new(VecDeque::with_capacity(RECENT_HASHES)),
             }),
         })
     }
@@ -209,6 +217,24 @@ impl Chain {
     /// The newest committed block.
     pub fn tip(&self) -> ChainTip {
         *self.inner.tip.borrow()
+    }
+
+    /// The hash of the committed block at `height`: from memory for the
+    /// newest blocks, else read from the store.
+    pub fn block_hash(&self, height: u64) -> Result<Option<Hash32>> {
+        {
+            let recent = lock(&self.inner.recent);
+            if let Some(&(first, _)) = recent.front() {
+                if height >= first {
+                    if let Some(&(h, hash)) = recent.get((height - first) as usize) {
+                        if h == height {
+                            return Ok(Some(hash));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(self.inner.store.block(height)?.map(|b| b.header.hash()))
     }
 
     /// Follows the tip as blocks commit.
@@ -405,13 +431,33 @@ impl Chain {
 
     /// Applies an ordered proposal, commits its block durably and tells the
     /// waiting clients. Errors are fatal for the node.
-    pub fn apply(
+    pub fn apply(&self, proposal: &BlockProposal, consensus: ConsensusRef, meta: Meta) -> Result<Option<ChainTip>> {
+        Ok(self.apply_all([(proposal, consensus, meta)])?.pop().flatten())
+    }
+
+    /// Applies ordered proposals one after another and commits their blocks
+    /// with one sync of the block files (a node catching up is handed hundreds
+    /// at once), then tells the waiting clients. Answers, for each proposal,
+    /// the tip its block made, if it made one. Errors are fatal for the node.
+    pub fn apply_all<'a>(
         &self,
-        proposal: &BlockProposal,
-        consensus: ConsensusRef,
-        meta: Vec<(String, Vec<u8>)>,
-    ) -> Result<Option<ChainTip>> {
-        let executed = self.inner.executor.apply(&self.inner.store, proposal, consensus, meta)?;
+        batch: impl IntoIterator<Item = (&'a BlockProposal, ConsensusRef, Meta)>,
+    ) -> Result<Vec<Option<ChainTip>>> {
+        let mut proposals = Vec::new();
+        let executed = self
+            .inner
+            .executor
+            .apply_all(&self.inner.store, batch.into_iter().inspect(|(p, _, _)| proposals.push(*p)))?;
+        let mut tips = Vec::with_capacity(executed.len());
+        for (proposal, executed) in proposals.into_iter().zip(executed) {
+            tips.push(self.applied(proposal, executed)?);
+        }
+        Ok(tips)
+    }
+
+    /// Tells the waiting clients what became of a proposal's transactions
+    /// once its block is written, and moves the tip.
+    fn applied(&self, proposal: &BlockProposal, executed: billflow_executor::Executed) -> Result<Option<ChainTip>> {
         let mut outcomes = Vec::new();
         let mut tip = None;
         if let Some(stored) = &executed.block {
@@ -420,12 +466,17 @@ impl Chain {
                 let location = TxLocation { height, index: index as u32 };
                 outcomes.push((tx.tx.tx_id.clone(), TxOutcome::Committed { location, receipt: receipt.clone() }));
             }
-            let t = ChainTip {
-                height,
-                hash: stored.block.header.hash(),
-                state_hash: stored.block.header.state_hash,
-                time_ms: stored.block.header.proposed_at_ms,
-            };
+            let t = ChainTip::of(&stored.block.header);
+            {
+                let mut recent = lock(&self.inner.recent);
+                if recent.back().is_some_and(|&(h, _)| h + 1 != height) {
+                    recent.clear();
+                }
+                if recent.len() == RECENT_HASHES {
+                    recent.pop_front();
+                }
+                recent.push_back((height, t.hash));
+            }
             self.inner.tip.send_replace(t);
             tip = Some(t);
         }

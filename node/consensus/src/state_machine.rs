@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use billflow_chain::Chain;
+use billflow_chain::{Chain, Meta};
 use billflow_types::{BlockProposal, Canonical, ConsensusRef};
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
@@ -42,12 +42,15 @@ type Current = Arc<Mutex<Option<CurrentSnapshot>>>;
 /// ### To ensure correctness
 ///
 /// - **Durable on return, with the block.** `apply` writes each entry's log id
-///   (and the membership as of it) in the same atomic, flushed write as the
-///   block the entry makes (`Chain::apply`), or on its own for an entry that
-///   makes no block (blank, membership, a proposal whose transactions were all
+///   (and the membership as of it) into the block the entry makes, which is
+///   synced to the block files before its index batch is written
+///   (`Chain::apply`), or on its own in a flushed write for an entry that makes
+///   no block (blank, membership, a proposal whose transactions were all
 ///   refused). When `apply` returns, every entry it was given is on disk; a
-///   crash during it leaves a prefix of them applied, never a block without its
-///   entry or the other way round.
+///   crash during it leaves a prefix of them applied (the store indexes again
+///   from its block files what its index had not written), never a block
+///   without its entry or the other way round. A batch of entries goes to one
+///   blocking thread, not one thread hop per entry.
 /// - **In log order, once.** Entries apply one after another; the applied id
 ///   only grows. An entry at or below the stored applied id is skipped and
 ///   answered with an empty [`Applied`]: after a restart openraft sends again
@@ -150,6 +153,71 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     }
 }
 
+/// Applies `entries` in order on a blocking thread (see [`StateMachine`]).
+fn apply_entries(
+    chain: &Chain,
+    mut applied: Option<LogId<u64>>,
+    mut membership: StoredMembership<u64, RaftNode>,
+    entries: Vec<Entry<TypeConfig>>,
+) -> Result<Vec<Applied>, StorageError<u64>> {
+    let mut responses = Vec::with_capacity(entries.len());
+    // Consecutive proposals are applied together, with one sync of the block
+    // files; the run is written before any entry that is not a proposal.
+    let mut run: Run = Vec::new();
+    for entry in entries {
+        let log_id = entry.log_id;
+        if Some(log_id) <= applied {
+            // Already applied before a restart: the block and the pointer were written together.
+            responses.push(Applied::default());
+            continue;
+        }
+        let mut meta = vec![(APPLIED.to_string(), encode(&log_id))];
+        match entry.payload {
+            EntryPayload::Normal(proposal) => {
+                // Each block carries the membership as of its entry, so a node
+                // rebuilt from blocks alone (a backup, a snapshot) knows the
+                // voters without the log entries that named them.
+                meta.push((MEMBERSHIP.to_string(), encode(&membership)));
+                let proposal = BlockProposal::decode(&proposal.0).map_err(|e| StorageIOError::apply(log_id, &e))?;
+                run.push((log_id, proposal, meta));
+            }
+            EntryPayload::Blank => {
+                apply_run(chain, &mut run, &mut responses)?;
+                chain.store().put_meta(&meta).map_err(|e| StorageIOError::apply(log_id, &e))?;
+                responses.push(Applied::default());
+            }
+            EntryPayload::Membership(m) => {
+                apply_run(chain, &mut run, &mut responses)?;
+                membership = StoredMembership::new(Some(log_id), m);
+                meta.push((MEMBERSHIP.to_string(), encode(&membership)));
+                chain.store().put_meta(&meta).map_err(|e| StorageIOError::apply(log_id, &e))?;
+                responses.push(Applied::default());
+            }
+        }
+        applied = Some(log_id);
+    }
+    apply_run(chain, &mut run, &mut responses)?;
+    Ok(responses)
+}
+
+/// Consecutive proposals, each with its entry's id and the metadata its block carries.
+type Run = Vec<(LogId<u64>, BlockProposal, Meta)>;
+
+/// Applies a run of proposals as blocks, written with one sync, and answers
+/// each with the height of the block it made.
+fn apply_run(chain: &Chain, run: &mut Run, responses: &mut Vec<Applied>) -> Result<(), StorageError<u64>> {
+    let Some(&(last, _, _)) = run.last() else { return Ok(()) };
+    let tips = chain
+        .apply_all(run.iter_mut().map(|(log_id, proposal, meta)| {
+            let consensus = ConsensusRef { term: log_id.leader_id.term, index: log_id.index };
+            (&*proposal, consensus, std::mem::take(meta))
+        }))
+        .map_err(|e| StorageIOError::apply(last, &e))?;
+    responses.extend(tips.into_iter().map(|tip| Applied { height: tip.map(|t| t.height) }));
+    run.clear();
+    Ok(())
+}
+
 impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
@@ -162,46 +230,14 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let (mut applied, mut membership) = self.applied()?;
-        let mut responses = Vec::new();
-        for entry in entries {
-            let log_id = entry.log_id;
-            if Some(log_id) <= applied {
-                // Already applied before a restart: the block and the pointer were written together.
-                responses.push(Applied::default());
-                continue;
-            }
-            let mut meta = vec![(APPLIED.to_string(), encode(&log_id))];
-            let response = match entry.payload {
-                EntryPayload::Blank => {
-                    self.chain.store().put_meta(&meta).map_err(|e| StorageIOError::apply(log_id, &e))?;
-                    Applied::default()
-                }
-                EntryPayload::Membership(m) => {
-                    membership = StoredMembership::new(Some(log_id), m);
-                    meta.push((MEMBERSHIP.to_string(), encode(&membership)));
-                    self.chain.store().put_meta(&meta).map_err(|e| StorageIOError::apply(log_id, &e))?;
-                    Applied::default()
-                }
-                EntryPayload::Normal(proposal) => {
-                    // Each block carries the membership as of its entry, so a node
-                    // rebuilt from blocks alone (a backup, a snapshot) knows the
-                    // voters without the log entries that named them.
-                    meta.push((MEMBERSHIP.to_string(), encode(&membership)));
-                    let proposal = BlockProposal::decode(&proposal.0).map_err(|e| StorageIOError::apply(log_id, &e))?;
-                    let chain = self.chain.clone();
-                    let consensus = ConsensusRef { term: log_id.leader_id.term, index: log_id.index };
-                    let tip = tokio::task::spawn_blocking(move || chain.apply(&proposal, consensus, meta))
-                        .await
-                        .map_err(|e| StorageIOError::apply(log_id, &e))?
-                        .map_err(|e| StorageIOError::apply(log_id, &e))?;
-                    Applied { height: tip.map(|t| t.height) }
-                }
-            };
-            applied = Some(log_id);
-            responses.push(response);
-        }
-        Ok(responses)
+        let (applied, membership) = self.applied()?;
+        let entries: Vec<Entry<TypeConfig>> = entries.into_iter().collect();
+        let chain = self.chain.clone();
+        // One trip to a blocking thread for the whole batch: a follower catching
+        // up is handed hundreds of entries at once.
+        tokio::task::spawn_blocking(move || apply_entries(&chain, applied, membership, entries))
+            .await
+            .map_err(|e| StorageIOError::apply(LogId::default(), &e))?
     }
 
     async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {

@@ -7,6 +7,8 @@ use billflow_storage::{StorageError, Store};
 use billflow_types::state::Entries;
 use billflow_types::{ContractName, StateChange, TxId};
 
+use crate::overlay::{Writes, range_over};
+
 /// Read access to a ledger's committed state.
 ///
 /// To ensure correctness, implementations must answer from one consistent
@@ -87,6 +89,59 @@ impl LedgerRead for Store {
         limit: usize,
     ) -> Result<Entries, StorageError> {
         Store::state_range(self, contract, start, end, limit)
+    }
+}
+
+/// The store with the blocks of a batch that are executed but not yet
+/// written laid over it: a batch is executed block after block and written
+/// with one sync ([`crate::Executor::apply_all`]).
+#[derive(Clone)]
+pub(crate) struct Pending {
+    store: Store,
+    writes: Writes,
+    txs: BTreeSet<TxId>,
+}
+
+impl Pending {
+    pub(crate) fn new(store: Store) -> Pending {
+        Pending { store, writes: Writes::new(), txs: BTreeSet::new() }
+    }
+
+    /// Lays an executed block's state changes and transactions over the store.
+    pub(crate) fn add(&mut self, stored: &billflow_storage::StoredBlock) {
+        for c in &stored.changes {
+            self.writes.insert((c.contract.clone(), c.key.clone()), c.value.clone());
+        }
+        self.txs.extend(stored.block.txs.iter().map(|tx| tx.tx.tx_id.clone()));
+    }
+
+    /// The blocks laid over the store are now written to it.
+    pub(crate) fn clear(&mut self) {
+        self.writes.clear();
+        self.txs.clear();
+    }
+}
+
+impl LedgerRead for Pending {
+    fn state_get(&self, contract: &ContractName, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.writes.get(&(contract.clone(), key.to_vec())) {
+            Some(v) => Ok(v.clone()),
+            None => self.store.state_get(contract, key),
+        }
+    }
+
+    fn tx_recorded(&self, tx_id: &TxId) -> Result<bool, StorageError> {
+        Ok(self.txs.contains(tx_id) || self.store.tx_location(tx_id)?.is_some())
+    }
+
+    fn state_range(
+        &self,
+        contract: &ContractName,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StorageError> {
+        range_over(&self.writes, contract, start, end, limit, |n| self.store.state_range(contract, start, end, n))
     }
 }
 

@@ -30,6 +30,7 @@ use billflow_types::{
 use billflow_vm::{Vm, VmLimits};
 
 use crate::contracts::{Caller, Env, Target};
+use crate::ledger::Pending;
 use crate::overlay::{BlockWrites, Overlay, Snapshot, Writes};
 
 /// Executor failures. A transaction's own failure is never an error: it is a
@@ -261,22 +262,59 @@ impl Executor {
         store: &Store,
         proposal: &BlockProposal,
         consensus: ConsensusRef,
-        meta: Vec<(String, Vec<u8>)>,
+        meta: Meta,
     ) -> Result<Executed> {
-        let tip = store.tip()?.ok_or_else(|| ExecError::Genesis("the store has no genesis block".into()))?;
-        let ledger: SharedLedger = Arc::new(store.clone());
-        let mut executed = self.execute(&ledger, &tip, proposal, consensus)?;
-        match &mut executed.block {
-            Some(stored) => {
-                stored.meta = meta;
-                store.commit_block(stored)?;
+        let mut executed = self.apply_all(store, [(proposal, consensus, meta)])?;
+        Ok(executed.pop().unwrap_or(Executed { block: None, rejected: Vec::new() }))
+    }
+
+    /// Executes proposals one after another, each on the state the ones before
+    /// it left, and commits their blocks durably with one sync of the block
+    /// files ([`Store::commit_blocks`]), each block with its `meta`. A proposal
+    /// that makes no block has its `meta` written after the blocks before it.
+    /// On an error, blocks executed but not yet written are dropped: they are
+    /// applied again from the consensus log.
+    pub fn apply_all<'a>(
+        &self,
+        store: &Store,
+        batch: impl IntoIterator<Item = (&'a BlockProposal, ConsensusRef, Meta)>,
+    ) -> Result<Vec<Executed>> {
+        let mut tip = store.tip()?.ok_or_else(|| ExecError::Genesis("the store has no genesis block".into()))?;
+        let mut pending = Arc::new(Pending::new(store.clone()));
+        let mut done: Vec<Executed> = Vec::new();
+        let mut unwritten = 0;
+        let write = |done: &[Executed], pending: &mut Arc<Pending>| -> Result<()> {
+            let blocks: Vec<&StoredBlock> = done.iter().filter_map(|e| e.block.as_ref()).collect();
+            store.commit_blocks(&blocks)?;
+            Arc::make_mut(pending).clear();
+            Ok(())
+        };
+        for (proposal, consensus, meta) in batch {
+            let ledger: SharedLedger = pending.clone();
+            let mut executed = self.execute(&ledger, &tip, proposal, consensus)?;
+            drop(ledger);
+            match &mut executed.block {
+                Some(stored) => {
+                    stored.meta = meta;
+                    tip = ChainTip::of(&stored.block.header);
+                    Arc::make_mut(&mut pending).add(stored);
+                }
+                None if !meta.is_empty() => {
+                    write(&done[unwritten..], &mut pending)?;
+                    unwritten = done.len() + 1;
+                    store.put_meta(&meta)?;
+                }
+                None => {}
             }
-            None if !meta.is_empty() => store.put_meta(&meta)?,
-            None => {}
+            done.push(executed);
         }
-        Ok(executed)
+        write(&done[unwritten.min(done.len())..], &mut pending)?;
+        Ok(done)
     }
 }
+
+/// Consensus metadata written with a block: `(name, value)` pairs.
+pub type Meta = Vec<(String, Vec<u8>)>;
 
 /// A transaction's writes, events and fuel; or its failure, the alerts the
 /// contract emitted before it refused (empty for any other failure), and fuel.

@@ -429,3 +429,44 @@ fn node_revocation_needs_the_approval_policy() {
 }
 
 mod contracts;
+
+#[test]
+fn a_batch_applies_as_its_proposals_would_one_by_one() {
+    let mut batched = Env::new();
+    let single = Env::new();
+    let register = batched.tenant_tx(&enterprise(1, "e1.k1"));
+    // Signed by a key the batch's first block registers.
+    let by_new_key = batched.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &enterprise(2, "e2.k1"));
+    let again = batched.tenant_tx(&enterprise(3, "e3.k1"));
+    let proposal = |txs: Vec<SignedTx>| BlockProposal { proposer: "n1".parse().unwrap(), proposed_at_ms: T0, txs };
+    let proposals = [
+        proposal(vec![register.clone()]),
+        proposal(vec![by_new_key]),
+        // Everything in it is already in the batch: no block, but its metadata is written.
+        proposal(vec![register]),
+        proposal(vec![again]),
+    ];
+    let meta = |n: u8| vec![("test/applied".to_string(), vec![n])];
+    let at = |n: u64| ConsensusRef { term: 1, index: n };
+    let all = batched
+        .executor
+        .apply_all(&batched.store, proposals.iter().zip(1..).map(|(p, n)| (p, at(n), meta(n as u8))))
+        .unwrap();
+    let one_by_one: Vec<Executed> = proposals
+        .iter()
+        .zip(1..)
+        .map(|(p, n)| single.executor.apply(&single.store, p, at(n), meta(n as u8)).unwrap())
+        .collect();
+    let heights: Vec<_> = all.iter().map(|e| e.block.as_ref().map(|b| b.block.header.height)).collect();
+    assert_eq!(heights, [Some(1), Some(2), None, Some(3)]);
+    assert_eq!(all[2].rejected[0].reason.code(), "E_DUPLICATE_TX");
+    for (a, b) in all.iter().zip(&one_by_one) {
+        assert_eq!(a.block, b.block);
+        assert_eq!(a.rejected, b.rejected);
+    }
+    let receipts = &all[1].block.as_ref().unwrap().receipts;
+    assert!(receipts[0].failure.is_some(), "an enterprise may not register one: the call ran, on block 1's state");
+    assert_eq!(batched.store.tip().unwrap(), single.store.tip().unwrap());
+    assert_eq!(batched.store.meta("test/applied").unwrap(), Some(vec![4]));
+    assert_eq!(verify::verify(&batched.store).unwrap().tip.height, 3);
+}
