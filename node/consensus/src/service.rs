@@ -366,15 +366,13 @@ impl Consensus {
                     .collect();
                 WireResponse::Forwarded(results)
             }
-            WireRequest::Attestations(batch) => {
-                for bytes in batch {
-                    if let Err(e) = self.receive_attestation(from, &bytes) {
-                        tracing::warn!(%from, error = %e, "attestation refused");
-                        return WireResponse::Error(e);
-                    }
+            WireRequest::Attestations(batch) => match self.receive_attestations(from, &batch) {
+                Ok(()) => WireResponse::Ack,
+                Err(e) => {
+                    tracing::warn!(%from, error = %e, "attestation refused");
+                    WireResponse::Error(e)
                 }
-                WireResponse::Ack
-            }
+            },
         }
     }
 
@@ -470,26 +468,30 @@ impl Consensus {
         }
     }
 
-    fn receive_attestation(&self, from: &NodeId, bytes: &[u8]) -> Result<(), String> {
-        let att = Attestation::decode(bytes).map_err(|e| e.to_string())?;
-        if &att.node != from {
-            return Err(format!("attestation of {} sent by {from}", att.node));
-        }
+    /// Checks and stores a batch of attestations `from` sent. The members'
+    /// keys are read once per batch; the hashes compared come from the chain's
+    /// memory of its newest blocks.
+    fn receive_attestations(&self, from: &NodeId, batch: &[Vec<u8>]) -> Result<(), String> {
         let records = self.inner.chain.node_records().map_err(|e| e.to_string())?;
-        let record = records.iter().find(|r| r.id == att.node).ok_or("not a member")?;
-        att.verify(&record.public_key).map_err(|e| e.to_string())?;
-        if let Some(block) = self.inner.chain.store().block(att.height).map_err(|e| e.to_string())? {
-            if block.header.hash() != att.block_hash {
-                return Err(format!(
-                    "attests hash {} for height {}, ours is {}",
-                    att.block_hash,
-                    att.height,
-                    block.header.hash()
-                ));
+        let record = records.iter().find(|r| &r.id == from).ok_or("not a member")?;
+        for bytes in batch {
+            let att = Attestation::decode(bytes).map_err(|e| e.to_string())?;
+            if &att.node != from {
+                return Err(format!("attestation of {} sent by {from}", att.node));
             }
+            att.verify(&record.public_key).map_err(|e| e.to_string())?;
+            if let Some(hash) = self.inner.chain.block_hash(att.height).map_err(|e| e.to_string())? {
+                if hash != att.block_hash {
+                    return Err(format!("attests hash {} for height {}, ours is {hash}", att.block_hash, att.height));
+                }
+            }
+            self.inner
+                .chain
+                .store()
+                .put_attestation(att.height, att.node.as_str(), bytes)
+                .map_err(|e| e.to_string())?;
+            self.inner.leadership.attested(att.node.as_str(), att.height);
         }
-        self.inner.chain.store().put_attestation(att.height, att.node.as_str(), bytes).map_err(|e| e.to_string())?;
-        self.inner.leadership.attested(att.node.as_str(), att.height);
         Ok(())
     }
 
@@ -516,8 +518,8 @@ impl Consensus {
                 senders.entry(peer.clone()).or_insert_with(|| self.spawn_attestation_sender(peer));
             }
             while next <= height {
-                if let Ok(Some(block)) = chain.store().block(next) {
-                    let att = Attestation::sign(next, block.header.hash(), self.inner.node_id.clone(), &self.inner.key);
+                if let Ok(Some(hash)) = chain.block_hash(next) {
+                    let att = Attestation::sign(next, hash, self.inner.node_id.clone(), &self.inner.key);
                     let bytes = att.encode();
                     if let Err(e) = chain.store().put_attestation(next, self.inner.node_id.as_str(), &bytes) {
                         tracing::error!(error = %e, "cannot store attestation");
