@@ -124,10 +124,10 @@ async fn count_blocks(gw: std::sync::Weak<Gateway>) {
         let now_ms = billflow_chain::now_ms();
         let store = &gw.store;
         for height in (seen + 1).max(tip.saturating_sub(999))..=tip {
-            match (store.block(height), store.receipts(height)) {
-                (Ok(Some(block)), Ok(receipts)) => gw.metrics.block(&block, &receipts, now_ms),
-                (Err(e), _) | (_, Err(e)) => tracing::warn!(height, error = %e, "cannot read a block for the metrics"),
-                (Ok(None), _) => {}
+            match store.stored_block(height) {
+                Ok(Some(stored)) => gw.metrics.block(&stored.block, &stored.receipts, now_ms),
+                Err(e) => tracing::warn!(height, error = %e, "cannot read a block for the metrics"),
+                Ok(None) => {}
             }
         }
         seen = seen.max(tip);

@@ -30,13 +30,17 @@ pub fn spawn_handler(consensus: Consensus, mut requests: mpsc::Receiver<InboundR
     });
 }
 
-/// Sets the network's members from the ledger, now and after every block.
+/// Sets the network's members from the ledger, now and after every block that changes them.
 /// Addresses come from the ledger's node records, or else from the configuration.
 pub async fn sync_membership(chain: Chain, net: NetHandle, configured: HashMap<NodeId, String>) {
     let mut tip = chain.subscribe_tip();
+    let mut last = None;
     loop {
         match chain.node_records() {
+            // Most blocks change no node record: the network is told only of changes.
+            Ok(records) if last.as_ref() == Some(&records) => {}
             Ok(records) => {
+                last = Some(records.clone());
                 let mut members = Vec::new();
                 let mut revoked = Vec::new();
                 for r in records {
