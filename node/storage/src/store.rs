@@ -215,8 +215,8 @@ impl Store {
 
     /// Records blocks that extend the stored tip one after another: appends
     /// them to the block files and syncs those once (the blocks are durable
-    /// when this returns), then writes each block's indexes, receipts, state
-    /// and metadata to the index in one atomic batch per block. The index is
+    /// when this returns), then writes the blocks' indexes, receipts, state
+    /// and metadata to the index in one atomic batch. The index is
     /// not flushed here: sled flushes it in the background and with the next
     /// consensus write, and after a crash [`Store::open`] indexes again from
     /// the block files whatever the index had not yet written. The index never
@@ -264,9 +264,13 @@ impl Store {
         if !blocks.is_empty() {
             files.sync()?;
         }
+        // One atomic batch for the run: sled writes a key the run writes
+        // several times (the tip, the applied id, a hot state value) once.
+        let mut batch = sled::Batch::default();
         for (stored, pos) in blocks.iter().zip(positions) {
-            self.ledger.apply_batch(index_batch(stored, pos))?;
+            add_to_index(&mut batch, stored, pos);
         }
+        self.ledger.apply_batch(batch)?;
         Ok(if blocks.is_empty() { None } else { tip })
     }
 
@@ -404,10 +408,18 @@ fn get<T: Canonical>(tree: &sled::Tree, key: &[u8], what: impl FnOnce() -> Strin
 
 /// The sled writes that index a stored block and apply its state changes.
 fn index_batch(stored: &StoredBlock, pos: BlockPos) -> sled::Batch {
+    let mut batch = sled::Batch::default();
+    add_to_index(&mut batch, stored, pos);
+    batch
+}
+
+/// Adds to `batch` the writes that index a stored block and apply its state
+/// changes. A later block's writes replace an earlier one's to the same key
+/// (the tip, metadata, a state value), so a run of blocks is one batch.
+fn add_to_index(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) {
     let header = &stored.block.header;
     let tip = ChainTip::of(header);
     let hash = tip.hash;
-    let mut batch = sled::Batch::default();
     batch.insert(keys::block(header.height), pos.encode());
     batch.insert(keys::block_hash(&hash), header.height.encode());
     for (index, (tx, receipt)) in stored.block.txs.iter().zip(&stored.receipts).enumerate() {
@@ -429,7 +441,6 @@ fn index_batch(stored: &StoredBlock, pos: BlockPos) -> sled::Batch {
         batch.insert(keys::meta(name), value.as_slice());
     }
     batch.insert(keys::TIP, tip.encode());
-    batch
 }
 
 #[cfg(test)]
