@@ -54,7 +54,7 @@ pub(crate) fn signer(state: &Overlay<'_>, tx: &SignedTx) -> Result<Result<KeyRec
 
 /// Batch-verifies the signatures of `txs` whose keys exist in `state`:
 /// `Some(valid)` per such transaction, `None` where the key is not (yet) known.
-pub(crate) fn verify_signatures(state: &Overlay<'_>, txs: &[SignedTx]) -> Result<Vec<Option<bool>>, StorageError> {
+pub(crate) fn verify_signatures(state: &Overlay<'_>, txs: &[&SignedTx]) -> Result<Vec<Option<bool>>, StorageError> {
     let mut keys = Vec::with_capacity(txs.len());
     for tx in txs {
         keys.push(key_record(state, tx)?.map(|k| k.public_key));

@@ -437,14 +437,20 @@ fn a_batch_applies_as_its_proposals_would_one_by_one() {
     let register = batched.tenant_tx(&enterprise(1, "e1.k1"));
     // Signed by a key the batch's first block registers.
     let by_new_key = batched.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &enterprise(2, "e2.k1"));
+    let mut forged_new = batched.tx("e1.k1", &dev_key("e1.k1"), Some(DEV_TENANT.0), &enterprise(4, "e4.k1"));
+    forged_new.signature.0[0] ^= 1;
     let again = batched.tenant_tx(&enterprise(3, "e3.k1"));
+    let mut forged = batched.tenant_tx(&enterprise(5, "e5.k1"));
+    forged.signature.0[0] ^= 1;
     let proposal = |txs: Vec<SignedTx>| BlockProposal { proposer: "n1".parse().unwrap(), proposed_at_ms: T0, txs };
+    // Signatures are checked for the whole batch at once, against the keys
+    // stored before it; a key the batch registers is checked where it is used.
     let proposals = [
         proposal(vec![register.clone()]),
-        proposal(vec![by_new_key]),
+        proposal(vec![by_new_key, forged_new]),
         // Everything in it is already in the batch: no block, but its metadata is written.
         proposal(vec![register]),
-        proposal(vec![again]),
+        proposal(vec![forged, again]),
     ];
     let meta = |n: u8| vec![("test/applied".to_string(), vec![n])];
     let at = |n: u64| ConsensusRef { term: 1, index: n };
@@ -460,6 +466,8 @@ fn a_batch_applies_as_its_proposals_would_one_by_one() {
     let heights: Vec<_> = all.iter().map(|e| e.block.as_ref().map(|b| b.block.header.height)).collect();
     assert_eq!(heights, [Some(1), Some(2), None, Some(3)]);
     assert_eq!(all[2].rejected[0].reason.code(), "E_DUPLICATE_TX");
+    assert_eq!(all[1].rejected[0].reason.code(), "E_BAD_SIGNATURE");
+    assert_eq!(all[3].rejected[0].reason.code(), "E_BAD_SIGNATURE");
     for (a, b) in all.iter().zip(&one_by_one) {
         assert_eq!(a.block, b.block);
         assert_eq!(a.rejected, b.rejected);
