@@ -223,9 +223,14 @@ impl Task {
 
     fn dial(&mut self, peer: PeerId) {
         if let Some(addr) = self.addresses.get(&peer) {
+            // From a port of its own, not the listening one: when both sides
+            // dial each other the moment a link returns, two dials from the
+            // listening ports meet as one TCP connection (a simultaneous open)
+            // on which both sides speak first as TLS clients, and it fails.
             let opts = DialOpts::peer_id(peer)
                 .addresses(vec![addr.clone()])
                 .condition(PeerCondition::DisconnectedAndNotDialing)
+                .allocate_new_port()
                 .build();
             if let Err(e) = self.swarm.dial(opts) {
                 tracing::debug!(%peer, error = %e, "dial not started");
