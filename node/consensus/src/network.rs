@@ -1,5 +1,9 @@
 //! openraft's network over the node's admitted libp2p connections.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use billflow_net::NetHandle;
 use billflow_types::NodeId;
 use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
@@ -48,7 +52,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     type Network = PeerClient;
 
     async fn new_client(&mut self, target: u64, node: &RaftNode) -> PeerClient {
-        PeerClient { net: self.net.clone(), target, node: node.clone() }
+        PeerClient { net: self.net.clone(), target, node: node.clone(), slow: Arc::new(AtomicBool::new(false)) }
     }
 }
 
@@ -57,6 +61,8 @@ pub struct PeerClient {
     net: NetHandle,
     target: u64,
     node: RaftNode,
+    /// The last request timed out on a live connection: the link is slow, not down.
+    slow: Arc<AtomicBool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,8 +83,15 @@ impl PeerClient {
         let sent = tokio::time::timeout(option.hard_ttl(), self.net.request(&node, encode(&req))).await;
         let bytes = match sent {
             Ok(Ok(bytes)) => bytes,
-            Ok(Err(e)) => return Err(RPCError::Unreachable(Unreachable::new(&e))),
-            Err(_) => return Err(RPCError::Unreachable(Unreachable::new(&WireError("timed out".into())))),
+            Ok(Err(e)) => {
+                self.slow.store(false, Ordering::Relaxed);
+                return Err(RPCError::Unreachable(Unreachable::new(&e)));
+            }
+            Err(_) => {
+                let connected = self.net.connected().await.is_ok_and(|nodes| nodes.contains(&node));
+                self.slow.store(connected, Ordering::Relaxed);
+                return Err(RPCError::Unreachable(Unreachable::new(&WireError("timed out".into()))));
+            }
         };
         decode(&bytes).map_err(|e| RPCError::Network(NetworkError::new(&e)))
     }
@@ -88,15 +101,22 @@ impl PeerClient {
     }
 }
 
-/// Between attempts to reach a peer that did not answer. openraft's default
-/// is 500 ms; a member back from a cut waits for the next attempt before it
-/// hears of the current leader, so the attempts are closer. An attempt on a
-/// link that is down costs one request that times out.
-const RETRY_UNREACHABLE: std::time::Duration = std::time::Duration::from_millis(200);
+/// Between attempts to reach a peer that is not connected. openraft's default
+/// is 500 ms; a member back from a cut hears of the current leader only at
+/// the next attempt, so the attempts are closer. An attempt at a link that is
+/// down costs a dial, or one request that times out.
+const RETRY_UNREACHABLE: Duration = Duration::from_millis(200);
+/// Between attempts at a peer whose connection is up but did not answer in
+/// time. Its link is slow: each attempt sends the entries again and queues
+/// more on it, and a link that queues for seconds is taken for a dead one.
+const RETRY_SLOW: Duration = Duration::from_millis(500);
 
 impl RaftNetwork<TypeConfig> for PeerClient {
     fn backoff(&self) -> openraft::network::Backoff {
-        openraft::network::Backoff::new(std::iter::repeat(RETRY_UNREACHABLE))
+        let slow = self.slow.clone();
+        openraft::network::Backoff::new(std::iter::repeat_with(move || {
+            if slow.load(Ordering::Relaxed) { RETRY_SLOW } else { RETRY_UNREACHABLE }
+        }))
     }
 
     async fn append_entries(
