@@ -13,6 +13,7 @@ use billflow_types::system::{
 use billflow_types::{Canonical, Domain, Rejection, SignedTx};
 
 use crate::overlay::{Overlay, StateView};
+use crate::verified::Verified;
 
 fn key_record(state: &dyn StateView, tx: &SignedTx) -> Result<Option<KeyRecord>, StorageError> {
     let overlay = Overlay::new(state);
@@ -54,7 +55,13 @@ pub(crate) fn signer(state: &Overlay<'_>, tx: &SignedTx) -> Result<Result<KeyRec
 
 /// Batch-verifies the signatures of `txs` whose keys exist in `state`:
 /// `Some(valid)` per such transaction, `None` where the key is not (yet) known.
-pub(crate) fn verify_signatures(state: &Overlay<'_>, txs: &[&SignedTx]) -> Result<Vec<Option<bool>>, StorageError> {
+/// A signature this node verified when it admitted the transaction, under
+/// the same key, is taken from `admitted` and not checked again.
+pub(crate) fn verify_signatures(
+    state: &Overlay<'_>,
+    txs: &[&SignedTx],
+    admitted: &Verified,
+) -> Result<Vec<Option<bool>>, StorageError> {
     let mut keys = Vec::with_capacity(txs.len());
     for tx in txs {
         keys.push(key_record(state, tx)?.map(|k| k.public_key));
@@ -64,6 +71,9 @@ pub(crate) fn verify_signatures(state: &Overlay<'_>, txs: &[&SignedTx]) -> Resul
     let mut batch = Vec::new();
     for (i, (tx, key)) in txs.iter().zip(&keys).enumerate() {
         if let Some(key) = key {
+            if admitted.take(&tx.hash(), key) {
+                continue;
+            }
             positions.push(i);
             batch.push(SignedMessage {
                 key,

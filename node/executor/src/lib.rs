@@ -14,6 +14,7 @@ mod genesis;
 mod ledger;
 mod overlay;
 mod system;
+mod verified;
 pub mod verify;
 
 pub use genesis::genesis_block;
@@ -78,6 +79,8 @@ pub struct Executor {
     chain_id: ChainId,
     params: ChainParams,
     vm: Arc<Vm>,
+    /// Signatures checked at admission, taken instead of checking them again in the block.
+    verified: Arc<verified::Verified>,
 }
 
 impl Executor {
@@ -86,7 +89,7 @@ impl Executor {
         let params = genesis.params.clone();
         let limits = VmLimits { max_args_bytes: params.max_args_bytes as usize, ..VmLimits::default() };
         let vm = Vm::new(limits).map_err(|e| ExecError::Vm(e.to_string()))?;
-        Ok(Executor { chain_id: genesis.chain_id.clone(), params, vm: Arc::new(vm) })
+        Ok(Executor { chain_id: genesis.chain_id.clone(), params, vm: Arc::new(vm), verified: Arc::default() })
     }
 
     /// The contract VM.
@@ -149,7 +152,11 @@ impl Executor {
             Ok(k) => k,
             Err(r) => return Ok(Err(r)),
         };
-        Ok(tx.verify(&key.public_key))
+        let verified = tx.verify(&key.public_key);
+        if verified.is_ok() {
+            self.verified.remember(tx.hash(), key.public_key);
+        }
+        Ok(verified)
     }
 
     /// Executes `proposal` on top of `tip`, reading `ledger`. Pure: writes nothing.
@@ -162,7 +169,7 @@ impl Executor {
     ) -> Result<Executed> {
         let signatures = {
             let view = BlockWrites::default().view(ledger);
-            auth::verify_signatures(&Overlay::new(&view), &proposal.txs.iter().collect::<Vec<_>>())?
+            auth::verify_signatures(&Overlay::new(&view), &proposal.txs.iter().collect::<Vec<_>>(), &self.verified)?
         };
         self.execute_checked(ledger, tip, proposal, consensus, signatures)
     }
@@ -303,7 +310,7 @@ impl Executor {
         let mut signatures = {
             let ledger: SharedLedger = Arc::new(store.clone());
             let view = BlockWrites::default().view(&ledger);
-            auth::verify_signatures(&Overlay::new(&view), &txs)?.into_iter()
+            auth::verify_signatures(&Overlay::new(&view), &txs, &self.verified)?.into_iter()
         };
         let mut pending = Arc::new(Pending::new(store.clone()));
         let mut done: Vec<Executed> = Vec::new();

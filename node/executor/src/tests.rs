@@ -478,3 +478,19 @@ fn a_batch_applies_as_its_proposals_would_one_by_one() {
     assert_eq!(batched.store.meta("test/applied").unwrap(), Some(vec![4]));
     assert_eq!(verify::verify(&batched.store).unwrap().tip.height, 3);
 }
+
+#[test]
+fn a_signature_checked_at_admission_vouches_only_for_those_exact_bytes() {
+    let mut env = Env::new();
+    let tx = env.tenant_tx(&enterprise(1, "e1.k1"));
+    assert_eq!(env.executor.admit(&env.store, &tx, T0).unwrap(), Ok(()));
+    // Same transaction, same id and signer, another signature: another hash, checked on its own.
+    let mut forged = tx.clone();
+    forged.signature.0[0] ^= 1;
+    let executed = env.apply(vec![forged]);
+    assert_eq!(executed.rejected[0].reason.code(), "E_BAD_SIGNATURE");
+    // The admitted bytes commit.
+    let executed = env.apply(vec![tx.clone()]);
+    assert!(executed.rejected.is_empty());
+    assert_eq!(executed.block.unwrap().block.txs, vec![tx]);
+}
