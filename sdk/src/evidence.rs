@@ -6,7 +6,8 @@ use billflow_types::{ContractName, Genesis, Hash32, SignedTx, TxId, TxStatus, Ve
 use sha2::{Digest, Sha256};
 
 pub use billflow_contract_evidence::{
-    CosignEvidence, EvidenceConfig, EvidenceRecord, GetEvidence, ListBySubmitter, SubmitEvidence,
+    CosignEvidence, EvidenceConfig, EvidenceCosigned, EvidenceNotarised, EvidenceRecord, EvidenceSubmitted,
+    GetEvidence, ListBySubmitter, NotarySignature, SubmitEvidence,
 };
 
 use crate::Signer;
@@ -113,41 +114,122 @@ fn proven(p: &TxProof, genesis: &Genesis, what: &str, method: &str, hash: &Hash3
     Ok(())
 }
 
-fn emitted(p: &TxProof, topic: &str) -> bool {
-    p.receipt.events.iter().any(|e| e.contract.as_str() == CONTRACT && e.topic == topic)
+/// The event `topic` the evidence contract emitted in a proven receipt, decoded.
+fn event<T: borsh::BorshDeserialize>(p: &TxProof, topic: &str, what: &str) -> Result<Option<T>, VerifyError> {
+    let Some(e) = p.receipt.events.iter().find(|e| e.contract.as_str() == CONTRACT && e.topic == topic) else {
+        return Ok(None);
+    };
+    borsh::from_slice(&e.data)
+        .map(Some)
+        .map_err(|err| VerifyError::Mismatch(format!("{what}: its {topic} event does not decode: {err}")))
 }
 
 /// Verifies `proof` for document `hash` with nothing but the genesis document:
 /// every transaction is in a block attested by a majority of the genesis
 /// voters, the submission and co-signatures are about this document and
-/// succeeded, and the record agrees with them.
+/// succeeded, and every field of the record the verdict shows is what those
+/// transactions prove: the document type and metadata are the submission's
+/// arguments, the submitter and tenant what the contract recorded for it,
+/// each co-signature (notary, office, height) one proven co-signing, and the
+/// notarisation the proven co-signing that completed it, over the threshold
+/// of distinct notary offices the contract named.
 pub fn verify(proof: &EvidenceProof, genesis: &Genesis, hash: &Hash32) -> Result<Verdict, VerifyError> {
+    let mismatch = |text: String| Err(VerifyError::Mismatch(text));
     if proof.hash != *hash {
         return Err(VerifyError::OtherDocument { expected: *hash, got: proof.hash });
     }
-    proven(&proof.submit, genesis, "the submission", "submit", hash)?;
-    if !emitted(&proof.submit, "evidence.submitted") {
-        return Err(VerifyError::Mismatch("the submission's receipt records no evidence.submitted event".into()));
-    }
-    let mut cosigned_by = Vec::new();
-    let mut notarised = false;
-    for (n, c) in proof.cosigns.iter().enumerate() {
-        proven(c, genesis, &format!("co-signature {}", n + 1), "cosign", hash)?;
-        if c.header.height < proof.submit.header.height {
-            return Err(VerifyError::Mismatch(format!("co-signature {} precedes the submission", n + 1)));
-        }
-        cosigned_by.push(c.tx.tx.signer.to_string());
-        notarised |= emitted(c, "evidence.notarised");
-    }
+    let submit = &proof.submit;
+    proven(submit, genesis, "the submission", "submit", hash)?;
+    let Some(submitted) = event::<EvidenceSubmitted>(submit, "evidence.submitted", "the submission")? else {
+        return mismatch("the submission's receipt records no evidence.submitted event".into());
+    };
+    let args: SubmitEvidence = borsh::from_slice(&submit.tx.tx.args)
+        .map_err(|e| VerifyError::Mismatch(format!("the submission's arguments do not decode: {e}")))?;
     let record: EvidenceRecord = borsh::from_slice(&proof.record)
         .map_err(|e| VerifyError::Mismatch(format!("the record does not decode: {e}")))?;
-    if record.hash != hash.0 || record.tx_id != proof.submit.tx.tx.tx_id.as_str() {
-        return Err(VerifyError::Mismatch("the record is not the one the submission made".into()));
+    if record.hash != hash.0 || submitted.hash != hash.0 || record.tx_id != submit.tx.tx.tx_id.as_str() {
+        return mismatch("the record is not the one the submission made".into());
     }
-    if record.notarised_at.is_some() && !notarised {
-        return Err(VerifyError::Mismatch(
-            "the record claims to be notarised, but no proven co-signature completed it".into(),
+    if record.doc_type != args.doc_type {
+        return mismatch(format!(
+            "the record's document type {:?} is not the submission's {:?}",
+            record.doc_type, args.doc_type
         ));
     }
-    Ok(Verdict { hash: *hash, record, submitted_at: proof.submit.header.height, cosigned_by, notarised })
+    if record.metadata != args.metadata {
+        return mismatch("the record's metadata is not the submission's".into());
+    }
+    if record.submitter != submitted.submitter || record.tenant != submitted.tenant {
+        return mismatch(format!(
+            "the record's submitter {} is not the one the contract recorded for the submission ({})",
+            record.submitter, submitted.submitter
+        ));
+    }
+    if record.height != submit.header.height || record.time_ms != submit.header.proposed_at_ms {
+        return mismatch("the record's height or time is not the submission's block".into());
+    }
+
+    let mut cosigned_by = Vec::new();
+    let mut signatures = Vec::new();
+    let mut notarised_at = None;
+    for (n, c) in proof.cosigns.iter().enumerate() {
+        let what = format!("co-signature {}", n + 1);
+        proven(c, genesis, &what, "cosign", hash)?;
+        if c.header.height < submit.header.height {
+            return mismatch(format!("{what} precedes the submission"));
+        }
+        let Some(cosigned) = event::<EvidenceCosigned>(c, "evidence.cosigned", &what)? else {
+            return mismatch(format!("{what}: its receipt records no evidence.cosigned event"));
+        };
+        if cosigned.hash != hash.0 {
+            return mismatch(format!("{what} is about another document"));
+        }
+        signatures.push(NotarySignature {
+            notary: cosigned.notary,
+            org: cosigned.org,
+            height: c.header.height,
+            time_ms: c.header.proposed_at_ms,
+        });
+        cosigned_by.push(c.tx.tx.signer.to_string());
+        let notarises = event::<EvidenceNotarised>(c, "evidence.notarised", &what)?;
+        if notarises.is_some_and(|e| e.hash == hash.0) && notarised_at.is_none() {
+            // The threshold counts distinct notary offices among the proven co-signatures.
+            let so_far = EvidenceRecord { signatures: signatures.clone(), ..record.clone() };
+            if so_far.offices() < cosigned.threshold {
+                return mismatch(format!(
+                    "{what} claims to notarise the record with {} notary offices, the threshold is {}",
+                    so_far.offices(),
+                    cosigned.threshold
+                ));
+            }
+            notarised_at = Some(c.header.height);
+        }
+    }
+    if record.signatures.len() != signatures.len() {
+        return mismatch(format!(
+            "the record lists {} co-signatures, the proof proves {}",
+            record.signatures.len(),
+            signatures.len()
+        ));
+    }
+    for (n, (claimed, proven)) in record.signatures.iter().zip(&signatures).enumerate() {
+        if claimed != proven {
+            return mismatch(format!(
+                "co-signature {} of the record ({}) is not the proven one ({})",
+                n + 1,
+                claimed.notary,
+                proven.notary
+            ));
+        }
+    }
+    if record.notarised_at != notarised_at {
+        return mismatch(match record.notarised_at {
+            Some(_) if notarised_at.is_none() => {
+                "the record claims to be notarised, but no proven co-signature completed it".into()
+            }
+            _ => "the record's notarisation is not the one the proven co-signatures made".into(),
+        });
+    }
+    let notarised = notarised_at.is_some();
+    Ok(Verdict { hash: *hash, record, submitted_at: submit.header.height, cosigned_by, notarised })
 }

@@ -1,6 +1,7 @@
 //! The `billflow` command line against a devnet: evidence submitted, verified
-//! by the node's proof and offline by a saved one, a tampered proof and a
-//! duplicate submission refused with exit status 1.
+//! by the node's proof and offline by a saved one, a tampered proof (a
+//! signature, or any field of the record the verdict shows) and a duplicate
+//! submission refused with exit status 1.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -92,6 +93,41 @@ fn tamper(proof: &Path) {
     std::fs::write(proof, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
 }
 
+type RecordEdit = fn(&mut billflow_sdk::evidence::EvidenceRecord);
+
+/// Edits of a saved proof's record, one field each, with what the refusal says.
+fn record_edits() -> Vec<(&'static str, RecordEdit, &'static str)> {
+    use billflow_sdk::evidence::NotarySignature;
+    vec![
+        ("document type", |r| r.doc_type = "contract".into(), "document type"),
+        ("metadata", |r| r.metadata[0].1 = "INV-2".into(), "metadata"),
+        ("submitter", |r| r.submitter = "org:91310000000000000X".into(), "submitter"),
+        (
+            "co-signer",
+            |r| {
+                r.signatures.push(NotarySignature {
+                    notary: "91310000MA1FL0000X".into(),
+                    org: Some("notary-a".into()),
+                    height: r.height,
+                    time_ms: r.time_ms,
+                })
+            },
+            "co-signatures",
+        ),
+        ("notarised", |r| r.notarised_at = Some(r.height), "notarised"),
+    ]
+}
+
+/// Writes to `out` the saved proof at `proof` with its record edited.
+fn edit_record(proof: &Path, out: &Path, edit: RecordEdit) {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(proof).unwrap()).unwrap();
+    let bytes = hex::decode(v["record"].as_str().unwrap()).unwrap();
+    let mut record: billflow_sdk::evidence::EvidenceRecord = borsh::from_slice(&bytes).unwrap();
+    edit(&mut record);
+    v["record"] = hex::encode(borsh::to_vec(&record).unwrap()).into();
+    std::fs::write(out, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_cli_submits_and_verifies_evidence_on_a_devnet() {
     let _one = exclusive().await;
@@ -157,6 +193,15 @@ async fn the_cli_submits_and_verifies_evidence_on_a_devnet() {
     let offline = billflow(&json_path, &["evidence", "verify", &hash, "--proof", proof.to_str().unwrap()]).await;
     assert_eq!(offline.code, Some(0), "{offline}");
     assert!(offline.stdout.contains("verified"), "{offline}");
+    // Every field the verdict shows is proven: a record edited in any of them is refused, saying which.
+    for (field, edit, says) in record_edits() {
+        let edited = work.path().join(format!("proof-{field}.json"));
+        edit_record(&proof, &edited, edit);
+        let refused = billflow(&json_path, &["evidence", "verify", &hash, "--proof", edited.to_str().unwrap()]).await;
+        assert_eq!(refused.code, Some(1), "{field}: {refused}");
+        assert!(refused.stderr.contains(says), "{field} refused, saying {says:?}: {refused}");
+        assert!(!refused.stdout.contains("verified:"), "{field}: {refused}");
+    }
     tamper(&proof);
     let refused = billflow(&json_path, &["evidence", "verify", &hash, "--proof", proof.to_str().unwrap()]).await;
     assert_eq!(refused.code, Some(1), "{refused}");

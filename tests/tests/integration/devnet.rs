@@ -15,7 +15,12 @@ use crate::register_enterprise;
 
 /// Submits a document hash as the tenant, has both notaries co-sign it, and
 /// checks every node answers with the same notarised record and block hashes.
-async fn evidence_is_notarised_alike_on_every_node(tenant: &Signer, notaries: &[Signer], clients: &[Client]) {
+async fn evidence_is_notarised_alike_on_every_node(
+    tenant: &Signer,
+    notaries: &[Signer],
+    clients: &[Client],
+    genesis: &billflow_sdk::types::Genesis,
+) {
     use billflow_contracts::evidence::{CosignEvidence, EvidenceRecord, GetEvidence, SubmitEvidence};
     use billflow_sdk::types::{ContractName, TxStatus, Version};
 
@@ -67,6 +72,47 @@ async fn evidence_is_notarised_alike_on_every_node(tenant: &Signer, notaries: &[
     assert!(records[0].notarised_at.is_some(), "{:?}", records[0]);
     assert!(records.windows(2).all(|w| w[0] == w[1]), "every node holds the same record");
     assert!(headers.windows(2).all(|w| w[0] == w[1]), "every node holds the same block {tip}, state hash included");
+    notarised_evidence_is_proven_offline(&clients[0], genesis, billflow_sdk::types::Hash32(hash)).await;
+}
+
+/// The notarised record's proof verifies against the genesis file alone,
+/// co-signatures and notarisation included; a record edited in either is refused.
+async fn notarised_evidence_is_proven_offline(
+    client: &Client,
+    genesis: &billflow_sdk::types::Genesis,
+    hash: billflow_sdk::types::Hash32,
+) {
+    use billflow_sdk::evidence::{self, EvidenceRecord, VerifyError};
+
+    // The voters' attestations of the last co-signing follow its commit by a moment.
+    let mut verdict = Err(VerifyError::Mismatch("no proof yet".into()));
+    let mut proof = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while verdict.is_err() && Instant::now() < deadline {
+        proof = client.evidence(&hash).await.unwrap();
+        verdict = evidence::verify(proof.as_ref().unwrap(), genesis, &hash);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let verdict = verdict.unwrap();
+    assert!(verdict.notarised, "{verdict:?}");
+    assert_eq!(verdict.cosigned_by.len(), 2);
+    assert_eq!(verdict.record.signatures.len(), 2);
+    let proof = proof.unwrap();
+    type Edit = fn(&mut EvidenceRecord);
+    let edits: [(Edit, &str); 4] = [
+        (|r| r.signatures[0].org = Some("another-office".into()), "co-signature 1 of the record"),
+        (|r| r.signatures.swap(0, 1), "co-signature 1 of the record"),
+        (|r| r.notarised_at = None, "notarisation"),
+        (|r| r.notarised_at = r.notarised_at.map(|h| h + 1), "notarisation"),
+    ];
+    for (edit, says) in edits {
+        let mut edited = proof.clone();
+        let mut record: EvidenceRecord = borsh::from_slice(&edited.record).unwrap();
+        edit(&mut record);
+        edited.record = borsh::to_vec(&record).unwrap();
+        let refused = evidence::verify(&edited, genesis, &hash).unwrap_err().to_string();
+        assert!(refused.contains(says), "refused saying {says:?}: {refused}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -127,7 +173,9 @@ async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
     let ca = std::fs::read(devnet_json["ca_cert"].as_str().unwrap()).unwrap();
     let clients: Vec<Client> =
         (0..4).map(|i| Client::builder([url(i)]).ca_pem(ca.clone()).auth(signer.clone()).build().unwrap()).collect();
-    evidence_is_notarised_alike_on_every_node(&signer, &notaries, &clients).await;
+    let genesis: billflow_sdk::types::Genesis =
+        serde_json::from_slice(&std::fs::read(devnet_json["genesis"].as_str().unwrap()).unwrap()).unwrap();
+    evidence_is_notarised_alike_on_every_node(&signer, &notaries, &clients, &genesis).await;
 
     // Kill the leader, the hardest voter to lose: the other two elect another and still commit.
     let voters: Vec<usize> = (0..4).filter(|i| nodes[*i]["role"] == "voter").collect();
