@@ -494,3 +494,52 @@ fn a_signature_checked_at_admission_vouches_only_for_those_exact_bytes() {
     assert!(executed.rejected.is_empty());
     assert_eq!(executed.block.unwrap().block.txs, vec![tx]);
 }
+
+#[test]
+fn verify_checks_every_stored_attestation() {
+    use billflow_types::{Attestation, Canonical, GenesisNode, NodeRole};
+
+    let mut genesis = dev_genesis();
+    let key = dev_key("notary-dev-1").public();
+    genesis.nodes = vec![GenesisNode {
+        id: "notary-dev-1".parse().unwrap(),
+        org: DEV_NOTARY.0.parse().unwrap(),
+        public_key: key,
+        peer_id: key.peer_id(),
+        role: NodeRole::Voter,
+    }];
+    let mut env = Env::with_genesis(&genesis);
+    for n in 1..=3 {
+        let tx = env.tenant_tx(&enterprise(n, &format!("e{n}.k1")));
+        env.apply(vec![tx]);
+    }
+    let hash = |h: u64| env.store.block(h).unwrap().unwrap().header.hash();
+    let attest = |h: u64, node: &str, key: &str, block: Hash32| {
+        Attestation::sign(h, block, node.parse().unwrap(), &dev_key(key)).encode()
+    };
+    for h in 0..=3 {
+        env.store.put_attestation(h, "notary-dev-1", &attest(h, "notary-dev-1", "notary-dev-1", hash(h))).unwrap();
+    }
+    let report = verify::verify(&env.store).unwrap();
+    assert_eq!(report.attestations, 4);
+
+    // Each edit made through the store's own API is caught, at its height.
+    let good = attest(2, "notary-dev-1", "notary-dev-1", hash(2));
+    let edits: Vec<(Vec<u8>, &str)> = vec![
+        (attest(2, "notary-dev-1", "someone-else", hash(2)), "does not verify"),
+        (attest(2, "notary-dev-1", "notary-dev-1", hash(1)), "another block"),
+        (attest(1, "notary-dev-1", "notary-dev-1", hash(1)), "at height 1"),
+        (b"garbage".to_vec(), "does not decode"),
+    ];
+    for (bytes, says) in edits {
+        env.store.put_attestation(2, "notary-dev-1", &bytes).unwrap();
+        let err = verify::verify(&env.store).unwrap_err().to_string();
+        assert!(err.starts_with("height 2:") && err.contains(says), "{says}: {err}");
+        env.store.put_attestation(2, "notary-dev-1", &good).unwrap();
+    }
+    assert_eq!(verify::verify(&env.store).unwrap().attestations, 4);
+    // An attestation by a node the ledger does not list.
+    env.store.put_attestation(3, "ghost", &attest(3, "ghost", "ghost", hash(3))).unwrap();
+    let err = verify::verify(&env.store).unwrap_err().to_string();
+    assert!(err.starts_with("height 3:") && err.contains("does not list"), "{err}");
+}

@@ -1,14 +1,15 @@
 //! `verify`: replays a stored chain from its genesis through the apply path and
 //! checks every stored byte against the replay: hash links, Merkle roots,
-//! receipts, the transaction index, the state-change chain and the final state.
-//! The first difference is reported with the height it belongs to.
+//! receipts, the transaction index, the state-change chain, the final state,
+//! and the nodes' attestations of the blocks. The first difference is
+//! reported with the height it belongs to.
 
 use std::collections::BTreeMap;
 
 use billflow_storage::{StorageError, Store};
-use billflow_types::{BlockProposal, ChainTip, ContractName, TxLocation};
+use billflow_types::{BlockProposal, ChainTip, ContractName, Hash32, TxLocation};
 
-use crate::{Executor, MemoryLedger, genesis_block};
+use crate::{Executor, LedgerRead, MemoryLedger, genesis_block};
 
 /// What `verify` found wrong.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,8 @@ pub struct VerifyReport {
     pub transactions: u64,
     /// State entries compared.
     pub state_entries: u64,
+    /// Attestations checked.
+    pub attestations: u64,
 }
 
 fn at(height: u64) -> impl Fn(String) -> VerifyError {
@@ -75,6 +78,7 @@ pub fn verify(store: &Store) -> Result<VerifyReport, VerifyError> {
     };
     check_index(store, 0, &replay_tip)?;
     let mut transactions = 0u64;
+    let mut hashes = vec![replay_tip.hash];
 
     for height in 1..=tip.height {
         let fail = at(height);
@@ -143,6 +147,7 @@ pub fn verify(store: &Store) -> Result<VerifyReport, VerifyError> {
         }
         replay_tip = ChainTip { height, hash: h.hash(), state_hash: h.state_hash, time_ms: h.proposed_at_ms };
         check_index(store, height, &replay_tip)?;
+        hashes.push(replay_tip.hash);
     }
     if replay_tip != tip {
         return Err(at(tip.height)("stored chain tip differs from the replayed chain".into()));
@@ -151,7 +156,59 @@ pub fn verify(store: &Store) -> Result<VerifyReport, VerifyError> {
         return Err(at(tip.height + 1)("a block is stored above the chain tip".into()));
     }
     let state_entries = compare_state(store, &ledger, &last_writer, tip.height)?;
-    Ok(VerifyReport { tip, transactions, state_entries })
+    let attestations = check_attestations(store, &ledger, &hashes)?;
+    Ok(VerifyReport { tip, transactions, state_entries, attestations })
+}
+
+/// Checks the attestations stored for every block of the chain (`hashes[h]`
+/// is block `h`'s hash): each is the signature, by the node it is stored
+/// under, of that block's height and hash; the node is one the ledger lists
+/// (its key never changes) and was not revoked at or before that height.
+/// Attestations above the tip (received before their block) are not checked.
+fn check_attestations(store: &Store, ledger: &MemoryLedger, hashes: &[Hash32]) -> Result<u64, VerifyError> {
+    use billflow_types::system::{NodeRecord, NodeStatus, RecordKind, state_key, system_contract};
+    use billflow_types::{Attestation, Canonical};
+
+    let mut nodes: BTreeMap<String, Option<NodeRecord>> = BTreeMap::new();
+    let mut checked = 0;
+    for (height, hash) in (0u64..).zip(hashes) {
+        let fail = at(height);
+        for (name, bytes) in store.attestations(height).map_err(storage(height))? {
+            let att = Attestation::decode(&bytes)
+                .map_err(|e| fail(format!("the attestation stored for node {name} does not decode: {e}")))?;
+            if att.height != height || att.node.as_str() != name {
+                return Err(fail(format!(
+                    "the attestation stored for node {name} names node {} at height {}",
+                    att.node, att.height
+                )));
+            }
+            if att.block_hash != *hash {
+                return Err(fail(format!("the attestation by node {name} is of another block ({})", att.block_hash)));
+            }
+            if !nodes.contains_key(&name) {
+                let record = ledger
+                    .state_get(&system_contract(), &state_key(RecordKind::Node, &name))
+                    .map_err(storage(height))?
+                    .map(|v| NodeRecord::decode(&v))
+                    .transpose()
+                    .map_err(|e| fail(format!("the ledger's record of node {name} does not decode: {e}")))?;
+                nodes.insert(name.clone(), record);
+            }
+            let Some(Some(node)) = nodes.get(&name) else {
+                return Err(fail(format!("an attestation is stored for node {name}, which the ledger does not list")));
+            };
+            if let NodeStatus::Revoked { at_height, .. } = node.status {
+                if at_height <= height {
+                    return Err(fail(format!("node {name} attested this block but was revoked at height {at_height}")));
+                }
+            }
+            if att.verify(&node.public_key).is_err() {
+                return Err(fail(format!("the attestation by node {name} does not verify under its key")));
+            }
+            checked += 1;
+        }
+    }
+    Ok(checked)
 }
 
 fn check_index(store: &Store, height: u64, tip: &ChainTip) -> Result<(), VerifyError> {

@@ -385,8 +385,13 @@ fn verify_cmd(data: &Path) -> Result<()> {
     let store = Store::open(data).with_context(|| format!("cannot open the store in {}", data.display()))?;
     let report = verify(&store).context("verification failed")?;
     println!(
-        "chain verified: height {} tip {} state {} ({} transactions, {} state entries)",
-        report.tip.height, report.tip.hash, report.tip.state_hash, report.transactions, report.state_entries
+        "chain verified: height {} tip {} state {} ({} transactions, {} state entries, {} attestations)",
+        report.tip.height,
+        report.tip.hash,
+        report.tip.state_hash,
+        report.transactions,
+        report.state_entries,
+        report.attestations
     );
     Ok(())
 }
