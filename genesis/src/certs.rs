@@ -1,7 +1,8 @@
 //! The consortium CA and the certificates it issues.
 //!
-//! Layout: one self-signed root (`CN=billflow consortium CA`, `O=<chain id>`,
-//! path length 0) signs every end-entity certificate directly. A node
+//! Layout: each organisation has its own self-signed root (`CN=<org> CA`,
+//! `O=<org>`, path length 0), which signs that organisation's end-entity
+//! certificates directly and no one else's. A node
 //! certificate names the node (`CN`), its organisation (`O`) and role (`OU`:
 //! notary, bank or regulator), carries `serverAuth` and `clientAuth` (both sides
 //! of mutual TLS) and SANs for its hosts. An administrator certificate has
@@ -126,7 +127,7 @@ pub fn role_name(role: OrgRole) -> &'static str {
     }
 }
 
-/// The consortium root CA.
+/// An organisation's root CA.
 pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
     /// The CA certificate (PEM).
@@ -140,24 +141,24 @@ impl std::fmt::Debug for Ca {
 }
 
 impl Ca {
-    /// Creates a root CA for `chain_id` with `key`, valid from `not_before` to `not_after`.
+    /// Creates organisation `org`'s root CA with `key`, valid from `not_before` to `not_after`.
     pub fn create(
-        chain_id: &str,
+        org: &OrgId,
         key: &SecretKey,
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<Ca, CertError> {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "billflow consortium CA");
-        dn.push(DnType::OrganizationName, chain_id);
+        dn.push(DnType::CommonName, format!("{org} CA"));
+        dn.push(DnType::OrganizationName, org.as_str());
         params.distinguished_name = dn;
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         params.key_usages =
             vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         params.not_before = not_before;
         params.not_after = not_after;
-        params.serial_number = Some(serial(&format!("ca/{chain_id}")));
+        params.serial_number = Some(serial(&format!("ca/{org}/{}", not_before.unix_timestamp())));
         let kp = key_pair(key)?;
         let cert = params.self_signed(&kp).map_err(build)?;
         let issued = IssuedCert { pem: cert.pem(), der: cert.der().to_vec() };

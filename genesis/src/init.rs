@@ -1,24 +1,26 @@
-//! `billflow-genesis init`: everything a new consortium needs, in one directory.
+//! `billflow-genesis init`: a whole consortium on one machine, for tests and
+//! demonstrations. It runs the real ceremony ([`crate::ceremony`]) for each
+//! organisation in a directory of its own, assembles the genesis and has each
+//! organisation's administrator key sign it, exactly as separate
+//! organisations would; only the machine is shared.
 //!
 //! ```text
-//! OUT/genesis.json
-//! OUT/ca/ca.pem, ca.key                 the root CA (keep ca.key offline)
-//! OUT/orgs/<org>/admin.pem, admin.key   each organisation's administrator
-//! OUT/nodes/<node>/node.pem, node.key, node.toml
+//! OUT/genesis.json                      signed by every organisation
+//! OUT/cas.pem                           every organisation's CA, for clients
+//! OUT/orgs/<org>/                       the organisation's directory (see ceremony)
+//! OUT/orgs/<org>/nodes/<node>/node.toml
 //! OUT/tenants/<tenant>/<key id>.key
 //! ```
 
 use std::path::{Path, PathBuf};
 
-use billflow_types::{
-    AdminPolicy, ChainId, ChainParams, Genesis, GenesisKey, GenesisNode, GenesisOrg, GenesisTenant, KeyId, NodeId,
-    NodeRole, OrgId, OrgRole, TenantId,
-};
-use time::{Duration, OffsetDateTime};
+use billflow_types::{ChainId, ChainParams, Genesis, KeyId, NodeId, OrgId, OrgRole, TenantId};
+use time::OffsetDateTime;
 
-use crate::certs::{Ca, CertError, NodeCertSpec};
-use crate::config::{NodeConfig, PeerConfig};
-use crate::keys::{KeySource, pkcs8_pem};
+use crate::ceremony::{self, AssembleSpec, OrgInitSpec, write};
+use crate::certs::CertError;
+use crate::config::NodeConfig;
+use crate::keys::{KeySource, pkcs8_pem, read_key};
 
 /// A founding organisation.
 #[derive(Debug, Clone)]
@@ -59,32 +61,12 @@ pub struct InitOutput {
     pub genesis: Genesis,
     /// Path of `genesis.json`.
     pub genesis_path: PathBuf,
+    /// Path of `cas.pem`, every organisation's CA certificate.
+    pub cas_path: PathBuf,
     /// Each node's configuration and its path.
     pub nodes: Vec<(NodeConfig, PathBuf)>,
     /// Each tenant key: tenant, key id, key file.
     pub tenant_keys: Vec<(TenantId, KeyId, PathBuf)>,
-}
-
-fn write(path: &Path, contents: &str, secret: bool) -> Result<(), CertError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| CertError::file(dir, e))?;
-    }
-    std::fs::write(path, contents).map_err(|e| CertError::file(path, e))?;
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| CertError::file(path, e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    Ok(())
-}
-
-fn id<T: std::str::FromStr>(s: &str) -> Result<T, CertError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse().map_err(|e: T::Err| CertError::Build(format!("{s:?}: {e}")))
 }
 
 /// Generates the consortium in `out`.
@@ -92,126 +74,73 @@ pub fn init(out: &Path, spec: &InitSpec) -> Result<InitOutput, CertError> {
     if spec.orgs.is_empty() {
         return Err(CertError::Build("at least one organisation is needed".into()));
     }
-    let not_before = spec.genesis_time;
-    let ca_until = not_before + Duration::days(365 * 10);
-    let cert_until = not_before + Duration::days(365 * 2);
-    let ca_key = spec.keys.key("ca");
-    let ca = Ca::create(spec.chain_id.as_str(), &ca_key, not_before, ca_until)?;
-    write(&out.join("ca/ca.pem"), &ca.cert.pem, false)?;
-    write(&out.join("ca/ca.key"), &pkcs8_pem(&ca_key), true)?;
-
-    let mut organisations = Vec::new();
-    let mut nodes = Vec::new();
-    let mut node_keys = Vec::new();
-    for org in &spec.orgs {
-        let admin_key = spec.keys.key(&format!("admin/{}", org.id));
-        let admin_cert = ca.issue_admin(&org.id, &admin_key, not_before, cert_until)?;
-        let dir = out.join("orgs").join(org.id.as_str());
-        write(&dir.join("admin.pem"), &admin_cert.pem, false)?;
-        write(&dir.join("admin.key"), &pkcs8_pem(&admin_key), true)?;
-        organisations.push(GenesisOrg {
-            id: org.id.clone(),
-            name: org.id.to_string(),
-            role: org.role,
-            admin_keys: vec![GenesisKey { key_id: id(&format!("{}.admin", org.id))?, public_key: admin_key.public() }],
-        });
-        for i in 1..=spec.nodes_per_org {
-            let node_id: NodeId = id(&format!("{}-{i}", org.id))?;
-            let key = spec.keys.key(&format!("node/{node_id}"));
-            let cert = ca.issue_node(
-                &NodeCertSpec {
-                    node_id: node_id.clone(),
-                    org: org.id.clone(),
-                    role: org.role,
-                    hosts: spec.hosts.clone(),
-                    not_before,
-                    not_after: cert_until,
-                },
-                &key,
-            )?;
-            let dir = out.join("nodes").join(node_id.as_str());
-            write(&dir.join("node.pem"), &cert.pem, false)?;
-            write(&dir.join("node.key"), &pkcs8_pem(&key), true)?;
-            let role = if org.role == OrgRole::Regulator { NodeRole::Observer } else { NodeRole::Voter };
-            nodes.push(GenesisNode {
-                id: node_id,
-                org: org.id.clone(),
-                public_key: key.public(),
-                peer_id: key.public().peer_id(),
-                role,
-            });
-            node_keys.push(key);
+    ceremony::ensure_empty(out)?;
+    for (tenant, org) in &spec.tenants {
+        if !spec.orgs.iter().any(|o| &o.id == org) {
+            return Err(CertError::Build(format!("tenant {tenant} names organisation {org}, which is not founding")));
         }
     }
-
+    // 1. Each organisation, in its own directory.
+    let org_dir = |org: &OrgId| out.join("orgs").join(org.as_str());
+    let mut bundles = Vec::new();
+    for (j, org) in spec.orgs.iter().enumerate() {
+        let base_port = usize::from(spec.base_port) + 2 * j * spec.nodes_per_org;
+        let dir = org_dir(&org.id);
+        let bundle = ceremony::org_init(
+            &dir,
+            &OrgInitSpec {
+                org: org.id.clone(),
+                role: org.role,
+                nodes: spec.nodes_per_org,
+                hosts: spec.hosts.clone(),
+                keys: spec.keys.clone(),
+                not_before: spec.genesis_time,
+                base_port: u16::try_from(base_port)
+                    .map_err(|_| CertError::Build(format!("base port {} is too high", spec.base_port)))?,
+            },
+        )?;
+        bundles.push((dir.join("bundle.json"), bundle));
+    }
+    // Tenants keep their own keys; only the public half goes into genesis.
     let mut tenants = Vec::new();
     let mut tenant_keys = Vec::new();
     for (tenant, org) in &spec.tenants {
-        let key_id: KeyId = id(&format!("{tenant}.key1"))?;
-        let key = spec.keys.key(&format!("tenant/{key_id}"));
+        let (record, key_id, key) = ceremony::new_tenant(tenant, org, &spec.keys)?;
         let path = out.join("tenants").join(tenant.as_str()).join(format!("{key_id}.key"));
         write(&path, &pkcs8_pem(&key), true)?;
-        tenants.push(GenesisTenant {
-            id: tenant.clone(),
-            name: tenant.to_string(),
-            registered_by: org.clone(),
-            keys: vec![GenesisKey { key_id: key_id.clone(), public_key: key.public() }],
-        });
+        tenants.push(record);
         tenant_keys.push((tenant.clone(), key_id, path));
     }
-
-    let genesis = Genesis {
+    // 2. Assembled from the bundles, as read back from their files.
+    let bundles = bundles
+        .into_iter()
+        .map(|(path, _)| ceremony::read_bundle(&path).map(|b| (path, b)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut genesis = ceremony::assemble(&AssembleSpec {
         chain_id: spec.chain_id.clone(),
         genesis_time_ms: (spec.genesis_time.unix_timestamp_nanos() / 1_000_000) as u64,
         params: spec.params.clone(),
-        organisations,
+        bundles,
         tenants,
-        ca_cert_pem: Some(ca.cert.pem.clone()),
-        nodes: nodes.clone(),
-        admin_policy: AdminPolicy::majority(spec.orgs.len()),
-    };
-    genesis.validate().map_err(|e| CertError::Build(e.to_string()))?;
-    let genesis_path = out.join("genesis.json");
-    let json = serde_json::to_string_pretty(&genesis).map_err(|e| CertError::Build(e.to_string()))?;
-    write(&genesis_path, &(json + "\n"), false)?;
-
-    let host = spec.hosts.first().map_or("127.0.0.1", String::as_str);
-    let ip_kind = if host.parse::<std::net::Ipv6Addr>().is_ok() {
-        "ip6"
-    } else if host.parse::<std::net::Ipv4Addr>().is_ok() {
-        "ip4"
-    } else {
-        "dns"
-    };
-    let p2p = |k: usize| format!("/{ip_kind}/{host}/tcp/{}", usize::from(spec.base_port) + 2 * k);
-    let mut configs = Vec::new();
-    for (k, node) in nodes.iter().enumerate() {
-        let peers = nodes
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != k)
-            .map(|(j, n)| PeerConfig { node_id: n.id.clone(), peer_id: n.peer_id.clone(), address: p2p(j) })
-            .collect();
-        let api_host = if ip_kind == "dns" { "127.0.0.1" } else { host };
-        let api = format!("{api_host}:{}", usize::from(spec.base_port) + 2 * k + 1);
-        let config = NodeConfig {
-            node_id: node.id.clone(),
-            data_dir: "data".into(),
-            genesis: "../../genesis.json".into(),
-            ca_cert: "../../ca/ca.pem".into(),
-            cert: "node.pem".into(),
-            key: "node.key".into(),
-            p2p_listen: p2p(k),
-            api_listen: api.parse().map_err(|e| CertError::Build(format!("API address {api}: {e}")))?,
-            peers,
-            snapshot_every: None,
-            explorer: None,
-        };
-        let path = out.join("nodes").join(node.id.as_str()).join("node.toml");
-        write(&path, &config.to_toml(), false)?;
-        configs.push((config, path));
+        min_approving_orgs: None,
+    })?;
+    // 3. Signed by each organisation's administrator key, from its own directory.
+    for org in &spec.orgs {
+        let key_path = org_dir(&org.id).join("admin.key");
+        let sig = ceremony::sign(&genesis, &read_key(&key_path)?).map_err(CertError::Build)?;
+        ceremony::attach(&mut genesis, sig).map_err(|e| CertError::Build(e.to_string()))?;
     }
-    Ok(InitOutput { genesis, genesis_path, nodes: configs, tenant_keys })
+    let genesis_path = out.join("genesis.json");
+    ceremony::write_genesis(&genesis_path, &genesis)?;
+    let cas_path = out.join("cas.pem");
+    let cas: String = genesis.organisations.iter().filter_map(|o| o.ca_cert_pem.as_deref()).collect();
+    write(&cas_path, &cas, false)?;
+    // 4. Each node's configuration.
+    let mut nodes = Vec::new();
+    for n in &genesis.nodes {
+        nodes.push(ceremony::node_config(&genesis_path, &org_dir(&n.org), &n.id, None)?);
+    }
+    Ok(InitOutput { genesis, genesis_path, cas_path, nodes, tenant_keys })
 }
 
 /// `n` distinct loopback ports that are free at the moment of asking.

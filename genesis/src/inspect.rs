@@ -72,7 +72,8 @@ pub fn describe_genesis(g: &Genesis) -> String {
     let _ = writeln!(out, "  organisations:");
     for o in &g.organisations {
         let keys: Vec<&str> = o.admin_keys.iter().map(|k| k.key_id.as_str()).collect();
-        let _ = writeln!(out, "    {} ({:?}) {:?}, admin keys: {}", o.id, o.role, o.name, keys.join(", "));
+        let ca = if o.ca_cert_pem.is_some() { "own CA" } else { "no CA" };
+        let _ = writeln!(out, "    {} ({:?}) {:?}, {ca}, admin keys: {}", o.id, o.role, o.name, keys.join(", "));
     }
     let _ = writeln!(out, "  nodes:");
     for n in &g.nodes {
@@ -84,7 +85,17 @@ pub fn describe_genesis(g: &Genesis) -> String {
             let _ = writeln!(out, "    {} registered by {}", t.id, t.registered_by);
         }
     }
-    let _ = writeln!(out, "  CA certificate: {}", if g.ca_cert_pem.is_some() { "present" } else { "none" });
+    let _ = writeln!(out, "  signatures:");
+    for o in &g.organisations {
+        let state = match g.signatures.iter().find(|s| s.org == o.id) {
+            None => "missing".to_string(),
+            Some(sig) => match g.check_signature(sig) {
+                Ok(()) => format!("valid ({})", sig.key_id),
+                Err(e) => format!("INVALID: {e}"),
+            },
+        };
+        let _ = writeln!(out, "    {}: {state}", o.id);
+    }
     out
 }
 

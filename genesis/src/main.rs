@@ -4,9 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use billflow_genesis::keys::{KeySource, pkcs8_pem};
+use billflow_genesis::ceremony::{self, AssembleSpec, OrgInitSpec};
+use billflow_genesis::certs::role_name;
+use billflow_genesis::keys::{KeySource, pkcs8_pem, read_key};
 use billflow_genesis::{Ca, InitSpec, NodeCertSpec, OrgSpec, inspect};
-use billflow_types::{ChainId, ChainParams, NodeId, OrgId, OrgRole, TenantId};
+use billflow_types::{
+    ChainId, ChainParams, GenesisKey, GenesisSignature, GenesisTenant, NodeId, OrgId, OrgRole, PublicKey, TenantId,
+};
 use clap::{Parser, Subcommand};
 use time::{Duration, OffsetDateTime};
 
@@ -19,8 +23,80 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the root CA, organisation and node certificates, tenant keys,
-    /// genesis.json and one configuration file per node.
+    /// One organisation's part of the founding ceremony, run on its own machine.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Build the unsigned genesis document from the founders' public bundles.
+    Assemble {
+        /// A founding organisation's bundle.json. Repeat for each.
+        #[arg(long = "bundle", required = true)]
+        bundles: Vec<PathBuf>,
+        /// The chain id.
+        #[arg(long)]
+        chain_id: ChainId,
+        /// A tenant registered from the start, as NAME:SPONSOR_ORG:PUBLIC_KEY_HEX
+        /// (the tenant keeps its private key). Repeat for each.
+        #[arg(long = "tenant", value_parser = parse_genesis_tenant)]
+        tenants: Vec<GenesisTenant>,
+        /// Organisations that must approve an administrative action (default: a strict majority).
+        #[arg(long)]
+        min_approving_orgs: Option<u32>,
+        /// Genesis time as Unix seconds (default: now).
+        #[arg(long)]
+        genesis_time: Option<i64>,
+        /// Most transactions in a block.
+        #[arg(long, default_value_t = ChainParams::default().max_txs_per_block)]
+        max_txs: u32,
+        /// Longest wait before a partial block is cut, in ms.
+        #[arg(long, default_value_t = ChainParams::default().max_block_wait_ms)]
+        max_wait_ms: u64,
+        /// Where to write the genesis document.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a genesis document as a founding organisation's administrator.
+    Sign {
+        /// The genesis document.
+        #[arg(long)]
+        genesis: PathBuf,
+        /// The administrator's private key (its organisation's admin.key).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the signature.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check founders' signatures and add them to the genesis document.
+    Attach {
+        /// The genesis document (rewritten in place unless --out is given).
+        #[arg(long)]
+        genesis: PathBuf,
+        /// A signature file written by `sign`. Repeat for each.
+        #[arg(long = "signature", required = true)]
+        signatures: Vec<PathBuf>,
+        /// Where to write the signed genesis.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a node's node.toml from the signed genesis and its organisation's directory.
+    NodeConfig {
+        /// The signed genesis document.
+        #[arg(long)]
+        genesis: PathBuf,
+        /// The organisation's directory (as `org init` made it).
+        #[arg(long)]
+        org_dir: PathBuf,
+        /// The node.
+        #[arg(long)]
+        node: NodeId,
+        /// The client (REST) listen address (default: the peer address's host, next port).
+        #[arg(long)]
+        api_listen: Option<std::net::SocketAddr>,
+    },
+    /// A whole consortium on one machine, for tests and demonstrations: the
+    /// ceremony run for every organisation, each in its own directory.
     Init {
         /// Output directory (must not exist or be empty).
         #[arg(long)]
@@ -88,6 +164,52 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create the organisation's CA, administrator key, node keys and
+    /// certificates, and its public bundle.json (which holds no private key).
+    Init {
+        /// The organisation's id.
+        #[arg(long)]
+        org: OrgId,
+        /// Its role: notary, bank or regulator.
+        #[arg(long, value_parser = parse_role)]
+        role: OrgRole,
+        /// How many nodes it runs.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
+        /// Host names or addresses for node certificates; the first is used in node addresses.
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// First peer port: node k listens on base+2k (and serves clients on base+2k+1).
+        #[arg(long, default_value_t = 7100)]
+        base_port: u16,
+        /// Output directory (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn parse_genesis_tenant(s: &str) -> Result<GenesisTenant, String> {
+    let mut parts = s.splitn(3, ':');
+    let (Some(name), Some(org), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("expected NAME:SPONSOR_ORG:PUBLIC_KEY_HEX".into());
+    };
+    let id: TenantId = name.parse().map_err(|e| format!("{e}"))?;
+    let public_key = PublicKey::from_hex(key).map_err(|e| format!("public key: {e}"))?;
+    public_key.validate().map_err(|_| "public key: not a valid ed25519 key".to_string())?;
+    Ok(GenesisTenant {
+        name: id.to_string(),
+        registered_by: org.parse().map_err(|e| format!("{e}"))?,
+        keys: vec![GenesisKey { key_id: format!("{id}.key1").parse().map_err(|e| format!("{e}"))?, public_key }],
+        id,
+    })
+}
+
+fn now() -> Result<OffsetDateTime> {
+    OffsetDateTime::now_utc().replace_nanosecond(0).context("clock")
+}
+
 fn parse_role(s: &str) -> Result<OrgRole, String> {
     match s {
         "notary" => Ok(OrgRole::Notary),
@@ -119,6 +241,93 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Org { command: OrgCommand::Init { org, role, nodes, hosts, base_port, out } } => {
+            let spec = OrgInitSpec { org, role, nodes, hosts, keys: KeySource::Random, not_before: now()?, base_port };
+            let bundle = ceremony::org_init(&out, &spec).context("cannot create the organisation")?;
+            println!("organisation {} ({}) in {}", bundle.org, role_name(role), out.display());
+            for n in &bundle.nodes {
+                println!("node {} peer id {} at {}", n.id, n.peer_id, n.address);
+            }
+            println!("send {} to the other founders; it holds no private key", out.join("bundle.json").display());
+            println!("keep {} offline: it issues this organisation's certificates", out.join("ca.key").display());
+            Ok(())
+        }
+        Command::Assemble {
+            bundles,
+            chain_id,
+            tenants,
+            min_approving_orgs,
+            genesis_time,
+            max_txs,
+            max_wait_ms,
+            out,
+        } => {
+            if out.exists() {
+                bail!("{} exists: nothing was written", out.display());
+            }
+            let bundles = bundles
+                .into_iter()
+                .map(|path| ceremony::read_bundle(&path).map(|b| (path, b)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let genesis_time = match genesis_time {
+                Some(t) => OffsetDateTime::from_unix_timestamp(t).context("--genesis-time is out of range")?,
+                None => now()?,
+            };
+            let params =
+                ChainParams { max_txs_per_block: max_txs, max_block_wait_ms: max_wait_ms, ..ChainParams::default() };
+            let genesis = ceremony::assemble(&AssembleSpec {
+                chain_id,
+                genesis_time_ms: (genesis_time.unix_timestamp_nanos() / 1_000_000) as u64,
+                params,
+                bundles,
+                tenants,
+                min_approving_orgs,
+            })?;
+            ceremony::write_genesis(&out, &genesis)?;
+            println!("genesis {} (hash {})", out.display(), genesis.hash());
+            let orgs: Vec<&str> = genesis.organisations.iter().map(|o| o.id.as_str()).collect();
+            println!("to be signed by every founding organisation: {}", orgs.join(", "));
+            Ok(())
+        }
+        Command::Sign { genesis, key, out } => {
+            let document = ceremony::read_genesis(&genesis)?;
+            let key = read_key(&key)?;
+            let sig = ceremony::sign(&document, &key)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("cannot sign {}", genesis.display()))?;
+            let json = serde_json::to_string_pretty(&sig)?;
+            std::fs::write(&out, json + "\n").with_context(|| format!("cannot write {}", out.display()))?;
+            println!("{} signed genesis {} with {}", sig.org, document.hash(), sig.key_id);
+            Ok(())
+        }
+        Command::Attach { genesis, signatures, out } => {
+            let mut document = ceremony::read_genesis(&genesis)?;
+            for path in &signatures {
+                let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let sig: GenesisSignature = serde_json::from_slice(&text)
+                    .with_context(|| format!("{} is not a genesis signature", path.display()))?;
+                ceremony::attach(&mut document, sig)
+                    .with_context(|| format!("{}: refused; nothing was written", path.display()))?;
+            }
+            let out = out.unwrap_or(genesis);
+            ceremony::write_genesis(&out, &document)?;
+            match document.verify_signatures() {
+                Ok(()) => println!("genesis {} is signed by every founding organisation", document.hash()),
+                Err(e) => println!("genesis {} written; still needed: {e}", out.display()),
+            }
+            Ok(())
+        }
+        Command::NodeConfig { genesis, org_dir, node, api_listen } => {
+            let (config, path) = ceremony::node_config(&genesis, &org_dir, &node, api_listen)?;
+            println!(
+                "node {} config {} p2p {} api {}",
+                config.node_id,
+                path.display(),
+                config.p2p_listen,
+                config.api_listen
+            );
+            Ok(())
+        }
         Command::Init {
             out,
             orgs,
@@ -132,14 +341,6 @@ fn run(cli: Cli) -> Result<()> {
             max_txs,
             max_wait_ms,
         } => {
-            if out.exists() && out.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
-                bail!("{} exists and is not empty", out.display());
-            }
-            for (tenant, org) in &tenants {
-                if !orgs.iter().any(|o| &o.id == org) {
-                    bail!("tenant {tenant} names organisation {org}, which is not given with --org");
-                }
-            }
             let keys = match seed {
                 Some(hex_seed) => {
                     let mut s = [0u8; 32];
@@ -150,7 +351,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             let genesis_time = match genesis_time {
                 Some(t) => OffsetDateTime::from_unix_timestamp(t).context("--genesis-time is out of range")?,
-                None => OffsetDateTime::now_utc().replace_nanosecond(0).context("clock")?,
+                None => now()?,
             };
             let params =
                 ChainParams { max_txs_per_block: max_txs, max_block_wait_ms: max_wait_ms, ..ChainParams::default() };
@@ -170,7 +371,7 @@ fn run(cli: Cli) -> Result<()> {
             for (tenant, key_id, path) in &output.tenant_keys {
                 println!("tenant {tenant} key {key_id} at {}", path.display());
             }
-            println!("keep {} offline: it can admit anyone to the consortium", out.join("ca/ca.key").display());
+            println!("every organisation's CA, for clients: {}", output.cas_path.display());
             Ok(())
         }
         Command::Inspect { file } => {
@@ -180,7 +381,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::IssueNode { ca, node_id, org, role, hosts, out, days } => {
             let ca = Ca::load(&ca.join("ca.pem"), &ca.join("ca.key"))?;
             let key = KeySource::Random.key("node");
-            let now = OffsetDateTime::now_utc().replace_nanosecond(0).context("clock")?;
+            let now = now()?;
             let spec = NodeCertSpec {
                 node_id: node_id.clone(),
                 org,

@@ -49,6 +49,7 @@ fn the_same_inputs_give_the_same_consortium() {
     assert_eq!(files(a.path()), files(b.path()));
     assert_ne!(ga.hash(), gc.hash());
     assert_eq!(ga.validate(), Ok(()));
+    assert_eq!(ga.verify_signatures(), Ok(()));
     assert_eq!(ga.nodes.len(), 6);
     assert_eq!(ga.admin_policy.min_approving_orgs, 2);
     assert!(
@@ -60,7 +61,8 @@ fn the_same_inputs_give_the_same_consortium() {
 fn a_loaded_ca_issues_certificates_for_joining_nodes() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path(), &spec(3)).unwrap();
-    let ca = Ca::load(&dir.path().join("ca/ca.pem"), &dir.path().join("ca/ca.key")).unwrap();
+    let bank = dir.path().join("orgs/bank-b");
+    let ca = Ca::load(&bank.join("ca.pem"), &bank.join("ca.key")).unwrap();
     let key = KeySource::Random.key("new");
     let now = OffsetDateTime::now_utc();
     let spec = NodeCertSpec {
@@ -76,6 +78,6 @@ fn a_loaded_ca_issues_certificates_for_joining_nodes() {
     assert!(described.contains("CN=bank-b-9, O=bank-b, OU=bank"), "{described}");
     assert!(described.contains(&key.public().peer_id()), "{described}");
     // A CA key that does not match its certificate is named.
-    let err = Ca::load(&dir.path().join("ca/ca.pem"), &dir.path().join("orgs/bank-b/admin.key")).unwrap_err();
+    let err = Ca::load(&bank.join("ca.pem"), &bank.join("admin.key")).unwrap_err();
     assert!(err.to_string().contains("admin.key") && err.to_string().contains("does not match"), "{err}");
 }

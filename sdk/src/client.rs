@@ -63,10 +63,16 @@ impl ClientBuilder {
         let mut http =
             reqwest::Client::builder().timeout(self.timeout).pool_idle_timeout(Duration::from_secs(5)).use_rustls_tls();
         if let Some(pem) = &self.ca_pem {
-            let ca = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| SdkError::Invalid(format!("the CA certificate is not PEM: {e}")))?;
-            // Only the consortium CA: a node's certificate must chain to it.
-            http = http.tls_built_in_root_certs(false).add_root_certificate(ca);
+            let cas = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| SdkError::Invalid(format!("the CA certificates are not PEM: {e}")))?;
+            if cas.is_empty() {
+                return Err(SdkError::Invalid("the CA file holds no certificate".into()));
+            }
+            // Only the consortium's CAs: a node's certificate must chain to one.
+            http = http.tls_built_in_root_certs(false);
+            for ca in cas {
+                http = http.add_root_certificate(ca);
+            }
         }
         Ok(Client {
             nodes: Arc::new(self.nodes.iter().map(|n| n.trim_end_matches('/').to_string()).collect()),

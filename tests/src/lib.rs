@@ -109,8 +109,11 @@ impl NodeProcess {
     /// (`ip netns exec`, which becomes the node's process).
     pub fn start_configured_in(config: &Path, namespace: Option<&str>) -> Result<NodeProcess> {
         let args = ["run".into(), "--config".into(), config.as_os_str().to_owned()];
-        let ca = billflow_genesis::NodeConfig::load(config)?.ca_cert;
-        let ca_pem = std::fs::read(&ca).with_context(|| format!("cannot read {}", ca.display()))?;
+        // Clients trust every organisation's CA, as `cas.pem` holds them.
+        let genesis = billflow_genesis::NodeConfig::load(config)?.genesis;
+        let genesis = billflow_genesis::ceremony::read_genesis(&genesis)?;
+        let ca_pem: String = genesis.organisations.iter().filter_map(|o| o.ca_cert_pem.as_deref()).collect();
+        let ca_pem = ca_pem.into_bytes();
         Self::spawn_in(&args, config.parent().unwrap_or(Path::new(".")), Some(ca_pem), namespace)
     }
 

@@ -51,7 +51,7 @@ pub fn genesis_block(genesis: &Genesis) -> (Block, Vec<StateChange>) {
             peer_id: n.peer_id.clone(),
             role: n.role,
             status: NodeStatus::Active,
-            address: None,
+            address: n.address.clone(),
         };
         entries.push((state_key(RecordKind::Node, n.id.as_str()), record.encode()));
     }

@@ -4,6 +4,8 @@
 //! organisation, the tenants it registered and the participants under either; a
 //! tenant acts for itself and its participants; a participant for itself.
 
+use std::collections::BTreeMap;
+
 use billflow_storage::StorageError;
 use billflow_types::contract::{
     ContractRecord, ContractStatus, ContractVersion, Registrations, code_key, contract_key,
@@ -15,7 +17,8 @@ use billflow_types::system::{
     SetFrozen, SystemCall, TenantRecord, state_key, system_contract,
 };
 use billflow_types::{
-    AdminPolicy, Canonical, ChainParams, Event, OrgId, ParticipantId, SignedTx, TxFailure, ids::is_valid_credit_code,
+    AdminPolicy, Canonical, ChainParams, Event, KeyId, OrgId, ParticipantId, SignedTx, TxFailure,
+    ids::is_valid_credit_code,
 };
 use billflow_vm::Entry;
 
@@ -351,6 +354,13 @@ fn admin_org(ctx: &TxContext<'_>) -> Result<OrgId, TxFailure> {
 /// What an approved action writes.
 enum Effect {
     Node(NodeRecord),
+    Policy(AdminPolicy),
+    /// A new administrator key, and the one it retires.
+    AdminKey {
+        org: OrgId,
+        key: KeyGrant,
+        retire: Option<KeyRecord>,
+    },
     Contract {
         record: ContractRecord,
         /// New code to store under its hash.
@@ -367,10 +377,65 @@ fn check_action(
     ctx: &TxContext<'_>,
     action: &AdminAction,
 ) -> Result<Result<Effect, TxFailure>, StorageError> {
+    if let AdminAction::SetPolicy { policy } = action {
+        let roles = org_roles(state)?.into_values();
+        if let Some(reason) = policy.unmeetable(roles) {
+            bail!("E_BAD_POLICY", "{reason}");
+        }
+        return Ok(Ok(Effect::Policy(policy.clone())));
+    }
+    if let AdminAction::RotateAdminKey { org, key, retire } = action {
+        return check_admin_key(state, org, key, retire.as_ref());
+    }
     if !action.is_membership() {
         return check_contract_action(state, ctx, action);
     }
     Ok(check_node_action(state, action)?.map(Effect::Node))
+}
+
+fn check_admin_key(
+    state: &Overlay<'_>,
+    org: &OrgId,
+    key: &KeyGrant,
+    retire: Option<&KeyId>,
+) -> Result<Result<Effect, TxFailure>, StorageError> {
+    let system = system_contract();
+    if state.get(&system, &state_key(RecordKind::Org, org.as_str()))?.is_none() {
+        bail!("E_UNKNOWN_ORG", "organisation {org} is not in the consortium");
+    }
+    if key.public_key.validate().is_err() {
+        bail!("E_INVALID_KEY", "key {} is not a valid ed25519 public key", key.key_id);
+    }
+    if state.get(&system, &state_key(RecordKind::Key, key.key_id.as_str()))?.is_some() {
+        bail!("E_KEY_EXISTS", "key id {} is already used", key.key_id);
+    }
+    let retire = match retire {
+        None => None,
+        Some(id) => {
+            let Some(record) = state.get_record::<KeyRecord>(&system, &state_key(RecordKind::Key, id.as_str()))? else {
+                bail!("E_UNKNOWN_KEY", "key {id} is not registered");
+            };
+            if record.owner != Principal::Admin(org.clone()) {
+                bail!("E_UNAUTHORIZED", "key {id} is not an administrator key of {org}");
+            }
+            if let KeyStatus::Revoked { at_height } = record.status {
+                bail!("E_KEY_REVOKED", "key {id} was already revoked at height {at_height}");
+            }
+            Some(record)
+        }
+    };
+    Ok(Ok(Effect::AdminKey { org: org.clone(), key: key.clone(), retire }))
+}
+
+/// Every organisation of the consortium and its role.
+fn org_roles(state: &Overlay<'_>) -> Result<BTreeMap<OrgId, billflow_types::OrgRole>, StorageError> {
+    let mut roles = BTreeMap::new();
+    for bytes in state.prefix(&system_contract(), b"org/")?.values() {
+        let record = OrgRecord::decode(bytes)
+            .map_err(|e| StorageError::Corrupt { what: "organisation record".into(), reason: e.to_string() })?;
+        roles.insert(record.id, record.role);
+    }
+    Ok(roles)
 }
 
 fn check_node_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result<NodeRecord, TxFailure>, StorageError> {
@@ -554,7 +619,10 @@ fn check_contract_action(
             };
             Effect::Contract { record, code: None, run: None, topic: "contract.registrations_changed" }
         }
-        AdminAction::RevokeNode { .. } | AdminAction::AddNode { .. } => bail!("E_BAD_ARGS", "not a contract action"),
+        AdminAction::RevokeNode { .. }
+        | AdminAction::AddNode { .. }
+        | AdminAction::SetPolicy { .. }
+        | AdminAction::RotateAdminKey { .. } => bail!("E_BAD_ARGS", "not a contract action"),
     };
     Ok(Ok(effect))
 }
@@ -567,6 +635,20 @@ fn carry_out(state: &mut Overlay<'_>, ctx: &TxContext<'_>, action: &AdminAction,
     };
     let system = system_contract();
     match effect {
+        Effect::AdminKey { org, key, retire } => {
+            if let Err(f) = grant_keys(state, &Principal::Admin(org), std::slice::from_ref(&key), ctx.height)? {
+                return Ok(Err(f));
+            }
+            if let Some(mut old) = retire {
+                old.status = KeyStatus::Revoked { at_height: ctx.height };
+                state.put_record(&system, state_key(RecordKind::Key, old.key_id.as_str()), &old);
+            }
+            events.push(event("admin_key.rotated", action));
+        }
+        Effect::Policy(policy) => {
+            state.put_record(&system, state_key(RecordKind::Policy, "admin"), &policy);
+            events.push(event("policy.changed", &policy));
+        }
         Effect::Node(mut record) => {
             let topic = match action {
                 AdminAction::RevokeNode { reason, .. } => {
@@ -632,7 +714,8 @@ fn maybe_execute(
     let policy: AdminPolicy = state
         .get_record(&system_contract(), &state_key(RecordKind::Policy, "admin"))?
         .ok_or_else(|| StorageError::Corrupt { what: "admin policy".into(), reason: "missing from state".into() })?;
-    if proposal.approvals.len() as u32 >= policy.min_approving_orgs {
+    let roles = org_roles(state)?;
+    if policy.is_met(proposal.approvals.iter().filter_map(|org| roles.get(org).copied())) {
         if let Err(f) = carry_out(state, ctx, &proposal.action, events)? {
             return Ok(Err(f));
         }

@@ -30,8 +30,10 @@ impl Env {
         Env::with_genesis(&dev_genesis())
     }
 
-    /// A chain of `genesis`, which must keep the development chain id and keys.
+    /// A chain of `genesis`, which must keep the development chain id and
+    /// keys (its founders' signatures are made again here).
     fn with_genesis(genesis: &billflow_types::Genesis) -> Env {
+        let genesis = &billflow_types::dev::dev_signed(genesis.clone());
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let executor = Executor::new(genesis).unwrap();
@@ -356,9 +358,11 @@ fn node_revocation_needs_the_approval_policy() {
             public_key: key,
             peer_id: key.peer_id(),
             role: NodeRole::Voter,
+            address: None,
         }
     };
     genesis.nodes = vec![node("notary-dev-1", DEV_NOTARY.0), node("bank-dev-1", DEV_BANK.0)];
+    let genesis = billflow_types::dev::dev_signed(genesis);
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let executor = Executor::new(&genesis).unwrap();
@@ -425,6 +429,109 @@ fn node_revocation_needs_the_approval_policy() {
     assert_eq!(env.outcome(as_observer), None);
     let busy = env.admin_tx(DEV_NOTARY, &propose("p5", "bank-dev-1"));
     assert_eq!(env.outcome(busy).as_deref(), Some("E_CHANGE_IN_PROGRESS"));
+    verify::verify(&env.store).unwrap();
+}
+
+#[test]
+fn the_approval_policy_changes_under_the_policy_in_force() {
+    use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin, RecordKind, state_key};
+    use billflow_types::{AdminPolicy, Canonical, RegulatorApproval};
+
+    let mut env = Env::new();
+    let policy =
+        |min: u32, regulator| AdminAction::SetPolicy { policy: AdminPolicy { min_approving_orgs: min, regulator } };
+    let propose = |id: &str, action: AdminAction| {
+        SystemCall::ProposeAdmin(ProposeAdmin { proposal_id: id.parse().unwrap(), action })
+    };
+    let approve = |id: &str| SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: id.parse().unwrap() });
+    let in_force = |env: &Env| {
+        AdminPolicy::decode(
+            &env.store.state_get(&system_contract(), &state_key(RecordKind::Policy, "admin")).unwrap().unwrap(),
+        )
+        .unwrap()
+    };
+
+    // Policies no consortium of these three organisations could meet are refused.
+    let four = env.admin_tx(DEV_NOTARY, &propose("p0", policy(4, RegulatorApproval::Counts)));
+    assert_eq!(env.outcome(four).as_deref(), Some("E_BAD_POLICY"));
+    let none = env.admin_tx(DEV_NOTARY, &propose("p0", policy(0, RegulatorApproval::Counts)));
+    assert_eq!(env.outcome(none).as_deref(), Some("E_BAD_POLICY"));
+    let three_without_regulator = env.admin_tx(DEV_NOTARY, &propose("p0", policy(3, RegulatorApproval::Excluded)));
+    assert_eq!(env.outcome(three_without_regulator).as_deref(), Some("E_BAD_POLICY"));
+
+    // Two of three (the policy in force) make a regulator's approval required.
+    let proposed = env.admin_tx(DEV_NOTARY, &propose("p1", policy(2, RegulatorApproval::Required)));
+    assert_eq!(env.outcome(proposed), None);
+    let approved = env.admin_tx(DEV_BANK, &approve("p1"));
+    let block = env.apply(vec![approved]).block.unwrap();
+    let topics: Vec<&str> = block.receipts[0].events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["admin.approved", "policy.changed", "admin.executed"]);
+    assert_eq!(in_force(&env), AdminPolicy { min_approving_orgs: 2, regulator: RegulatorApproval::Required });
+
+    // Now the notary office and the bank together are not enough; the regulator's approval carries it.
+    let proposed = env.admin_tx(DEV_NOTARY, &propose("p2", policy(2, RegulatorApproval::Excluded)));
+    assert_eq!(env.outcome(proposed), None);
+    let approved = env.admin_tx(DEV_BANK, &approve("p2"));
+    let block = env.apply(vec![approved]).block.unwrap();
+    assert!(block.receipts[0].events.iter().all(|e| e.topic != "admin.executed"), "carried out without the regulator");
+    let approved = env.admin_tx(DEV_REGULATOR, &approve("p2"));
+    let block = env.apply(vec![approved]).block.unwrap();
+    assert!(block.receipts[0].events.iter().any(|e| e.topic == "policy.changed"));
+    assert_eq!(in_force(&env).regulator, RegulatorApproval::Excluded);
+
+    // Excluded: the regulator's approval no longer counts towards the two.
+    let proposed = env.admin_tx(DEV_REGULATOR, &propose("p3", policy(1, RegulatorApproval::Counts)));
+    assert_eq!(env.outcome(proposed), None);
+    let approved = env.admin_tx(DEV_NOTARY, &approve("p3"));
+    let block = env.apply(vec![approved]).block.unwrap();
+    assert!(block.receipts[0].events.iter().all(|e| e.topic != "admin.executed"), "the regulator counted");
+    let approved = env.admin_tx(DEV_BANK, &approve("p3"));
+    let block = env.apply(vec![approved]).block.unwrap();
+    assert!(block.receipts[0].events.iter().any(|e| e.topic == "admin.executed"));
+    assert_eq!(in_force(&env).min_approving_orgs, 1);
+    verify::verify(&env.store).unwrap();
+}
+
+#[test]
+fn an_administrator_key_rotates_under_the_policy_and_the_old_one_is_refused_after() {
+    use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin};
+
+    let mut env = Env::new();
+    let new_key = dev_key("bank-dev.admin2");
+    let rotate = |id: &str, key_id: &str, retire: Option<&str>| {
+        SystemCall::ProposeAdmin(ProposeAdmin {
+            proposal_id: id.parse().unwrap(),
+            action: AdminAction::RotateAdminKey {
+                org: DEV_BANK.0.parse().unwrap(),
+                key: KeyGrant { key_id: key_id.parse().unwrap(), public_key: dev_key(key_id).public() },
+                retire: retire.map(|r| r.parse().unwrap()),
+            },
+        })
+    };
+    // A key id in use, and a retired key of another organisation, are refused at once.
+    let taken = env.admin_tx(DEV_BANK, &rotate("r0", DEV_NOTARY.1, None));
+    assert_eq!(env.outcome(taken).as_deref(), Some("E_KEY_EXISTS"));
+    let foreign = env.admin_tx(DEV_BANK, &rotate("r0", "bank-dev.admin2", Some(DEV_NOTARY.1)));
+    assert_eq!(env.outcome(foreign).as_deref(), Some("E_UNAUTHORIZED"));
+
+    let proposed = env.admin_tx(DEV_BANK, &rotate("r1", "bank-dev.admin2", Some(DEV_BANK.1)));
+    assert_eq!(env.outcome(proposed), None);
+    let approve = SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: "r1".parse().unwrap() });
+    let approved = env.admin_tx(DEV_NOTARY, &approve);
+    let block = env.apply(vec![approved]).block.unwrap();
+    let topics: Vec<&str> = block.receipts[0].events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["admin.approved", "admin_key.rotated", "admin.executed"]);
+
+    // The old key is refused from the next block on; the new one acts for the bank.
+    let again = SystemCall::ProposeAdmin(ProposeAdmin {
+        proposal_id: "r2".parse().unwrap(),
+        action: AdminAction::RevokeNode { node: "nobody".parse().unwrap(), reason: "test".into() },
+    });
+    let old = env.admin_tx(DEV_BANK, &again);
+    let executed = env.apply(vec![old]);
+    assert_eq!(executed.rejected.len(), 1, "the retired key signed a transaction that was accepted");
+    let new = env.tx("bank-dev.admin2", &new_key, None, &again);
+    assert_eq!(env.outcome(new).as_deref(), Some("E_UNKNOWN_NODE"), "the new key is the bank's administrator");
     verify::verify(&env.store).unwrap();
 }
 
@@ -507,6 +614,7 @@ fn verify_checks_every_stored_attestation() {
         public_key: key,
         peer_id: key.peer_id(),
         role: NodeRole::Voter,
+        address: None,
     }];
     let mut env = Env::with_genesis(&genesis);
     for n in 1..=3 {

@@ -54,6 +54,7 @@ pub fn verify(store: &Store) -> Result<VerifyReport, VerifyError> {
         .genesis()
         .map_err(storage(0))?
         .ok_or_else(|| VerifyError::Chain("the store holds no chain (no genesis)".into()))?;
+    genesis.verify_signatures().map_err(|e| at(0)(format!("stored genesis: {e}")))?;
     let tip = store.tip().map_err(|e| VerifyError::Chain(format!("chain tip unreadable: {e}")))?;
     let tip = tip.ok_or_else(|| VerifyError::Chain("the store holds no chain tip".into()))?;
     let executor = Executor::new(&genesis).map_err(|e| VerifyError::Chain(e.to_string()))?;

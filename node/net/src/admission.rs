@@ -1,11 +1,11 @@
 //! Who may connect: current members of the ledger's configuration whose
-//! certificates are not revoked. Checked in the TLS handshake and again when a
+//! certificates are not revoked and were issued by their own organisation's CA. Checked in the TLS handshake and again when a
 //! connection is established; revoking a member closes its live connections.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use billflow_types::NodeId;
+use billflow_types::{NodeId, OrgId};
 use libp2p::PeerId;
 
 /// Why a peer is refused.
@@ -17,11 +17,19 @@ pub enum Refusal {
     /// Its node was revoked.
     #[error("peer {0} is revoked")]
     Revoked(String),
+    /// Its certificate was not issued by the CA of the organisation that runs its node.
+    #[error("node {node}'s certificate was not issued by the CA of its organisation {org}")]
+    ForeignCa {
+        /// The node the key belongs to.
+        node: NodeId,
+        /// The organisation the ledger lists for it.
+        org: OrgId,
+    },
 }
 
 #[derive(Debug, Default)]
 struct State {
-    members: HashMap<PeerId, NodeId>,
+    members: HashMap<PeerId, (NodeId, OrgId)>,
     revoked: HashSet<PeerId>,
 }
 
@@ -38,6 +46,11 @@ impl Admission {
 
     /// The member node `peer` is, or why it is refused.
     pub fn check(&self, peer: &PeerId) -> Result<NodeId, Refusal> {
+        self.member(peer).map(|(node, _)| node)
+    }
+
+    /// The member node `peer` is and the organisation that runs it, or why it is refused.
+    pub fn member(&self, peer: &PeerId) -> Result<(NodeId, OrgId), Refusal> {
         let state = self.read();
         if state.revoked.contains(peer) {
             return Err(Refusal::Revoked(peer.to_string()));
@@ -47,11 +60,11 @@ impl Admission {
 
     /// The peer id of member `node`.
     pub fn peer_of(&self, node: &NodeId) -> Option<PeerId> {
-        self.read().members.iter().find(|(_, n)| *n == node).map(|(p, _)| *p)
+        self.read().members.iter().find(|(_, (n, _))| n == node).map(|(p, _)| *p)
     }
 
     /// Replaces the lists; returns the peers admitted before and refused now.
-    pub(crate) fn replace(&self, members: HashMap<PeerId, NodeId>, revoked: HashSet<PeerId>) -> Vec<PeerId> {
+    pub(crate) fn replace(&self, members: HashMap<PeerId, (NodeId, OrgId)>, revoked: HashSet<PeerId>) -> Vec<PeerId> {
         let mut state = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let dropped =
             state.members.keys().filter(|p| !members.contains_key(p) || revoked.contains(p)).copied().collect();

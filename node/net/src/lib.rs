@@ -21,7 +21,7 @@ mod transport;
 use std::time::Duration;
 
 pub use admission::{Admission, Refusal};
-use billflow_types::{NodeId, PublicKey, SecretKey};
+use billflow_types::{NodeId, OrgId, PublicKey, SecretKey};
 pub use identity::{cert_key, peer_id_of_key};
 pub use swarm::{InboundRequest, NetEvent, NetHandle};
 use tokio::sync::{broadcast, mpsc};
@@ -53,6 +53,8 @@ pub enum NetError {
 pub struct Member {
     /// Its node id.
     pub node_id: NodeId,
+    /// The organisation that runs it: its certificate must come from that organisation's CA.
+    pub org: OrgId,
     /// The ed25519 key of its certificate.
     pub public_key: PublicKey,
     /// Where to dial it (`None`: wait for it to dial in).
@@ -62,8 +64,9 @@ pub struct Member {
 /// How to start the network.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
-    /// The consortium CA certificate (DER).
-    pub ca_cert_der: Vec<u8>,
+    /// Every organisation's CA certificate (DER). A peer's certificate must be
+    /// issued by the CA of the organisation that the ledger lists for its node.
+    pub org_cas: Vec<(OrgId, Vec<u8>)>,
     /// This node's certificate (DER).
     pub cert_der: Vec<u8>,
     /// This node's key (must match the certificate).

@@ -142,7 +142,7 @@ fn config_err(e: impl std::fmt::Display) -> NetError {
 pub(crate) async fn spawn(config: NetConfig, events: broadcast::Sender<NetEvent>) -> Result<Network, NetError> {
     let admission = Admission::default();
     let key_der = billflow_types::keyfile::pkcs8_der(&config.key);
-    let tls = TlsConfig::new(&config.ca_cert_der, &config.cert_der, &key_der, admission.clone()).map_err(config_err)?;
+    let tls = TlsConfig::new(&config.org_cas, &config.cert_der, &key_der, admission.clone()).map_err(config_err)?;
     let keypair = libp2p::identity::Keypair::ed25519_from_bytes(config.key.seed()).map_err(config_err)?;
     let rpc = request_response::Behaviour::with_codec(
         BytesCodec,
@@ -290,7 +290,7 @@ impl Task {
                     addresses.insert(peer, addr);
                 }
             }
-            admitted.insert(peer, m.node_id);
+            admitted.insert(peer, (m.node_id, m.org));
         }
         let revoked: HashSet<PeerId> = revoked.iter().filter_map(|k| peer_id_of_key(k).ok()).collect();
         admitted.retain(|p, _| !revoked.contains(p));

@@ -1,13 +1,19 @@
 //! The security upgrade: TLS 1.3 with mutual authentication against the
 //! consortium CA, in place of libp2p's self-signed TLS.
 //!
-//! Both sides present a certificate issued by the CA in genesis. Each side
-//! checks the other's chain to that root, the validity period, the extended key
-//! usage (client or server auth), that the key is ed25519, and that the node the
-//! key identifies is admitted (a current member, not revoked). The peer id is
+//! Each organisation has its own CA. Both sides present a certificate; each
+//! side checks the other's chain to one of the organisations' roots, the
+//! validity period, the extended key usage (client or server auth), that the
+//! key is ed25519, that the node the key identifies is admitted (a current
+//! member, not revoked), and that the certificate was issued by the CA of the
+//! organisation that runs that node: one organisation's CA cannot admit
+//! another's node. The peer id is
 //! derived from the certificate's key, so it cannot be claimed without that key.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use billflow_types::OrgId;
 
 use futures::future::BoxFuture;
 use futures::{AsyncRead, AsyncWrite, FutureExt};
@@ -22,7 +28,7 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ParsedCertificate, WebPkiClientVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 
-use crate::admission::Admission;
+use crate::admission::{Admission, Refusal};
 use crate::identity::peer_id_of_cert;
 
 /// Why a handshake failed.
@@ -53,21 +59,31 @@ fn rustls_err(e: impl std::fmt::Display) -> rustls::Error {
 
 impl TlsConfig {
     /// Builds the configuration for a node with `cert_der` and the PKCS#8 key `key_pkcs8`,
-    /// trusting `ca_der` and admitting peers per `admission`.
+    /// trusting each organisation's CA in `org_cas` for that organisation's
+    /// nodes only, and admitting peers per `admission`.
     pub fn new(
-        ca_der: &[u8],
+        org_cas: &[(OrgId, Vec<u8>)],
         cert_der: &[u8],
         key_pkcs8: &[u8],
         admission: Admission,
     ) -> Result<TlsConfig, rustls::Error> {
         let mut roots = RootCertStore::empty();
-        roots.add(CertificateDer::from(ca_der.to_vec())).map_err(rustls_err)?;
+        let mut org_roots: HashMap<OrgId, RootCertStore> = HashMap::new();
+        for (org, der) in org_cas {
+            roots.add(CertificateDer::from(der.clone())).map_err(rustls_err)?;
+            org_roots
+                .entry(org.clone())
+                .or_insert_with(RootCertStore::empty)
+                .add(CertificateDer::from(der.clone()))
+                .map_err(rustls_err)?;
+        }
         let roots = Arc::new(roots);
         let chain = vec![CertificateDer::from(cert_der.to_vec())];
         let key = || PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8.to_vec()));
         let client_verifier =
             WebPkiClientVerifier::builder_with_provider(roots.clone(), provider()).build().map_err(rustls_err)?;
-        let verifier = Arc::new(AdmittingVerifier { roots, client: client_verifier, admission, provider: provider() });
+        let verifier =
+            Arc::new(AdmittingVerifier { roots, org_roots, client: client_verifier, admission, provider: provider() });
         let server = rustls::ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13])?
             .with_client_cert_verifier(verifier.clone())
@@ -92,6 +108,7 @@ impl TlsConfig {
 /// Checks the chain with webpki, then admission.
 struct AdmittingVerifier {
     roots: Arc<RootCertStore>,
+    org_roots: HashMap<OrgId, RootCertStore>,
     client: Arc<dyn ClientCertVerifier>,
     admission: Admission,
     provider: Arc<CryptoProvider>,
@@ -114,9 +131,26 @@ impl AdmittingVerifier {
         verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
-    fn admit(&self, end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+    /// Admission, and the issuer: the CA of the organisation running the node.
+    fn admit(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
         let peer = peer_id_of_cert(end_entity).map_err(rustls_err)?;
-        self.admission.check(&peer).map(|_| ()).map_err(rustls_err)
+        let (node, org) = self.admission.member(&peer).map_err(rustls_err)?;
+        let foreign = || rustls_err(Refusal::ForeignCa { node: node.clone(), org: org.clone() });
+        let roots = self.org_roots.get(&org).ok_or_else(foreign)?;
+        let cert = ParsedCertificate::try_from(end_entity)?;
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            roots,
+            intermediates,
+            now,
+            self.provider.signature_verification_algorithms.all,
+        )
+        .map_err(|_| foreign())
     }
 }
 
@@ -138,7 +172,7 @@ impl ServerCertVerifier for AdmittingVerifier {
             now,
             self.provider.signature_verification_algorithms.all,
         )?;
-        self.admit(end_entity)?;
+        self.admit(end_entity, intermediates, now)?;
         Ok(ServerCertVerified::assertion())
     }
 
@@ -177,7 +211,7 @@ impl ClientCertVerifier for AdmittingVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         self.client.verify_client_cert(end_entity, intermediates, now)?;
-        self.admit(end_entity)?;
+        self.admit(end_entity, intermediates, now)?;
         Ok(ClientCertVerified::assertion())
     }
 

@@ -7,16 +7,20 @@ use std::time::Duration;
 
 use billflow_genesis::{Ca, NodeCertSpec};
 use billflow_net::{Member, NetConfig, NetEvent, NetHandle, Network};
-use billflow_types::{NodeId, OrgRole, SecretKey};
+use billflow_types::{NodeId, OrgId, OrgRole, SecretKey};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
+/// One organisation and its CA (the tests' nodes are its nodes unless said otherwise).
 struct Consortium {
+    org: OrgId,
     ca: Ca,
 }
 
 struct Node {
     id: NodeId,
+    /// The organisation the ledger lists for it.
+    org: OrgId,
     key: SecretKey,
     handle: NetHandle,
     requests: mpsc::Receiver<billflow_net::InboundRequest>,
@@ -32,21 +36,17 @@ fn now() -> OffsetDateTime {
 impl Consortium {
     fn new(seed: u8) -> Consortium {
         let key = SecretKey::from_seed([seed; 32]);
+        let org: OrgId = format!("org-{seed}").parse().unwrap();
         Consortium {
-            ca: Ca::create(
-                &format!("test-chain-{seed}"),
-                &key,
-                now() - time::Duration::days(1),
-                now() + time::Duration::days(3650),
-            )
-            .unwrap(),
+            ca: Ca::create(&org, &key, now() - time::Duration::days(1), now() + time::Duration::days(3650)).unwrap(),
+            org,
         }
     }
 
     fn cert(&self, id: &str, key: &SecretKey, from: OffsetDateTime, to: OffsetDateTime) -> Vec<u8> {
         let spec = NodeCertSpec {
             node_id: id.parse().unwrap(),
-            org: "org-a".parse().unwrap(),
+            org: self.org.clone(),
             role: OrgRole::Notary,
             hosts: vec![],
             not_before: from,
@@ -60,10 +60,17 @@ impl Consortium {
     }
 }
 
-/// Starts a node with `cert` (issued by anyone) that trusts `trusted`'s CA.
+/// Starts a node of `trusted`'s organisation with `cert` (issued by anyone)
+/// that trusts `trusted`'s CA.
 async fn start(id: &str, key: SecretKey, cert: Vec<u8>, trusted: &Consortium) -> Node {
+    start_in(id, &trusted.org, key, cert, &[trusted]).await
+}
+
+/// Starts a node listed under organisation `org` with `cert` (issued by
+/// anyone) that trusts the CAs of `trusted`, each for its own organisation.
+async fn start_in(id: &str, org: &OrgId, key: SecretKey, cert: Vec<u8>, trusted: &[&Consortium]) -> Node {
     let config = NetConfig {
-        ca_cert_der: trusted.ca.cert.der.clone(),
+        org_cas: trusted.iter().map(|c| (c.org.clone(), c.ca.cert.der.clone())).collect(),
         cert_der: cert,
         key: key.clone(),
         listen: "/ip4/127.0.0.1/tcp/0".into(),
@@ -72,11 +79,11 @@ async fn start(id: &str, key: SecretKey, cert: Vec<u8>, trusted: &Consortium) ->
     };
     let Network { handle, requests } = Network::start(config).await.unwrap();
     let address = handle.listen_addrs().await.unwrap().remove(0);
-    Node { id: id.parse().unwrap(), key, handle, requests, address, served: Default::default() }
+    Node { id: id.parse().unwrap(), org: org.clone(), key, handle, requests, address, served: Default::default() }
 }
 
 fn member(n: &Node) -> Member {
-    Member { node_id: n.id.clone(), public_key: n.key.public(), address: Some(n.address.clone()) }
+    Member { node_id: n.id.clone(), org: n.org.clone(), public_key: n.key.public(), address: Some(n.address.clone()) }
 }
 
 /// Starts `n` members named `<prefix><i>` with keys from `first_seed` on, admitting each other and answering requests.
@@ -153,10 +160,21 @@ async fn three_members_exchange_requests_over_mutual_tls() {
 
 /// Runs one refusal case: `outsider` is listed as a member (so only its
 /// certificate can be the reason) unless `list_outsider` is false.
-async fn assert_refused_both_ways(c: &Consortium, mut outsider: Node, list_outsider: bool, needle: &str) {
+async fn assert_refused_both_ways(c: &Consortium, outsider: Node, list_outsider: bool, needle: &str) {
+    assert_refused_both_ways_trusting(c, &[c], outsider, list_outsider, needle).await
+}
+
+/// As [`assert_refused_both_ways`], with a member of `c` that trusts the CAs of `trusted`.
+async fn assert_refused_both_ways_trusting(
+    c: &Consortium,
+    trusted: &[&Consortium],
+    mut outsider: Node,
+    list_outsider: bool,
+    needle: &str,
+) {
     let key = SecretKey::from_seed([42; 32]);
     let cert = c.valid_cert("m1", &key);
-    let mut m = start("m1", key, cert, c).await;
+    let mut m = start_in("m1", &c.org, key, cert, trusted).await;
     let mut events = m.handle.events();
     let mut members = vec![member(&m)];
     if list_outsider {
@@ -188,6 +206,20 @@ async fn a_certificate_of_another_ca_is_refused() {
     let cert = other.valid_cert("intruder", &key);
     let outsider = start("intruder", key, cert, &c).await;
     assert_refused_both_ways(&c, outsider, true, "UnknownIssuer").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_certificate_from_another_organisations_ca_is_refused() {
+    // Both organisations' CAs are trusted, each for its own nodes. Organisation
+    // B's CA issues a certificate for a key that the ledger lists as a node of
+    // organisation A: B cannot admit a node in A's name.
+    let a = Consortium::new(1);
+    let b = Consortium::new(2);
+    let key = SecretKey::from_seed([56; 32]);
+    let forged = b.valid_cert("a-node", &key);
+    let outsider = start_in("a-node", &a.org, key, forged, &[&a, &b]).await;
+    assert_refused_both_ways_trusting(&a, &[&a, &b], outsider, true, "not issued by the CA of its organisation org-1")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,8 +338,12 @@ async fn a_plain_libp2p_peer_with_a_self_signed_identity_is_refused() {
     // Even listed as a member under its own key, it cannot get in: it has no consortium certificate.
     let plain_ed = libp2p::identity::PublicKey::try_decode_protobuf(&plain_peer.to_bytes()[2..]).unwrap();
     let plain_pub = billflow_types::PublicKey(plain_ed.try_into_ed25519().unwrap().to_bytes());
-    let plain_member =
-        Member { node_id: "plain".parse().unwrap(), public_key: plain_pub, address: Some(plain_addr.to_string()) };
+    let plain_member = Member {
+        node_id: "plain".parse().unwrap(),
+        org: c.org.clone(),
+        public_key: plain_pub,
+        address: Some(plain_addr.to_string()),
+    };
     m.handle.set_members(vec![member(&m), plain_member], vec![]).await.unwrap();
 
     // Plain peer dials the member.
@@ -346,7 +382,7 @@ async fn tls_session(
     use futures::{AsyncReadExt, AsyncWriteExt};
     use libp2p::core::upgrade::OutboundConnectionUpgrade;
     let tls = billflow_net::tls::TlsConfig::new(
-        &c.ca.cert.der,
+        &[(c.org.clone(), c.ca.cert.der.clone())],
         &c.valid_cert(as_node.id.as_str(), &as_node.key),
         &billflow_types::keyfile::pkcs8_der(&as_node.key),
         as_node.handle.admission().clone(),

@@ -61,7 +61,7 @@ pub struct Devnet {
     pub genesis: PathBuf,
     /// The genesis hash.
     pub genesis_hash: String,
-    /// The consortium CA certificate.
+    /// Every organisation's CA certificate, one PEM file: what clients trust.
     pub ca_cert: PathBuf,
     /// The nodes.
     pub nodes: Vec<DevnetNode>,
@@ -155,7 +155,7 @@ fn describe(
         chain_id: out.genesis.chain_id.to_string(),
         genesis: out.genesis_path.clone(),
         genesis_hash: out.genesis.hash().to_hex(),
-        ca_cert: dir.join("ca/ca.pem"),
+        ca_cert: out.cas_path.clone(),
         nodes,
         tenant_keys: out
             .tenant_keys
@@ -204,7 +204,7 @@ fn reload(dir: &Path) -> Result<InitOutput> {
         .iter()
         .map(|k| Ok((k.owner.parse()?, k.key_id.parse()?, k.key_file.clone())))
         .collect::<Result<_>>()?;
-    Ok(InitOutput { genesis, genesis_path: devnet.genesis, nodes, tenant_keys })
+    Ok(InitOutput { genesis, genesis_path: devnet.genesis, cas_path: devnet.ca_cert, nodes, tenant_keys })
 }
 
 /// Deploys and registers what a devnet needs, then seeds the demo if asked.

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use billflow_genesis::NodeConfig;
 use billflow_genesis::keys::read_key;
-use billflow_types::{Genesis, SecretKey};
+use billflow_types::{Genesis, OrgId, SecretKey};
 
 /// A configured node's checked identity.
 pub struct Identity {
@@ -14,8 +14,8 @@ pub struct Identity {
     pub config: NodeConfig,
     /// The genesis document.
     pub genesis: Genesis,
-    /// The CA certificate (DER).
-    pub ca_der: Vec<u8>,
+    /// Every organisation's CA certificate (DER), from genesis.
+    pub org_cas: Vec<(OrgId, Vec<u8>)>,
     /// This node's certificate (DER).
     pub cert_der: Vec<u8>,
     /// This node's key.
@@ -40,14 +40,17 @@ pub fn load(path: &Path) -> Result<Identity> {
         NodeConfig::load(path).with_context(|| format!("cannot load the node configuration {}", path.display()))?;
     let genesis = crate::load_genesis(Some(&config.genesis))?;
     let ca_der = read_cert(&config.ca_cert, "CA certificate")?;
-    let genesis_ca = genesis
-        .ca_cert_pem
-        .as_deref()
-        .and_then(|p| pem::parse(p).ok())
-        .with_context(|| format!("the genesis {} holds no consortium CA certificate", config.genesis.display()))?;
-    if genesis_ca.contents() != ca_der.as_slice() {
+    let mut org_cas = Vec::new();
+    for org in &genesis.organisations {
+        let Some(pem_text) = org.ca_cert_pem.as_deref() else { continue };
+        let block = pem::parse(pem_text).with_context(|| {
+            format!("the genesis {} holds no usable CA certificate for {}", config.genesis.display(), org.id)
+        })?;
+        org_cas.push((org.id.clone(), block.contents().to_vec()));
+    }
+    if !org_cas.iter().any(|(_, der)| *der == ca_der) {
         bail!(
-            "the CA certificate {} is not the consortium CA of genesis {}",
+            "the CA certificate {} is not the CA of any organisation in genesis {}",
             config.ca_cert.display(),
             config.genesis.display()
         );
@@ -67,7 +70,27 @@ pub fn load(path: &Path) -> Result<Identity> {
             config.genesis.display(),
             config.node_id
         ),
-        Some(_) => {}
+        Some(n) => {
+            let own = org_cas.iter().find(|(org, _)| *org == n.org).map(|(_, der)| der);
+            if own != Some(&ca_der) {
+                bail!(
+                    "the CA certificate {} is not the CA of {}, the organisation genesis {} lists for node {}",
+                    config.ca_cert.display(),
+                    n.org,
+                    config.genesis.display(),
+                    config.node_id
+                );
+            }
+            // Peers would refuse it; say so here, naming the file.
+            billflow_genesis::ceremony::issued_by_der(&cert_der, &ca_der).map_err(|e| {
+                anyhow::anyhow!(
+                    "the node certificate {} was not issued by the CA of {} ({}): {e}",
+                    config.cert.display(),
+                    n.org,
+                    config.ca_cert.display()
+                )
+            })?;
+        }
     }
-    Ok(Identity { config, genesis, ca_der, cert_der, key })
+    Ok(Identity { config, genesis, org_cas, cert_der, key })
 }

@@ -176,6 +176,9 @@ pub(crate) fn load_genesis(path: Option<&Path>) -> Result<Genesis> {
         }
     };
     genesis.validate().context("genesis is not valid")?;
+    // Every founder must have approved these exact bytes: no operator starts a
+    // chain in the consortium's name on its own.
+    genesis.verify_signatures().context("genesis is not signed by every founding organisation")?;
     Ok(genesis)
 }
 
@@ -229,7 +232,7 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
     };
     runtime()?.block_on(async move {
         let net = Network::start(NetConfig {
-            ca_cert_der: id.ca_der,
+            org_cas: id.org_cas,
             cert_der: id.cert_der,
             key: id.key.clone(),
             listen: id.config.p2p_listen.clone(),

@@ -46,7 +46,10 @@ pub async fn sync_membership(chain: Chain, net: NetHandle, configured: HashMap<N
                 for r in records {
                     match r.status {
                         NodeStatus::Active => members.push(Member {
-                            address: r.address.clone().or_else(|| configured.get(&r.id).cloned()),
+                            // This node's own configuration first: its operator
+                            // knows best how to reach a peer from here.
+                            address: configured.get(&r.id).cloned().or_else(|| r.address.clone()),
+                            org: r.org,
                             node_id: r.id,
                             public_key: r.public_key,
                         }),

@@ -43,9 +43,19 @@ fn a_store_of_another_chain_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let out = node().args(["genesis"]).output().unwrap();
     assert!(out.status.success());
-    let other = String::from_utf8(out.stdout).unwrap().replace("billflow-dev", "billflow-other");
+    // Another chain, signed by its founders (the development keys are public).
+    let mut other: billflow_types::Genesis = serde_json::from_slice(&out.stdout).unwrap();
+    other.chain_id = "billflow-other".parse().unwrap();
+    other.signatures = other
+        .organisations
+        .iter()
+        .map(|o| {
+            let key = &o.admin_keys[0].key_id;
+            other.sign(o.id.clone(), key.clone(), &billflow_types::dev::dev_key(key.as_str()))
+        })
+        .collect();
     let genesis = dir.path().join("other.json");
-    std::fs::write(&genesis, other).unwrap();
+    std::fs::write(&genesis, serde_json::to_vec(&other).unwrap()).unwrap();
     // Initialise a development store, then start it under another genesis.
     let data = dir.path().join("data");
     let mut child = node()
@@ -81,14 +91,14 @@ fn consortium(dir: &std::path::Path) -> std::path::PathBuf {
         params: Default::default(),
     };
     billflow_genesis::init(dir, &spec).unwrap();
-    dir.join("nodes/notary-a-1/node.toml")
+    dir.join("orgs/notary-a/nodes/notary-a-1/node.toml")
 }
 
 #[test]
 fn a_configured_node_names_the_file_that_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let config = consortium(dir.path());
-    let node_dir = dir.path().join("nodes/notary-a-1");
+    let node_dir = dir.path().join("orgs/notary-a/nodes/notary-a-1");
     let start = || run(node().args(["run", "--config"]).arg(&config));
 
     std::fs::rename(node_dir.join("node.pem"), node_dir.join("node.pem.bak")).unwrap();
@@ -98,7 +108,7 @@ fn a_configured_node_names_the_file_that_is_wrong() {
     std::fs::rename(node_dir.join("node.pem.bak"), node_dir.join("node.pem")).unwrap();
 
     // Another node's key.
-    let theirs = dir.path().join("nodes/bank-b-1/node.key");
+    let theirs = dir.path().join("orgs/bank-b/nodes/bank-b-1/node.key");
     let mine = std::fs::read(node_dir.join("node.key")).unwrap();
     std::fs::copy(&theirs, node_dir.join("node.key")).unwrap();
     let (ok, out) = start();
@@ -108,18 +118,84 @@ fn a_configured_node_names_the_file_that_is_wrong() {
     let (ok, out) = start();
     assert!(!ok);
     assert!(out.contains("node.key"), "{out}");
-    std::fs::write(node_dir.join("node.key"), mine).unwrap();
+    std::fs::write(node_dir.join("node.key"), &mine).unwrap();
 
     // Another node's certificate and key: valid, but not this node's.
-    std::fs::copy(dir.path().join("nodes/bank-b-1/node.pem"), node_dir.join("node.pem")).unwrap();
+    let mine_pem = std::fs::read(node_dir.join("node.pem")).unwrap();
+    std::fs::copy(dir.path().join("orgs/bank-b/nodes/bank-b-1/node.pem"), node_dir.join("node.pem")).unwrap();
     std::fs::copy(&theirs, node_dir.join("node.key")).unwrap();
     let (ok, out) = start();
     assert!(!ok);
     assert!(out.contains("is not the one genesis") && out.contains("notary-a-1"), "{out}");
 
-    // A CA certificate that is not the consortium's.
-    std::fs::copy(dir.path().join("orgs/notary-a/admin.pem"), dir.path().join("ca/ca.pem")).unwrap();
+    std::fs::write(node_dir.join("node.key"), &mine).unwrap();
+    std::fs::write(node_dir.join("node.pem"), &mine_pem).unwrap();
+
+    // Another organisation's CA named as this node's.
+    let ca = dir.path().join("orgs/notary-a/ca.pem");
+    let own_ca = std::fs::read(&ca).unwrap();
+    std::fs::copy(dir.path().join("orgs/bank-b/ca.pem"), &ca).unwrap();
     let (ok, out) = start();
     assert!(!ok);
-    assert!(out.contains("ca.pem") && out.contains("is not the consortium CA"), "{out}");
+    assert!(out.contains("ca.pem") && out.contains("is not the CA of notary-a"), "{out}");
+    // A CA certificate of no organisation at all.
+    std::fs::copy(dir.path().join("orgs/notary-a/admin.pem"), &ca).unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("ca.pem") && out.contains("is not the CA of any organisation"), "{out}");
+    std::fs::write(&ca, own_ca).unwrap();
+
+    // This node's key, in a certificate that bank-b's CA issued: refused here,
+    // as every peer would refuse it.
+    let bank = dir.path().join("orgs/bank-b");
+    let bank_ca = billflow_genesis::Ca::load(&bank.join("ca.pem"), &bank.join("ca.key")).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let spec = billflow_genesis::NodeCertSpec {
+        node_id: "notary-a-1".parse().unwrap(),
+        org: "notary-a".parse().unwrap(),
+        role: billflow_types::OrgRole::Notary,
+        hosts: vec![],
+        not_before: now - time::Duration::hours(1),
+        not_after: now + time::Duration::days(1),
+    };
+    let key = billflow_genesis::keys::read_key(&node_dir.join("node.key")).unwrap();
+    std::fs::write(node_dir.join("node.pem"), bank_ca.issue_node(&spec, &key).unwrap().pem).unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("node.pem") && out.contains("was not issued by the CA of notary-a"), "{out}");
+}
+
+#[test]
+fn a_genesis_without_every_founders_valid_signature_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = consortium(dir.path());
+    let genesis_path = dir.path().join("genesis.json");
+    let signed: billflow_types::Genesis = serde_json::from_slice(&std::fs::read(&genesis_path).unwrap()).unwrap();
+    let start = || run(node().args(["run", "--config"]).arg(&config));
+
+    // bank-b's signature missing.
+    let mut g = signed.clone();
+    g.signatures.retain(|s| s.org.as_str() != "bank-b");
+    std::fs::write(&genesis_path, serde_json::to_vec(&g).unwrap()).unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("lacks the signature of founding organisation bank-b"), "{out}");
+
+    // Signed over other bytes: the policy changed after signing.
+    let mut g = signed.clone();
+    g.admin_policy.min_approving_orgs = 1;
+    std::fs::write(&genesis_path, serde_json::to_vec(&g).unwrap()).unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("does not verify over this genesis"), "{out}");
+
+    // A signature by a key that is no founder's administrator key.
+    let mut g = signed.clone();
+    g.signatures[0].key_id = "intruder.admin".parse().unwrap();
+    std::fs::write(&genesis_path, serde_json::to_vec(&g).unwrap()).unwrap();
+    let (ok, out) = start();
+    assert!(!ok);
+    assert!(out.contains("not an administrator key of a founding organisation"), "{out}");
+    // Nothing was written: no data directory was created.
+    assert!(!config.with_file_name("data").exists());
 }

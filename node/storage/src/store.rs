@@ -113,7 +113,7 @@ impl Store {
         &self.root
     }
 
-    /// The stored genesis document, if the chain was initialised.
+    /// The stored genesis document, with its founders' signatures, if the chain was initialised.
     pub fn genesis(&self) -> Result<Option<Genesis>> {
         self.get(keys::GENESIS, || "genesis".into())
     }

@@ -45,8 +45,9 @@ pub fn dev_genesis() -> Genesis {
         name: name.to_string(),
         role,
         admin_keys: vec![key(admin)],
+        ca_cert_pem: None,
     };
-    Genesis {
+    let genesis = Genesis {
         chain_id: id::<ChainId>(DEV_CHAIN_ID),
         genesis_time_ms: 1_767_225_600_000, // 2026-01-01T00:00:00Z
         params: ChainParams::default(),
@@ -61,10 +62,25 @@ pub fn dev_genesis() -> Genesis {
             registered_by: id::<OrgId>(DEV_NOTARY.0),
             keys: vec![key(DEV_TENANT.1)],
         }],
-        ca_cert_pem: None,
         nodes: Vec::new(),
         admin_policy: AdminPolicy::majority(3),
-    }
+        signatures: Vec::new(),
+    };
+    dev_signed(genesis)
+}
+
+/// `genesis` signed by each organisation's first administrator key, which
+/// must be a development key ([`dev_key`] of its id): for tests that change
+/// the development genesis and need it signed again.
+pub fn dev_signed(mut genesis: Genesis) -> Genesis {
+    genesis.signatures = Vec::new();
+    genesis.signatures = genesis
+        .organisations
+        .iter()
+        .filter_map(|o| o.admin_keys.first().map(|k| (o, k)))
+        .map(|(o, k)| genesis.sign(o.id.clone(), k.key_id.clone(), &dev_key(k.key_id.as_str())))
+        .collect();
+    genesis
 }
 
 /// Development enterprise `n`'s registration (credit code `91310000` and `n`

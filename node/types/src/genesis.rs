@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::PublicKey;
+use crate::crypto::{PublicKey, SecretKey, Signature};
 use crate::encoding::Canonical;
 use crate::hash::{Domain, Hash32};
 use crate::ids::{ChainId, KeyId, NodeId, OrgId, TenantId};
@@ -103,6 +103,10 @@ pub struct GenesisOrg {
     pub role: OrgRole,
     /// Keys of its administrators.
     pub admin_keys: Vec<GenesisKey>,
+    /// Its own CA certificate (PEM): the only issuer of its nodes' certificates.
+    /// `None` for an organisation that runs no node.
+    #[serde(default)]
+    pub ca_cert_pem: Option<String>,
 }
 
 /// A tenant registered from the start.
@@ -144,14 +148,46 @@ pub struct GenesisNode {
     pub peer_id: String,
     /// Voter or observer.
     pub role: NodeRole,
+    /// Where other nodes dial it (a libp2p multiaddr), as its organisation announced it.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
-/// How many organisations must approve an administrative action.
+/// A founding organisation's approval of a genesis document: its
+/// administrator's signature over the genesis hash.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisSignature {
+    /// The organisation.
+    pub org: OrgId,
+    /// Its administrator key that signed.
+    pub key_id: KeyId,
+    /// ed25519 over the genesis hash in the `GenesisSignature` domain.
+    pub signature: Signature,
+}
+
+/// How a regulator's approval of an administrative action weighs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegulatorApproval {
+    /// It counts like any organisation's.
+    #[default]
+    Counts,
+    /// It counts, and no action is carried out without one.
+    Required,
+    /// It is recorded but does not count towards the policy.
+    Excluded,
+}
+
+/// Which approvals carry out an administrative action.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminPolicy {
-    /// Distinct organisations whose administrators must approve.
+    /// Distinct organisations whose administrators must approve (among those that count).
     pub min_approving_orgs: u32,
+    /// How a regulator's approval weighs.
+    #[serde(default)]
+    pub regulator: RegulatorApproval,
 }
 
 /// The genesis document.
@@ -170,14 +206,16 @@ pub struct Genesis {
     /// Tenants registered from the start.
     #[serde(default)]
     pub tenants: Vec<GenesisTenant>,
-    /// The consortium root CA certificate (PEM); `None` for a standalone development chain.
-    #[serde(default)]
-    pub ca_cert_pem: Option<String>,
     /// Nodes admitted from the start.
     #[serde(default)]
     pub nodes: Vec<GenesisNode>,
     /// Approval policy for administrative actions (revocations, membership changes).
     pub admin_policy: AdminPolicy,
+    /// Every founding organisation's signature over the genesis hash. Encoded
+    /// (stored copies keep them) but not hashed: the hash is over the encoding
+    /// with this list empty, since they sign it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<GenesisSignature>,
 }
 
 /// Why a genesis document cannot start a chain.
@@ -213,6 +251,27 @@ pub enum GenesisError {
         /// What is wrong.
         reason: String,
     },
+    /// A founding organisation has not signed.
+    #[error("genesis lacks the signature of founding organisation {0}")]
+    MissingSignature(OrgId),
+    /// A signature does not verify against the key it names.
+    #[error(
+        "the signature of organisation {org} by key {key_id} does not verify over this genesis (signed over other bytes, or by another key)"
+    )]
+    BadSignature {
+        /// The organisation it claims to be from.
+        org: OrgId,
+        /// The key it names.
+        key_id: KeyId,
+    },
+    /// A signature by someone who is not a founding organisation's administrator.
+    #[error("signature by {org} key {key_id}: not an administrator key of a founding organisation")]
+    NotFounder {
+        /// The organisation it claims to be from.
+        org: OrgId,
+        /// The key it names.
+        key_id: KeyId,
+    },
     /// A parameter is out of range.
     #[error("parameter {name} is out of range: {reason}")]
     Param {
@@ -224,16 +283,87 @@ pub enum GenesisError {
 }
 
 impl AdminPolicy {
-    /// A strict majority of `orgs` organisations.
+    /// A strict majority of `orgs` organisations, a regulator's approval counting like any.
     pub fn majority(orgs: usize) -> AdminPolicy {
-        AdminPolicy { min_approving_orgs: (orgs / 2 + 1) as u32 }
+        AdminPolicy { min_approving_orgs: (orgs / 2 + 1) as u32, regulator: RegulatorApproval::Counts }
+    }
+
+    /// Why the policy cannot be met by a consortium of organisations with
+    /// these roles, if it cannot.
+    pub fn unmeetable(&self, roles: impl IntoIterator<Item = OrgRole>) -> Option<&'static str> {
+        let (mut counted, mut regulators) = (0u32, 0u32);
+        for role in roles {
+            if role == OrgRole::Regulator {
+                regulators += 1;
+                if self.regulator == RegulatorApproval::Excluded {
+                    continue;
+                }
+            }
+            counted += 1;
+        }
+        if self.min_approving_orgs == 0 || self.min_approving_orgs > counted {
+            return Some("min_approving_orgs must be between 1 and the number of organisations whose approval counts");
+        }
+        if self.regulator == RegulatorApproval::Required && regulators == 0 {
+            return Some("a regulator's approval is required, but the consortium has no regulator");
+        }
+        None
+    }
+
+    /// Whether approvals by organisations of these roles carry an action out.
+    pub fn is_met(&self, approvers: impl IntoIterator<Item = OrgRole>) -> bool {
+        let (mut counted, mut regulator) = (0u32, false);
+        for role in approvers {
+            if role == OrgRole::Regulator {
+                regulator = true;
+                if self.regulator == RegulatorApproval::Excluded {
+                    continue;
+                }
+            }
+            counted += 1;
+        }
+        counted >= self.min_approving_orgs && (self.regulator != RegulatorApproval::Required || regulator)
     }
 }
 
 impl Genesis {
-    /// The genesis hash: the chain's identity.
+    /// The genesis hash: the chain's identity, over the canonical encoding
+    /// with an empty signature list (the signatures sign this hash).
     pub fn hash(&self) -> Hash32 {
-        Hash32::of(Domain::Genesis, &self.encode())
+        if self.signatures.is_empty() {
+            return Hash32::of(Domain::Genesis, &self.encode());
+        }
+        let unsigned = Genesis { signatures: Vec::new(), ..self.clone() };
+        Hash32::of(Domain::Genesis, &unsigned.encode())
+    }
+
+    /// The signature of the administrator holding `key` over this genesis, as
+    /// organisation `org` with key `key_id`.
+    pub fn sign(&self, org: OrgId, key_id: KeyId, key: &SecretKey) -> GenesisSignature {
+        GenesisSignature { org, key_id, signature: key.sign(Domain::GenesisSignature, &self.hash().0) }
+    }
+
+    /// Checks one signature: it names a founding organisation's administrator
+    /// key and verifies over this genesis.
+    pub fn check_signature(&self, sig: &GenesisSignature) -> Result<(), GenesisError> {
+        let not_founder = || GenesisError::NotFounder { org: sig.org.clone(), key_id: sig.key_id.clone() };
+        let org = self.organisations.iter().find(|o| o.id == sig.org).ok_or_else(not_founder)?;
+        let key = org.admin_keys.iter().find(|k| k.key_id == sig.key_id).ok_or_else(not_founder)?;
+        key.public_key
+            .verify(Domain::GenesisSignature, &self.hash().0, &sig.signature)
+            .map_err(|_| GenesisError::BadSignature { org: sig.org.clone(), key_id: sig.key_id.clone() })
+    }
+
+    /// Checks that every founding organisation has signed and that every
+    /// signature verifies: no party can start a chain in another's name.
+    pub fn verify_signatures(&self) -> Result<(), GenesisError> {
+        for sig in &self.signatures {
+            self.check_signature(sig)?;
+        }
+        match self.organisations.iter().find(|o| !self.signatures.iter().any(|s| s.org == o.id)) {
+            Some(missing) => Err(GenesisError::MissingSignature(missing.id.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Checks the document can start a chain.
@@ -293,19 +423,12 @@ impl Genesis {
             if org.role == OrgRole::Regulator && n.role == NodeRole::Voter {
                 return Err(bad("regulator nodes observe and never vote"));
             }
+            if org.ca_cert_pem.is_none() {
+                return Err(bad("its organisation has no CA certificate to issue its certificate"));
+            }
         }
-        if !self.nodes.is_empty() && self.ca_cert_pem.is_none() {
-            return Err(GenesisError::Param {
-                name: "ca_cert_pem",
-                reason: "nodes need the consortium CA certificate",
-            });
-        }
-        let orgs = self.organisations.len() as u32;
-        if self.admin_policy.min_approving_orgs == 0 || self.admin_policy.min_approving_orgs > orgs {
-            return Err(GenesisError::Param {
-                name: "admin_policy.min_approving_orgs",
-                reason: "must be between 1 and the number of organisations",
-            });
+        if let Some(reason) = self.admin_policy.unmeetable(self.organisations.iter().map(|o| o.role)) {
+            return Err(GenesisError::Param { name: "admin_policy", reason });
         }
         Ok(())
     }

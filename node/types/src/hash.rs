@@ -33,6 +33,8 @@ pub enum Domain {
     StateChain,
     /// The genesis document.
     Genesis,
+    /// A founding organisation's signature over the genesis hash.
+    GenesisSignature,
     /// A node's attestation of a committed block.
     BlockAttestation,
     /// Contract code (the code hash).
@@ -57,6 +59,7 @@ impl Domain {
             Domain::StateChanges => "billflow/v1/state-changes",
             Domain::StateChain => "billflow/v1/state-chain",
             Domain::Genesis => "billflow/v1/genesis",
+            Domain::GenesisSignature => "billflow/v1/genesis-signature",
             Domain::BlockAttestation => "billflow/v1/block-attestation",
             Domain::ContractCode => "billflow/v1/contract-code",
             Domain::ApiRequest => "billflow/v1/api-request",

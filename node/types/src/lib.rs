@@ -40,7 +40,8 @@ pub use block::{Attestation, Block, BlockHeader, BlockProposal, ChainTip, Consen
 pub use crypto::{PublicKey, SecretKey, Signature, SignatureError};
 pub use encoding::{Canonical, DecodeError};
 pub use genesis::{
-    AdminPolicy, ChainParams, Genesis, GenesisKey, GenesisNode, GenesisOrg, GenesisTenant, NodeRole, OrgRole,
+    AdminPolicy, ChainParams, Genesis, GenesisKey, GenesisNode, GenesisOrg, GenesisSignature, GenesisTenant, NodeRole,
+    OrgRole, RegulatorApproval,
 };
 pub use hash::{Domain, Hash32};
 pub use ids::{

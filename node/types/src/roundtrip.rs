@@ -161,8 +161,39 @@ proptest! {
 fn the_genesis_round_trips_through_json_and_binary() {
     let g = dev::dev_genesis();
     assert_eq!(Genesis::decode(&g.encode()).unwrap(), g);
+    // The signatures sign the hash, so they are not hashed.
+    let unsigned = Genesis { signatures: Vec::new(), ..g.clone() };
+    assert_eq!(unsigned.hash(), g.hash());
+    assert_ne!(unsigned.encode(), g.encode());
     let json = serde_json::to_string(&g).unwrap();
-    assert_eq!(serde_json::from_str::<Genesis>(&json).unwrap().hash(), g.hash());
+    assert_eq!(serde_json::from_str::<Genesis>(&json).unwrap(), g);
+}
+
+#[test]
+fn a_genesis_starts_a_chain_only_with_every_founders_valid_signature() {
+    use crate::genesis::GenesisError;
+    let g = dev::dev_genesis();
+    assert_eq!(g.verify_signatures(), Ok(()));
+    // One founder missing.
+    let mut missing = g.clone();
+    let bank = missing.signatures.remove(1).org;
+    assert_eq!(missing.verify_signatures(), Err(GenesisError::MissingSignature(bank)));
+    // Signed over other bytes.
+    let mut changed = g.clone();
+    changed.params.tx_fuel += 1;
+    assert!(matches!(changed.verify_signatures(), Err(GenesisError::BadSignature { .. })));
+    // One founder's signature presented under another's key.
+    let mut swapped = g.clone();
+    swapped.signatures[0].signature = swapped.signatures[1].signature;
+    assert!(matches!(swapped.verify_signatures(), Err(GenesisError::BadSignature { .. })));
+    // A signature by a key no founder holds.
+    let mut stranger = g.clone();
+    let key = crate::SecretKey::from_seed([9; 32]);
+    stranger.signatures.push(g.sign("outsider".parse().unwrap(), "outsider.admin".parse().unwrap(), &key));
+    assert!(matches!(stranger.verify_signatures(), Err(GenesisError::NotFounder { .. })));
+    let mut forged = g.clone();
+    forged.signatures[0] = g.sign(g.organisations[0].id.clone(), g.organisations[0].admin_keys[0].key_id.clone(), &key);
+    assert!(matches!(forged.verify_signatures(), Err(GenesisError::BadSignature { .. })));
 }
 
 #[test]

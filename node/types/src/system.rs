@@ -319,6 +319,22 @@ pub enum AdminAction {
         /// The new lists.
         registrations: Registrations,
     },
+    /// Give an organisation a new administrator key and, if named, retire an
+    /// old one (it is revoked in the same block).
+    RotateAdminKey {
+        /// The organisation.
+        org: OrgId,
+        /// The new key (its id unused on the chain).
+        key: KeyGrant,
+        /// The administrator key of `org` to retire.
+        retire: Option<KeyId>,
+    },
+    /// Replace the approval policy of administrative actions (this one
+    /// included: it is carried out under the policy in force when approved).
+    SetPolicy {
+        /// The new policy.
+        policy: crate::AdminPolicy,
+    },
 }
 
 impl AdminAction {

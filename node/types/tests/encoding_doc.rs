@@ -42,15 +42,16 @@ fn fields<T: Serialize>(value: &T) -> Vec<String> {
 fn the_genesis_rows_of_docs_encoding_md_are_the_types_fields_in_order() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/encoding.md")).unwrap();
     let mut genesis = dev_genesis();
-    genesis.ca_cert_pem = Some("-----BEGIN CERTIFICATE-----".into());
+    genesis.organisations[0].ca_cert_pem = Some("-----BEGIN CERTIFICATE-----".into());
     genesis.nodes.push(GenesisNode {
         id: "n1".parse().unwrap(),
         org: genesis.organisations[0].id.clone(),
         public_key: SecretKey::generate().public(),
         peer_id: "12D3KooW".into(),
         role: NodeRole::Voter,
+        address: Some("/ip4/127.0.0.1/tcp/7100".into()),
     });
-    let cases: [(&str, Vec<String>); 7] = [
+    let cases: [(&str, Vec<String>); 8] = [
         ("Genesis", fields(&genesis)),
         ("ChainParams", fields(&genesis.params)),
         ("GenesisOrg", fields(&genesis.organisations[0])),
@@ -58,6 +59,7 @@ fn the_genesis_rows_of_docs_encoding_md_are_the_types_fields_in_order() {
         ("GenesisTenant", fields(&genesis.tenants[0])),
         ("GenesisNode", fields(&genesis.nodes[0])),
         ("AdminPolicy", fields(&genesis.admin_policy)),
+        ("GenesisSignature", fields(&genesis.signatures[0])),
     ];
     for (type_name, actual) in cases {
         assert_eq!(documented(&doc, type_name), actual, "docs/encoding.md's row for {type_name}");

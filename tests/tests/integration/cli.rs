@@ -220,8 +220,111 @@ async fn the_cli_submits_and_verifies_evidence_on_a_devnet() {
     assert!(unknown.stderr.contains("not on the ledger"), "{unknown}");
 
     rotate_the_platform_key(&json_path, &info, work.path()).await;
+    change_the_approval_policy(&json_path, &info, &client).await;
 
     assert!(devnet.stop(), "devnet did not stop");
+}
+
+/// The organisations change the approval policy and rotate an administrator
+/// key as docs/operations.md says, through `billflow admin`: a regulator's
+/// approval becomes required and the next proposal waits for it; the retired
+/// key is refused; the changes reach the supervision stream.
+async fn change_the_approval_policy(json_path: &Path, info: &serde_json::Value, client: &Client) {
+    let admins: Vec<(String, String, String)> = info["admin_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let s = |f: &str| k[f].as_str().unwrap().to_string();
+            (s("owner"), s("key_id"), s("key_file"))
+        })
+        .collect();
+    let admin = |org: &str| {
+        let (_, key_id, file) = admins.iter().find(|(o, _, _)| o == org).unwrap().clone();
+        vec!["--key".to_string(), file, "--key-id".to_string(), key_id]
+    };
+    let run = |org: &str, args: &[&str]| {
+        let args: Vec<String> = admin(org).into_iter().chain(args.iter().map(|a| a.to_string())).collect();
+        async move { billflow(json_path, &args.iter().map(String::as_str).collect::<Vec<_>>()).await }
+    };
+    // Four organisations: a majority is three.
+    let set = ["admin", "propose", "--proposal", "policy-1", "set-policy", "--min-approving-orgs", "2"];
+    let proposed = run("notary-1", &[&set[..], &["--regulator", "required"]].concat()).await;
+    assert_eq!(proposed.code, Some(0), "{proposed}");
+    assert!(proposed.stdout.contains("waiting for more organisations"), "{proposed}");
+    let unmeetable =
+        run("notary-1", &["admin", "propose", "--proposal", "policy-x", "set-policy", "--min-approving-orgs", "5"])
+            .await;
+    assert_eq!(unmeetable.code, Some(1), "{unmeetable}");
+    assert!(unmeetable.stderr.contains("E_BAD_POLICY"), "{unmeetable}");
+    for org in ["bank-2", "notary-3"] {
+        let approved = run(org, &["admin", "approve", "--proposal", "policy-1"]).await;
+        assert_eq!(approved.code, Some(0), "{approved}");
+    }
+    // Now two organisations are enough only with the regulator among them.
+    let back = ["admin", "propose", "--proposal", "policy-2", "set-policy", "--min-approving-orgs", "3"];
+    let proposed = run("notary-1", &back).await;
+    assert_eq!(proposed.code, Some(0), "{proposed}");
+    let approved = run("bank-2", &["admin", "approve", "--proposal", "policy-2"]).await;
+    assert!(approved.stdout.contains("waiting for more organisations"), "{approved}");
+    let approved = run("regulator-1", &["admin", "approve", "--proposal", "policy-2"]).await;
+    assert_eq!(approved.code, Some(0), "{approved}");
+    assert!(approved.stdout.contains("carried out in block"), "{approved}");
+
+    // bank-2 rotates its administrator key: a new key made, the rotation
+    // approved under the policy, the old key refused after.
+    let new_file = json_path.with_file_name("bank-2-admin-2.key");
+    let made = billflow(json_path, &["--json", "keys", "new", "--out", new_file.to_str().unwrap()]).await;
+    assert_eq!(made.code, Some(0), "{made}");
+    let public_key =
+        serde_json::from_str::<serde_json::Value>(&made.stdout).unwrap()["public_key"].as_str().unwrap().to_string();
+    let rotate = [
+        "admin",
+        "propose",
+        "--proposal",
+        "rotate-bank-2",
+        "rotate-admin-key",
+        "--org",
+        "bank-2",
+        "--new-key-id",
+        "bank-2.admin2",
+        "--public-key",
+        &public_key,
+        "--retire",
+        "bank-2.admin",
+    ];
+    let proposed = run("bank-2", &rotate).await;
+    assert_eq!(proposed.code, Some(0), "{proposed}");
+    for org in ["notary-1", "notary-3"] {
+        let approved = run(org, &["admin", "approve", "--proposal", "rotate-bank-2"]).await;
+        assert_eq!(approved.code, Some(0), "{approved}");
+    }
+    let old =
+        run("bank-2", &["admin", "propose", "--proposal", "after", "set-policy", "--min-approving-orgs", "3"]).await;
+    assert_eq!(old.code, Some(1), "{old}");
+    assert!(old.stderr.contains("E_KEY_REVOKED"), "{old}");
+    let with_new = ["--key", new_file.to_str().unwrap(), "--key-id", "bank-2.admin2"];
+    let new = billflow(
+        json_path,
+        &[&with_new[..], &["admin", "propose", "--proposal", "after", "set-policy", "--min-approving-orgs", "3"]]
+            .concat(),
+    )
+    .await;
+    assert_eq!(new.code, Some(0), "{new}");
+
+    // The changes are on the supervision stream.
+    let (_, key_id, file) = admins.iter().find(|(o, _, _)| o == "regulator-1").unwrap().clone();
+    let regulator = billflow_sdk::Signer::from_key_file(
+        "billflow-devnet".parse().unwrap(),
+        None,
+        key_id.parse().unwrap(),
+        Path::new(&file),
+    )
+    .unwrap();
+    let events = billflow_tests::all_supervision_events(&client.with_auth(regulator)).await.unwrap();
+    let changes = events.iter().filter(|e| e.topic == "policy.changed").count();
+    assert_eq!(changes, 2, "policy changes on the supervision stream");
+    assert!(events.iter().any(|e| e.topic == "admin_key.rotated"), "the key rotation on the supervision stream");
 }
 
 /// The tenant platform rotates its key as docs/operations.md says: a new key

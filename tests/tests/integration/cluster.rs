@@ -160,19 +160,19 @@ impl Cluster {
         }
     }
 
-    /// Writes `nodes/<node>/node.toml` for a node joining the cluster, whose
-    /// `node.pem` and `node.key` are there already: loopback ports of its
+    /// Writes `orgs/<org>/nodes/<node>/node.toml` for a node of `org`
+    /// joining the cluster, whose `node.pem` and `node.key` are there already: loopback ports of its
     /// own and every member as a peer, as `billflow-genesis init` writes
     /// them. Returns the file and the node's p2p address.
-    pub fn joiner_config(&self, node: &str, snapshot_every: Option<u64>) -> (std::path::PathBuf, String) {
+    pub fn joiner_config(&self, node: &str, org: &str, snapshot_every: Option<u64>) -> (std::path::PathBuf, String) {
         use billflow_genesis::{NodeConfig, PeerConfig};
         let ports = billflow_tests::free_ports(2).unwrap();
         let p2p = format!("/ip4/127.0.0.1/tcp/{}", ports[0]);
         let config = NodeConfig {
             node_id: node.parse().unwrap(),
             data_dir: "data".into(),
-            genesis: "../../genesis.json".into(),
-            ca_cert: "../../ca/ca.pem".into(),
+            genesis: "../../../../genesis.json".into(),
+            ca_cert: "../../ca.pem".into(),
             cert: "node.pem".into(),
             key: "node.key".into(),
             p2p_listen: p2p.clone(),
@@ -190,9 +190,14 @@ impl Cluster {
             snapshot_every,
             explorer: None,
         };
-        let path = self.dir.path().join("nodes").join(node).join("node.toml");
+        let path = self.org_dir(org).join("nodes").join(node).join("node.toml");
         std::fs::write(&path, config.to_toml()).unwrap();
         (path, p2p)
+    }
+
+    /// Organisation `org`'s own directory.
+    pub fn org_dir(&self, org: &str) -> std::path::PathBuf {
+        self.dir.path().join("orgs").join(org)
     }
 
     /// Node `i`'s data directory.

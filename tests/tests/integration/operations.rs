@@ -24,7 +24,9 @@ pub(crate) async fn get(c: &Cluster, i: usize, path: &str) -> (u16, String) {
     let node = c.nodes[i].as_ref().expect("node is running");
     let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10));
     if let Some(ca) = &node.ca_pem {
-        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(ca).unwrap());
+        for cert in reqwest::Certificate::from_pem_bundle(ca).unwrap() {
+            builder = builder.add_root_certificate(cert);
+        }
     }
     let r = builder.build().unwrap().get(format!("{}{path}", node.url)).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
@@ -189,7 +191,7 @@ fn run_ok(program: std::path::PathBuf, args: &[&str]) -> String {
 /// `billflow admin …` against node `i`, signed by `org`'s administrator.
 fn admin(c: &Cluster, i: usize, org: &str, args: &[&str]) -> String {
     let dir = c.dir.path();
-    let (ca, key) = (dir.join("ca/ca.pem"), dir.join(format!("orgs/{org}/admin.key")));
+    let (ca, key) = (dir.join("cas.pem"), dir.join(format!("orgs/{org}/admin.key")));
     let key_id = format!("{org}.admin");
     let url = &c.nodes[i].as_ref().unwrap().url;
     let conn = ["--node", url, "--ca", ca.to_str().unwrap(), "--key", key.to_str().unwrap(), "--key-id", &key_id];
@@ -205,7 +207,6 @@ async fn the_runbook_rotates_a_nodes_certificate_by_adding_a_node_and_revoking_t
     let mut c = Cluster::start(&VOTERS_AND_OBSERVER[..3], ChainParams::default(), false, None).await;
     let all = c.alive();
     let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
-    let dir = c.dir.path().to_path_buf();
     let old = (0..3).find(|i| c.out.nodes[*i].0.node_id.as_str() == "bank-b-1").unwrap();
     let running = load(vec![c.client(leader)], c.tenant(), 0);
 
@@ -215,7 +216,7 @@ async fn the_runbook_rotates_a_nodes_certificate_by_adding_a_node_and_revoking_t
         &[
             "issue-node",
             "--ca",
-            dir.join("ca").to_str().unwrap(),
+            c.org_dir("bank-b").to_str().unwrap(),
             "--node-id",
             "bank-b-2",
             "--org",
@@ -225,7 +226,7 @@ async fn the_runbook_rotates_a_nodes_certificate_by_adding_a_node_and_revoking_t
             "--host",
             "127.0.0.1",
             "--out",
-            dir.join("nodes/bank-b-2").to_str().unwrap(),
+            c.org_dir("bank-b").join("nodes/bank-b-2").to_str().unwrap(),
         ],
     );
     let public_key = issued.trim().rsplit(' ').next().unwrap().to_string();
@@ -233,7 +234,7 @@ async fn the_runbook_rotates_a_nodes_certificate_by_adding_a_node_and_revoking_t
 
     // 2. Its node.toml, laid out as the members' are, with its own id,
     //    files and addresses and every current member as a peer; start it.
-    let (config_path, address) = c.joiner_config("bank-b-2", None);
+    let (config_path, address) = c.joiner_config("bank-b-2", "bank-b", None);
     let started = Instant::now();
     c.nodes.push(Some(billflow_tests::NodeProcess::start_configured(&config_path).unwrap()));
     let new = c.nodes.len() - 1;

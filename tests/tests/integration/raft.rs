@@ -235,9 +235,10 @@ async fn a_node_added_after_thousands_of_blocks_catches_up() {
     }
     let (acked, _) = running.finish().await;
 
-    // A new bank node: certificate from the consortium CA, configuration naming the members.
+    // A new bank node: certificate from its organisation's CA, configuration naming the members.
     let dir = c.dir.path().to_path_buf();
-    let ca = Ca::load(&dir.join("ca/ca.pem"), &dir.join("ca/ca.key")).unwrap();
+    let org_dir = c.org_dir("bank-b");
+    let ca = Ca::load(&org_dir.join("ca.pem"), &org_dir.join("ca.key")).unwrap();
     let key = SecretKey::generate();
     let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
     let spec = NodeCertSpec {
@@ -249,11 +250,11 @@ async fn a_node_added_after_thousands_of_blocks_catches_up() {
         not_after: now + time::Duration::days(30),
     };
     let cert = ca.issue_node(&spec, &key).unwrap();
-    let node_dir = dir.join("nodes/bank-b-2");
+    let node_dir = org_dir.join("nodes/bank-b-2");
     std::fs::create_dir_all(&node_dir).unwrap();
     std::fs::write(node_dir.join("node.pem"), &cert.pem).unwrap();
     std::fs::write(node_dir.join("node.key"), billflow_genesis::keys::pkcs8_pem(&key)).unwrap();
-    let (config_path, p2p) = c.joiner_config("bank-b-2", Some(300));
+    let (config_path, p2p) = c.joiner_config("bank-b-2", "bank-b", Some(300));
     let started = Instant::now();
     let newcomer = billflow_tests::NodeProcess::start_configured(&config_path).unwrap();
 

@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 
 use billflow_sdk::new_tx_id;
-use billflow_sdk::types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SystemCall};
+use billflow_sdk::types::system::{AdminAction, ApproveAdmin, KeyGrant, ProposeAdmin, SystemCall};
 use billflow_sdk::types::view::TxView;
-use billflow_sdk::types::{NodeId, NodeRole, OrgId, PublicKey, TxId};
+use billflow_sdk::types::{AdminPolicy, KeyId, NodeId, NodeRole, OrgId, PublicKey, RegulatorApproval, TxId};
 use clap::{Subcommand, ValueEnum};
 
 use super::{COMMIT_WAIT, CliError, Session, read_json, report_tx};
@@ -66,12 +66,47 @@ pub(crate) enum ProposedAction {
         #[arg(long)]
         reason: String,
     },
+    /// Replace the approval policy of administrative actions.
+    SetPolicy {
+        /// Organisations (among those whose approval counts) that must approve.
+        #[arg(long, value_name = "N")]
+        min_approving_orgs: u32,
+        /// How a regulator's approval weighs.
+        #[arg(long, value_enum, default_value_t = Regulator::Counts)]
+        regulator: Regulator,
+    },
+    /// Give an organisation a new administrator key, retiring an old one.
+    RotateAdminKey {
+        /// The organisation.
+        #[arg(long)]
+        org: OrgId,
+        /// The new key's id (unused on the chain).
+        #[arg(long, value_name = "ID")]
+        new_key_id: KeyId,
+        /// The new public key in hex (`billflow keys new` prints it).
+        #[arg(long, value_name = "HEX", value_parser = public_key)]
+        public_key: PublicKey,
+        /// The administrator key to revoke once the new one is in.
+        #[arg(long, value_name = "ID")]
+        retire: Option<KeyId>,
+    },
     /// Any administrative action, as JSON (`{"action": "upgrade_contract", "name": …, "version": …, "code": HEX, "migrate_args": HEX}`).
     Action {
         /// The JSON file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+}
+
+/// How a regulator's approval weighs.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Regulator {
+    /// Like any organisation's.
+    Counts,
+    /// It counts, and nothing is carried out without one.
+    Required,
+    /// Recorded, but not counted.
+    Excluded,
 }
 
 /// A node's role.
@@ -100,6 +135,17 @@ pub(crate) async fn run(session: &Session, command: AdminCommand, json: bool) ->
                     AdminAction::AddNode { node, org, public_key, role, address }
                 }
                 ProposedAction::RevokeNode { node, reason } => AdminAction::RevokeNode { node, reason },
+                ProposedAction::RotateAdminKey { org, new_key_id, public_key, retire } => {
+                    AdminAction::RotateAdminKey { org, key: KeyGrant { key_id: new_key_id, public_key }, retire }
+                }
+                ProposedAction::SetPolicy { min_approving_orgs, regulator } => {
+                    let regulator = match regulator {
+                        Regulator::Counts => RegulatorApproval::Counts,
+                        Regulator::Required => RegulatorApproval::Required,
+                        Regulator::Excluded => RegulatorApproval::Excluded,
+                    };
+                    AdminAction::SetPolicy { policy: AdminPolicy { min_approving_orgs, regulator } }
+                }
                 ProposedAction::Action { file } => read_json(&file, "administrative action")?,
             };
             (proposal.clone(), SystemCall::ProposeAdmin(ProposeAdmin { proposal_id: proposal, action }))

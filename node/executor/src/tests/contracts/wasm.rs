@@ -29,6 +29,7 @@ fn evidence_env() -> Env {
             key_id: OTHER_OFFICE.1.parse().unwrap(),
             public_key: dev_key(OTHER_OFFICE.1).public(),
         }],
+        ca_cert_pem: None,
     });
     let mut env = Env::with_genesis(&genesis);
     let init = borsh::to_vec(&EvidenceConfig { notary_threshold: 2 }).unwrap();
