@@ -396,12 +396,16 @@ fn relative(from: &Path, to: &Path) -> PathBuf {
 }
 
 /// Writes node `node`'s configuration, `ORG_DIR/nodes/<node>/node.toml`, from
-/// the signed genesis and its organisation's own directory.
+/// the signed genesis and its organisation's own directory. A node that
+/// genesis does not list (`joining`: added later by an administrative
+/// proposal, perhaps of an organisation admitted later) gets the genesis
+/// nodes as its peers.
 pub fn node_config(
     genesis_path: &Path,
     org_dir: &Path,
     node: &NodeId,
     api_listen: Option<SocketAddr>,
+    joining: bool,
 ) -> Result<(NodeConfig, PathBuf), CertError> {
     let genesis = read_genesis(genesis_path)?;
     genesis.validate().map_err(|e| invalid(genesis_path, e.to_string()))?;
@@ -413,17 +417,31 @@ pub fn node_config(
         .iter()
         .find(|n| &n.id == node)
         .ok_or_else(|| invalid(&bundle_path, format!("organisation {} has no node {node}", bundle.org)))?;
-    let admitted =
-        genesis.nodes.iter().find(|n| &n.id == node && n.org == bundle.org && n.public_key == ours.public_key);
-    if admitted.is_none() {
-        return Err(invalid(
-            genesis_path,
-            format!("does not admit node {node} of organisation {} with this directory's key", bundle.org),
-        ));
+    let listed = genesis.nodes.iter().find(|n| &n.id == node);
+    let admitted = listed.filter(|n| n.org == bundle.org && n.public_key == ours.public_key);
+    match (joining, listed) {
+        (false, _) if admitted.is_none() => {
+            return Err(invalid(
+                genesis_path,
+                format!(
+                    "does not admit node {node} of organisation {} with this directory's key \
+                     (a node added after genesis takes --joining)",
+                    bundle.org
+                ),
+            ));
+        }
+        (true, Some(_)) => {
+            return Err(invalid(genesis_path, format!("already lists node {node}: it is not joining")));
+        }
+        _ => {}
     }
     let org = genesis.organisations.iter().find(|o| o.id == bundle.org);
-    if org.and_then(|o| o.ca_cert_pem.as_deref()) != Some(bundle.ca_cert_pem.as_str()) {
-        return Err(invalid(genesis_path, format!("names another CA for organisation {}", bundle.org)));
+    if let Some(org) = org {
+        if org.ca_cert_pem.as_deref() != Some(bundle.ca_cert_pem.as_str()) {
+            return Err(invalid(genesis_path, format!("names another CA for organisation {}", bundle.org)));
+        }
+    } else if !joining {
+        return Err(invalid(genesis_path, format!("has no organisation {}", bundle.org)));
     }
     let dir = org_dir.join("nodes").join(node.as_str());
     for file in ["node.pem", "node.key"] {

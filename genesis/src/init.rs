@@ -138,7 +138,7 @@ pub fn init(out: &Path, spec: &InitSpec) -> Result<InitOutput, CertError> {
     // 4. Each node's configuration.
     let mut nodes = Vec::new();
     for n in &genesis.nodes {
-        nodes.push(ceremony::node_config(&genesis_path, &org_dir(&n.org), &n.id, None)?);
+        nodes.push(ceremony::node_config(&genesis_path, &org_dir(&n.org), &n.id, None, false)?);
     }
     Ok(InitOutput { genesis, genesis_path, cas_path, nodes, tenant_keys })
 }

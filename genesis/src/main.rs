@@ -94,6 +94,9 @@ enum Command {
         /// The client (REST) listen address (default: the peer address's host, next port).
         #[arg(long)]
         api_listen: Option<std::net::SocketAddr>,
+        /// The node is not in genesis: it joins once an administrative proposal adds it.
+        #[arg(long)]
+        joining: bool,
     },
     /// A whole consortium on one machine, for tests and demonstrations: the
     /// ceremony run for every organisation, each in its own directory.
@@ -317,8 +320,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::NodeConfig { genesis, org_dir, node, api_listen } => {
-            let (config, path) = ceremony::node_config(&genesis, &org_dir, &node, api_listen)?;
+        Command::NodeConfig { genesis, org_dir, node, api_listen, joining } => {
+            let (config, path) = ceremony::node_config(&genesis, &org_dir, &node, api_listen, joining)?;
             println!(
                 "node {} config {} p2p {} api {}",
                 config.node_id,

@@ -109,10 +109,16 @@ impl NodeProcess {
     /// (`ip netns exec`, which becomes the node's process).
     pub fn start_configured_in(config: &Path, namespace: Option<&str>) -> Result<NodeProcess> {
         let args = ["run".into(), "--config".into(), config.as_os_str().to_owned()];
-        // Clients trust every organisation's CA, as `cas.pem` holds them.
-        let genesis = billflow_genesis::NodeConfig::load(config)?.genesis;
-        let genesis = billflow_genesis::ceremony::read_genesis(&genesis)?;
-        let ca_pem: String = genesis.organisations.iter().filter_map(|o| o.ca_cert_pem.as_deref()).collect();
+        // Clients trust every organisation's CA, as `cas.pem` holds them, and
+        // the node's own (an organisation admitted after genesis).
+        let loaded = billflow_genesis::NodeConfig::load(config)?;
+        let genesis = billflow_genesis::ceremony::read_genesis(&loaded.genesis)?;
+        let mut ca_pem: String = genesis.organisations.iter().filter_map(|o| o.ca_cert_pem.as_deref()).collect();
+        let own = std::fs::read_to_string(&loaded.ca_cert)
+            .with_context(|| format!("cannot read {}", loaded.ca_cert.display()))?;
+        if !ca_pem.contains(own.trim()) {
+            ca_pem.push_str(&own);
+        }
         let ca_pem = ca_pem.into_bytes();
         Self::spawn_in(&args, config.parent().unwrap_or(Path::new(".")), Some(ca_pem), namespace)
     }

@@ -348,13 +348,21 @@ impl Chain {
 
     /// The node records in the ledger's state: who may take part in the network, and how.
     pub fn node_records(&self) -> Result<Vec<billflow_types::system::NodeRecord>> {
-        use billflow_types::Canonical;
-        let system = billflow_types::system::system_contract();
-        let entries = self.inner.store.state_range(&system, b"node/", Some(b"node0"), 100_000)?;
+        self.system_records(b"node/", b"node0")
+    }
+
+    /// Every consortium organisation's record (with its CA), by id.
+    pub fn org_records(&self) -> Result<Vec<billflow_types::system::OrgRecord>> {
+        self.system_records(b"org/", b"org0")
+    }
+
+    /// The system records whose keys lie in `[from, to)`, decoded.
+    fn system_records<T: billflow_types::Canonical>(&self, from: &[u8], to: &[u8]) -> Result<Vec<T>> {
+        let entries = self.inner.store.state_range(&system_contract(), from, Some(to), 100_000)?;
         entries
             .into_iter()
             .map(|(key, value)| {
-                billflow_types::system::NodeRecord::decode(&value).map_err(|e| {
+                T::decode(&value).map_err(|e| {
                     StorageError::Corrupt { what: String::from_utf8_lossy(&key).into_owned(), reason: e.to_string() }
                         .into()
                 })

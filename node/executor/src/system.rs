@@ -338,7 +338,7 @@ fn set_frozen(
 
 /// The genesis records of an organisation.
 pub(crate) fn org_record(org: &billflow_types::GenesisOrg) -> OrgRecord {
-    OrgRecord { id: org.id.clone(), name: org.name.clone(), role: org.role }
+    OrgRecord { id: org.id.clone(), name: org.name.clone(), role: org.role, ca_cert_pem: org.ca_cert_pem.clone() }
 }
 
 fn admin_org(ctx: &TxContext<'_>) -> Result<OrgId, TxFailure> {
@@ -355,6 +355,8 @@ fn admin_org(ctx: &TxContext<'_>) -> Result<OrgId, TxFailure> {
 enum Effect {
     Node(NodeRecord),
     Policy(AdminPolicy),
+    /// A new organisation and its administrator key.
+    Org(OrgRecord, KeyGrant),
     /// A new administrator key, and the one it retires.
     AdminKey {
         org: OrgId,
@@ -387,10 +389,49 @@ fn check_action(
     if let AdminAction::RotateAdminKey { org, key, retire } = action {
         return check_admin_key(state, org, key, retire.as_ref());
     }
+    if let AdminAction::AddOrg { org, name, role, ca_cert_pem, admin_key } = action {
+        return check_new_org(state, org, name, *role, ca_cert_pem, admin_key);
+    }
     if !action.is_membership() {
         return check_contract_action(state, ctx, action);
     }
     Ok(check_node_action(state, action)?.map(Effect::Node))
+}
+
+/// The largest CA certificate an organisation may register.
+const MAX_CA_PEM_BYTES: usize = 16 * 1024;
+
+fn check_new_org(
+    state: &Overlay<'_>,
+    org: &OrgId,
+    name: &str,
+    role: billflow_types::OrgRole,
+    ca_cert_pem: &str,
+    admin_key: &KeyGrant,
+) -> Result<Result<Effect, TxFailure>, StorageError> {
+    let system = system_contract();
+    if state.get(&system, &state_key(RecordKind::Org, org.as_str()))?.is_some() {
+        bail!("E_ORG_EXISTS", "organisation {org} is already in the consortium");
+    }
+    if let Err(f) = check_name("name", name, MAX_NAME_CHARS) {
+        return Ok(Err(f));
+    }
+    let pem = ca_cert_pem.trim();
+    if pem.len() > MAX_CA_PEM_BYTES
+        || !pem.starts_with("-----BEGIN CERTIFICATE-----")
+        || !pem.ends_with("-----END CERTIFICATE-----")
+        || pem.matches("-----BEGIN").count() != 1
+    {
+        bail!("E_BAD_ARGS", "the CA certificate must be one PEM certificate of at most {MAX_CA_PEM_BYTES} bytes");
+    }
+    if admin_key.public_key.validate().is_err() {
+        bail!("E_INVALID_KEY", "key {} is not a valid ed25519 public key", admin_key.key_id);
+    }
+    if state.get(&system, &state_key(RecordKind::Key, admin_key.key_id.as_str()))?.is_some() {
+        bail!("E_KEY_EXISTS", "key id {} is already used", admin_key.key_id);
+    }
+    let record = OrgRecord { id: org.clone(), name: name.to_string(), role, ca_cert_pem: Some(pem.to_string() + "\n") };
+    Ok(Ok(Effect::Org(record, admin_key.clone())))
 }
 
 fn check_admin_key(
@@ -621,6 +662,7 @@ fn check_contract_action(
         }
         AdminAction::RevokeNode { .. }
         | AdminAction::AddNode { .. }
+        | AdminAction::AddOrg { .. }
         | AdminAction::SetPolicy { .. }
         | AdminAction::RotateAdminKey { .. } => bail!("E_BAD_ARGS", "not a contract action"),
     };
@@ -635,6 +677,14 @@ fn carry_out(state: &mut Overlay<'_>, ctx: &TxContext<'_>, action: &AdminAction,
     };
     let system = system_contract();
     match effect {
+        Effect::Org(record, key) => {
+            let owner = Principal::Admin(record.id.clone());
+            if let Err(f) = grant_keys(state, &owner, std::slice::from_ref(&key), ctx.height)? {
+                return Ok(Err(f));
+            }
+            state.put_record(&system, state_key(RecordKind::Org, record.id.as_str()), &record);
+            events.push(event("org.added", &record));
+        }
         Effect::AdminKey { org, key, retire } => {
             if let Err(f) = grant_keys(state, &Principal::Admin(org), std::slice::from_ref(&key), ctx.height)? {
                 return Ok(Err(f));

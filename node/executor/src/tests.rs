@@ -535,6 +535,58 @@ fn an_administrator_key_rotates_under_the_policy_and_the_old_one_is_refused_afte
     verify::verify(&env.store).unwrap();
 }
 
+#[test]
+fn an_organisation_joins_under_the_policy_and_acts_at_once() {
+    use billflow_types::system::{AdminAction, ApproveAdmin, OrgRecord, ProposeAdmin, RecordKind, state_key};
+    use billflow_types::{Canonical, OrgRole};
+
+    let mut env = Env::new();
+    let ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+    let add = |id: &str, org: &str, ca: &str, key_id: &str| {
+        SystemCall::ProposeAdmin(ProposeAdmin {
+            proposal_id: id.parse().unwrap(),
+            action: AdminAction::AddOrg {
+                org: org.parse().unwrap(),
+                name: "Bank E".into(),
+                role: OrgRole::Bank,
+                ca_cert_pem: ca.into(),
+                admin_key: KeyGrant { key_id: key_id.parse().unwrap(), public_key: dev_key(key_id).public() },
+            },
+        })
+    };
+    let exists = env.admin_tx(DEV_NOTARY, &add("o0", DEV_BANK.0, ca, "bank-e.admin"));
+    assert_eq!(env.outcome(exists).as_deref(), Some("E_ORG_EXISTS"));
+    let not_pem = env.admin_tx(DEV_NOTARY, &add("o0", "bank-e", "a certificate", "bank-e.admin"));
+    assert_eq!(env.outcome(not_pem).as_deref(), Some("E_BAD_ARGS"));
+    let two = format!("{ca}\n{ca}");
+    let two_certs = env.admin_tx(DEV_NOTARY, &add("o0", "bank-e", &two, "bank-e.admin"));
+    assert_eq!(env.outcome(two_certs).as_deref(), Some("E_BAD_ARGS"));
+    let key_taken = env.admin_tx(DEV_NOTARY, &add("o0", "bank-e", ca, DEV_BANK.1));
+    assert_eq!(env.outcome(key_taken).as_deref(), Some("E_KEY_EXISTS"));
+
+    let proposed = env.admin_tx(DEV_NOTARY, &add("o1", "bank-e", ca, "bank-e.admin"));
+    assert_eq!(env.outcome(proposed), None);
+    let approve = |id: &str| SystemCall::ApproveAdmin(ApproveAdmin { proposal_id: id.parse().unwrap() });
+    let approved = env.admin_tx(DEV_BANK, &approve("o1"));
+    let block = env.apply(vec![approved]).block.unwrap();
+    let topics: Vec<&str> = block.receipts[0].events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["admin.approved", "org.added", "admin.executed"]);
+    let record = OrgRecord::decode(
+        &env.store.state_get(&system_contract(), &state_key(RecordKind::Org, "bank-e")).unwrap().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record.ca_cert_pem.as_deref(), Some(format!("{ca}\n").as_str()));
+
+    // Its administrator proposes at once, and its approval counts.
+    let revoke = SystemCall::ProposeAdmin(ProposeAdmin {
+        proposal_id: "o2".parse().unwrap(),
+        action: AdminAction::RevokeNode { node: "nobody".parse().unwrap(), reason: "test".into() },
+    });
+    let by_new = env.tx("bank-e.admin", &dev_key("bank-e.admin"), None, &revoke);
+    assert_eq!(env.outcome(by_new).as_deref(), Some("E_UNKNOWN_NODE"));
+    verify::verify(&env.store).unwrap();
+}
+
 mod contracts;
 
 #[test]

@@ -7,6 +7,8 @@ use std::sync::{Arc, RwLock};
 
 use billflow_types::{NodeId, OrgId};
 use libp2p::PeerId;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
 
 /// Why a peer is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,12 +20,14 @@ pub enum Refusal {
     #[error("peer {0} is revoked")]
     Revoked(String),
     /// Its certificate was not issued by the CA of the organisation that runs its node.
-    #[error("node {node}'s certificate was not issued by the CA of its organisation {org}")]
+    #[error("node {node}'s certificate was not issued by the CA of its organisation {org}: {reason}")]
     ForeignCa {
         /// The node the key belongs to.
         node: NodeId,
         /// The organisation the ledger lists for it.
         org: OrgId,
+        /// What the chain check found.
+        reason: String,
     },
 }
 
@@ -31,6 +35,8 @@ pub enum Refusal {
 struct State {
     members: HashMap<PeerId, (NodeId, OrgId)>,
     revoked: HashSet<PeerId>,
+    /// Each organisation's CA, as a trust anchor for its own nodes only.
+    cas: HashMap<OrgId, Arc<RootCertStore>>,
 }
 
 /// The admission list, shared by the handshake and the swarm.
@@ -63,12 +69,34 @@ impl Admission {
         self.read().members.iter().find(|(_, (n, _))| n == node).map(|(p, _)| *p)
     }
 
+    /// The trust anchor of organisation `org`'s nodes.
+    pub fn ca_of(&self, org: &OrgId) -> Option<Arc<RootCertStore>> {
+        self.read().cas.get(org).cloned()
+    }
+
+    /// Replaces the organisations' CAs (DER). A CA that is not a usable
+    /// certificate is left out, and named in the error; the others apply.
+    pub fn set_cas(&self, cas: &[(OrgId, Vec<u8>)]) -> Result<(), String> {
+        let mut stores: HashMap<OrgId, RootCertStore> = HashMap::new();
+        let mut unusable = Vec::new();
+        for (org, der) in cas {
+            let store = stores.entry(org.clone()).or_insert_with(RootCertStore::empty);
+            if let Err(e) = store.add(CertificateDer::from(der.clone())) {
+                unusable.push(format!("{org}: {e}"));
+            }
+        }
+        let cas = stores.into_iter().filter(|(_, s)| !s.is_empty()).map(|(o, s)| (o, Arc::new(s))).collect();
+        self.inner.write().unwrap_or_else(|p| p.into_inner()).cas = cas;
+        if unusable.is_empty() { Ok(()) } else { Err(format!("unusable CA certificates: {}", unusable.join("; "))) }
+    }
+
     /// Replaces the lists; returns the peers admitted before and refused now.
     pub(crate) fn replace(&self, members: HashMap<PeerId, (NodeId, OrgId)>, revoked: HashSet<PeerId>) -> Vec<PeerId> {
         let mut state = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let dropped =
             state.members.keys().filter(|p| !members.contains_key(p) || revoked.contains(p)).copied().collect();
-        *state = State { members, revoked };
+        state.members = members;
+        state.revoked = revoked;
         dropped
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use billflow_types::{NodeId, PublicKey};
+use billflow_types::{NodeId, OrgId, PublicKey};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
@@ -106,6 +106,12 @@ impl NetHandle {
         &self.peer_id
     }
 
+    /// Replaces the organisations' CAs (DER), each the trust anchor of its
+    /// own nodes only; an unusable one is left out and named in the error.
+    pub fn set_org_cas(&self, cas: &[(OrgId, Vec<u8>)]) -> Result<(), NetError> {
+        self.admission.set_cas(cas).map_err(NetError::Config)
+    }
+
     /// The admission list.
     pub fn admission(&self) -> &Admission {
         &self.admission
@@ -141,8 +147,9 @@ fn config_err(e: impl std::fmt::Display) -> NetError {
 
 pub(crate) async fn spawn(config: NetConfig, events: broadcast::Sender<NetEvent>) -> Result<Network, NetError> {
     let admission = Admission::default();
+    admission.set_cas(&config.org_cas).map_err(config_err)?;
     let key_der = billflow_types::keyfile::pkcs8_der(&config.key);
-    let tls = TlsConfig::new(&config.org_cas, &config.cert_der, &key_der, admission.clone()).map_err(config_err)?;
+    let tls = TlsConfig::new(&config.cert_der, &key_der, admission.clone()).map_err(config_err)?;
     let keypair = libp2p::identity::Keypair::ed25519_from_bytes(config.key.seed()).map_err(config_err)?;
     let rpc = request_response::Behaviour::with_codec(
         BytesCodec,

@@ -10,10 +10,7 @@
 //! another's node. The peer id is
 //! derived from the certificate's key, so it cannot be claimed without that key.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-
-use billflow_types::OrgId;
 
 use futures::future::BoxFuture;
 use futures::{AsyncRead, AsyncWrite, FutureExt};
@@ -24,9 +21,9 @@ use libp2p::core::upgrade::{InboundConnectionUpgrade, OutboundConnectionUpgrade}
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::server::{ParsedCertificate, WebPkiClientVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
 use crate::admission::{Admission, Refusal};
 use crate::identity::peer_id_of_cert;
@@ -58,32 +55,14 @@ fn rustls_err(e: impl std::fmt::Display) -> rustls::Error {
 }
 
 impl TlsConfig {
-    /// Builds the configuration for a node with `cert_der` and the PKCS#8 key `key_pkcs8`,
-    /// trusting each organisation's CA in `org_cas` for that organisation's
-    /// nodes only, and admitting peers per `admission`.
-    pub fn new(
-        org_cas: &[(OrgId, Vec<u8>)],
-        cert_der: &[u8],
-        key_pkcs8: &[u8],
-        admission: Admission,
-    ) -> Result<TlsConfig, rustls::Error> {
-        let mut roots = RootCertStore::empty();
-        let mut org_roots: HashMap<OrgId, RootCertStore> = HashMap::new();
-        for (org, der) in org_cas {
-            roots.add(CertificateDer::from(der.clone())).map_err(rustls_err)?;
-            org_roots
-                .entry(org.clone())
-                .or_insert_with(RootCertStore::empty)
-                .add(CertificateDer::from(der.clone()))
-                .map_err(rustls_err)?;
-        }
-        let roots = Arc::new(roots);
+    /// Builds the configuration for a node with `cert_der` and the PKCS#8 key
+    /// `key_pkcs8`, admitting peers per `admission`: its members, each with a
+    /// certificate of its own organisation's CA (which the admission list
+    /// holds, and the ledger can change).
+    pub fn new(cert_der: &[u8], key_pkcs8: &[u8], admission: Admission) -> Result<TlsConfig, rustls::Error> {
         let chain = vec![CertificateDer::from(cert_der.to_vec())];
         let key = || PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8.to_vec()));
-        let client_verifier =
-            WebPkiClientVerifier::builder_with_provider(roots.clone(), provider()).build().map_err(rustls_err)?;
-        let verifier =
-            Arc::new(AdmittingVerifier { roots, org_roots, client: client_verifier, admission, provider: provider() });
+        let verifier = Arc::new(AdmittingVerifier { admission, provider: provider() });
         let server = rustls::ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13])?
             .with_client_cert_verifier(verifier.clone())
@@ -107,9 +86,6 @@ impl TlsConfig {
 
 /// Checks the chain with webpki, then admission.
 struct AdmittingVerifier {
-    roots: Arc<RootCertStore>,
-    org_roots: HashMap<OrgId, RootCertStore>,
-    client: Arc<dyn ClientCertVerifier>,
     admission: Admission,
     provider: Arc<CryptoProvider>,
 }
@@ -140,17 +116,19 @@ impl AdmittingVerifier {
     ) -> Result<(), rustls::Error> {
         let peer = peer_id_of_cert(end_entity).map_err(rustls_err)?;
         let (node, org) = self.admission.member(&peer).map_err(rustls_err)?;
-        let foreign = || rustls_err(Refusal::ForeignCa { node: node.clone(), org: org.clone() });
-        let roots = self.org_roots.get(&org).ok_or_else(foreign)?;
+        let foreign = |reason: String| rustls_err(Refusal::ForeignCa { node: node.clone(), org: org.clone(), reason });
+        let roots = self.admission.ca_of(&org).ok_or_else(|| foreign("the ledger holds no CA for it".into()))?;
         let cert = ParsedCertificate::try_from(end_entity)?;
+        // Node certificates carry both serverAuth and clientAuth: the same
+        // check serves both ends of the connection.
         rustls::client::verify_server_cert_signed_by_trust_anchor(
             &cert,
-            roots,
+            &roots,
             intermediates,
             now,
             self.provider.signature_verification_algorithms.all,
         )
-        .map_err(|_| foreign())
+        .map_err(|e| foreign(e.to_string()))
     }
 }
 
@@ -164,14 +142,6 @@ impl ServerCertVerifier for AdmittingVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         // The peer is identified by its key, not by a host name.
-        let cert = ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &self.roots,
-            intermediates,
-            now,
-            self.provider.signature_verification_algorithms.all,
-        )?;
         self.admit(end_entity, intermediates, now)?;
         Ok(ServerCertVerified::assertion())
     }
@@ -201,7 +171,8 @@ impl ServerCertVerifier for AdmittingVerifier {
 
 impl ClientCertVerifier for AdmittingVerifier {
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.client.root_hint_subjects()
+        // Which CA a peer's certificate must come from depends on who the peer is.
+        &[]
     }
 
     fn verify_client_cert(
@@ -210,7 +181,6 @@ impl ClientCertVerifier for AdmittingVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.client.verify_client_cert(end_entity, intermediates, now)?;
         self.admit(end_entity, intermediates, now)?;
         Ok(ClientCertVerified::assertion())
     }

@@ -382,7 +382,6 @@ async fn tls_session(
     use futures::{AsyncReadExt, AsyncWriteExt};
     use libp2p::core::upgrade::OutboundConnectionUpgrade;
     let tls = billflow_net::tls::TlsConfig::new(
-        &[(c.org.clone(), c.ca.cert.der.clone())],
         &c.valid_cert(as_node.id.as_str(), &as_node.key),
         &billflow_types::keyfile::pkcs8_der(&as_node.key),
         as_node.handle.admission().clone(),

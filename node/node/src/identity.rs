@@ -48,13 +48,6 @@ pub fn load(path: &Path) -> Result<Identity> {
         })?;
         org_cas.push((org.id.clone(), block.contents().to_vec()));
     }
-    if !org_cas.iter().any(|(_, der)| *der == ca_der) {
-        bail!(
-            "the CA certificate {} is not the CA of any organisation in genesis {}",
-            config.ca_cert.display(),
-            config.genesis.display()
-        );
-    }
     let cert_der = read_cert(&config.cert, "node certificate")?;
     let key = read_key(&config.key).with_context(|| format!("cannot use the node key {}", config.key.display()))?;
     let cert_key = billflow_net::cert_key(&cert_der).map_err(anyhow::Error::msg)?;
@@ -63,7 +56,18 @@ pub fn load(path: &Path) -> Result<Identity> {
     }
     let node = genesis.nodes.iter().find(|n| n.id == config.node_id).cloned();
     match &node {
-        None => tracing::warn!(node = %config.node_id, "not a genesis member: waiting to be added to the network"),
+        None => {
+            // A node joining later, perhaps of an organisation admitted later:
+            // the ledger, not genesis, will name its organisation's CA.
+            billflow_genesis::ceremony::issued_by_der(&cert_der, &ca_der).map_err(|e| {
+                anyhow::anyhow!(
+                    "the node certificate {} was not issued by the CA {}: {e}",
+                    config.cert.display(),
+                    config.ca_cert.display()
+                )
+            })?;
+            tracing::warn!(node = %config.node_id, "not a genesis member: waiting to be added to the network")
+        }
         Some(n) if n.public_key != cert_key => bail!(
             "the node certificate {} is not the one genesis {} admits for node {}",
             config.cert.display(),
@@ -71,6 +75,13 @@ pub fn load(path: &Path) -> Result<Identity> {
             config.node_id
         ),
         Some(n) => {
+            if !org_cas.iter().any(|(_, der)| *der == ca_der) {
+                bail!(
+                    "the CA certificate {} is not the CA of any organisation in genesis {}",
+                    config.ca_cert.display(),
+                    config.genesis.display()
+                );
+            }
             let own = org_cas.iter().find(|(org, _)| *org == n.org).map(|(_, der)| der);
             if own != Some(&ca_der) {
                 bail!(

@@ -30,12 +30,41 @@ pub fn spawn_handler(consensus: Consensus, mut requests: mpsc::Receiver<InboundR
     });
 }
 
-/// Sets the network's members from the ledger, now and after every block that changes them.
-/// Addresses come from the ledger's node records, or else from the configuration.
+/// Sets the organisations' CAs from the ledger's organisation records; a CA
+/// that does not parse is logged and left out (its organisation's nodes are
+/// refused until it is replaced).
+fn sync_cas(chain: &Chain, net: &NetHandle, last: &mut Option<Vec<billflow_types::system::OrgRecord>>) {
+    match chain.org_records() {
+        Ok(records) if last.as_ref() == Some(&records) => {}
+        Ok(records) => {
+            let mut cas = Vec::new();
+            for r in &records {
+                let Some(text) = r.ca_cert_pem.as_deref() else { continue };
+                match pem::parse(text) {
+                    Ok(block) => cas.push((r.id.clone(), block.contents().to_vec())),
+                    Err(e) => {
+                        tracing::error!(org = %r.id, error = %e, "the organisation's CA is not PEM; its nodes are refused")
+                    }
+                }
+            }
+            if let Err(e) = net.set_org_cas(&cas) {
+                tracing::error!(error = %e, "some organisations' nodes are refused");
+            }
+            *last = Some(records);
+        }
+        Err(e) => tracing::error!(error = %e, "cannot read organisation records; CAs unchanged"),
+    }
+}
+
+/// Sets the network's members, and their organisations' CAs, from the ledger,
+/// now and after every block that changes them. Addresses come from this
+/// node's configuration, or else from the ledger's node records.
 pub async fn sync_membership(chain: Chain, net: NetHandle, configured: HashMap<NodeId, String>) {
     let mut tip = chain.subscribe_tip();
     let mut last = None;
+    let mut last_orgs = None;
     loop {
+        sync_cas(&chain, &net, &mut last_orgs);
         match chain.node_records() {
             // Most blocks change no node record: the network is told only of changes.
             Ok(records) if last.as_ref() == Some(&records) => {}

@@ -71,11 +71,7 @@ impl Store {
     /// `path/blocks`, the sled index under `path/index`. Blocks that reached the
     /// block files but not the index before a crash are indexed now.
     pub fn open(path: &Path) -> Result<Store> {
-        let db = sled::Config::new()
-            .path(path.join("index"))
-            .mode(sled::Mode::HighThroughput)
-            .cache_capacity(CACHE_BYTES)
-            .open()?;
+        let db = open_index(&path.join("index"))?;
         let ledger = db.open_tree("ledger")?;
         let raft = db.open_tree("raft")?;
         let blocks_dir = path.join("blocks");
@@ -396,6 +392,27 @@ impl Store {
 
     fn get<T: Canonical>(&self, key: &[u8], what: impl FnOnce() -> String) -> Result<Option<T>> {
         get(&self.ledger, key, what)
+    }
+}
+
+/// Opens the sled index. Its lock file is held until the last of sled's own
+/// threads of a store dropped just before lets go of it, a moment after the
+/// drop: a store reopened at once (a restart in the same process) waits up to
+/// two seconds for it. A store open elsewhere is still refused.
+fn open_index(path: &Path) -> Result<sled::Db> {
+    let config = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).cache_capacity(CACHE_BYTES);
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock && waited < std::time::Duration::from_secs(2) =>
+            {
+                let pause = std::time::Duration::from_millis(20);
+                std::thread::sleep(pause);
+                waited += pause;
+            }
+            other => return Ok(other?),
+        }
     }
 }
 

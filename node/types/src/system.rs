@@ -75,6 +75,8 @@ pub struct OrgRecord {
     pub name: String,
     /// Its role.
     pub role: OrgRole,
+    /// Its CA certificate (PEM), the only issuer of its nodes' certificates.
+    pub ca_cert_pem: Option<String>,
 }
 
 /// A tenant platform.
@@ -318,6 +320,20 @@ pub enum AdminAction {
         name: ContractName,
         /// The new lists.
         registrations: Registrations,
+    },
+    /// Admit a new organisation: its CA and administrator key (its nodes are
+    /// added afterwards with `AddNode`).
+    AddOrg {
+        /// Its id (unused on the chain).
+        org: OrgId,
+        /// Its name.
+        name: String,
+        /// Its role.
+        role: OrgRole,
+        /// Its CA certificate (PEM).
+        ca_cert_pem: String,
+        /// Its administrator's key.
+        admin_key: KeyGrant,
     },
     /// Give an organisation a new administrator key and, if named, retire an
     /// old one (it is revoked in the same block).

@@ -198,6 +198,118 @@ fn admin(c: &Cluster, i: usize, org: &str, args: &[&str]) -> String {
     run_ok(billflow_tests::cli_binary().unwrap(), &[&conn[..], &["admin"], args].concat())
 }
 
+/// docs/operations.md, "Adding an organisation", with the commands it names:
+/// bank-e runs `org init` on its own, the consortium admits it from its
+/// bundle, bank-e's administrator proposes its node, and the node (whose
+/// certificate only bank-e's CA issued) joins and becomes ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_runbook_adds_an_organisation_and_its_node() {
+    let _one = exclusive().await;
+    let mut c = Cluster::start(&VOTERS_AND_OBSERVER[..3], ChainParams::default(), false, None).await;
+    let all = c.alive();
+    let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+    let org_dir = c.org_dir("bank-e");
+    let ports = billflow_tests::free_ports(2).unwrap();
+
+    // 1. bank-e, on its own machine: its CA, administrator key, node and bundle.
+    let genesis_tool = billflow_tests::genesis_binary().unwrap();
+    let base_port = ports[0].to_string();
+    run_ok(
+        genesis_tool.clone(),
+        &[
+            "org",
+            "init",
+            "--org",
+            "bank-e",
+            "--role",
+            "bank",
+            "--nodes",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--base-port",
+            &base_port,
+            "--out",
+            org_dir.to_str().unwrap(),
+        ],
+    );
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(org_dir.join("bundle.json")).unwrap()).unwrap();
+    let node = &bundle["nodes"][0];
+    let (public_key, address) = (node["public_key"].as_str().unwrap(), node["address"].as_str().unwrap());
+
+    // 2. The consortium admits bank-e from its bundle under the policy.
+    let bundle_path = org_dir.join("bundle.json");
+    let proposed = admin(
+        &c,
+        leader,
+        "notary-a",
+        &["propose", "--proposal", "add-bank-e", "add-org", "--bundle", bundle_path.to_str().unwrap()],
+    );
+    assert!(proposed.contains("waiting for more organisations"), "{proposed}");
+    let approved = admin(&c, leader, "bank-b", &["approve", "--proposal", "add-bank-e"]);
+    assert!(approved.contains("carried out in block"), "{approved}");
+
+    // 3. bank-e's own administrator proposes its node; another organisation approves.
+    let proposed = admin(
+        &c,
+        leader,
+        "bank-e",
+        &[
+            "propose",
+            "--proposal",
+            "add-bank-e-1",
+            "add-node",
+            "--node-id",
+            "bank-e-1",
+            "--org",
+            "bank-e",
+            "--role",
+            "voter",
+            "--public-key",
+            public_key,
+            "--address",
+            address,
+        ],
+    );
+    assert!(proposed.contains("waiting for more organisations"), "{proposed}");
+    let approved = admin(&c, leader, "notary-a", &["approve", "--proposal", "add-bank-e-1"]);
+    assert!(approved.contains("carried out in block"), "{approved}");
+
+    // 4. bank-e writes its node's configuration and starts it.
+    let api = format!("127.0.0.1:{}", ports[1]);
+    let genesis = c.out.genesis_path.clone();
+    run_ok(
+        genesis_tool,
+        &[
+            "node-config",
+            "--genesis",
+            genesis.to_str().unwrap(),
+            "--org-dir",
+            org_dir.to_str().unwrap(),
+            "--node",
+            "bank-e-1",
+            "--api-listen",
+            &api,
+            "--joining",
+        ],
+    );
+    let started = Instant::now();
+    let config = org_dir.join("nodes/bank-e-1/node.toml");
+    c.nodes.push(Some(billflow_tests::NodeProcess::start_configured(&config).unwrap()));
+    let new = c.nodes.len() - 1;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while get(&c, new, "/v1/ready").await.0 != 200 {
+        assert!(Instant::now() < deadline, "bank-e-1 never became ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, network) = get(&c, leader, "/v1/network").await;
+    let view: serde_json::Value = serde_json::from_str(&network).unwrap();
+    let peer = view["peers"].as_array().unwrap().iter().find(|p| p["node_id"] == "bank-e-1").cloned();
+    assert_eq!(peer.as_ref().map(|p| p["connected"].clone()), Some(serde_json::Value::Bool(true)), "{network}");
+    eprintln!("runbook: bank-e admitted, its node added and ready in {:?}", started.elapsed());
+}
+
 /// docs/operations.md, "Adding and removing a node" and "Certificate
 /// rotation", step by step with the commands it names: bank-b's node is
 /// replaced by a new one with a new key and certificate.

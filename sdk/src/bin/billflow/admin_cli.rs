@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use billflow_sdk::new_tx_id;
 use billflow_sdk::types::system::{AdminAction, ApproveAdmin, KeyGrant, ProposeAdmin, SystemCall};
 use billflow_sdk::types::view::TxView;
-use billflow_sdk::types::{AdminPolicy, KeyId, NodeId, NodeRole, OrgId, PublicKey, RegulatorApproval, TxId};
+use billflow_sdk::types::{AdminPolicy, KeyId, NodeId, NodeRole, OrgId, OrgRole, PublicKey, RegulatorApproval, TxId};
 use clap::{Subcommand, ValueEnum};
 
-use super::{COMMIT_WAIT, CliError, Session, read_json, report_tx};
+use super::{COMMIT_WAIT, CliError, Session, read_file, read_json, report_tx};
 
 /// `billflow admin …`.
 #[derive(Debug, Subcommand)]
@@ -75,6 +75,17 @@ pub(crate) enum ProposedAction {
         #[arg(long, value_enum, default_value_t = Regulator::Counts)]
         regulator: Regulator,
     },
+    /// Admit a new organisation from its public bundle.json (`billflow-genesis
+    /// org init`): its CA and administrator key. Its nodes are added afterwards
+    /// with add-node.
+    AddOrg {
+        /// The organisation's bundle.json.
+        #[arg(long, value_name = "FILE")]
+        bundle: PathBuf,
+        /// Its name as the ledger shows it (default: its id).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Give an organisation a new administrator key, retiring an old one.
     RotateAdminKey {
         /// The organisation.
@@ -96,6 +107,16 @@ pub(crate) enum ProposedAction {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+}
+
+/// What `add-org` takes from an organisation's bundle.json (its nodes are
+/// proposed one by one with add-node).
+#[derive(Debug, serde::Deserialize)]
+struct BundleHead {
+    org: OrgId,
+    role: OrgRole,
+    ca_cert_pem: String,
+    admin_key: KeyGrant,
 }
 
 /// How a regulator's approval weighs.
@@ -135,6 +156,24 @@ pub(crate) async fn run(session: &Session, command: AdminCommand, json: bool) ->
                     AdminAction::AddNode { node, org, public_key, role, address }
                 }
                 ProposedAction::RevokeNode { node, reason } => AdminAction::RevokeNode { node, reason },
+                ProposedAction::AddOrg { bundle, name } => {
+                    let text = read_file(&bundle)?;
+                    if String::from_utf8_lossy(&text).contains("PRIVATE KEY") {
+                        return Err(CliError::Input(format!(
+                            "{} holds a private key: a bundle carries public material only; nothing was sent",
+                            bundle.display()
+                        )));
+                    }
+                    let b: BundleHead = read_json(&bundle, "organisation bundle")?;
+                    let name = name.unwrap_or_else(|| b.org.to_string());
+                    AdminAction::AddOrg {
+                        org: b.org,
+                        name,
+                        role: b.role,
+                        ca_cert_pem: b.ca_cert_pem,
+                        admin_key: b.admin_key,
+                    }
+                }
                 ProposedAction::RotateAdminKey { org, new_key_id, public_key, retire } => {
                     AdminAction::RotateAdminKey { org, key: KeyGrant { key_id: new_key_id, public_key }, retire }
                 }
