@@ -295,6 +295,17 @@ impl Consensus {
         m.membership_config.membership().get_node(&leader).map(|n| n.node_id.clone())
     }
 
+    /// The node ids of the voters in the current consensus configuration.
+    pub fn voters(&self) -> Vec<String> {
+        let metrics = self.inner.raft.metrics();
+        let m = metrics.borrow();
+        let membership = m.membership_config.membership();
+        let mut voters: Vec<String> =
+            membership.voter_ids().filter_map(|id| membership.get_node(&id).map(|n| n.node_id.clone())).collect();
+        voters.sort();
+        voters
+    }
+
     /// Whether this node leads now.
     pub fn is_leader(&self) -> bool {
         self.leader().as_deref() == Some(self.inner.node_id.as_str())

@@ -527,6 +527,35 @@ fn check_node_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result
             }
             Ok(Ok(record))
         }
+        AdminAction::SetNodeRole { node, role } => {
+            let system = system_contract();
+            let Some(mut record) =
+                state.get_record::<NodeRecord>(&system, &state_key(RecordKind::Node, node.as_str()))?
+            else {
+                bail!("E_UNKNOWN_NODE", "node {node} is not a member");
+            };
+            if let NodeStatus::Revoked { at_height, .. } = record.status {
+                bail!("E_NODE_REVOKED", "node {node} was revoked at height {at_height}");
+            }
+            if record.role == *role {
+                bail!(
+                    "E_BAD_ARGS",
+                    "node {node} is already a {}",
+                    if *role == billflow_types::NodeRole::Voter { "voter" } else { "observer" }
+                );
+            }
+            let org = state.get_record::<OrgRecord>(&system, &state_key(RecordKind::Org, record.org.as_str()))?;
+            if *role == billflow_types::NodeRole::Voter
+                && org.is_some_and(|o| o.role == billflow_types::OrgRole::Regulator)
+            {
+                bail!("E_REGULATOR_VOTER", "regulator nodes observe and never vote");
+            }
+            if *role == billflow_types::NodeRole::Observer && active_voters(state)? <= 1 {
+                bail!("E_LAST_VOTER", "node {node} is the last voter");
+            }
+            record.role = *role;
+            Ok(Ok(record))
+        }
         _ => bail!("E_BAD_ARGS", "not a membership action"),
     }
 }
@@ -662,6 +691,7 @@ fn check_contract_action(
         }
         AdminAction::RevokeNode { .. }
         | AdminAction::AddNode { .. }
+        | AdminAction::SetNodeRole { .. }
         | AdminAction::AddOrg { .. }
         | AdminAction::SetPolicy { .. }
         | AdminAction::RotateAdminKey { .. } => bail!("E_BAD_ARGS", "not a contract action"),
@@ -705,6 +735,7 @@ fn carry_out(state: &mut Overlay<'_>, ctx: &TxContext<'_>, action: &AdminAction,
                     record.status = NodeStatus::Revoked { at_height: ctx.height, reason: reason.clone() };
                     "node.revoked"
                 }
+                AdminAction::SetNodeRole { .. } => "node.role_changed",
                 _ => "node.added",
             };
             state.put_record(&system, state_key(RecordKind::Node, record.id.as_str()), &record);

@@ -429,6 +429,23 @@ fn node_revocation_needs_the_approval_policy() {
     assert_eq!(env.outcome(as_observer), None);
     let busy = env.admin_tx(DEV_NOTARY, &propose("p5", "bank-dev-1"));
     assert_eq!(env.outcome(busy).as_deref(), Some("E_CHANGE_IN_PROGRESS"));
+    let role = |id: &str, node: &str, role: NodeRole| {
+        SystemCall::ProposeAdmin(ProposeAdmin {
+            proposal_id: id.parse().unwrap(),
+            action: AdminAction::SetNodeRole { node: node.parse().unwrap(), role },
+        })
+    };
+    let busy = env.admin_tx(DEV_NOTARY, &role("p6", "bank-dev-1", NodeRole::Observer));
+    assert_eq!(env.outcome(busy).as_deref(), Some("E_CHANGE_IN_PROGRESS"), "role changes are membership changes");
+    let approve_add = env.admin_tx(DEV_NOTARY, &approve(&format!("add-{:?}", NodeRole::Observer)));
+    assert_eq!(env.outcome(approve_add), None);
+    // The regulator's observer cannot vote; the last voter cannot stop voting.
+    let reg = env.admin_tx(DEV_NOTARY, &role("p7", "regulator-dev-1", NodeRole::Voter));
+    assert_eq!(env.outcome(reg).as_deref(), Some("E_REGULATOR_VOTER"));
+    let last = env.admin_tx(DEV_NOTARY, &role("p8", "bank-dev-1", NodeRole::Observer));
+    assert_eq!(env.outcome(last).as_deref(), Some("E_LAST_VOTER"));
+    let same = env.admin_tx(DEV_NOTARY, &role("p9", "bank-dev-1", NodeRole::Voter));
+    assert_eq!(env.outcome(same).as_deref(), Some("E_BAD_ARGS"));
     verify::verify(&env.store).unwrap();
 }
 

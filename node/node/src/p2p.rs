@@ -148,6 +148,7 @@ impl NetworkInfo for NetInfo {
                 org: me.as_ref().map(|m| m.0.clone()),
                 role: me.map(|m| m.1),
                 leader: self.consensus.leader(),
+                voters: self.consensus.voters(),
                 peers,
             }
         })

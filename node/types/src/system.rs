@@ -321,6 +321,13 @@ pub enum AdminAction {
         /// The new lists.
         registrations: Registrations,
     },
+    /// Make a node a voter or an observer (a regulator's node stays an observer).
+    SetNodeRole {
+        /// The node.
+        node: NodeId,
+        /// Its new role.
+        role: NodeRole,
+    },
     /// Admit a new organisation: its CA and administrator key (its nodes are
     /// added afterwards with `AddNode`).
     AddOrg {
@@ -356,7 +363,7 @@ pub enum AdminAction {
 impl AdminAction {
     /// Whether the action changes network membership (those go one at a time).
     pub fn is_membership(&self) -> bool {
-        matches!(self, AdminAction::RevokeNode { .. } | AdminAction::AddNode { .. })
+        matches!(self, AdminAction::RevokeNode { .. } | AdminAction::AddNode { .. } | AdminAction::SetNodeRole { .. })
     }
 }
 

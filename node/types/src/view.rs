@@ -279,6 +279,10 @@ pub struct NetworkView {
     /// The consensus leader this node knows of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leader: Option<String>,
+    /// The nodes voting in consensus now, as this node's configuration says
+    /// (empty for a standalone node).
+    #[serde(default)]
+    pub voters: Vec<String>,
     /// The other members.
     pub peers: Vec<PeerView>,
 }

@@ -188,6 +188,22 @@ fn run_ok(program: std::path::PathBuf, args: &[&str]) -> String {
     stdout.into_owned()
 }
 
+/// `billflow admin …` against node `i` as `org`'s administrator, which is
+/// expected to fail: whether it succeeded, and what it printed.
+fn admin_refused(c: &Cluster, i: usize, org: &str, args: &[&str]) -> (bool, String) {
+    let dir = c.dir.path();
+    let (ca, key) = (dir.join("cas.pem"), dir.join(format!("orgs/{org}/admin.key")));
+    let key_id = format!("{org}.admin");
+    let url = &c.nodes[i].as_ref().unwrap().url;
+    let conn = ["--node", url, "--ca", ca.to_str().unwrap(), "--key", key.to_str().unwrap(), "--key-id", &key_id];
+    let out = Command::new(billflow_tests::cli_binary().unwrap())
+        .args([&conn[..], &["admin"], args].concat())
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
 /// `billflow admin …` against node `i`, signed by `org`'s administrator.
 fn admin(c: &Cluster, i: usize, org: &str, args: &[&str]) -> String {
     let dir = c.dir.path();
@@ -196,6 +212,65 @@ fn admin(c: &Cluster, i: usize, org: &str, args: &[&str]) -> String {
     let url = &c.nodes[i].as_ref().unwrap().url;
     let conn = ["--node", url, "--ca", ca.to_str().unwrap(), "--key", key.to_str().unwrap(), "--key-id", &key_id];
     run_ok(billflow_tests::cli_binary().unwrap(), &[&conn[..], &["admin"], args].concat())
+}
+
+/// docs/operations.md, "Voter or observer": a notary's node is made an
+/// observer and a voter again through `billflow admin`, and the consensus
+/// configuration follows; a regulator's node cannot be made a voter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_runbook_moves_a_node_between_voter_and_observer() {
+    let _one = exclusive().await;
+    let c = Cluster::start(&VOTERS_AND_OBSERVER, ChainParams::default(), false, None).await;
+    let all = c.alive();
+    let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+    let voters = |c: &Cluster, i: usize| {
+        let c = c.client(i);
+        async move { c.network().await.map(|v| v.voters).unwrap_or_default() }
+    };
+    assert_eq!(voters(&c, leader).await, ["bank-b-1", "notary-a-1", "notary-c-1"]);
+    fn set_role<'a>(id: &'a str, role: &'a str) -> [&'a str; 8] {
+        ["propose", "--proposal", id, "set-node-role", "--node-id", "notary-c-1", "--role", role]
+    }
+
+    let proposed = admin(&c, leader, "notary-a", &set_role("demote-c", "observer"));
+    assert!(proposed.contains("waiting for more organisations"), "{proposed}");
+    // Four organisations: a majority is three.
+    admin(&c, leader, "bank-b", &["approve", "--proposal", "demote-c"]);
+    let approved = admin(&c, leader, "regulator-d", &["approve", "--proposal", "demote-c"]);
+    assert!(approved.contains("carried out in block"), "{approved}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while voters(&c, leader).await != ["bank-b-1", "notary-a-1"] {
+        assert!(Instant::now() < deadline, "notary-c-1 still votes: {:?}", voters(&c, leader).await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // It keeps following the ledger as an observer.
+    let (tx, _, _) = register_enterprise(&c.tenant(), 800_000, "while-observing");
+    assert!(commit(&c.client(leader), &tx).await);
+    let c_node = (0..4).find(|i| c.name(*i) == "notary-c-1").unwrap();
+    c.wait_converged(&all, Duration::from_secs(30)).await;
+    assert_all_recorded(&c, c_node, std::slice::from_ref(&tx)).await;
+
+    admin(&c, leader, "notary-a", &set_role("promote-c", "voter"));
+    admin(&c, leader, "bank-b", &["approve", "--proposal", "promote-c"]);
+    admin(&c, leader, "regulator-d", &["approve", "--proposal", "promote-c"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+        if voters(&c, leader).await == ["bank-b-1", "notary-a-1", "notary-c-1"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "notary-c-1 was not made a voter again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A regulator's node stays an observer.
+    let (status, body) = admin_refused(
+        &c,
+        leader,
+        "notary-a",
+        &["propose", "--proposal", "promote-d", "set-node-role", "--node-id", "regulator-d-1", "--role", "voter"],
+    );
+    assert!(!status && body.contains("E_REGULATOR_VOTER"), "{body}");
 }
 
 /// docs/operations.md, "Adding an organisation", with the commands it names:

@@ -30,6 +30,7 @@ pub(crate) async fn network_view(State(gw): Gw) -> Json<NetworkView> {
             org: None,
             role: None,
             leader: None,
+            voters: Vec::new(),
             peers: Vec::new(),
         }),
     }

@@ -66,6 +66,15 @@ pub(crate) enum ProposedAction {
         #[arg(long)]
         reason: String,
     },
+    /// Make a node a voter or an observer (one membership change at a time).
+    SetNodeRole {
+        /// The node's id.
+        #[arg(long = "node-id", value_name = "ID")]
+        node: NodeId,
+        /// Its new role.
+        #[arg(long, value_enum)]
+        role: Role,
+    },
     /// Replace the approval policy of administrative actions.
     SetPolicy {
         /// Organisations (among those whose approval counts) that must approve.
@@ -139,6 +148,15 @@ pub(crate) enum Role {
     Observer,
 }
 
+impl From<Role> for NodeRole {
+    fn from(role: Role) -> NodeRole {
+        match role {
+            Role::Voter => NodeRole::Voter,
+            Role::Observer => NodeRole::Observer,
+        }
+    }
+}
+
 pub(crate) fn public_key(s: &str) -> Result<PublicKey, String> {
     PublicKey::from_hex(s).map_err(|e| format!("not a 32-byte public key in hex: {e}"))
 }
@@ -149,13 +167,10 @@ pub(crate) async fn run(session: &Session, command: AdminCommand, json: bool) ->
         AdminCommand::Propose { proposal, action } => {
             let action = match action {
                 ProposedAction::AddNode { node, org, role, public_key, address } => {
-                    let role = match role {
-                        Role::Voter => NodeRole::Voter,
-                        Role::Observer => NodeRole::Observer,
-                    };
-                    AdminAction::AddNode { node, org, public_key, role, address }
+                    AdminAction::AddNode { node, org, public_key, role: role.into(), address }
                 }
                 ProposedAction::RevokeNode { node, reason } => AdminAction::RevokeNode { node, reason },
+                ProposedAction::SetNodeRole { node, role } => AdminAction::SetNodeRole { node, role: role.into() },
                 ProposedAction::AddOrg { bundle, name } => {
                     let text = read_file(&bundle)?;
                     if String::from_utf8_lossy(&text).contains("PRIVATE KEY") {
