@@ -12,9 +12,9 @@ use billflow_types::contract::{
 };
 use billflow_types::system::{
     AddKey, AddTenantKey, AdminAction, ApproveAdmin, Home, KeyGrant, KeyRecord, KeyStatus, NodeRecord, NodeStatus,
-    OrgRecord, PROPOSAL_TTL_MS, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal, ProposalRecord,
-    ProposalStatus, ProposeAdmin, RecordKind, RegisterParticipant, RegisterTenant, RevokeKey, SYSTEM_VERSION,
-    SetFrozen, SystemCall, TenantRecord, state_key, system_contract,
+    OrgRecord, OrgStatus, PROPOSAL_TTL_MS, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal,
+    ProposalRecord, ProposalStatus, ProposeAdmin, RecordKind, RegisterParticipant, RegisterTenant, RevokeKey,
+    SYSTEM_VERSION, SetFrozen, SystemCall, TenantRecord, state_key, system_contract,
 };
 use billflow_types::{
     AdminPolicy, Canonical, ChainParams, Event, KeyId, OrgId, ParticipantId, SignedTx, TxFailure,
@@ -338,7 +338,13 @@ fn set_frozen(
 
 /// The genesis records of an organisation.
 pub(crate) fn org_record(org: &billflow_types::GenesisOrg) -> OrgRecord {
-    OrgRecord { id: org.id.clone(), name: org.name.clone(), role: org.role, ca_cert_pem: org.ca_cert_pem.clone() }
+    OrgRecord {
+        id: org.id.clone(),
+        name: org.name.clone(),
+        role: org.role,
+        ca_cert_pem: org.ca_cert_pem.clone(),
+        status: OrgStatus::Active,
+    }
 }
 
 fn admin_org(ctx: &TxContext<'_>) -> Result<OrgId, TxFailure> {
@@ -357,6 +363,12 @@ enum Effect {
     Policy(AdminPolicy),
     /// A new organisation and its administrator key.
     Org(OrgRecord, KeyGrant),
+    /// An organisation removed, and who sponsors its tenants from now on.
+    RemoveOrg {
+        record: OrgRecord,
+        reason: String,
+        tenants_to: Option<OrgId>,
+    },
     /// A new administrator key, and the one it retires.
     AdminKey {
         org: OrgId,
@@ -389,6 +401,9 @@ fn check_action(
     if let AdminAction::RotateAdminKey { org, key, retire } = action {
         return check_admin_key(state, org, key, retire.as_ref());
     }
+    if let AdminAction::RemoveOrg { org, reason, tenants_to } = action {
+        return check_remove_org(state, org, reason, tenants_to.as_ref());
+    }
     if let AdminAction::AddOrg { org, name, role, ca_cert_pem, admin_key } = action {
         return check_new_org(state, org, name, *role, ca_cert_pem, admin_key);
     }
@@ -396,6 +411,127 @@ fn check_action(
         return check_contract_action(state, ctx, action);
     }
     Ok(check_node_action(state, action)?.map(Effect::Node))
+}
+
+/// A member organisation's record, or the failure that says why there is none.
+fn member_org(state: &Overlay<'_>, org: &OrgId) -> Result<Result<OrgRecord, TxFailure>, StorageError> {
+    let Some(record) = state.get_record::<OrgRecord>(&system_contract(), &state_key(RecordKind::Org, org.as_str()))?
+    else {
+        bail!("E_UNKNOWN_ORG", "organisation {org} is not in the consortium");
+    };
+    if let OrgStatus::Removed { at_height, .. } = record.status {
+        bail!("E_ORG_REMOVED", "organisation {org} was removed at height {at_height}");
+    }
+    Ok(Ok(record))
+}
+
+fn check_remove_org(
+    state: &Overlay<'_>,
+    org: &OrgId,
+    reason: &str,
+    tenants_to: Option<&OrgId>,
+) -> Result<Result<Effect, TxFailure>, StorageError> {
+    let record = match member_org(state, org)? {
+        Ok(r) => r,
+        Err(f) => return Ok(Err(f)),
+    };
+    if let Err(f) = check_name("reason", reason, MAX_REASON_CHARS) {
+        return Ok(Err(f));
+    }
+    if let Some(to) = tenants_to {
+        if to == org {
+            bail!("E_BAD_ARGS", "the tenants of {org} cannot move to {org} itself");
+        }
+        if let Err(f) = member_org(state, to)? {
+            return Ok(Err(f));
+        }
+    }
+    let mut remaining = org_roles(state)?;
+    remaining.remove(org);
+    if remaining.is_empty() {
+        bail!("E_LAST_ORG", "organisation {org} is the last one");
+    }
+    let policy: AdminPolicy = state
+        .get_record(&system_contract(), &state_key(RecordKind::Policy, "admin"))?
+        .ok_or_else(|| StorageError::Corrupt { what: "admin policy".into(), reason: "missing from state".into() })?;
+    if let Some(why) = policy.unmeetable(remaining.into_values()) {
+        bail!("E_BAD_POLICY", "without {org} the approval policy could not be met ({why}): change it first");
+    }
+    let voters: Vec<OrgId> = state
+        .prefix(&system_contract(), b"node/")?
+        .values()
+        .filter_map(|bytes| NodeRecord::decode(bytes).ok())
+        .filter(|n| n.status == NodeStatus::Active && n.role == billflow_types::NodeRole::Voter)
+        .map(|n| n.org)
+        .collect();
+    if voters.contains(org) && voters.iter().all(|o| o == org) {
+        bail!("E_LAST_VOTER", "organisation {org} runs the last voters: no one could order anything after it");
+    }
+    Ok(Ok(Effect::RemoveOrg { record, reason: reason.to_string(), tenants_to: tenants_to.cloned() }))
+}
+
+/// Every record of kind `prefix` (e.g. `b"key/"`) that `keep` selects, with its state key.
+fn records_where<T: Canonical>(
+    state: &Overlay<'_>,
+    prefix: &[u8],
+    keep: impl Fn(&T) -> bool,
+) -> Result<Vec<(Vec<u8>, T)>, StorageError> {
+    let mut out = Vec::new();
+    for (key, bytes) in state.prefix(&system_contract(), prefix)? {
+        let record = T::decode(&bytes).map_err(|e| StorageError::Corrupt {
+            what: String::from_utf8_lossy(&key).into_owned(),
+            reason: e.to_string(),
+        })?;
+        if keep(&record) {
+            out.push((key, record));
+        }
+    }
+    Ok(out)
+}
+
+/// Carries out the removal of an organisation (see [`AdminAction::RemoveOrg`]).
+fn remove_org(
+    state: &mut Overlay<'_>,
+    ctx: &TxContext<'_>,
+    mut record: OrgRecord,
+    reason: String,
+    tenants_to: Option<OrgId>,
+    events: &mut Vec<Event>,
+) -> Result<(), StorageError> {
+    let system = system_contract();
+    let org = record.id.clone();
+    let active_key = |owner: Principal| move |k: &KeyRecord| k.owner == owner && k.status == KeyStatus::Active;
+    let revoke_keys = |state: &mut Overlay<'_>, owner: Principal| -> Result<(), StorageError> {
+        for (key, mut k) in records_where::<KeyRecord>(state, b"key/", active_key(owner))? {
+            k.status = KeyStatus::Revoked { at_height: ctx.height };
+            state.put_record(&system, key, &k);
+        }
+        Ok(())
+    };
+    revoke_keys(state, Principal::Admin(org.clone()))?;
+    let ours = |n: &NodeRecord| n.org == org && n.status == NodeStatus::Active;
+    for (key, mut node) in records_where::<NodeRecord>(state, b"node/", ours)? {
+        node.status = NodeStatus::Revoked { at_height: ctx.height, reason: format!("organisation {org} removed") };
+        state.put_record(&system, key, &node);
+        events.push(event("node.revoked", &node));
+    }
+    for (key, mut tenant) in records_where::<TenantRecord>(state, b"tenant/", |t| t.registered_by == org)? {
+        match &tenants_to {
+            Some(to) => {
+                tenant.registered_by = to.clone();
+                state.put_record(&system, key, &tenant);
+                events.push(event("tenant.sponsor_changed", &tenant));
+            }
+            None => {
+                revoke_keys(state, Principal::Tenant(tenant.id.clone()))?;
+                events.push(event("tenant.suspended", &tenant));
+            }
+        }
+    }
+    record.status = OrgStatus::Removed { at_height: ctx.height, reason };
+    state.put_record(&system, state_key(RecordKind::Org, org.as_str()), &record);
+    events.push(event("org.removed", &record));
+    Ok(())
 }
 
 /// The largest CA certificate an organisation may register.
@@ -430,7 +566,13 @@ fn check_new_org(
     if state.get(&system, &state_key(RecordKind::Key, admin_key.key_id.as_str()))?.is_some() {
         bail!("E_KEY_EXISTS", "key id {} is already used", admin_key.key_id);
     }
-    let record = OrgRecord { id: org.clone(), name: name.to_string(), role, ca_cert_pem: Some(pem.to_string() + "\n") };
+    let record = OrgRecord {
+        id: org.clone(),
+        name: name.to_string(),
+        role,
+        ca_cert_pem: Some(pem.to_string() + "\n"),
+        status: OrgStatus::Active,
+    };
     Ok(Ok(Effect::Org(record, admin_key.clone())))
 }
 
@@ -441,8 +583,8 @@ fn check_admin_key(
     retire: Option<&KeyId>,
 ) -> Result<Result<Effect, TxFailure>, StorageError> {
     let system = system_contract();
-    if state.get(&system, &state_key(RecordKind::Org, org.as_str()))?.is_none() {
-        bail!("E_UNKNOWN_ORG", "organisation {org} is not in the consortium");
+    if let Err(f) = member_org(state, org)? {
+        return Ok(Err(f));
     }
     if key.public_key.validate().is_err() {
         bail!("E_INVALID_KEY", "key {} is not a valid ed25519 public key", key.key_id);
@@ -474,7 +616,9 @@ fn org_roles(state: &Overlay<'_>) -> Result<BTreeMap<OrgId, billflow_types::OrgR
     for bytes in state.prefix(&system_contract(), b"org/")?.values() {
         let record = OrgRecord::decode(bytes)
             .map_err(|e| StorageError::Corrupt { what: "organisation record".into(), reason: e.to_string() })?;
-        roles.insert(record.id, record.role);
+        if record.status == OrgStatus::Active {
+            roles.insert(record.id, record.role);
+        }
     }
     Ok(roles)
 }
@@ -486,9 +630,9 @@ fn check_node_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result
             if state.get(&system, &state_key(RecordKind::Node, node.as_str()))?.is_some() {
                 bail!("E_NODE_EXISTS", "node {node} is already (or was) a member");
             }
-            let Some(org_record) = state.get_record::<OrgRecord>(&system, &state_key(RecordKind::Org, org.as_str()))?
-            else {
-                bail!("E_UNKNOWN_ORG", "organisation {org} is not in the consortium");
+            let org_record = match member_org(state, org)? {
+                Ok(r) => r,
+                Err(f) => return Ok(Err(f)),
             };
             if org_record.role == billflow_types::OrgRole::Regulator && *role == billflow_types::NodeRole::Voter {
                 bail!("E_REGULATOR_VOTER", "regulator nodes observe and never vote");
@@ -693,6 +837,7 @@ fn check_contract_action(
         | AdminAction::AddNode { .. }
         | AdminAction::SetNodeRole { .. }
         | AdminAction::AddOrg { .. }
+        | AdminAction::RemoveOrg { .. }
         | AdminAction::SetPolicy { .. }
         | AdminAction::RotateAdminKey { .. } => bail!("E_BAD_ARGS", "not a contract action"),
     };
@@ -707,6 +852,9 @@ fn carry_out(state: &mut Overlay<'_>, ctx: &TxContext<'_>, action: &AdminAction,
     };
     let system = system_contract();
     match effect {
+        Effect::RemoveOrg { record, reason, tenants_to } => {
+            remove_org(state, ctx, record, reason, tenants_to, events)?;
+        }
         Effect::Org(record, key) => {
             let owner = Principal::Admin(record.id.clone());
             if let Err(f) = grant_keys(state, &owner, std::slice::from_ref(&key), ctx.height)? {

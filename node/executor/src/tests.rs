@@ -446,6 +446,13 @@ fn node_revocation_needs_the_approval_policy() {
     assert_eq!(env.outcome(last).as_deref(), Some("E_LAST_VOTER"));
     let same = env.admin_tx(DEV_NOTARY, &role("p9", "bank-dev-1", NodeRole::Voter));
     assert_eq!(env.outcome(same).as_deref(), Some("E_BAD_ARGS"));
+    // The organisation running the last voter cannot be removed.
+    let remove_bank = SystemCall::ProposeAdmin(ProposeAdmin {
+        proposal_id: "p10".parse().unwrap(),
+        action: AdminAction::RemoveOrg { org: DEV_BANK.0.parse().unwrap(), reason: "test".into(), tenants_to: None },
+    });
+    let last_org = env.admin_tx(DEV_NOTARY, &remove_bank);
+    assert_eq!(env.outcome(last_org).as_deref(), Some("E_LAST_VOTER"));
     verify::verify(&env.store).unwrap();
 }
 
@@ -601,6 +608,37 @@ fn an_organisation_joins_under_the_policy_and_acts_at_once() {
     });
     let by_new = env.tx("bank-e.admin", &dev_key("bank-e.admin"), None, &revoke);
     assert_eq!(env.outcome(by_new).as_deref(), Some("E_UNKNOWN_NODE"));
+
+    // Removal: the sponsor of the development tenant leaves, its tenant moves to bank-e.
+    let remove = |id: &str, org: &str, to: Option<&str>| {
+        SystemCall::ProposeAdmin(ProposeAdmin {
+            proposal_id: id.parse().unwrap(),
+            action: AdminAction::RemoveOrg {
+                org: org.parse().unwrap(),
+                reason: "left the consortium".into(),
+                tenants_to: to.map(|t| t.parse().unwrap()),
+            },
+        })
+    };
+    let to_itself = env.admin_tx(DEV_BANK, &remove("x0", DEV_NOTARY.0, Some(DEV_NOTARY.0)));
+    assert_eq!(env.outcome(to_itself).as_deref(), Some("E_BAD_ARGS"));
+    let proposed = env.admin_tx(DEV_BANK, &remove("x1", DEV_NOTARY.0, Some("bank-e")));
+    assert_eq!(env.outcome(proposed), None);
+    let approved = env.tx("bank-e.admin", &dev_key("bank-e.admin"), None, &approve("x1"));
+    let block = env.apply(vec![approved]).block.unwrap();
+    let topics: Vec<&str> = block.receipts[0].events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["admin.approved", "tenant.sponsor_changed", "org.removed", "admin.executed"]);
+    // Its administrator can no longer sign; the tenant now answers to bank-e.
+    let gone = env.admin_tx(DEV_NOTARY, &approve("x1"));
+    assert_eq!(env.apply(vec![gone]).rejected.len(), 1, "a removed organisation's key was accepted");
+    let tenant = billflow_types::system::TenantRecord::decode(
+        &env.store.state_get(&system_contract(), &state_key(RecordKind::Tenant, DEV_TENANT.0)).unwrap().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(tenant.registered_by.as_str(), "bank-e");
+    // Its id is never reused; nothing is added under it.
+    let again = env.admin_tx(DEV_BANK, &add("x2", DEV_NOTARY.0, ca, "notary-2.admin"));
+    assert_eq!(env.outcome(again).as_deref(), Some("E_ORG_EXISTS"));
     verify::verify(&env.store).unwrap();
 }
 

@@ -38,7 +38,9 @@ fn sync_cas(chain: &Chain, net: &NetHandle, last: &mut Option<Vec<billflow_types
         Ok(records) if last.as_ref() == Some(&records) => {}
         Ok(records) => {
             let mut cas = Vec::new();
-            for r in &records {
+            // A removed organisation's CA admits no one.
+            let members = records.iter().filter(|r| r.status == billflow_types::system::OrgStatus::Active);
+            for r in members {
                 let Some(text) = r.ca_cert_pem.as_deref() else { continue };
                 match pem::parse(text) {
                     Ok(block) => cas.push((r.id.clone(), block.contents().to_vec())),

@@ -77,6 +77,24 @@ pub struct OrgRecord {
     pub role: OrgRole,
     /// Its CA certificate (PEM), the only issuer of its nodes' certificates.
     pub ca_cert_pem: Option<String>,
+    /// A member, or removed.
+    pub status: OrgStatus,
+}
+
+/// Whether an organisation is still a member.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum OrgStatus {
+    /// A member.
+    Active,
+    /// Removed by an administrative action: its keys are revoked, its nodes
+    /// refused, its approvals no longer count; its id is never reused.
+    Removed {
+        /// The block that removed it.
+        at_height: u64,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A tenant platform.
@@ -342,6 +360,17 @@ pub enum AdminAction {
         /// Its administrator's key.
         admin_key: KeyGrant,
     },
+    /// Remove an organisation: its nodes are revoked, its administrator keys
+    /// revoked, and its tenants move to `tenants_to` or, with none named, are
+    /// suspended (their keys revoked).
+    RemoveOrg {
+        /// The organisation.
+        org: OrgId,
+        /// Why, for the record.
+        reason: String,
+        /// The organisation that sponsors its tenants from now on.
+        tenants_to: Option<OrgId>,
+    },
     /// Give an organisation a new administrator key and, if named, retire an
     /// old one (it is revoked in the same block).
     RotateAdminKey {
@@ -363,7 +392,13 @@ pub enum AdminAction {
 impl AdminAction {
     /// Whether the action changes network membership (those go one at a time).
     pub fn is_membership(&self) -> bool {
-        matches!(self, AdminAction::RevokeNode { .. } | AdminAction::AddNode { .. } | AdminAction::SetNodeRole { .. })
+        matches!(
+            self,
+            AdminAction::RevokeNode { .. }
+                | AdminAction::AddNode { .. }
+                | AdminAction::SetNodeRole { .. }
+                | AdminAction::RemoveOrg { .. }
+        )
     }
 }
 

@@ -383,6 +383,30 @@ async fn the_runbook_adds_an_organisation_and_its_node() {
     let peer = view["peers"].as_array().unwrap().iter().find(|p| p["node_id"] == "bank-e-1").cloned();
     assert_eq!(peer.as_ref().map(|p| p["connected"].clone()), Some(serde_json::Value::Bool(true)), "{network}");
     eprintln!("runbook: bank-e admitted, its node added and ready in {:?}", started.elapsed());
+
+    // 5. bank-e leaves: its node is revoked and shut out, its administrator key refused.
+    let proposed = admin(
+        &c,
+        leader,
+        "notary-a",
+        &["propose", "--proposal", "remove-bank-e", "remove-org", "--org", "bank-e", "--reason", "left"],
+    );
+    assert!(proposed.contains("waiting for more organisations"), "{proposed}");
+    let approved = admin(&c, leader, "bank-b", &["approve", "--proposal", "remove-bank-e"]);
+    assert!(approved.contains("carried out in block"), "{approved}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, network) = get(&c, leader, "/v1/network").await;
+        let view: serde_json::Value = serde_json::from_str(&network).unwrap();
+        let e = view["peers"].as_array().unwrap().iter().find(|p| p["node_id"] == "bank-e-1").cloned().unwrap();
+        if e["revoked"] == true && e["connected"] == false && !view["voters"].to_string().contains("bank-e-1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "bank-e-1 still in: {network}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (ok, text) = admin_refused(&c, leader, "bank-e", &["approve", "--proposal", "remove-bank-e"]);
+    assert!(!ok && text.contains("E_KEY_REVOKED"), "{text}");
 }
 
 /// docs/operations.md, "Adding and removing a node" and "Certificate

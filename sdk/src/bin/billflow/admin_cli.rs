@@ -95,6 +95,20 @@ pub(crate) enum ProposedAction {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Remove an organisation: its nodes and administrator keys are revoked;
+    /// its tenants move to another sponsor, or are suspended.
+    RemoveOrg {
+        /// The organisation.
+        #[arg(long)]
+        org: OrgId,
+        /// Why, for the record.
+        #[arg(long)]
+        reason: String,
+        /// The organisation that sponsors its tenants from now on (without
+        /// it, its tenants' keys are revoked).
+        #[arg(long, value_name = "ORG")]
+        tenants_to: Option<OrgId>,
+    },
     /// Give an organisation a new administrator key, retiring an old one.
     RotateAdminKey {
         /// The organisation.
@@ -188,6 +202,9 @@ pub(crate) async fn run(session: &Session, command: AdminCommand, json: bool) ->
                         ca_cert_pem: b.ca_cert_pem,
                         admin_key: b.admin_key,
                     }
+                }
+                ProposedAction::RemoveOrg { org, reason, tenants_to } => {
+                    AdminAction::RemoveOrg { org, reason, tenants_to }
                 }
                 ProposedAction::RotateAdminKey { org, new_key_id, public_key, retire } => {
                     AdminAction::RotateAdminKey { org, key: KeyGrant { key_id: new_key_id, public_key }, retire }
