@@ -141,6 +141,18 @@ pub fn default_api_listen(p2p: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port.checked_add(1)?))
 }
 
+/// Creates a new CA for organisation `org` in `out` (`ca.pem`, `ca.key`), to
+/// rotate to; returns the path of `ca.pem`.
+pub fn new_ca(out: &Path, org: &OrgId, not_before: OffsetDateTime) -> Result<PathBuf, CertError> {
+    ensure_empty(out)?;
+    let key = KeySource::Random.key("ca");
+    let ca = Ca::create(org, &key, not_before, not_before + Duration::days(365 * 10))?;
+    write(&out.join("ca.key"), &pkcs8_pem(&key), true)?;
+    let path = out.join("ca.pem");
+    write(&path, &ca.cert.pem, false)?;
+    Ok(path)
+}
+
 /// Creates organisation `spec.org`'s CA, administrator and nodes in `out`, and
 /// returns (and writes as `out/bundle.json`) its public bundle.
 pub fn org_init(out: &Path, spec: &OrgInitSpec) -> Result<Bundle, CertError> {

@@ -164,6 +164,10 @@ enum Command {
         /// Validity in days.
         #[arg(long, default_value_t = 730)]
         days: i64,
+        /// Certify this existing node key (PKCS#8 PEM) instead of making a
+        /// new one: a node keeps its identity when its organisation's CA changes.
+        #[arg(long)]
+        key: Option<PathBuf>,
     },
 }
 
@@ -187,6 +191,15 @@ enum OrgCommand {
         /// First peer port: node k listens on base+2k (and serves clients on base+2k+1).
         #[arg(long, default_value_t = 7100)]
         base_port: u16,
+        /// Output directory (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create a new CA for the organisation (to rotate to): DIR/ca.pem and DIR/ca.key.
+    NewCa {
+        /// The organisation's id.
+        #[arg(long)]
+        org: OrgId,
         /// Output directory (must not exist or be empty).
         #[arg(long)]
         out: PathBuf,
@@ -381,9 +394,18 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", inspect::describe_file(&file).map_err(anyhow::Error::msg)?);
             Ok(())
         }
-        Command::IssueNode { ca, node_id, org, role, hosts, out, days } => {
+        Command::Org { command: OrgCommand::NewCa { org, out } } => {
+            let path = ceremony::new_ca(&out, &org, now()?)?;
+            println!("new CA of {org}: {}", path.display());
+            println!("keep {} offline: it issues this organisation's certificates", out.join("ca.key").display());
+            Ok(())
+        }
+        Command::IssueNode { ca, node_id, org, role, hosts, out, days, key } => {
             let ca = Ca::load(&ca.join("ca.pem"), &ca.join("ca.key"))?;
-            let key = KeySource::Random.key("node");
+            let key = match key {
+                Some(path) => read_key(&path)?,
+                None => KeySource::Random.key("node"),
+            };
             let now = now()?;
             let spec = NodeCertSpec {
                 node_id: node_id.clone(),

@@ -13,8 +13,8 @@ use billflow_types::contract::{
 use billflow_types::system::{
     AddKey, AddTenantKey, AdminAction, ApproveAdmin, Home, KeyGrant, KeyRecord, KeyStatus, NodeRecord, NodeStatus,
     OrgRecord, OrgStatus, PROPOSAL_TTL_MS, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal,
-    ProposalRecord, ProposalStatus, ProposeAdmin, RecordKind, RegisterParticipant, RegisterTenant, RevokeKey,
-    SYSTEM_VERSION, SetFrozen, SystemCall, TenantRecord, state_key, system_contract,
+    ProposalRecord, ProposalStatus, ProposeAdmin, RecordKind, RegisterParticipant, RegisterTenant, RetiringCa,
+    RevokeKey, SYSTEM_VERSION, SetFrozen, SystemCall, TenantRecord, state_key, system_contract,
 };
 use billflow_types::{
     AdminPolicy, Canonical, ChainParams, Event, KeyId, OrgId, ParticipantId, SignedTx, TxFailure,
@@ -343,6 +343,7 @@ pub(crate) fn org_record(org: &billflow_types::GenesisOrg) -> OrgRecord {
         name: org.name.clone(),
         role: org.role,
         ca_cert_pem: org.ca_cert_pem.clone(),
+        retiring_cas: Vec::new(),
         status: OrgStatus::Active,
     }
 }
@@ -363,6 +364,8 @@ enum Effect {
     Policy(AdminPolicy),
     /// A new organisation and its administrator key.
     Org(OrgRecord, KeyGrant),
+    /// An organisation's record replaced.
+    OrgChanged(OrgRecord, &'static str),
     /// An organisation removed, and who sponsors its tenants from now on.
     RemoveOrg {
         record: OrgRecord,
@@ -400,6 +403,9 @@ fn check_action(
     }
     if let AdminAction::RotateAdminKey { org, key, retire } = action {
         return check_admin_key(state, org, key, retire.as_ref());
+    }
+    if let AdminAction::RotateCa { org, ca_cert_pem, old_until_height } = action {
+        return check_rotate_ca(state, ctx, org, ca_cert_pem, *old_until_height);
     }
     if let AdminAction::RemoveOrg { org, reason, tenants_to } = action {
         return check_remove_org(state, org, reason, tenants_to.as_ref());
@@ -537,6 +543,52 @@ fn remove_org(
 /// The largest CA certificate an organisation may register.
 const MAX_CA_PEM_BYTES: usize = 16 * 1024;
 
+/// A CA certificate as given, checked for shape (one PEM certificate, not too
+/// large) and normalised; nodes parse it when they trust it.
+fn ca_pem(given: &str) -> Result<String, TxFailure> {
+    let pem = given.trim();
+    if pem.len() > MAX_CA_PEM_BYTES
+        || !pem.starts_with("-----BEGIN CERTIFICATE-----")
+        || !pem.ends_with("-----END CERTIFICATE-----")
+        || pem.matches("-----BEGIN").count() != 1
+    {
+        return Err(fail(
+            "E_BAD_ARGS",
+            format!("the CA certificate must be one PEM certificate of at most {MAX_CA_PEM_BYTES} bytes"),
+        ));
+    }
+    Ok(pem.to_string() + "\n")
+}
+
+fn check_rotate_ca(
+    state: &Overlay<'_>,
+    ctx: &TxContext<'_>,
+    org: &OrgId,
+    given: &str,
+    old_until_height: u64,
+) -> Result<Result<Effect, TxFailure>, StorageError> {
+    let mut record = match member_org(state, org)? {
+        Ok(r) => r,
+        Err(f) => return Ok(Err(f)),
+    };
+    let pem = match ca_pem(given) {
+        Ok(p) => p,
+        Err(f) => return Ok(Err(f)),
+    };
+    if record.ca_cert_pem.as_deref() == Some(pem.as_str()) {
+        bail!("E_BAD_ARGS", "that is already the CA of {org}");
+    }
+    if old_until_height < ctx.height {
+        bail!("E_BAD_ARGS", "old_until_height {old_until_height} is below the current height {}", ctx.height);
+    }
+    record.retiring_cas.retain(|r| r.until_height > ctx.height);
+    if let Some(old) = record.ca_cert_pem.take() {
+        record.retiring_cas.push(RetiringCa { ca_cert_pem: old, until_height: old_until_height });
+    }
+    record.ca_cert_pem = Some(pem);
+    Ok(Ok(Effect::OrgChanged(record, "org.ca_rotated")))
+}
+
 fn check_new_org(
     state: &Overlay<'_>,
     org: &OrgId,
@@ -552,14 +604,10 @@ fn check_new_org(
     if let Err(f) = check_name("name", name, MAX_NAME_CHARS) {
         return Ok(Err(f));
     }
-    let pem = ca_cert_pem.trim();
-    if pem.len() > MAX_CA_PEM_BYTES
-        || !pem.starts_with("-----BEGIN CERTIFICATE-----")
-        || !pem.ends_with("-----END CERTIFICATE-----")
-        || pem.matches("-----BEGIN").count() != 1
-    {
-        bail!("E_BAD_ARGS", "the CA certificate must be one PEM certificate of at most {MAX_CA_PEM_BYTES} bytes");
-    }
+    let pem = match ca_pem(ca_cert_pem) {
+        Ok(p) => p,
+        Err(f) => return Ok(Err(f)),
+    };
     if admin_key.public_key.validate().is_err() {
         bail!("E_INVALID_KEY", "key {} is not a valid ed25519 public key", admin_key.key_id);
     }
@@ -570,7 +618,8 @@ fn check_new_org(
         id: org.clone(),
         name: name.to_string(),
         role,
-        ca_cert_pem: Some(pem.to_string() + "\n"),
+        ca_cert_pem: Some(pem),
+        retiring_cas: Vec::new(),
         status: OrgStatus::Active,
     };
     Ok(Ok(Effect::Org(record, admin_key.clone())))
@@ -837,6 +886,7 @@ fn check_contract_action(
         | AdminAction::AddNode { .. }
         | AdminAction::SetNodeRole { .. }
         | AdminAction::AddOrg { .. }
+        | AdminAction::RotateCa { .. }
         | AdminAction::RemoveOrg { .. }
         | AdminAction::SetPolicy { .. }
         | AdminAction::RotateAdminKey { .. } => bail!("E_BAD_ARGS", "not a contract action"),
@@ -852,6 +902,10 @@ fn carry_out(state: &mut Overlay<'_>, ctx: &TxContext<'_>, action: &AdminAction,
     };
     let system = system_contract();
     match effect {
+        Effect::OrgChanged(record, topic) => {
+            state.put_record(&system, state_key(RecordKind::Org, record.id.as_str()), &record);
+            events.push(event(topic, &record));
+        }
         Effect::RemoveOrg { record, reason, tenants_to } => {
             remove_org(state, ctx, record, reason, tenants_to, events)?;
         }

@@ -609,6 +609,32 @@ fn an_organisation_joins_under_the_policy_and_acts_at_once() {
     let by_new = env.tx("bank-e.admin", &dev_key("bank-e.admin"), None, &revoke);
     assert_eq!(env.outcome(by_new).as_deref(), Some("E_UNKNOWN_NODE"));
 
+    // bank-e rotates its CA; the old one is honoured until height 100.
+    let ca2 = "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----";
+    let rotate = |id: &str, pem: &str| {
+        SystemCall::ProposeAdmin(ProposeAdmin {
+            proposal_id: id.parse().unwrap(),
+            action: AdminAction::RotateCa {
+                org: "bank-e".parse().unwrap(),
+                ca_cert_pem: pem.into(),
+                old_until_height: 100,
+            },
+        })
+    };
+    let same = env.tx("bank-e.admin", &dev_key("bank-e.admin"), None, &rotate("c0", ca));
+    assert_eq!(env.outcome(same).as_deref(), Some("E_BAD_ARGS"));
+    let proposed = env.tx("bank-e.admin", &dev_key("bank-e.admin"), None, &rotate("c1", ca2));
+    assert_eq!(env.outcome(proposed), None);
+    let approved = env.admin_tx(DEV_NOTARY, &approve("c1"));
+    let block = env.apply(vec![approved]).block.unwrap();
+    assert!(block.receipts[0].events.iter().any(|e| e.topic == "org.ca_rotated"));
+    let record = OrgRecord::decode(
+        &env.store.state_get(&system_contract(), &state_key(RecordKind::Org, "bank-e")).unwrap().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record.cas_at(99), [format!("{ca2}\n"), format!("{ca}\n")]);
+    assert_eq!(record.cas_at(100), [format!("{ca2}\n")]);
+
     // Removal: the sponsor of the development tenant leaves, its tenant moves to bank-e.
     let remove = |id: &str, org: &str, to: Option<&str>| {
         SystemCall::ProposeAdmin(ProposeAdmin {

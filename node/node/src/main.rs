@@ -204,6 +204,7 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
     let id = identity::load(config)?;
     let chain_config = ChainConfig { node_id: id.config.node_id.clone(), mempool_capacity };
     let chain = open_chain(&id.config.data_dir, &id.genesis, chain_config)?;
+    let org_cas = identity::check_ca(&id, &chain)?;
     // The gateway serves HTTPS with the node's certificate from the consortium CA.
     let cert = std::fs::read(&id.config.cert).with_context(|| format!("cannot read {}", id.config.cert.display()))?;
     let key = std::fs::read(&id.config.key).with_context(|| format!("cannot read {}", id.config.key.display()))?;
@@ -232,7 +233,7 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
     };
     runtime()?.block_on(async move {
         let net = Network::start(NetConfig {
-            org_cas: id.org_cas,
+            org_cas,
             cert_der: id.cert_der,
             key: id.key.clone(),
             listen: id.config.p2p_listen.clone(),

@@ -10,9 +10,9 @@ use billflow_chain::Chain;
 use billflow_consensus::Consensus;
 use billflow_consensus::wire::{WireRequest, WireResponse};
 use billflow_net::{InboundRequest, Member, NetHandle};
-use billflow_types::NodeId;
-use billflow_types::system::NodeStatus;
+use billflow_types::system::{NodeStatus, OrgRecord};
 use billflow_types::view::{NetworkView, PeerView};
+use billflow_types::{NodeId, OrgId};
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
@@ -30,29 +30,36 @@ pub fn spawn_handler(consensus: Consensus, mut requests: mpsc::Receiver<InboundR
     });
 }
 
-/// Sets the organisations' CAs from the ledger's organisation records; a CA
-/// that does not parse is logged and left out (its organisation's nodes are
-/// refused until it is replaced).
-fn sync_cas(chain: &Chain, net: &NetHandle, last: &mut Option<Vec<billflow_types::system::OrgRecord>>) {
+/// The CAs (DER) that admit each organisation's nodes at `height`: its current
+/// one and those it is rotating away from, none for a removed organisation. A
+/// CA that is not PEM is logged and left out (its nodes are refused until it
+/// is replaced).
+pub fn org_cas(records: &[OrgRecord], height: u64) -> Vec<(OrgId, Vec<u8>)> {
+    let mut cas = Vec::new();
+    for r in records {
+        for text in r.cas_at(height) {
+            match pem::parse(text) {
+                Ok(block) => cas.push((r.id.clone(), block.contents().to_vec())),
+                Err(e) => tracing::error!(org = %r.id, error = %e, "a CA of the organisation is not PEM; left out"),
+            }
+        }
+    }
+    cas
+}
+
+/// Sets the organisations' CAs from the ledger's organisation records at the
+/// current height, when they differ from `last`.
+fn sync_cas(chain: &Chain, net: &NetHandle, last: &mut Option<Vec<(OrgId, Vec<u8>)>>) {
     match chain.org_records() {
-        Ok(records) if last.as_ref() == Some(&records) => {}
         Ok(records) => {
-            let mut cas = Vec::new();
-            // A removed organisation's CA admits no one.
-            let members = records.iter().filter(|r| r.status == billflow_types::system::OrgStatus::Active);
-            for r in members {
-                let Some(text) = r.ca_cert_pem.as_deref() else { continue };
-                match pem::parse(text) {
-                    Ok(block) => cas.push((r.id.clone(), block.contents().to_vec())),
-                    Err(e) => {
-                        tracing::error!(org = %r.id, error = %e, "the organisation's CA is not PEM; its nodes are refused")
-                    }
-                }
+            let cas = org_cas(&records, chain.tip().height);
+            if last.as_ref() == Some(&cas) {
+                return;
             }
             if let Err(e) = net.set_org_cas(&cas) {
                 tracing::error!(error = %e, "some organisations' nodes are refused");
             }
-            *last = Some(records);
+            *last = Some(cas);
         }
         Err(e) => tracing::error!(error = %e, "cannot read organisation records; CAs unchanged"),
     }

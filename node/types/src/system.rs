@@ -77,8 +77,31 @@ pub struct OrgRecord {
     pub role: OrgRole,
     /// Its CA certificate (PEM), the only issuer of its nodes' certificates.
     pub ca_cert_pem: Option<String>,
+    /// CAs it rotated away from, whose certificates keep working for a while.
+    pub retiring_cas: Vec<RetiringCa>,
     /// A member, or removed.
     pub status: OrgStatus,
+}
+
+/// A CA an organisation rotated away from.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RetiringCa {
+    /// The CA certificate (PEM).
+    pub ca_cert_pem: String,
+    /// Its certificates admit nodes until the ledger reaches this height.
+    pub until_height: u64,
+}
+
+impl OrgRecord {
+    /// The CAs whose certificates admit this organisation's nodes at `height`:
+    /// none once it is removed.
+    pub fn cas_at(&self, height: u64) -> Vec<&str> {
+        if self.status != OrgStatus::Active {
+            return Vec::new();
+        }
+        let retiring = self.retiring_cas.iter().filter(|r| height < r.until_height).map(|r| r.ca_cert_pem.as_str());
+        self.ca_cert_pem.as_deref().into_iter().chain(retiring).collect()
+    }
 }
 
 /// Whether an organisation is still a member.
@@ -359,6 +382,16 @@ pub enum AdminAction {
         ca_cert_pem: String,
         /// Its administrator's key.
         admin_key: KeyGrant,
+    },
+    /// Replace an organisation's CA: the new one admits its nodes at once;
+    /// certificates of the old one keep working until `old_until_height`.
+    RotateCa {
+        /// The organisation.
+        org: OrgId,
+        /// The new CA certificate (PEM).
+        ca_cert_pem: String,
+        /// The height from which the old CA's certificates are refused.
+        old_until_height: u64,
     },
     /// Remove an organisation: its nodes are revoked, its administrator keys
     /// revoked, and its tenants move to `tenants_to` or, with none named, are

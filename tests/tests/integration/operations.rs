@@ -273,6 +273,122 @@ async fn the_runbook_moves_a_node_between_voter_and_observer() {
     assert!(!status && body.contains("E_REGULATOR_VOTER"), "{body}");
 }
 
+/// Whether node `i` of the leader's view is connected.
+async fn connected(c: &Cluster, leader: usize, node: &str) -> bool {
+    let (_, network) = get(c, leader, "/v1/network").await;
+    let view: serde_json::Value = serde_json::from_str(&network).unwrap_or_default();
+    view["peers"].as_array().into_iter().flatten().any(|p| p["node_id"] == node && p["connected"] == true)
+}
+
+/// docs/operations.md, "Rotating an organisation's CA": bank-b makes a new CA
+/// and certifies its node's key with it; once the rotation is carried out,
+/// the old certificate still admits the node until the height the proposal
+/// names and is refused after it (the node itself refuses to start with it),
+/// and the new one admits it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_runbook_rotates_an_organisations_ca() {
+    let _one = exclusive().await;
+    let mut c = Cluster::start(&VOTERS_AND_OBSERVER[..3], ChainParams::default(), false, None).await;
+    let all = c.alive();
+    let leader = c.wait_leader(&all, Duration::from_secs(20)).await;
+    let bank = (0..3).find(|i| c.name(*i) == "bank-b-1").unwrap();
+    let leader = if leader == bank {
+        // The node that restarts below is not the leader, whose log is read.
+        (0..3).find(|i| *i != bank).unwrap()
+    } else {
+        leader
+    };
+    let org_dir = c.org_dir("bank-b");
+    let node_dir = org_dir.join("nodes/bank-b-1");
+
+    // 1. Where bank-b keeps its CA: a new CA, and the node's own key certified by it.
+    let genesis_tool = billflow_tests::genesis_binary().unwrap();
+    let new_ca = org_dir.join("ca-2");
+    run_ok(genesis_tool.clone(), &["org", "new-ca", "--org", "bank-b", "--out", new_ca.to_str().unwrap()]);
+    let reissued = org_dir.join("reissued");
+    run_ok(
+        genesis_tool,
+        &[
+            "issue-node",
+            "--ca",
+            new_ca.to_str().unwrap(),
+            "--node-id",
+            "bank-b-1",
+            "--org",
+            "bank-b",
+            "--role",
+            "bank",
+            "--host",
+            "127.0.0.1",
+            "--key",
+            node_dir.join("node.key").to_str().unwrap(),
+            "--out",
+            reissued.to_str().unwrap(),
+        ],
+    );
+
+    // 2. The rotation, with the old CA honoured for ten more blocks.
+    let height = c.height(leader).await;
+    let until = (height + 10).to_string();
+    let ca_file = new_ca.join("ca.pem");
+    admin(
+        &c,
+        leader,
+        "bank-b",
+        &[
+            "propose",
+            "--proposal",
+            "rotate-b",
+            "rotate-ca",
+            "--org",
+            "bank-b",
+            "--new-ca",
+            ca_file.to_str().unwrap(),
+            "--old-until-height",
+            &until,
+        ],
+    );
+    let approved = admin(&c, leader, "notary-a", &["approve", "--proposal", "rotate-b"]);
+    assert!(approved.contains("carried out in block"), "{approved}");
+
+    // 3. Within the window the old certificate still admits bank-b-1.
+    assert!(c.height(leader).await < height + 10);
+    c.kill(bank);
+    c.restart(bank);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !connected(&c, leader, "bank-b-1").await {
+        assert!(Instant::now() < deadline, "the old certificate was refused within its window");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // 4. Past it, the old certificate is refused: bank-b-1, which holds the
+    //    ledger past that height, says so itself at start, naming the file.
+    let tenant = c.tenant();
+    for n in 0..12 {
+        let (tx, _, _) = register_enterprise(&tenant, 900_000 + n, &format!("rotation-{n}"));
+        assert!(commit(&c.client(leader), &tx).await);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while c.height(bank).await < height + 10 {
+        assert!(Instant::now() < deadline, "bank-b-1 did not reach the end of the window");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.kill(bank);
+    let refused = billflow_tests::NodeProcess::start_configured(&c.out.nodes[bank].1).err().unwrap();
+    let log = std::fs::read_to_string(node_dir.join("node-stderr.log")).unwrap_or_default();
+    assert!(format!("{refused:#}{log}").contains("is a CA that bank-b retired at height"), "{refused:#}\n{log}");
+
+    // 5. With the new certificate and CA in place, it is admitted again.
+    std::fs::copy(reissued.join("node.pem"), node_dir.join("node.pem")).unwrap();
+    std::fs::copy(&ca_file, org_dir.join("ca.pem")).unwrap();
+    c.restart(bank);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !connected(&c, leader, "bank-b-1").await {
+        assert!(Instant::now() < deadline, "the new certificate did not admit bank-b-1");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// docs/operations.md, "Adding an organisation", with the commands it names:
 /// bank-e runs `org init` on its own, the consortium admits it from its
 /// bundle, bank-e's administrator proposes its node, and the node (whose

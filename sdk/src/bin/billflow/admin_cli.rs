@@ -95,6 +95,19 @@ pub(crate) enum ProposedAction {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Replace an organisation's CA; certificates of the old one keep working
+    /// until the height given.
+    RotateCa {
+        /// The organisation.
+        #[arg(long)]
+        org: OrgId,
+        /// The new CA certificate (PEM file, from `billflow-genesis org new-ca`).
+        #[arg(long, value_name = "FILE")]
+        new_ca: PathBuf,
+        /// The height from which certificates of the old CA are refused.
+        #[arg(long, value_name = "HEIGHT")]
+        old_until_height: u64,
+    },
     /// Remove an organisation: its nodes and administrator keys are revoked;
     /// its tenants move to another sponsor, or are suspended.
     RemoveOrg {
@@ -202,6 +215,11 @@ pub(crate) async fn run(session: &Session, command: AdminCommand, json: bool) ->
                         ca_cert_pem: b.ca_cert_pem,
                         admin_key: b.admin_key,
                     }
+                }
+                ProposedAction::RotateCa { org, new_ca, old_until_height } => {
+                    let pem = String::from_utf8(read_file(&new_ca)?)
+                        .map_err(|_| CliError::Input(format!("{} is not a PEM file", new_ca.display())))?;
+                    AdminAction::RotateCa { org, ca_cert_pem: pem, old_until_height }
                 }
                 ProposedAction::RemoveOrg { org, reason, tenants_to } => {
                     AdminAction::RemoveOrg { org, reason, tenants_to }
