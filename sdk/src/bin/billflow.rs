@@ -194,9 +194,11 @@ enum KeysCommand {
     /// key it holds (how it rotates its key) or by the organisation that
     /// registered it. Move the platform to the new key, then revoke the old.
     AddTenantKey {
-        /// The tenant (default: the one the signing key acts under).
-        #[arg(long = "for", value_name = "TENANT")]
-        tenant: Option<TenantId>,
+        /// The tenant (default: the one the signing key acts under). Its own
+        /// id, not `tenant`: that is the global `--tenant`, which would make an
+        /// organisation's administrator sign as the tenant.
+        #[arg(long = "for", id = "for_tenant", value_name = "TENANT")]
+        for_tenant: Option<TenantId>,
         /// The new key's id.
         #[arg(long, value_name = "ID")]
         new_key_id: KeyId,
@@ -1048,9 +1050,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Fund { command } => run_flows(&conn, F::Fund(command), json).await,
         Command::Risk { command } => run_flows(&conn, F::Risk(command), json).await,
         Command::Keys { command: KeysCommand::New { out } } => keys_new(&out, conn.key_id.as_ref(), json),
-        Command::Keys { command: KeysCommand::AddTenantKey { tenant, new_key_id, public_key } } => {
+        Command::Keys { command: KeysCommand::AddTenantKey { for_tenant, new_key_id, public_key } } => {
             let session = connect(&conn).await?;
-            let tenant = match tenant.or_else(|| session.signer().ok()?.tenant.clone()) {
+            let tenant = match for_tenant.or_else(|| session.signer().ok()?.tenant.clone()) {
                 Some(t) => t,
                 None => return Err(CliError::Usage("name the tenant with --for TENANT".into())),
             };

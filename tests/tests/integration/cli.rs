@@ -356,6 +356,25 @@ async fn rotate_the_platform_key(json_path: &Path, info: &serde_json::Value, wor
     let refused = billflow(json_path, &["evidence", "submit", doc, "--type", "delivery_note"]).await;
     assert_eq!(refused.code, Some(1), "{refused}");
     assert!(refused.stderr.contains("E_KEY_REVOKED"), "{refused}");
+
+    // The platform's sponsoring organisation adds a key for it and revokes it;
+    // another organisation may do neither.
+    let sponsor = info["admin_keys"].as_array().unwrap().iter().find(|k| k["owner"] == "notary-1").unwrap();
+    let other = info["admin_keys"].as_array().unwrap().iter().find(|k| k["owner"] == "bank-2").unwrap();
+    let as_admin = |k: &serde_json::Value| {
+        ["--key", k["key_file"].as_str().unwrap(), "--key-id", k["key_id"].as_str().unwrap()].map(String::from)
+    };
+    let third = format!("{tenant}.key3");
+    let add = ["keys", "add-tenant-key", "--for", tenant, "--new-key-id", third.as_str(), "--public-key", &public_key];
+    let by_other = billflow(json_path, &[&as_admin(other).each_ref().map(String::as_str)[..], &add[..]].concat()).await;
+    assert_eq!(by_other.code, Some(1), "{by_other}");
+    assert!(by_other.stderr.contains("E_UNAUTHORIZED"), "{by_other}");
+    let sponsor_args = as_admin(sponsor);
+    let sponsor_args = sponsor_args.each_ref().map(String::as_str);
+    let by_sponsor = billflow(json_path, &[&sponsor_args[..], &add[..]].concat()).await;
+    assert_eq!(by_sponsor.code, Some(0), "{by_sponsor}");
+    let revoked = billflow(json_path, &[&sponsor_args[..], &["keys", "revoke", third.as_str()]].concat()).await;
+    assert_eq!(revoked.code, Some(0), "{revoked}");
 }
 
 /// The bill-flow commands against a devnet with the demo seeded: each party
