@@ -1,4 +1,4 @@
-//! A `billflow-node devnet` process for suites and benchmarks: started in a
+//! A `billflow-devnet` process for suites and benchmarks: started in a
 //! temporary directory, waited for until it is set up, read from its
 //! `devnet.json`, stopped as Ctrl-C would or crashed and started again on the
 //! same directory, and stopped (every node with it) when dropped.
@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use billflow_sdk::types::ChainId;
 use billflow_sdk::{Client, Signer};
 
-use crate::node_binary;
+use crate::{devnet_binary, node_binary};
 
 /// libfaketime's preload library, from Debian's `libfaketime` package.
 pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
@@ -84,18 +84,10 @@ impl DevnetProcess {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("net");
         std::fs::create_dir(&path)?;
-        let mut args: Vec<OsString> = [
-            "devnet",
-            "--base-port",
-            "0",
-            "--voters",
-            &voters.to_string(),
-            "--observers",
-            &observers.to_string(),
-            "--dir",
-        ]
-        .map(OsString::from)
-        .into();
+        let mut args: Vec<OsString> =
+            ["--base-port", "0", "--voters", &voters.to_string(), "--observers", &observers.to_string(), "--dir"]
+                .map(OsString::from)
+                .into();
         args.push(path.clone().into());
         if demo {
             args.push("--demo".into());
@@ -209,7 +201,7 @@ impl DevnetProcess {
         Ok(())
     }
 
-    /// Runs the same `billflow-node devnet` command again on the same
+    /// Runs the same `billflow-devnet` command again on the same
     /// directory, after [`DevnetProcess::interrupt`] or [`DevnetProcess::crash`],
     /// and waits (up to 3 minutes) until it says it is ready.
     pub fn restart(&mut self) -> Result<()> {
@@ -333,10 +325,12 @@ fn gone(pid: u32) -> bool {
     }
 }
 
-/// Starts `billflow-node` with `args` (under libfaketime with `clock_file`)
-/// and reads what it prints, standard output and error, a line at a time.
+/// Starts `billflow-devnet` with `args`, running this build's `billflow-node`
+/// (under libfaketime with `clock_file`), and reads what it prints, standard
+/// output and error, a line at a time.
 fn run(args: &[OsString], clock_file: Option<&Path>) -> Result<(Child, mpsc::Receiver<String>)> {
-    let mut cmd = Command::new(node_binary()?);
+    let mut cmd = Command::new(devnet_binary()?);
+    cmd.arg("--node-binary").arg(node_binary()?);
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     if let Some(file) = clock_file {
         cmd.env("LD_PRELOAD", LIBFAKETIME)
@@ -344,11 +338,11 @@ fn run(args: &[OsString], clock_file: Option<&Path>) -> Result<(Child, mpsc::Rec
             .env("FAKETIME_CACHE_DURATION", "1")
             .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
     }
-    let mut child = cmd.spawn().context("cannot start billflow-node devnet")?;
+    let mut child = cmd.spawn().context("cannot start billflow-devnet")?;
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         let _ = child.kill();
         let _ = child.wait();
-        bail!("no output from billflow-node devnet");
+        bail!("no output from billflow-devnet");
     };
     let (lines, rx) = mpsc::channel();
     forward(stdout, lines.clone());

@@ -26,6 +26,11 @@ pub fn node_binary() -> Result<PathBuf> {
     workspace_binary("billflow-node", "billflow-node")
 }
 
+/// `billflow-devnet`, built like [`node_binary`] when missing.
+pub fn devnet_binary() -> Result<PathBuf> {
+    workspace_binary("billflow-devnet", "billflow-devnet")
+}
+
 /// `billflow-bench`, built like [`node_binary`] when missing.
 pub fn bench_binary() -> Result<PathBuf> {
     workspace_binary("billflow-tests", "billflow-bench")

@@ -3,9 +3,6 @@
 //! Wiring only: configuration, tasks, signals and exit codes. Ledger logic lives
 //! in the library crates.
 
-mod bootstrap;
-mod demo;
-mod devnet;
 mod identity;
 mod p2p;
 
@@ -100,27 +97,6 @@ enum Command {
         #[arg(long)]
         without_audit_log: bool,
     },
-    /// Run a whole consortium on this machine: generates it with billflow-genesis
-    /// (or reuses DIR), starts every node as its own process on loopback, writes
-    /// DIR/devnet.json, and stops every node on Ctrl-C.
-    Devnet {
-        /// Directory of the devnet.
-        #[arg(long, default_value = "devnet")]
-        dir: PathBuf,
-        /// Voting nodes (notary offices and banks).
-        #[arg(long, default_value_t = 3)]
-        voters: usize,
-        /// Observer nodes (regulators).
-        #[arg(long, default_value_t = 1)]
-        observers: usize,
-        /// First port (node k uses base+2k for peers and base+2k+1 for clients); 0 picks free ports.
-        #[arg(long, default_value_t = 7100)]
-        base_port: u16,
-        /// Seed a demo: two suppliers, a core enterprise, two banks, orders,
-        /// invoices and bills at different stages.
-        #[arg(long)]
-        demo: bool,
-    },
     /// Print a genesis document (the development one unless --file is given, which is checked).
     Genesis {
         /// A genesis file to check and print with its hash.
@@ -149,9 +125,6 @@ fn main() -> ExitCode {
         Command::Verify { data } => verify_cmd(&data),
         Command::Backup { data, out } => backup_cmd(&data, &out),
         Command::Restore { backup, data, without_audit_log } => restore_cmd(&backup, &data, !without_audit_log),
-        Command::Devnet { dir, voters, observers, base_port, demo } => {
-            devnet::run(&dir, voters, observers, base_port, demo)
-        }
         Command::Genesis { file } => genesis_cmd(file.as_deref()),
     };
     match result {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use billflow_sdk::Client;
 use billflow_sdk::types::ContractName;
-use billflow_tests::{cli_binary, eventually, exclusive, node_binary};
+use billflow_tests::{cli_binary, devnet_binary, eventually, exclusive, node_binary};
 
 /// What one run of the command line did.
 struct Run {
@@ -134,8 +134,10 @@ async fn the_cli_submits_and_verifies_evidence_on_a_devnet() {
     cli_binary().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut devnet = Devnet(
-        Command::new(node_binary().unwrap())
-            .args(["devnet", "--voters", "3", "--observers", "1", "--base-port", "0", "--dir"])
+        Command::new(devnet_binary().unwrap())
+            .arg("--node-binary")
+            .arg(node_binary().unwrap())
+            .args(["--voters", "3", "--observers", "1", "--base-port", "0", "--dir"])
             .arg(dir.path())
             .stdout(Stdio::null())
             .spawn()

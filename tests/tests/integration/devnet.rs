@@ -1,4 +1,4 @@
-//! `billflow-node devnet`: a 3-voter, 1-observer network of processes that
+//! `billflow-devnet`: a 3-voter, 1-observer network of processes that
 //! survives killing any one voter, stops every node on a signal, and starts
 //! again on its directory after Ctrl-C or a crash.
 
@@ -9,7 +9,7 @@ use billflow_sdk::types::view::{NetworkView, TxState};
 use billflow_sdk::{Client, Signer};
 use billflow_tests::devnet::{Clock, DevnetProcess};
 use billflow_tests::trade::CORE;
-use billflow_tests::{eventually, exclusive, node_binary};
+use billflow_tests::{devnet_binary, eventually, exclusive, node_binary};
 
 use crate::register_enterprise;
 
@@ -119,8 +119,10 @@ async fn notarised_evidence_is_proven_offline(
 async fn the_devnet_runs_a_network_that_survives_losing_its_leader() {
     let _one = exclusive().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut devnet = Command::new(node_binary().unwrap())
-        .args(["devnet", "--voters", "3", "--observers", "1", "--base-port", "0", "--dir"])
+    let mut devnet = Command::new(devnet_binary().unwrap())
+        .arg("--node-binary")
+        .arg(node_binary().unwrap())
+        .args(["--voters", "3", "--observers", "1", "--base-port", "0", "--dir"])
         .arg(dir.path())
         .stdout(Stdio::null())
         .spawn()

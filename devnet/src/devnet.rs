@@ -1,5 +1,5 @@
-//! `billflow-node devnet`: a whole consortium on this machine, one process per
-//! node on loopback, for trying billflow and for tests.
+//! The devnet's processes and files: a whole consortium on this machine, one
+//! `billflow-node` process per node on loopback, described in `devnet.json`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -191,7 +191,8 @@ fn describe(
 /// Loads an existing devnet's consortium from its `devnet.json`.
 fn reload(dir: &Path) -> Result<InitOutput> {
     let devnet: Devnet = serde_json::from_slice(&std::fs::read(dir.join("devnet.json"))?).context("devnet.json")?;
-    let genesis = crate::load_genesis(Some(&devnet.genesis))?;
+    let genesis = billflow_genesis::ceremony::read_genesis(&devnet.genesis)?;
+    genesis.verify_signatures().with_context(|| format!("{}", devnet.genesis.display()))?;
     let mut nodes = Vec::new();
     for n in &devnet.nodes {
         let mut config = NodeConfig::load(&n.config)?;
@@ -217,7 +218,43 @@ async fn setup(devnet: &Devnet, genesis: &billflow_sdk::types::Genesis, demo: bo
 }
 
 /// Runs the devnet until Ctrl-C.
-pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16, demo: bool) -> Result<()> {
+/// The `billflow-node` executable the devnet runs: `explicit`, else
+/// `$BILLFLOW_NODE`, else the one beside this executable. Run from the source
+/// tree (`cargo run -p billflow-devnet`), it is built first, in the same
+/// profile, so that one command starts the devnet from a fresh checkout.
+pub fn node_binary(explicit: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(path) = explicit.or_else(|| std::env::var_os("BILLFLOW_NODE").map(PathBuf::from)) {
+        return Ok(path);
+    }
+    let exe = std::env::current_exe().context("cannot find this executable")?;
+    let beside = exe.with_file_name(format!("billflow-node{}", std::env::consts::EXE_SUFFIX));
+    if let (Some(cargo), Ok(manifest)) = (std::env::var_os("CARGO"), std::env::var("CARGO_MANIFEST_DIR")) {
+        // `cargo run` of this very package (not a test run of another that
+        // inherited cargo's variables).
+        if manifest == env!("CARGO_MANIFEST_DIR") {
+            let release = exe.parent().and_then(Path::file_name).is_some_and(|p| p == "release");
+            let mut build = Command::new(cargo);
+            build.args(["build", "-p", "billflow-node", "--bin", "billflow-node"]).current_dir(&manifest);
+            if release {
+                build.arg("--release");
+            }
+            let status = build.status().context("cannot run cargo to build billflow-node")?;
+            if !status.success() {
+                bail!("building billflow-node failed ({status})");
+            }
+        }
+    }
+    if !beside.is_file() {
+        bail!(
+            "{} not found: build it (`cargo build --release -p billflow-node`), or give --node-binary or BILLFLOW_NODE",
+            beside.display()
+        );
+    }
+    Ok(beside)
+}
+
+/// Runs the devnet in `dir` with the `billflow-node` at `node` until Ctrl-C or SIGTERM.
+pub fn run(node: &Path, dir: &Path, voters: usize, observers: usize, base_port: u16, demo: bool) -> Result<()> {
     if voters == 0 {
         bail!("a devnet needs at least one voter");
     }
@@ -232,11 +269,10 @@ pub fn run(dir: &Path, voters: usize, observers: usize, base_port: u16, demo: bo
         }
         create(&dir, voters, observers, base_port)?
     };
-    let exe = std::env::current_exe().context("cannot find the billflow-node executable")?;
     let mut children: Vec<Child> = Vec::new();
     for (config, path) in &out.nodes {
         let log = std::fs::File::create(path.with_file_name("node.log"))?;
-        let child = Command::new(&exe)
+        let child = Command::new(node)
             .args(["run", "--config"])
             .arg(path)
             .stdout(Stdio::from(log.try_clone()?))
@@ -346,8 +382,7 @@ mod tests {
             participant_keys: vec![],
             regulator_keys: vec![],
         };
-        let doc =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md")).unwrap_or_default();
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap_or_default();
         for line in [
             format!("Top level: {}", fields(&devnet)),
             format!("Each node: {}", fields(&node)),
