@@ -258,6 +258,9 @@ pub fn run(node: &Path, dir: &Path, voters: usize, observers: usize, base_port: 
     if voters == 0 {
         bail!("a devnet needs at least one voter");
     }
+    if !node.is_file() {
+        bail!("{} is not a billflow-node executable", node.display());
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let dir = dir.canonicalize()?;
     let out = if dir.join("devnet.json").exists() {
