@@ -292,6 +292,8 @@ pub struct AssembleSpec {
     pub tenants: Vec<GenesisTenant>,
     /// Organisations that must approve an administrative action (default: a strict majority).
     pub min_approving_orgs: Option<u32>,
+    /// The share of organisations that must approve, in percent (default: a strict majority).
+    pub min_share_percent: Option<u32>,
 }
 
 /// Builds the (unsigned) genesis document from the founders' bundles.
@@ -325,9 +327,13 @@ pub fn assemble(spec: &AssembleSpec) -> Result<Genesis, CertError> {
             });
         }
     }
-    let admin_policy = match spec.min_approving_orgs {
-        Some(min_approving_orgs) => AdminPolicy { min_approving_orgs, ..AdminPolicy::majority(0) },
-        None => AdminPolicy::majority(organisations.len()),
+    let admin_policy = match (spec.min_approving_orgs, spec.min_share_percent) {
+        (None, None) => AdminPolicy::majority(organisations.len()),
+        (min, share) => AdminPolicy {
+            min_approving_orgs: min.unwrap_or(1),
+            min_share_percent: share.unwrap_or(0),
+            ..AdminPolicy::majority(0)
+        },
     };
     let genesis = Genesis {
         chain_id: spec.chain_id.clone(),

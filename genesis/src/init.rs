@@ -123,6 +123,7 @@ pub fn init(out: &Path, spec: &InitSpec) -> Result<InitOutput, CertError> {
         bundles,
         tenants,
         min_approving_orgs: None,
+        min_share_percent: None,
     })?;
     // 3. Signed by each organisation's administrator key, from its own directory.
     for org in &spec.orgs {

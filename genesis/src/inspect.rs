@@ -62,7 +62,12 @@ pub fn describe_genesis(g: &Genesis) -> String {
     let _ = writeln!(out, "genesis of chain {}", g.chain_id);
     let _ = writeln!(out, "  hash:        {}", g.hash());
     let _ = writeln!(out, "  time (ms):   {}", g.genesis_time_ms);
-    let _ = writeln!(out, "  admin policy: {} organisation(s) must approve", g.admin_policy.min_approving_orgs);
+    let p = &g.admin_policy;
+    let _ = writeln!(
+        out,
+        "  admin policy: at least {} organisation(s) and {} % of them must approve; a regulator's approval: {:?}",
+        p.min_approving_orgs, p.min_share_percent, p.regulator
+    );
     let p = &g.params;
     let _ = writeln!(
         out,

@@ -43,6 +43,11 @@ enum Command {
         /// Organisations that must approve an administrative action (default: a strict majority).
         #[arg(long)]
         min_approving_orgs: Option<u32>,
+        /// The share of organisations that must approve an administrative
+        /// action, in percent (default, with neither this nor
+        /// --min-approving-orgs: a strict majority).
+        #[arg(long)]
+        min_share_percent: Option<u32>,
         /// Genesis time as Unix seconds (default: now).
         #[arg(long)]
         genesis_time: Option<i64>,
@@ -273,6 +278,7 @@ fn run(cli: Cli) -> Result<()> {
             chain_id,
             tenants,
             min_approving_orgs,
+            min_share_percent,
             genesis_time,
             max_txs,
             max_wait_ms,
@@ -298,6 +304,7 @@ fn run(cli: Cli) -> Result<()> {
                 bundles,
                 tenants,
                 min_approving_orgs,
+                min_share_percent,
             })?;
             ceremony::write_genesis(&out, &genesis)?;
             println!("genesis {} (hash {})", out.display(), genesis.hash());

@@ -998,7 +998,8 @@ fn maybe_execute(
         .get_record(&system_contract(), &state_key(RecordKind::Policy, "admin"))?
         .ok_or_else(|| StorageError::Corrupt { what: "admin policy".into(), reason: "missing from state".into() })?;
     let roles = org_roles(state)?;
-    if policy.is_met(proposal.approvals.iter().filter_map(|org| roles.get(org).copied())) {
+    let approvers = proposal.approvals.iter().filter_map(|org| roles.get(org).copied());
+    if policy.is_met(approvers, roles.values().copied()) {
         if let Err(f) = carry_out(state, ctx, &proposal.action, events)? {
             return Ok(Err(f));
         }

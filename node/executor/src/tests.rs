@@ -462,8 +462,9 @@ fn the_approval_policy_changes_under_the_policy_in_force() {
     use billflow_types::{AdminPolicy, Canonical, RegulatorApproval};
 
     let mut env = Env::new();
-    let policy =
-        |min: u32, regulator| AdminAction::SetPolicy { policy: AdminPolicy { min_approving_orgs: min, regulator } };
+    let policy = |min: u32, regulator| AdminAction::SetPolicy {
+        policy: AdminPolicy { min_approving_orgs: min, min_share_percent: 0, regulator },
+    };
     let propose = |id: &str, action: AdminAction| {
         SystemCall::ProposeAdmin(ProposeAdmin { proposal_id: id.parse().unwrap(), action })
     };
@@ -490,7 +491,10 @@ fn the_approval_policy_changes_under_the_policy_in_force() {
     let block = env.apply(vec![approved]).block.unwrap();
     let topics: Vec<&str> = block.receipts[0].events.iter().map(|e| e.topic.as_str()).collect();
     assert_eq!(topics, ["admin.approved", "policy.changed", "admin.executed"]);
-    assert_eq!(in_force(&env), AdminPolicy { min_approving_orgs: 2, regulator: RegulatorApproval::Required });
+    assert_eq!(
+        in_force(&env),
+        AdminPolicy { min_approving_orgs: 2, min_share_percent: 0, regulator: RegulatorApproval::Required }
+    );
 
     // Now the notary office and the bank together are not enough; the regulator's approval carries it.
     let proposed = env.admin_tx(DEV_NOTARY, &propose("p2", policy(2, RegulatorApproval::Excluded)));
@@ -625,7 +629,10 @@ fn an_organisation_joins_under_the_policy_and_acts_at_once() {
     assert_eq!(env.outcome(same).as_deref(), Some("E_BAD_ARGS"));
     let proposed = env.tx("bank-e.admin", &dev_key("bank-e.admin"), None, &rotate("c1", ca2));
     assert_eq!(env.outcome(proposed), None);
+    // Four organisations now: a majority is three.
     let approved = env.admin_tx(DEV_NOTARY, &approve("c1"));
+    assert_eq!(env.outcome(approved), None);
+    let approved = env.admin_tx(DEV_BANK, &approve("c1"));
     let block = env.apply(vec![approved]).block.unwrap();
     assert!(block.receipts[0].events.iter().any(|e| e.topic == "org.ca_rotated"));
     let record = OrgRecord::decode(
@@ -651,6 +658,8 @@ fn an_organisation_joins_under_the_policy_and_acts_at_once() {
     let proposed = env.admin_tx(DEV_BANK, &remove("x1", DEV_NOTARY.0, Some("bank-e")));
     assert_eq!(env.outcome(proposed), None);
     let approved = env.tx("bank-e.admin", &dev_key("bank-e.admin"), None, &approve("x1"));
+    assert_eq!(env.outcome(approved), None);
+    let approved = env.admin_tx(DEV_REGULATOR, &approve("x1"));
     let block = env.apply(vec![approved]).block.unwrap();
     let topics: Vec<&str> = block.receipts[0].events.iter().map(|e| e.topic.as_str()).collect();
     assert_eq!(topics, ["admin.approved", "tenant.sponsor_changed", "org.removed", "admin.executed"]);

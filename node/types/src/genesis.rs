@@ -179,12 +179,19 @@ pub enum RegulatorApproval {
     Excluded,
 }
 
-/// Which approvals carry out an administrative action.
+/// Which approvals carry out an administrative action: at least
+/// `min_approving_orgs` organisations, and at least `min_share_percent` of the
+/// member organisations whose approval counts (so that the policy keeps its
+/// meaning as organisations join and leave).
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminPolicy {
     /// Distinct organisations whose administrators must approve (among those that count).
     pub min_approving_orgs: u32,
+    /// The share of the organisations whose approval counts that must approve,
+    /// in percent (0 to 100; 51 is a strict majority of up to a hundred).
+    #[serde(default)]
+    pub min_share_percent: u32,
     /// How a regulator's approval weighs.
     #[serde(default)]
     pub regulator: RegulatorApproval,
@@ -283,14 +290,18 @@ pub enum GenesisError {
 }
 
 impl AdminPolicy {
-    /// A strict majority of `orgs` organisations, a regulator's approval counting like any.
+    /// A strict majority of the organisations (51 %, and at least `orgs / 2 + 1`
+    /// of the `orgs` founders), a regulator's approval counting like any.
     pub fn majority(orgs: usize) -> AdminPolicy {
-        AdminPolicy { min_approving_orgs: (orgs / 2 + 1) as u32, regulator: RegulatorApproval::Counts }
+        AdminPolicy {
+            min_approving_orgs: (orgs / 2 + 1) as u32,
+            min_share_percent: 51,
+            regulator: RegulatorApproval::Counts,
+        }
     }
 
-    /// Why the policy cannot be met by a consortium of organisations with
-    /// these roles, if it cannot.
-    pub fn unmeetable(&self, roles: impl IntoIterator<Item = OrgRole>) -> Option<&'static str> {
+    /// How many of these organisations' approvals count, and how many are regulators.
+    fn count(&self, roles: impl IntoIterator<Item = OrgRole>) -> (u32, u32) {
         let (mut counted, mut regulators) = (0u32, 0u32);
         for role in roles {
             if role == OrgRole::Regulator {
@@ -301,6 +312,22 @@ impl AdminPolicy {
             }
             counted += 1;
         }
+        (counted, regulators)
+    }
+
+    /// Approvals needed of a consortium whose approvals count for `counted` organisations.
+    pub fn needed(&self, counted: u32) -> u32 {
+        let share = (u64::from(self.min_share_percent) * u64::from(counted)).div_ceil(100) as u32;
+        self.min_approving_orgs.max(share)
+    }
+
+    /// Why the policy cannot be met by a consortium of organisations with
+    /// these roles, if it cannot.
+    pub fn unmeetable(&self, roles: impl IntoIterator<Item = OrgRole>) -> Option<&'static str> {
+        let (counted, regulators) = self.count(roles);
+        if self.min_share_percent > 100 {
+            return Some("min_share_percent must be 0 to 100");
+        }
         if self.min_approving_orgs == 0 || self.min_approving_orgs > counted {
             return Some("min_approving_orgs must be between 1 and the number of organisations whose approval counts");
         }
@@ -310,19 +337,16 @@ impl AdminPolicy {
         None
     }
 
-    /// Whether approvals by organisations of these roles carry an action out.
-    pub fn is_met(&self, approvers: impl IntoIterator<Item = OrgRole>) -> bool {
-        let (mut counted, mut regulator) = (0u32, false);
-        for role in approvers {
-            if role == OrgRole::Regulator {
-                regulator = true;
-                if self.regulator == RegulatorApproval::Excluded {
-                    continue;
-                }
-            }
-            counted += 1;
-        }
-        counted >= self.min_approving_orgs && (self.regulator != RegulatorApproval::Required || regulator)
+    /// Whether approvals by organisations of roles `approvers`, in a
+    /// consortium of organisations of roles `members`, carry an action out.
+    pub fn is_met(
+        &self,
+        approvers: impl IntoIterator<Item = OrgRole>,
+        members: impl IntoIterator<Item = OrgRole>,
+    ) -> bool {
+        let (approved, regulators) = self.count(approvers);
+        let (counted, _) = self.count(members);
+        approved >= self.needed(counted) && (self.regulator != RegulatorApproval::Required || regulators > 0)
     }
 }
 

@@ -204,3 +204,22 @@ fn a_huge_length_prefix_is_refused_without_allocating_it() {
     bytes.extend_from_slice(&u32::MAX.to_le_bytes());
     assert!(BlockProposal::decode(&bytes).is_err());
 }
+
+#[test]
+fn a_share_keeps_the_policy_a_majority_as_organisations_join() {
+    use crate::genesis::{AdminPolicy, OrgRole, RegulatorApproval};
+    let p = AdminPolicy::majority(3);
+    assert_eq!((p.needed(3), p.needed(4), p.needed(5), p.needed(6), p.needed(2)), (2, 3, 3, 4, 2));
+    let banks = |n: usize| std::iter::repeat_n(OrgRole::Bank, n);
+    assert!(p.is_met(banks(3), banks(5)));
+    assert!(!p.is_met(banks(2), banks(5)), "two of five is not a majority");
+    // A regulator excluded neither counts among the approvals nor among the members.
+    let q = AdminPolicy { min_approving_orgs: 1, min_share_percent: 51, regulator: RegulatorApproval::Excluded };
+    let members = [OrgRole::Bank, OrgRole::Bank, OrgRole::Regulator];
+    assert!(!q.is_met([OrgRole::Bank, OrgRole::Regulator], members), "one bank of two is not 51 %");
+    assert!(q.is_met(banks(2), members));
+    assert_eq!(
+        AdminPolicy { min_share_percent: 101, ..p.clone() }.unmeetable(banks(3)),
+        Some("min_share_percent must be 0 to 100")
+    );
+}

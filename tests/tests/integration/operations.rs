@@ -464,7 +464,10 @@ async fn the_runbook_adds_an_organisation_and_its_node() {
         ],
     );
     assert!(proposed.contains("waiting for more organisations"), "{proposed}");
+    // Four organisations now: the policy's majority is three.
     let approved = admin(&c, leader, "notary-a", &["approve", "--proposal", "add-bank-e-1"]);
+    assert!(approved.contains("waiting for more organisations"), "{approved}");
+    let approved = admin(&c, leader, "bank-b", &["approve", "--proposal", "add-bank-e-1"]);
     assert!(approved.contains("carried out in block"), "{approved}");
 
     // 4. bank-e writes its node's configuration and starts it.
@@ -508,7 +511,8 @@ async fn the_runbook_adds_an_organisation_and_its_node() {
         &["propose", "--proposal", "remove-bank-e", "remove-org", "--org", "bank-e", "--reason", "left"],
     );
     assert!(proposed.contains("waiting for more organisations"), "{proposed}");
-    let approved = admin(&c, leader, "bank-b", &["approve", "--proposal", "remove-bank-e"]);
+    admin(&c, leader, "bank-b", &["approve", "--proposal", "remove-bank-e"]);
+    let approved = admin(&c, leader, "notary-c", &["approve", "--proposal", "remove-bank-e"]);
     assert!(approved.contains("carried out in block"), "{approved}");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

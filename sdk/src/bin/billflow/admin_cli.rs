@@ -78,8 +78,12 @@ pub(crate) enum ProposedAction {
     /// Replace the approval policy of administrative actions.
     SetPolicy {
         /// Organisations (among those whose approval counts) that must approve.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", default_value_t = 1)]
         min_approving_orgs: u32,
+        /// The share of the organisations whose approval counts that must
+        /// approve, in percent (51: a strict majority, as organisations join and leave).
+        #[arg(long, value_name = "PERCENT", default_value_t = 51)]
+        min_share_percent: u32,
         /// How a regulator's approval weighs.
         #[arg(long, value_enum, default_value_t = Regulator::Counts)]
         regulator: Regulator,
@@ -227,13 +231,13 @@ pub(crate) async fn run(session: &Session, command: AdminCommand, json: bool) ->
                 ProposedAction::RotateAdminKey { org, new_key_id, public_key, retire } => {
                     AdminAction::RotateAdminKey { org, key: KeyGrant { key_id: new_key_id, public_key }, retire }
                 }
-                ProposedAction::SetPolicy { min_approving_orgs, regulator } => {
+                ProposedAction::SetPolicy { min_approving_orgs, min_share_percent, regulator } => {
                     let regulator = match regulator {
                         Regulator::Counts => RegulatorApproval::Counts,
                         Regulator::Required => RegulatorApproval::Required,
                         Regulator::Excluded => RegulatorApproval::Excluded,
                     };
-                    AdminAction::SetPolicy { policy: AdminPolicy { min_approving_orgs, regulator } }
+                    AdminAction::SetPolicy { policy: AdminPolicy { min_approving_orgs, min_share_percent, regulator } }
                 }
                 ProposedAction::Action { file } => read_json(&file, "administrative action")?,
             };

@@ -31,6 +31,8 @@ fn evidence_env() -> Env {
         }],
         ca_cert_pem: None,
     });
+    // Two of the four organisations approve the deployment, as `approved` does.
+    genesis.admin_policy.min_share_percent = 0;
     let mut env = Env::with_genesis(&genesis);
     let init = borsh::to_vec(&EvidenceConfig { notary_threshold: 2 }).unwrap();
     let mut deploy = deploy_as("evidence".parse().unwrap(), EVIDENCE.to_vec(), init);
