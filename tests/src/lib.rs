@@ -43,7 +43,7 @@ pub fn genesis_binary() -> Result<PathBuf> {
 
 /// The `billflow` command line, built like [`node_binary`] when missing.
 pub fn cli_binary() -> Result<PathBuf> {
-    workspace_binary("billflow-sdk", "billflow")
+    workspace_binary("billflow-cli", "billflow")
 }
 
 /// Binary `bin` of `package`, next to this test's profile directory; built

@@ -33,10 +33,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-// Beside this file, not in src/bin/ itself, where cargo would take it for a binary.
-#[path = "billflow/admin_cli.rs"]
 mod admin_cli;
-#[path = "billflow/flows_cli.rs"]
 mod flows_cli;
 
 /// How long `tx submit` and `evidence submit` wait for a commit.
@@ -1121,7 +1118,8 @@ mod tests {
 
     #[test]
     fn explicit_options_override_the_devnet() {
-        let dir = tempfile_dir();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         std::fs::write(
             dir.join("devnet.json"),
             r#"{"chain_id":"c1","genesis":"g.json","ca_cert":"ca.pem",
@@ -1143,7 +1141,6 @@ mod tests {
         assert_eq!(s.nodes, ["https://c"]);
         assert_eq!(s.key_id.unwrap().as_str(), "org.admin");
         assert_eq!(s.tenant, None, "another key does not act under the devnet's tenant");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     /// Parses a command line after `billflow`.
@@ -1286,7 +1283,8 @@ mod tests {
 
     #[test]
     fn as_signs_with_a_devnet_participant_key() {
-        let dir = tempfile_dir().join("as");
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("as");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("devnet.json"),
@@ -1332,12 +1330,5 @@ mod tests {
         assert!(matches!(resolve(&["--as", "bank-a", "--key-id", "k"]), Err(CliError::Usage(_))));
         let alone = Settings::resolve(&parse(&["--as", "bank-a", "status"]).unwrap().conn);
         assert!(matches!(alone, Err(CliError::Usage(_))));
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    fn tempfile_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("billflow-cli-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
     }
 }
