@@ -515,6 +515,11 @@ fn remove_org(
         Ok(())
     };
     revoke_keys(state, Principal::Admin(org.clone()))?;
+    // Its own participants (its bank accounts, say) act for it: their keys go too.
+    let homed_here = |p: &ParticipantRecord| p.home == Home::Org(org.clone());
+    for (_, p) in records_where::<ParticipantRecord>(state, b"participant/", homed_here)? {
+        revoke_keys(state, Principal::Participant(p.id))?;
+    }
     let ours = |n: &NodeRecord| n.org == org && n.status == NodeStatus::Active;
     for (key, mut node) in records_where::<NodeRecord>(state, b"node/", ours)? {
         node.status = NodeStatus::Revoked { at_height: ctx.height, reason: format!("organisation {org} removed") };

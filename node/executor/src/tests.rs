@@ -653,6 +653,15 @@ fn an_organisation_joins_under_the_policy_and_acts_at_once() {
             },
         })
     };
+    // The notary office has a participant of its own, whose key goes with it.
+    let clerk = SystemCall::RegisterParticipant(RegisterParticipant {
+        participant: "notary-dev-clerk".parse().unwrap(),
+        kind: ParticipantKind::Notary,
+        name: "Clerk".into(),
+        keys: vec![KeyGrant { key_id: "clerk.k1".parse().unwrap(), public_key: dev_key("clerk.k1").public() }],
+    });
+    let registered = env.admin_tx(DEV_NOTARY, &clerk);
+    assert_eq!(env.outcome(registered), None);
     let to_itself = env.admin_tx(DEV_BANK, &remove("x0", DEV_NOTARY.0, Some(DEV_NOTARY.0)));
     assert_eq!(env.outcome(to_itself).as_deref(), Some("E_BAD_ARGS"));
     let proposed = env.admin_tx(DEV_BANK, &remove("x1", DEV_NOTARY.0, Some("bank-e")));
@@ -666,6 +675,8 @@ fn an_organisation_joins_under_the_policy_and_acts_at_once() {
     // Its administrator can no longer sign; the tenant now answers to bank-e.
     let gone = env.admin_tx(DEV_NOTARY, &approve("x1"));
     assert_eq!(env.apply(vec![gone]).rejected.len(), 1, "a removed organisation's key was accepted");
+    let by_clerk = env.tx("clerk.k1", &dev_key("clerk.k1"), None, &approve("x1"));
+    assert_eq!(env.apply(vec![by_clerk]).rejected.len(), 1, "its participant's key was accepted");
     let tenant = billflow_types::system::TenantRecord::decode(
         &env.store.state_get(&system_contract(), &state_key(RecordKind::Tenant, DEV_TENANT.0)).unwrap().unwrap(),
     )

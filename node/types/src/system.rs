@@ -394,8 +394,8 @@ pub enum AdminAction {
         old_until_height: u64,
     },
     /// Remove an organisation: its nodes are revoked, its administrator keys
-    /// revoked, and its tenants move to `tenants_to` or, with none named, are
-    /// suspended (their keys revoked).
+    /// and its own participants' keys revoked, and its tenants move to
+    /// `tenants_to` or, with none named, are suspended (their keys revoked).
     RemoveOrg {
         /// The organisation.
         org: OrgId,
