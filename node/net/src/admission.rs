@@ -37,6 +37,14 @@ struct State {
     revoked: HashSet<PeerId>,
     /// Each organisation's CA, as a trust anchor for its own nodes only.
     cas: HashMap<OrgId, Arc<RootCertStore>>,
+    /// The same CAs as given (DER), to tell which organisations lost one.
+    cas_der: HashMap<OrgId, Vec<Vec<u8>>>,
+    /// Counts the changes of the CAs.
+    ca_epoch: u64,
+    /// When each organisation last lost a CA.
+    lost_at: HashMap<OrgId, u64>,
+    /// When each peer's certificate last passed the check.
+    checked_at: HashMap<PeerId, u64>,
 }
 
 /// The admission list, shared by the handshake and the swarm.
@@ -69,6 +77,22 @@ impl Admission {
         self.read().members.iter().find(|(_, (n, _))| n == node).map(|(p, _)| *p)
     }
 
+    /// Records that `peer`'s certificate passed the check under the CAs in force now.
+    pub(crate) fn checked(&self, peer: PeerId) {
+        let mut state = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let epoch = state.ca_epoch;
+        state.checked_at.insert(peer, epoch);
+    }
+
+    /// Whether `peer`'s organisation lost a CA since its certificate was last
+    /// checked: a connection whose handshake ran under the old CAs.
+    pub(crate) fn checked_before_a_loss(&self, peer: &PeerId) -> bool {
+        let state = self.read();
+        let Some((_, org)) = state.members.get(peer) else { return false };
+        let Some(lost) = state.lost_at.get(org).copied() else { return false };
+        state.checked_at.get(peer).is_none_or(|checked| *checked < lost)
+    }
+
     /// The trust anchor of organisation `org`'s nodes.
     pub fn ca_of(&self, org: &OrgId) -> Option<Arc<RootCertStore>> {
         self.read().cas.get(org).cloned()
@@ -77,17 +101,38 @@ impl Admission {
     /// Replaces the organisations' CAs (DER). A CA that is not a usable
     /// certificate is left out, and named in the error; the others apply.
     pub fn set_cas(&self, cas: &[(OrgId, Vec<u8>)]) -> Result<(), String> {
+        let (_, unusable) = self.replace_cas(cas);
+        if unusable.is_empty() { Ok(()) } else { Err(format!("unusable CA certificates: {}", unusable.join("; "))) }
+    }
+
+    /// Replaces the CAs; returns the organisations that lost a CA (their
+    /// nodes' live connections were admitted under it) and the CAs left out.
+    pub(crate) fn replace_cas(&self, cas: &[(OrgId, Vec<u8>)]) -> (Vec<OrgId>, Vec<String>) {
         let mut stores: HashMap<OrgId, RootCertStore> = HashMap::new();
+        let mut ders: HashMap<OrgId, Vec<Vec<u8>>> = HashMap::new();
         let mut unusable = Vec::new();
         for (org, der) in cas {
             let store = stores.entry(org.clone()).or_insert_with(RootCertStore::empty);
-            if let Err(e) = store.add(CertificateDer::from(der.clone())) {
-                unusable.push(format!("{org}: {e}"));
+            match store.add(CertificateDer::from(der.clone())) {
+                Ok(()) => ders.entry(org.clone()).or_default().push(der.clone()),
+                Err(e) => unusable.push(format!("{org}: {e}")),
             }
         }
-        let cas = stores.into_iter().filter(|(_, s)| !s.is_empty()).map(|(o, s)| (o, Arc::new(s))).collect();
-        self.inner.write().unwrap_or_else(|p| p.into_inner()).cas = cas;
-        if unusable.is_empty() { Ok(()) } else { Err(format!("unusable CA certificates: {}", unusable.join("; "))) }
+        let mut state = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let lost: Vec<OrgId> = state
+            .cas_der
+            .iter()
+            .filter(|(org, old)| old.iter().any(|d| !ders.get(*org).is_some_and(|new| new.contains(d))))
+            .map(|(org, _)| org.clone())
+            .collect();
+        state.ca_epoch += 1;
+        let epoch = state.ca_epoch;
+        for org in &lost {
+            state.lost_at.insert(org.clone(), epoch);
+        }
+        state.cas = stores.into_iter().filter(|(_, s)| !s.is_empty()).map(|(o, s)| (o, Arc::new(s))).collect();
+        state.cas_der = ders;
+        (lost, unusable)
     }
 
     /// Replaces the lists; returns the peers admitted before and refused now.

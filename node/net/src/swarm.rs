@@ -49,6 +49,7 @@ pub enum NetEvent {
 enum Command {
     Request { node: NodeId, payload: Vec<u8>, reply: oneshot::Sender<Result<Vec<u8>, NetError>> },
     SetMembers { members: Vec<Member>, revoked: Vec<PublicKey> },
+    SetCas { cas: Vec<(OrgId, Vec<u8>)>, reply: oneshot::Sender<Result<(), NetError>> },
     Connected(oneshot::Sender<Vec<NodeId>>),
     ListenAddrs(oneshot::Sender<Vec<String>>),
 }
@@ -108,8 +109,10 @@ impl NetHandle {
 
     /// Replaces the organisations' CAs (DER), each the trust anchor of its
     /// own nodes only; an unusable one is left out and named in the error.
-    pub fn set_org_cas(&self, cas: &[(OrgId, Vec<u8>)]) -> Result<(), NetError> {
-        self.admission.set_cas(cas).map_err(NetError::Config)
+    /// Live connections of an organisation that lost a CA are closed, so
+    /// that each is checked again as it reconnects.
+    pub async fn set_org_cas(&self, cas: Vec<(OrgId, Vec<u8>)>) -> Result<(), NetError> {
+        self.ask(|reply| Command::SetCas { cas, reply }).await?
     }
 
     /// The admission list.
@@ -273,6 +276,22 @@ impl Task {
                 }
             }
             Command::SetMembers { members, revoked } => self.set_members(members, revoked),
+            Command::SetCas { cas, reply } => {
+                let (lost, unusable) = self.admission.replace_cas(&cas);
+                let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+                for peer in peers {
+                    if self.admission.member(&peer).is_ok_and(|(_, org)| lost.contains(&org)) {
+                        tracing::info!(%peer, "its organisation's CAs changed; reconnecting to check it again");
+                        let _ = self.swarm.disconnect_peer_id(peer);
+                    }
+                }
+                let answer = if unusable.is_empty() {
+                    Ok(())
+                } else {
+                    Err(NetError::Config(format!("unusable CA certificates: {}", unusable.join("; "))))
+                };
+                let _ = reply.send(answer);
+            }
             Command::Connected(reply) => {
                 let nodes = self.swarm.connected_peers().filter_map(|p| self.admission.check(p).ok()).collect();
                 let _ = reply.send(nodes);
@@ -322,6 +341,12 @@ impl Task {
     fn swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
+                if self.admission.checked_before_a_loss(&peer_id) {
+                    // Its handshake ran under CAs its organisation has since lost.
+                    tracing::info!(peer = %peer_id, "a connection checked under retired CAs; closing it");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
                 match self.admission.check(&peer_id) {
                     Ok(node) => {
                         if num_established.get() == 1 {

@@ -128,7 +128,9 @@ impl AdmittingVerifier {
             now,
             self.provider.signature_verification_algorithms.all,
         )
-        .map_err(|e| foreign(e.to_string()))
+        .map_err(|e| foreign(e.to_string()))?;
+        self.admission.checked(peer);
+        Ok(())
     }
 }
 

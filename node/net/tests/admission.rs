@@ -267,6 +267,26 @@ async fn revoking_a_member_closes_its_connections_and_refuses_it_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_organisation_loses_its_ca_is_disconnected_and_checked_again() {
+    let c = Consortium::new(1);
+    let other = Consortium::new(2);
+    let nodes = members(&c, "k", 2, 90).await;
+    request_eventually(&nodes[1], &nodes[0].id, b"before").await.unwrap();
+    let mut events = nodes[0].handle.events();
+    // The ledger now names another CA for org-1 (a rotation whose window has
+    // passed): node 0 closes the live connection, and the certificate of the
+    // old CA no longer gets back in.
+    nodes[0].handle.set_org_cas(vec![(c.org.clone(), other.ca.cert.der.clone())]).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !nodes[0].handle.connected().await.unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the connection admitted under the old CA stayed open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    refused_with(&mut events, "not issued by the CA of its organisation org-1").await;
+    assert!(nodes[0].handle.connected().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_on_the_port_is_refused_and_the_node_keeps_serving() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let c = Consortium::new(1);

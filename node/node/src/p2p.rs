@@ -49,14 +49,14 @@ pub fn org_cas(records: &[OrgRecord], height: u64) -> Vec<(OrgId, Vec<u8>)> {
 
 /// Sets the organisations' CAs from the ledger's organisation records at the
 /// current height, when they differ from `last`.
-fn sync_cas(chain: &Chain, net: &NetHandle, last: &mut Option<Vec<(OrgId, Vec<u8>)>>) {
+async fn sync_cas(chain: &Chain, net: &NetHandle, last: &mut Option<Vec<(OrgId, Vec<u8>)>>) {
     match chain.org_records() {
         Ok(records) => {
             let cas = org_cas(&records, chain.tip().height);
             if last.as_ref() == Some(&cas) {
                 return;
             }
-            if let Err(e) = net.set_org_cas(&cas) {
+            if let Err(e) = net.set_org_cas(cas.clone()).await {
                 tracing::error!(error = %e, "some organisations' nodes are refused");
             }
             *last = Some(cas);
@@ -73,7 +73,7 @@ pub async fn sync_membership(chain: Chain, net: NetHandle, configured: HashMap<N
     let mut last = None;
     let mut last_orgs = None;
     loop {
-        sync_cas(&chain, &net, &mut last_orgs);
+        sync_cas(&chain, &net, &mut last_orgs).await;
         match chain.node_records() {
             // Most blocks change no node record: the network is told only of changes.
             Ok(records) if last.as_ref() == Some(&records) => {}
