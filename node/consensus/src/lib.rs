@@ -22,6 +22,7 @@ pub mod restore;
 mod service;
 pub mod snapshot;
 mod state_machine;
+mod verify;
 pub mod wire;
 
 pub use config::{Applied, Proposal, RaftNode, TypeConfig, raft_id};
@@ -29,3 +30,4 @@ pub use log_store::LogStore;
 pub use network::NetworkFactory;
 pub use service::{Consensus, ConsensusConfig, ConsensusError};
 pub use state_machine::StateMachine;
+pub use verify::{LogReport, verify_log};

@@ -201,3 +201,39 @@ async fn a_snapshot_is_not_built_on_an_applied_id_that_cannot_be_read() {
     let built = sm.get_snapshot_builder().await.build_snapshot().await;
     assert!(built.is_err(), "a snapshot built on an unreadable applied id: {:?}", built.map(|s| s.meta));
 }
+
+#[tokio::test]
+async fn the_log_is_checked_against_the_blocks_it_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut log, mut sm, chain) = open(&dir).unwrap();
+    let entries = vec![
+        blank_ent::<TypeConfig>(1, 0, 1),
+        proposal_entry(&chain, 1, log_id(1, 0, 2)).await,
+        proposal_entry(&chain, 2, log_id(1, 0, 3)).await,
+    ];
+    log.blocking_append(entries.clone()).await.unwrap();
+    sm.apply(entries.clone()).await.unwrap();
+    let report = billflow_consensus::verify_log(chain.store()).unwrap();
+    assert_eq!((report.entries, report.blocks), (3, 2));
+
+    // Entry 3 replaced, with sled's own API, by another proposal: named.
+    let other = proposal_entry(&chain, 3, log_id(1, 0, 3)).await;
+    chain.store().raft_append(&[(3, postcard::to_stdvec(&other).unwrap())]).unwrap();
+    let err = billflow_consensus::verify_log(chain.store()).unwrap_err();
+    assert!(err.contains("entry 3 is not the proposal block 2 was made from"), "{err}");
+    // Its term changed: named.
+    let mut moved = entries[2].clone();
+    moved.log_id = log_id(2, 0, 3);
+    chain.store().raft_append(&[(3, postcard::to_stdvec(&moved).unwrap())]).unwrap();
+    let err = billflow_consensus::verify_log(chain.store()).unwrap_err();
+    assert!(err.contains("entry 3 has term 2; block 2 says 1"), "{err}");
+    // Garbage, and an entry stored under another index: named.
+    chain.store().raft_append(&[(3, b"garbage".to_vec())]).unwrap();
+    assert!(billflow_consensus::verify_log(chain.store()).unwrap_err().contains("entry 3 does not decode"));
+    chain.store().raft_append(&[(3, postcard::to_stdvec(&entries[1]).unwrap())]).unwrap();
+    assert!(billflow_consensus::verify_log(chain.store()).unwrap_err().contains("entry 3 says it is entry 2"));
+    // A gap in the log: named.
+    chain.store().raft_append(&[(3, postcard::to_stdvec(&entries[2]).unwrap())]).unwrap();
+    chain.store().raft_append(&[(5, postcard::to_stdvec(&blank_ent::<TypeConfig>(1, 0, 5)).unwrap())]).unwrap();
+    assert!(billflow_consensus::verify_log(chain.store()).unwrap_err().contains("jumps from entry 3 to 5"));
+}

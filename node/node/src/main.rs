@@ -370,6 +370,11 @@ fn verify_cmd(data: &Path) -> Result<()> {
         report.state_entries,
         report.attestations
     );
+    let log = billflow_consensus::verify_log(&store).map_err(anyhow::Error::msg).context("verification failed")?;
+    println!(
+        "consensus log verified: {} entries, {} of them matched with the blocks they made",
+        log.entries, log.blocks
+    );
     Ok(())
 }
 
