@@ -231,6 +231,19 @@ fn now() -> Result<OffsetDateTime> {
     OffsetDateTime::now_utc().replace_nanosecond(0).context("clock")
 }
 
+/// `--genesis-time` as given (Unix seconds), else now.
+fn genesis_time_or_now(seconds: Option<i64>) -> Result<OffsetDateTime> {
+    match seconds {
+        Some(t) => OffsetDateTime::from_unix_timestamp(t).context("--genesis-time is out of range"),
+        None => now(),
+    }
+}
+
+/// One line naming a node's configuration file and addresses.
+fn print_node_config(config: &billflow_genesis::NodeConfig, path: &std::path::Path) {
+    println!("node {} config {} p2p {} api {}", config.node_id, path.display(), config.p2p_listen, config.api_listen);
+}
+
 fn parse_role(s: &str) -> Result<OrgRole, String> {
     match s {
         "notary" => Ok(OrgRole::Notary),
@@ -291,10 +304,7 @@ fn run(cli: Cli) -> Result<()> {
                 .into_iter()
                 .map(|path| ceremony::read_bundle(&path).map(|b| (path, b)))
                 .collect::<Result<Vec<_>, _>>()?;
-            let genesis_time = match genesis_time {
-                Some(t) => OffsetDateTime::from_unix_timestamp(t).context("--genesis-time is out of range")?,
-                None => now()?,
-            };
+            let genesis_time = genesis_time_or_now(genesis_time)?;
             let params =
                 ChainParams { max_txs_per_block: max_txs, max_block_wait_ms: max_wait_ms, ..ChainParams::default() };
             let genesis = ceremony::assemble(&AssembleSpec {
@@ -342,13 +352,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::NodeConfig { genesis, org_dir, node, api_listen, joining } => {
             let (config, path) = ceremony::node_config(&genesis, &org_dir, &node, api_listen, joining)?;
-            println!(
-                "node {} config {} p2p {} api {}",
-                config.node_id,
-                path.display(),
-                config.p2p_listen,
-                config.api_listen
-            );
+            print_node_config(&config, &path);
             Ok(())
         }
         Command::Init {
@@ -372,10 +376,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 None => KeySource::Random,
             };
-            let genesis_time = match genesis_time {
-                Some(t) => OffsetDateTime::from_unix_timestamp(t).context("--genesis-time is out of range")?,
-                None => now()?,
-            };
+            let genesis_time = genesis_time_or_now(genesis_time)?;
             let params =
                 ChainParams { max_txs_per_block: max_txs, max_block_wait_ms: max_wait_ms, ..ChainParams::default() };
             let spec =
@@ -383,13 +384,7 @@ fn run(cli: Cli) -> Result<()> {
             let output = billflow_genesis::init(&out, &spec).context("cannot create the consortium")?;
             println!("genesis {} (hash {})", output.genesis_path.display(), output.genesis.hash());
             for (config, path) in &output.nodes {
-                println!(
-                    "node {} config {} p2p {} api {}",
-                    config.node_id,
-                    path.display(),
-                    config.p2p_listen,
-                    config.api_listen
-                );
+                print_node_config(config, path);
             }
             for (tenant, key_id, path) in &output.tenant_keys {
                 println!("tenant {tenant} key {key_id} at {}", path.display());

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use billflow_storage::Store;
-use billflow_types::{BlockProposal, Canonical};
+use billflow_types::{Block, BlockProposal, Canonical};
 use openraft::{Entry, EntryPayload};
 
 use crate::config::{TypeConfig, decode};
@@ -23,20 +23,26 @@ pub struct LogReport {
 /// Checks the consensus log in `store` against its blocks; an error names the
 /// entry and what is wrong with it.
 pub fn verify_log(store: &Store) -> Result<LogReport, String> {
-    let tip = store.tip().map_err(|e| e.to_string())?.map_or(0, |t| t.height);
-    // Consensus index → the height of the block it made, and the entry's term.
-    let mut made: HashMap<u64, (u64, u64)> = HashMap::new();
-    for height in 1..=tip {
-        let block = store
-            .block(height)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("block {height} is missing below the tip"))?;
-        made.insert(block.header.consensus.index, (height, block.header.consensus.term));
-    }
     let Some((last, _)) = store.raft_last().map_err(|e| e.to_string())? else {
         return Ok(LogReport { entries: 0, blocks: 0 });
     };
     let entries = store.raft_entries(0, last.saturating_add(1)).map_err(|e| e.to_string())?;
+    let first = entries.first().map_or(last, |(index, _)| *index);
+    // Consensus index → the height and block it made, for the blocks the kept
+    // entries can have made: walking down from the tip, each block read once.
+    let mut made: HashMap<u64, (u64, Block)> = HashMap::new();
+    let mut height = store.tip().map_err(|e| e.to_string())?.map_or(0, |t| t.height);
+    while height > 0 {
+        let block = store
+            .block(height)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("block {height} is missing below the tip"))?;
+        if block.header.consensus.index < first {
+            break;
+        }
+        made.insert(block.header.consensus.index, (height, block));
+        height -= 1;
+    }
     let mut report = LogReport { entries: 0, blocks: 0 };
     let mut previous: Option<(u64, u64)> = None;
     for (index, bytes) in entries {
@@ -59,18 +65,19 @@ pub fn verify_log(store: &Store) -> Result<LogReport, String> {
         previous = Some((index, term));
         report.entries += 1;
         let EntryPayload::Normal(proposal) = &entry.payload else { continue };
-        let Some(&(height, block_term)) = made.get(&index) else {
+        let Some((height, block)) = made.get(&index) else {
             // Not applied yet, or every transaction in it was refused: no block.
             continue;
         };
-        if block_term != term {
-            return Err(format!("consensus log entry {index} has term {term}; block {height} says {block_term}"));
+        let h = &block.header;
+        if h.consensus.term != term {
+            return Err(format!(
+                "consensus log entry {index} has term {term}; block {height} says {}",
+                h.consensus.term
+            ));
         }
         let proposal = BlockProposal::decode(&proposal.0)
             .map_err(|e| format!("consensus log entry {index} carries no block proposal: {e}"))?;
-        let block =
-            store.block(height).map_err(|e| e.to_string())?.ok_or_else(|| format!("block {height} is missing"))?;
-        let h = &block.header;
         // The block holds the proposal's transactions that were not refused, in its order.
         let mut offered = proposal.txs.iter();
         let from_proposal = block.txs.iter().all(|tx| offered.any(|p| p == tx));

@@ -138,6 +138,17 @@ fn check_name(field: &str, name: &str, max: usize) -> Result<(), TxFailure> {
 }
 
 /// Records new keys for `owner`, refusing invalid or already used key ids.
+/// Whether `k` may be granted: a valid key under an id the chain has never used.
+fn check_grant(state: &Overlay<'_>, k: &KeyGrant) -> Result<Result<(), TxFailure>, StorageError> {
+    if k.public_key.validate().is_err() {
+        bail!("E_INVALID_KEY", "key {} is not a valid ed25519 public key", k.key_id);
+    }
+    if state.get(&system_contract(), &state_key(RecordKind::Key, k.key_id.as_str()))?.is_some() {
+        bail!("E_KEY_EXISTS", "key id {} is already used", k.key_id);
+    }
+    Ok(Ok(()))
+}
+
 fn grant_keys(
     state: &mut Overlay<'_>,
     owner: &Principal,
@@ -149,13 +160,10 @@ fn grant_keys(
     }
     let system = system_contract();
     for k in keys {
-        if k.public_key.validate().is_err() {
-            bail!("E_INVALID_KEY", "key {} is not a valid ed25519 public key", k.key_id);
+        if let Err(f) = check_grant(state, k)? {
+            return Ok(Err(f));
         }
         let key = state_key(RecordKind::Key, k.key_id.as_str());
-        if state.get(&system, &key)?.is_some() {
-            bail!("E_KEY_EXISTS", "key id {} is already used", k.key_id);
-        }
         let record = KeyRecord {
             key_id: k.key_id.clone(),
             public_key: k.public_key,
@@ -457,19 +465,10 @@ fn check_remove_org(
     if remaining.is_empty() {
         bail!("E_LAST_ORG", "organisation {org} is the last one");
     }
-    let policy: AdminPolicy = state
-        .get_record(&system_contract(), &state_key(RecordKind::Policy, "admin"))?
-        .ok_or_else(|| StorageError::Corrupt { what: "admin policy".into(), reason: "missing from state".into() })?;
-    if let Some(why) = policy.unmeetable(remaining.into_values()) {
+    if let Some(why) = admin_policy(state)?.unmeetable(remaining.into_values()) {
         bail!("E_BAD_POLICY", "without {org} the approval policy could not be met ({why}): change it first");
     }
-    let voters: Vec<OrgId> = state
-        .prefix(&system_contract(), b"node/")?
-        .values()
-        .filter_map(|bytes| NodeRecord::decode(bytes).ok())
-        .filter(|n| n.status == NodeStatus::Active && n.role == billflow_types::NodeRole::Voter)
-        .map(|n| n.org)
-        .collect();
+    let voters: Vec<OrgId> = active_voters(state)?.into_iter().map(|n| n.org).collect();
     if voters.contains(org) && voters.iter().all(|o| o == org) {
         bail!("E_LAST_VOTER", "organisation {org} runs the last voters: no one could order anything after it");
     }
@@ -613,11 +612,8 @@ fn check_new_org(
         Ok(p) => p,
         Err(f) => return Ok(Err(f)),
     };
-    if admin_key.public_key.validate().is_err() {
-        bail!("E_INVALID_KEY", "key {} is not a valid ed25519 public key", admin_key.key_id);
-    }
-    if state.get(&system, &state_key(RecordKind::Key, admin_key.key_id.as_str()))?.is_some() {
-        bail!("E_KEY_EXISTS", "key id {} is already used", admin_key.key_id);
+    if let Err(f) = check_grant(state, admin_key)? {
+        return Ok(Err(f));
     }
     let record = OrgRecord {
         id: org.clone(),
@@ -640,11 +636,8 @@ fn check_admin_key(
     if let Err(f) = member_org(state, org)? {
         return Ok(Err(f));
     }
-    if key.public_key.validate().is_err() {
-        bail!("E_INVALID_KEY", "key {} is not a valid ed25519 public key", key.key_id);
-    }
-    if state.get(&system, &state_key(RecordKind::Key, key.key_id.as_str()))?.is_some() {
-        bail!("E_KEY_EXISTS", "key id {} is already used", key.key_id);
+    if let Err(f) = check_grant(state, key)? {
+        return Ok(Err(f));
     }
     let retire = match retire {
         None => None,
@@ -666,15 +659,8 @@ fn check_admin_key(
 
 /// Every organisation of the consortium and its role.
 fn org_roles(state: &Overlay<'_>) -> Result<BTreeMap<OrgId, billflow_types::OrgRole>, StorageError> {
-    let mut roles = BTreeMap::new();
-    for bytes in state.prefix(&system_contract(), b"org/")?.values() {
-        let record = OrgRecord::decode(bytes)
-            .map_err(|e| StorageError::Corrupt { what: "organisation record".into(), reason: e.to_string() })?;
-        if record.status == OrgStatus::Active {
-            roles.insert(record.id, record.role);
-        }
-    }
-    Ok(roles)
+    let members = records_where::<OrgRecord>(state, b"org/", |o| o.status == OrgStatus::Active)?;
+    Ok(members.into_iter().map(|(_, o)| (o.id, o.role)).collect())
 }
 
 fn check_node_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result<NodeRecord, TxFailure>, StorageError> {
@@ -720,7 +706,7 @@ fn check_node_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result
                 bail!("E_NODE_REVOKED", "node {node} was already revoked at height {at_height}");
             }
             // Never the last voter: the network could not order anything again.
-            if record.role == billflow_types::NodeRole::Voter && active_voters(state)? <= 1 {
+            if record.role == billflow_types::NodeRole::Voter && active_voters(state)?.len() <= 1 {
                 bail!("E_LAST_VOTER", "node {node} is the last voter");
             }
             Ok(Ok(record))
@@ -748,7 +734,7 @@ fn check_node_action(state: &Overlay<'_>, action: &AdminAction) -> Result<Result
             {
                 bail!("E_REGULATOR_VOTER", "regulator nodes observe and never vote");
             }
-            if *role == billflow_types::NodeRole::Observer && active_voters(state)? <= 1 {
+            if *role == billflow_types::NodeRole::Observer && active_voters(state)?.len() <= 1 {
                 bail!("E_LAST_VOTER", "node {node} is the last voter");
             }
             record.role = *role;
@@ -999,9 +985,7 @@ fn maybe_execute(
     mut proposal: ProposalRecord,
     events: &mut Vec<Event>,
 ) -> Outcome2 {
-    let policy: AdminPolicy = state
-        .get_record(&system_contract(), &state_key(RecordKind::Policy, "admin"))?
-        .ok_or_else(|| StorageError::Corrupt { what: "admin policy".into(), reason: "missing from state".into() })?;
+    let policy = admin_policy(state)?;
     let roles = org_roles(state)?;
     let approvers = proposal.approvals.iter().filter_map(|org| roles.get(org).copied());
     if policy.is_met(approvers, roles.values().copied()) {
@@ -1015,14 +999,21 @@ fn maybe_execute(
     Ok(Ok(()))
 }
 
-/// Active voters, from the node records.
-fn active_voters(state: &Overlay<'_>) -> Result<usize, StorageError> {
+/// The active voters' node records.
+fn active_voters(state: &Overlay<'_>) -> Result<Vec<NodeRecord>, StorageError> {
     let records = state.prefix(&system_contract(), b"node/")?;
     Ok(records
         .values()
         .filter_map(|bytes| NodeRecord::decode(bytes).ok())
         .filter(|r| r.status == NodeStatus::Active && r.role == billflow_types::NodeRole::Voter)
-        .count())
+        .collect())
+}
+
+/// The approval policy in force.
+fn admin_policy(state: &Overlay<'_>) -> Result<AdminPolicy, StorageError> {
+    state
+        .get_record(&system_contract(), &state_key(RecordKind::Policy, "admin"))?
+        .ok_or_else(|| StorageError::Corrupt { what: "admin policy".into(), reason: "missing from state".into() })
 }
 
 fn propose_admin(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: ProposeAdmin, events: &mut Vec<Event>) -> Outcome2 {

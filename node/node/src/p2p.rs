@@ -30,36 +30,44 @@ pub fn spawn_handler(consensus: Consensus, mut requests: mpsc::Receiver<InboundR
     });
 }
 
-/// The CAs (DER) that admit each organisation's nodes at `height`: its current
-/// one and those it is rotating away from, none for a removed organisation. A
-/// CA that is not PEM is logged and left out (its nodes are refused until it
-/// is replaced).
+/// The CAs (PEM) that admit each organisation's nodes at `height`: its current
+/// one and those it is rotating away from, none for a removed organisation.
+fn cas_at(records: &[OrgRecord], height: u64) -> Vec<(&OrgId, &str)> {
+    records.iter().flat_map(|r| r.cas_at(height).into_iter().map(move |text| (&r.id, text))).collect()
+}
+
+/// [`cas_at`] as DER. A CA that is not PEM is logged and left out (its nodes
+/// are refused until it is replaced).
 pub fn org_cas(records: &[OrgRecord], height: u64) -> Vec<(OrgId, Vec<u8>)> {
     let mut cas = Vec::new();
-    for r in records {
-        for text in r.cas_at(height) {
-            match pem::parse(text) {
-                Ok(block) => cas.push((r.id.clone(), block.contents().to_vec())),
-                Err(e) => tracing::error!(org = %r.id, error = %e, "a CA of the organisation is not PEM; left out"),
-            }
+    for (org, text) in cas_at(records, height) {
+        match pem::parse(text) {
+            Ok(block) => cas.push((org.clone(), block.contents().to_vec())),
+            Err(e) => tracing::error!(%org, error = %e, "a CA of the organisation is not PEM; left out"),
         }
     }
     cas
 }
 
 /// Sets the organisations' CAs from the ledger's organisation records at the
-/// current height, when they differ from `last`.
-async fn sync_cas(chain: &Chain, net: &NetHandle, last: &mut Option<Vec<(OrgId, Vec<u8>)>>) {
+/// current height, when they differ from `last` (compared as text, so that
+/// most blocks parse nothing).
+async fn sync_cas(chain: &Chain, net: &NetHandle, last: &mut Option<Vec<(OrgId, String)>>) {
     match chain.org_records() {
         Ok(records) => {
-            let cas = org_cas(&records, chain.tip().height);
-            if last.as_ref() == Some(&cas) {
+            let height = chain.tip().height;
+            let now = cas_at(&records, height);
+            let same = |l: &Vec<(OrgId, String)>| {
+                l.len() == now.len() && l.iter().zip(&now).all(|(a, b)| a.0 == *b.0 && a.1 == b.1)
+            };
+            if last.as_ref().is_some_and(same) {
                 return;
             }
-            if let Err(e) = net.set_org_cas(cas.clone()).await {
+            let now: Vec<(OrgId, String)> = now.into_iter().map(|(o, t)| (o.clone(), t.to_string())).collect();
+            if let Err(e) = net.set_org_cas(org_cas(&records, height)).await {
                 tracing::error!(error = %e, "some organisations' nodes are refused");
             }
-            *last = Some(cas);
+            *last = Some(now);
         }
         Err(e) => tracing::error!(error = %e, "cannot read organisation records; CAs unchanged"),
     }
