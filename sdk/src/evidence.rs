@@ -1,7 +1,7 @@
 //! The evidence contract from the client's side: building its transactions,
 //! and verifying an evidence proof offline against the genesis file alone.
 
-use billflow_types::proof::{EvidenceProof, ProofError, TxProof};
+use billflow_types::proof::{EvidenceProof, ProofError, TxProof, VoterHistory};
 use billflow_types::{ContractName, Genesis, Hash32, SignedTx, TxId, TxStatus, Version};
 use sha2::{Digest, Sha256};
 
@@ -92,8 +92,8 @@ pub enum VerifyError {
     Mismatch(String),
 }
 
-fn proven(p: &TxProof, genesis: &Genesis, what: &str, method: &str, hash: &Hash32) -> Result<(), VerifyError> {
-    p.verify(genesis).map_err(|source| VerifyError::Proof { what: what.into(), source })?;
+fn proven(p: &TxProof, voters: &VoterHistory, what: &str, method: &str, hash: &Hash32) -> Result<(), VerifyError> {
+    p.verify_in(voters).map_err(|source| VerifyError::Proof { what: what.into(), source })?;
     let tx = &p.tx.tx;
     if tx.contract.as_str() != CONTRACT || tx.method.as_str() != method {
         return Err(VerifyError::Mismatch(format!(
@@ -125,8 +125,9 @@ fn event<T: borsh::BorshDeserialize>(p: &TxProof, topic: &str, what: &str) -> Re
 }
 
 /// Verifies `proof` for document `hash` with nothing but the genesis document:
-/// every transaction is in a block attested by a majority of the genesis
-/// voters, the submission and co-signatures are about this document and
+/// every transaction is in a block attested by a majority of the voters in
+/// force at its height (followed from genesis through the proven changes of
+/// voters the proof carries), the submission and co-signatures are about this document and
 /// succeeded, and every field of the record the verdict shows is what those
 /// transactions prove: the document type and metadata are the submission's
 /// arguments, the submitter and tenant what the contract recorded for it,
@@ -138,8 +139,10 @@ pub fn verify(proof: &EvidenceProof, genesis: &Genesis, hash: &Hash32) -> Result
     if proof.hash != *hash {
         return Err(VerifyError::OtherDocument { expected: *hash, got: proof.hash });
     }
+    let voters = VoterHistory::follow(genesis, &proof.voter_changes)
+        .map_err(|source| VerifyError::Proof { what: "the changes of voters".into(), source })?;
     let submit = &proof.submit;
-    proven(submit, genesis, "the submission", "submit", hash)?;
+    proven(submit, &voters, "the submission", "submit", hash)?;
     let Some(submitted) = event::<EvidenceSubmitted>(submit, "evidence.submitted", "the submission")? else {
         return mismatch("the submission's receipt records no evidence.submitted event".into());
     };
@@ -174,7 +177,7 @@ pub fn verify(proof: &EvidenceProof, genesis: &Genesis, hash: &Hash32) -> Result
     let mut notarised_at = None;
     for (n, c) in proof.cosigns.iter().enumerate() {
         let what = format!("co-signature {}", n + 1);
-        proven(c, genesis, &what, "cosign", hash)?;
+        proven(c, &voters, &what, "cosign", hash)?;
         if c.header.height < submit.header.height {
             return mismatch(format!("{what} precedes the submission"));
         }

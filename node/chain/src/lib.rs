@@ -351,6 +351,41 @@ impl Chain {
         self.system_records(b"node/", b"node0")
     }
 
+    /// The voter sets from genesis on, as this ledger holds them: the genesis
+    /// voters, then the set each recorded change of voters named.
+    pub fn voter_history(&self) -> Result<billflow_types::proof::VoterHistory> {
+        use billflow_types::system::{RecordKind, VoterChanges, state_key};
+        let store = &self.inner.store;
+        let corrupt =
+            |what: String, reason: String| ChainError::from(ExecError::from(StorageError::Corrupt { what, reason }));
+        let genesis = store.genesis()?.ok_or_else(|| corrupt("genesis".into(), "missing".into()))?;
+        let key = state_key(RecordKind::VoterChanges, "history");
+        let history = match store.state_get(&system_contract(), &key)? {
+            Some(bytes) => VoterChanges::decode(&bytes).map_err(|e| corrupt("voter history".into(), e.to_string()))?,
+            None => VoterChanges::default(),
+        };
+        let mut changes = Vec::with_capacity(history.changes.len());
+        for change in history.changes {
+            let named = store
+                .tx_location(&change.tx_id)?
+                .map(|loc| store.receipt(loc))
+                .transpose()?
+                .flatten()
+                .and_then(|r| r.events.into_iter().find(|e| e.topic == billflow_types::VOTERS_CHANGED))
+                .map(|e| Vec::<billflow_types::VoterKey>::decode(&e.data));
+            match named {
+                Some(Ok(voters)) => changes.push((change.height, voters)),
+                _ => {
+                    return Err(corrupt(
+                        format!("change of voters {}", change.tx_id),
+                        "its receipt names no voters".into(),
+                    ));
+                }
+            }
+        }
+        Ok(billflow_types::proof::VoterHistory::from_ledger(&genesis, changes))
+    }
+
     /// Every consortium organisation's record (with its CA), by id.
     pub fn org_records(&self) -> Result<Vec<billflow_types::system::OrgRecord>> {
         self.system_records(b"org/", b"org0")

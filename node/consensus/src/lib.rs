@@ -14,6 +14,7 @@
 // openraft's storage traits fix the (large) error type.
 #![allow(clippy::result_large_err)]
 
+mod backfill;
 mod config;
 mod leadership;
 mod log_store;

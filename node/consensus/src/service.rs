@@ -377,6 +377,7 @@ impl Consensus {
                     .collect();
                 WireResponse::Forwarded(results)
             }
+            WireRequest::AttestationsOf(heights) => crate::backfill::serve(&self.inner.chain, &heights),
             WireRequest::Attestations(batch) => match self.receive_attestations(from, &batch) {
                 Ok(()) => WireResponse::Ack,
                 Err(e) => {
@@ -545,6 +546,12 @@ impl Consensus {
                 return;
             }
         }
+    }
+
+    /// Fetches the attestations this node lacks of settled blocks from its
+    /// peers ([`crate::backfill`]). Runs until the chain is dropped.
+    pub async fn run_attestation_backfill(&self) {
+        crate::backfill::run(self.inner.chain.clone(), self.inner.net.clone(), self.inner.node_id.clone()).await;
     }
 
     fn spawn_attestation_sender(&self, peer: NodeId) -> tokio::sync::mpsc::UnboundedSender<Vec<u8>> {

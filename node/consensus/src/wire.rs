@@ -34,6 +34,10 @@ pub enum WireRequest {
     },
     /// A node's attestations of blocks (canonical bytes each).
     Attestations(Vec<Vec<u8>>),
+    /// Every attestation the peer holds of these heights (at most
+    /// [`crate::backfill::MAX_HEIGHTS`]): how a node that joined late, or was
+    /// down, gets the attestations its proofs need.
+    AttestationsOf(Vec<u64>),
 }
 
 /// A node's chain position.
@@ -64,6 +68,8 @@ pub enum WireResponse {
     Forwarded(Vec<Result<(), Rejection>>),
     /// The receiver is not the leader; the sender should find the leader and retry.
     NotLeader(Option<String>),
+    /// See [`WireRequest::AttestationsOf`]: canonical bytes each.
+    Attestations(Vec<Vec<u8>>),
     /// Received.
     Ack,
     /// The request could not be understood or served.

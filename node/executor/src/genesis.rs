@@ -74,6 +74,7 @@ pub fn genesis_block(genesis: &Genesis) -> (Block, Vec<StateChange>) {
         proposer,
         proposed_at_ms: genesis.genesis_time_ms,
         consensus: ConsensusRef::default(),
+        voters_hash: billflow_types::voter_set_hash(&genesis.voters()),
     };
     (Block { header, txs: Vec::new() }, changes)
 }

@@ -27,6 +27,7 @@ use billflow_types::system::system_contract;
 use billflow_types::{
     Block, BlockHeader, BlockProposal, ChainId, ChainParams, ChainTip, ConsensusRef, ContractName, Event, Genesis,
     Hash32, KeyId, Receipt, Rejection, SignedTx, TxFailure, TxId, TxStatus, merkle_root, state::chain_state_hash,
+    voter_set_hash,
 };
 use billflow_vm::{Vm, VmLimits};
 
@@ -191,6 +192,8 @@ impl Executor {
         // Block time never goes backwards, whoever proposes.
         let time_ms = proposal.proposed_at_ms.max(tip.time_ms);
         let mut block_writes = BlockWrites::default();
+        // The voters in force for this block: the state before it.
+        let voters_hash = voter_set_hash(&system::voter_keys(&Overlay::new(&block_writes.view(ledger)))?);
         let mut seen = std::collections::BTreeSet::new();
         let mut txs = Vec::new();
         let mut receipts = Vec::new();
@@ -269,6 +272,7 @@ impl Executor {
             proposer: proposal.proposer.clone(),
             proposed_at_ms: time_ms,
             consensus,
+            voters_hash,
         };
         let block = Block { header, txs };
         Ok(Executed {

@@ -14,11 +14,12 @@ use billflow_types::system::{
     AddKey, AddTenantKey, AdminAction, ApproveAdmin, Home, KeyGrant, KeyRecord, KeyStatus, NodeRecord, NodeStatus,
     OrgRecord, OrgStatus, PROPOSAL_TTL_MS, ParticipantKind, ParticipantRecord, ParticipantStatus, Principal,
     ProposalRecord, ProposalStatus, ProposeAdmin, RecordKind, RegisterParticipant, RegisterTenant, RetiringCa,
-    RevokeKey, SYSTEM_VERSION, SetFrozen, SystemCall, TenantRecord, state_key, system_contract,
+    RevokeKey, SYSTEM_VERSION, SetFrozen, SystemCall, TenantRecord, VoterChange, VoterChanges, state_key,
+    system_contract,
 };
 use billflow_types::{
-    AdminPolicy, Canonical, ChainParams, Event, KeyId, OrgId, ParticipantId, SignedTx, TxFailure,
-    ids::is_valid_credit_code,
+    AdminPolicy, Canonical, ChainParams, Event, KeyId, OrgId, ParticipantId, SignedTx, TxFailure, VOTERS_CHANGED,
+    VoterKey, ids::is_valid_credit_code,
 };
 use billflow_vm::Entry;
 
@@ -989,8 +990,15 @@ fn maybe_execute(
     let roles = org_roles(state)?;
     let approvers = proposal.approvals.iter().filter_map(|org| roles.get(org).copied());
     if policy.is_met(approvers, roles.values().copied()) {
+        let voters_before = if proposal.action.is_membership() { Some(voter_keys(state)?) } else { None };
         if let Err(f) = carry_out(state, ctx, &proposal.action, events)? {
             return Ok(Err(f));
+        }
+        if let Some(before) = voters_before {
+            let after = voter_keys(state)?;
+            if after != before {
+                record_voter_change(state, ctx, &after, events)?;
+            }
         }
         proposal.status = ProposalStatus::Executed { at_height: ctx.height };
         events.push(event("admin.executed", &proposal));
@@ -1007,6 +1015,31 @@ fn active_voters(state: &Overlay<'_>) -> Result<Vec<NodeRecord>, StorageError> {
         .filter_map(|bytes| NodeRecord::decode(bytes).ok())
         .filter(|r| r.status == NodeStatus::Active && r.role == billflow_types::NodeRole::Voter)
         .collect())
+}
+
+/// The active voters, sorted by node id: the set a block header commits to.
+pub(crate) fn voter_keys(state: &Overlay<'_>) -> Result<Vec<VoterKey>, StorageError> {
+    let mut voters: Vec<VoterKey> =
+        active_voters(state)?.into_iter().map(|r| VoterKey { node: r.id, public_key: r.public_key }).collect();
+    voters.sort();
+    Ok(voters)
+}
+
+/// Names the new voter set in the receipt (what a proof verifier follows)
+/// and appends the transaction to the history a node serves with proofs.
+fn record_voter_change(
+    state: &mut Overlay<'_>,
+    ctx: &TxContext<'_>,
+    voters: &[VoterKey],
+    events: &mut Vec<Event>,
+) -> Result<(), StorageError> {
+    let system = system_contract();
+    let key = state_key(RecordKind::VoterChanges, "history");
+    let mut history: VoterChanges = state.get_record(&system, &key)?.unwrap_or_default();
+    history.changes.push(VoterChange { height: ctx.height, tx_id: ctx.tx.tx.tx_id.clone() });
+    state.put_record(&system, key, &history);
+    events.push(event(VOTERS_CHANGED, &voters.to_vec()));
+    Ok(())
 }
 
 /// The approval policy in force.

@@ -398,8 +398,22 @@ fn node_revocation_needs_the_approval_policy() {
     let executed = env.apply(vec![approval]).block.unwrap();
     assert!(executed.receipts[0].failure.is_none(), "{:?}", executed.receipts[0].failure);
     let topics: Vec<&str> = executed.receipts[0].events.iter().map(|e| e.topic.as_str()).collect();
-    assert_eq!(topics, ["admin.approved", "node.revoked", "admin.executed"]);
+    assert_eq!(topics, ["admin.approved", "node.revoked", "voters.changed", "admin.executed"]);
     assert!(matches!(record(&env).status, NodeStatus::Revoked { .. }));
+    // The receipt names the new voters; the next block's header commits to
+    // them, and the history a node serves with proofs lists the change.
+    let voters = Vec::<billflow_types::VoterKey>::decode(&executed.receipts[0].events[2].data).unwrap();
+    assert!(!voters.iter().any(|v| v.node.as_str() == "notary-dev-1"), "{voters:?}");
+    assert_ne!(executed.block.header.voters_hash, billflow_types::voter_set_hash(&voters), "in force from the next block");
+    let closed = env.admin_tx(DEV_REGULATOR, &approve("p1"));
+    let next = env.apply(vec![closed]).block.unwrap();
+    assert_eq!(next.block.header.voters_hash, billflow_types::voter_set_hash(&voters));
+    let history = billflow_types::system::VoterChanges::decode(
+        &env.store.state_get(&system_contract(), &state_key(RecordKind::VoterChanges, "history")).unwrap().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(history.changes.len(), 1);
+    assert_eq!(history.changes[0].height, executed.block.header.height);
 
     let late = env.admin_tx(DEV_REGULATOR, &approve("p1"));
     assert_eq!(env.outcome(late).as_deref(), Some("E_PROPOSAL_CLOSED"));

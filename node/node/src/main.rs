@@ -237,6 +237,8 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
         let c = consensus.clone();
         tokio::spawn(async move { c.run_attestations().await });
         let c = consensus.clone();
+        tokio::spawn(async move { c.run_attestation_backfill().await });
+        let c = consensus.clone();
         tokio::spawn(async move { c.run_membership().await });
         let info: Arc<dyn billflow_api::NetworkInfo> =
             Arc::new(p2p::NetInfo { chain: chain.clone(), net: net.handle, consensus: consensus.clone() });

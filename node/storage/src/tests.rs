@@ -44,6 +44,7 @@ fn stored(height: u64, prev: Hash32, txs: Vec<billflow_types::SignedTx>, changes
         proposer: "n".parse().unwrap(),
         proposed_at_ms: height,
         consensus: ConsensusRef::default(),
+        voters_hash: Hash32::ZERO,
     };
     StoredBlock {
         block: Block { header, txs },

@@ -54,6 +54,10 @@ pub struct BlockHeader {
     pub proposed_at_ms: u64,
     /// The consensus log entry that carried it.
     pub consensus: ConsensusRef,
+    /// The voters in force for this block ([`voter_set_hash`] of the set
+    /// before its own transactions): what lets a verifier holding only the
+    /// genesis document tell whether it knows every change of voters.
+    pub voters_hash: Hash32,
 }
 
 impl BlockHeader {
@@ -61,6 +65,27 @@ impl BlockHeader {
     pub fn hash(&self) -> Hash32 {
         Hash32::of(Domain::BlockHeader, &self.encode())
     }
+}
+
+/// A voter: a node and the key its attestations are checked under.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoterKey {
+    /// The node.
+    pub node: NodeId,
+    /// Its certificate's ed25519 key.
+    pub public_key: crate::crypto::PublicKey,
+}
+
+/// The topic of the system event that names the voters in force from the
+/// next block on; its data is the sorted `Vec<VoterKey>`.
+pub const VOTERS_CHANGED: &str = "voters.changed";
+
+/// The hash a header commits to: the voter set sorted by node id, encoded.
+pub fn voter_set_hash(voters: &[VoterKey]) -> Hash32 {
+    let mut sorted = voters.to_vec();
+    sorted.sort();
+    Hash32::of(Domain::VoterSet, &crate::encoding::to_canonical(&sorted))
 }
 
 /// A committed block.

@@ -351,6 +351,18 @@ impl AdminPolicy {
 }
 
 impl Genesis {
+    /// The genesis voters, sorted by node id: the voter set in force from block 1.
+    pub fn voters(&self) -> Vec<crate::block::VoterKey> {
+        let mut voters: Vec<_> = self
+            .nodes
+            .iter()
+            .filter(|n| n.role == NodeRole::Voter)
+            .map(|n| crate::block::VoterKey { node: n.id.clone(), public_key: n.public_key })
+            .collect();
+        voters.sort();
+        voters
+    }
+
     /// The genesis hash: the chain's identity, over the canonical encoding
     /// with an empty signature list (the signatures sign this hash).
     pub fn hash(&self) -> Hash32 {

@@ -43,6 +43,8 @@ pub enum Domain {
     ApiRequest,
     /// One entry of the audit log (its link in the hash chain).
     AuditEntry,
+    /// A voter set: what a block header commits to as the voters in force.
+    VoterSet,
 }
 
 impl Domain {
@@ -64,6 +66,7 @@ impl Domain {
             Domain::ContractCode => "billflow/v1/contract-code",
             Domain::ApiRequest => "billflow/v1/api-request",
             Domain::AuditEntry => "billflow/v1/audit-entry",
+            Domain::VoterSet => "billflow/v1/voter-set",
         }
     }
 

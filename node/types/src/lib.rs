@@ -36,7 +36,9 @@ mod roundtrip;
 /// response and log line masks.
 pub use billflow_privacy as privacy;
 
-pub use block::{Attestation, Block, BlockHeader, BlockProposal, ChainTip, ConsensusRef};
+pub use block::{
+    Attestation, Block, BlockHeader, BlockProposal, ChainTip, ConsensusRef, VOTERS_CHANGED, VoterKey, voter_set_hash,
+};
 pub use crypto::{PublicKey, SecretKey, Signature, SignatureError};
 pub use encoding::{Canonical, DecodeError};
 pub use genesis::{

@@ -75,9 +75,21 @@ fn block() -> impl Strategy<Value = Block> {
         any::<u64>(),
         any::<(u64, u64)>(),
         proptest::collection::vec(signed_tx(), 0..4),
+        hash(),
     )
         .prop_map(
-            |(height, prev_hash, tx_root, receipts_root, state_hash, proposer, proposed_at_ms, (term, index), txs)| {
+            |(
+                height,
+                prev_hash,
+                tx_root,
+                receipts_root,
+                state_hash,
+                proposer,
+                proposed_at_ms,
+                (term, index),
+                txs,
+                voters_hash,
+            )| {
                 Block {
                     header: BlockHeader {
                         chain_id: "c".parse().unwrap(),
@@ -90,6 +102,7 @@ fn block() -> impl Strategy<Value = Block> {
                         proposer,
                         proposed_at_ms,
                         consensus: ConsensusRef { term, index },
+                        voters_hash,
                     },
                     txs,
                 }

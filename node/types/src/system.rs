@@ -582,6 +582,7 @@ pub fn state_key(kind: RecordKind, id: &str) -> Vec<u8> {
         RecordKind::Node => "node/",
         RecordKind::Proposal => "proposal/",
         RecordKind::Policy => "policy/",
+        RecordKind::VoterChanges => "voters/",
     };
     [prefix.as_bytes(), id.as_bytes()].concat()
 }
@@ -603,4 +604,25 @@ pub enum RecordKind {
     Proposal,
     /// [`crate::AdminPolicy`] (id `admin`).
     Policy,
+    /// [`VoterChanges`] (id `history`).
+    VoterChanges,
+}
+
+/// Every change of the voter set since genesis, in order: what a node
+/// serves with a proof so that a verifier holding only the genesis document
+/// can follow the voters to the proven block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct VoterChanges {
+    /// The transactions that changed it (each names the new set in a
+    /// [`crate::VOTERS_CHANGED`] event), with their heights.
+    pub changes: Vec<VoterChange>,
+}
+
+/// One change of the voter set.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct VoterChange {
+    /// The block that holds it; the new set is in force from the next.
+    pub height: u64,
+    /// The transaction that carried it out.
+    pub tx_id: TxId,
 }

@@ -20,6 +20,7 @@ mod schemathesis;
 mod single_node;
 mod supervision;
 mod tamper;
+mod voters;
 
 use billflow_sdk::Signer;
 use billflow_sdk::types::system::{KeyGrant, ParticipantKind, RegisterParticipant, SystemCall};

@@ -181,7 +181,7 @@ fn backing_up_what_is_not_a_node_fails_clearly() {
 }
 
 /// Runs a program of the workspace, checks it succeeded, returns its stdout.
-fn run_ok(program: std::path::PathBuf, args: &[&str]) -> String {
+pub(crate) fn run_ok(program: std::path::PathBuf, args: &[&str]) -> String {
     let out = Command::new(&program).args(args).output().unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{} {}: {stdout}{stderr}", program.display(), args.join(" "));
@@ -205,7 +205,7 @@ fn admin_refused(c: &Cluster, i: usize, org: &str, args: &[&str]) -> (bool, Stri
 }
 
 /// `billflow admin …` against node `i`, signed by `org`'s administrator.
-fn admin(c: &Cluster, i: usize, org: &str, args: &[&str]) -> String {
+pub(crate) fn admin(c: &Cluster, i: usize, org: &str, args: &[&str]) -> String {
     let dir = c.dir.path();
     let (ca, key) = (dir.join("cas.pem"), dir.join(format!("orgs/{org}/admin.key")));
     let key_id = format!("{org}.admin");

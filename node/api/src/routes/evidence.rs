@@ -8,7 +8,7 @@ use billflow_types::view::ErrorBody;
 use billflow_types::{Hash32, TxLocation, TxStatus};
 
 use super::contracts::run_query;
-use super::transactions::tx_proof;
+use super::transactions::{tx_proof, voter_changes};
 use super::{Gw, contract_name, parse_tx_id, storage};
 use crate::Gateway;
 use crate::error::ApiError;
@@ -92,5 +92,7 @@ pub(crate) async fn evidence(State(gw): Gw, Path(hash): Path<String>) -> Result<
         return Err(ApiError::internal(format!("transaction {submit_id} does not submit evidence {doc}")));
     }
     let record = borsh::to_vec(&record).map_err(ApiError::internal)?;
-    Ok(Json(EvidenceProof { hash: doc, summary, record, submit, cosigns }))
+    let last = cosigns.iter().map(|c| c.header.height).chain([submit.header.height]).max().unwrap_or_default();
+    let voter_changes = voter_changes(&gw, last)?;
+    Ok(Json(EvidenceProof { hash: doc, summary, record, submit, cosigns, voter_changes }))
 }

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use billflow_chain::TxOutcome;
 use billflow_types::proof::TxProof;
+use billflow_types::system::{RecordKind, VoterChanges, state_key, system_contract};
 use billflow_types::view::{ErrorBody, TxState, TxView};
 use billflow_types::{Attestation, Canonical, Hash32, MerkleProof, SignedTx, TxId, TxLocation};
 
@@ -104,7 +105,30 @@ pub(super) fn tx_proof(gw: &Gateway, location: TxLocation) -> Result<TxProof, Ap
         tx_path,
         receipt,
         receipt_path,
+        voter_changes: Vec::new(),
     })
+}
+
+/// The proofs of every change of voters in a block below `height`, in order:
+/// what takes a verifier holding only the genesis document to the voters in
+/// force at `height`.
+pub(super) fn voter_changes(gw: &Gateway, height: u64) -> Result<Vec<TxProof>, ApiError> {
+    let key = state_key(RecordKind::VoterChanges, "history");
+    let Some(bytes) = gw.store.state_get(&system_contract(), &key).map_err(storage)? else {
+        return Ok(Vec::new());
+    };
+    let history = VoterChanges::decode(&bytes).map_err(|e| ApiError::internal(format!("voter history: {e}")))?;
+    history
+        .changes
+        .iter()
+        .take_while(|c| c.height < height)
+        .map(|c| {
+            let location = gw.store.tx_location(&c.tx_id).map_err(storage)?.ok_or_else(|| {
+                ApiError::internal(format!("the voter history names transaction {}, which is not recorded", c.tx_id))
+            })?;
+            tx_proof(gw, location)
+        })
+        .collect()
 }
 
 /// The proof that a transaction is recorded
@@ -134,7 +158,9 @@ pub(crate) async fn transaction_proof(
     let tx_id = parse_tx_id(tx_id)?;
     let (location, _) = visible_tx(&gw, &subject, &tx_id)?
         .ok_or_else(|| ApiError::not_found(format!("no transaction {tx_id} of yours is recorded on this node")))?;
-    Ok(Json(tx_proof(&gw, location)?))
+    let mut proof = tx_proof(&gw, location)?;
+    proof.voter_changes = voter_changes(&gw, location.height)?;
+    Ok(Json(proof))
 }
 
 pub(super) fn attestations(gw: &Gateway, height: u64) -> Result<Vec<Attestation>, ApiError> {
