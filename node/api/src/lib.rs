@@ -38,6 +38,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use billflow_chain::Chain;
 use billflow_storage::StoreReader;
+use billflow_types::audit::AuditHead;
 use billflow_types::request::HEADER_REQUEST_ID;
 use billflow_types::view::NetworkView;
 
@@ -70,6 +71,9 @@ pub struct ApiConfig {
     pub rate_burst: u32,
     /// Where the audit log goes (`None`: no audit log, for tests of routes alone).
     pub audit_dir: Option<PathBuf>,
+    /// Where the audit log's head is published as each batch of entries
+    /// becomes durable (the node anchors it in its block attestations).
+    pub audit_head: Option<Arc<tokio::sync::watch::Sender<Option<AuditHead>>>>,
 }
 
 impl Default for ApiConfig {
@@ -81,6 +85,7 @@ impl Default for ApiConfig {
             rate_per_s: 5_000,
             rate_burst: 10_000,
             audit_dir: None,
+            audit_head: None,
         }
     }
 }
@@ -137,7 +142,8 @@ async fn count_blocks(gw: std::sync::Weak<Gateway>) {
 /// The gateway's routes with every layer. Fails only if the audit log cannot
 /// be opened (or is broken).
 pub fn router(state: ApiState) -> std::io::Result<Router> {
-    let audit = state.config.audit_dir.as_deref().map(Audit::open).transpose()?;
+    let audit =
+        state.config.audit_dir.as_deref().map(|dir| Audit::open(dir, state.config.audit_head.clone())).transpose()?;
     #[allow(clippy::disallowed_methods, reason = "the one place the gateway takes its read-only handle")]
     let store = state.chain.store().reader();
     let gw = Arc::new(Gateway {

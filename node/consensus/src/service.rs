@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use billflow_chain::{Chain, Submitted};
 use billflow_net::NetHandle;
+use billflow_types::audit::AuditHead;
 use billflow_types::system::NodeStatus;
 use billflow_types::{Attestation, Canonical, NodeId, NodeRole, Rejection, SecretKey, SignedTx};
 use openraft::error::{ClientWriteError, Fatal, InitializeError, RaftError};
@@ -510,7 +511,10 @@ impl Consensus {
     /// Signs every block this node commits, stores the attestation and sends it to
     /// every other member: one sender per peer, which batches whatever piled up
     /// while its previous request was under way. Runs until the chain is dropped.
-    pub async fn run_attestations(&self) {
+    ///
+    /// Each attestation anchors the node's audit log head as `audit_head`
+    /// holds it then, when the node keeps one.
+    pub async fn run_attestations(&self, audit_head: Option<watch::Receiver<Option<AuditHead>>>) {
         let chain = &self.inner.chain;
         let mut tip = chain.subscribe_tip();
         let mut next = chain.tip().height + 1;
@@ -531,7 +535,10 @@ impl Consensus {
             }
             while next <= height {
                 if let Ok(Some(hash)) = chain.block_hash(next) {
-                    let att = Attestation::sign(next, hash, self.inner.node_id.clone(), &self.inner.key);
+                    let mut att = Attestation::sign(next, hash, self.inner.node_id.clone(), &self.inner.key);
+                    if let Some(head) = audit_head.as_ref().and_then(|rx| *rx.borrow()) {
+                        att = att.with_audit(head, &self.inner.key);
+                    }
                     let bytes = att.encode();
                     if let Err(e) = chain.store().put_attestation(next, self.inner.node_id.as_str(), &bytes) {
                         tracing::error!(error = %e, "cannot store attestation");

@@ -404,7 +404,11 @@ fn node_revocation_needs_the_approval_policy() {
     // them, and the history a node serves with proofs lists the change.
     let voters = Vec::<billflow_types::VoterKey>::decode(&executed.receipts[0].events[2].data).unwrap();
     assert!(!voters.iter().any(|v| v.node.as_str() == "notary-dev-1"), "{voters:?}");
-    assert_ne!(executed.block.header.voters_hash, billflow_types::voter_set_hash(&voters), "in force from the next block");
+    assert_ne!(
+        executed.block.header.voters_hash,
+        billflow_types::voter_set_hash(&voters),
+        "in force from the next block"
+    );
     let closed = env.admin_tx(DEV_REGULATOR, &approve("p1"));
     let next = env.apply(vec![closed]).block.unwrap();
     assert_eq!(next.block.header.voters_hash, billflow_types::voter_set_hash(&voters));

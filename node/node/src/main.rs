@@ -3,6 +3,7 @@
 //! Wiring only: configuration, tasks, signals and exit codes. Ledger logic lives
 //! in the library crates.
 
+mod audit_check;
 mod identity;
 mod p2p;
 
@@ -97,11 +98,33 @@ enum Command {
         #[arg(long)]
         without_audit_log: bool,
     },
+    /// The node's audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print a genesis document (the development one unless --file is given, which is checked).
     Genesis {
         /// A genesis file to check and print with its hash.
         #[arg(long)]
         file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check a stopped node's audit log against its hash chain and against the
+    /// heads the node anchored in its block attestations. Exits 1 naming the
+    /// first entry that differs, or where the log was cut.
+    Verify {
+        /// Data directory of the stopped node whose log is checked.
+        #[arg(long)]
+        data: PathBuf,
+        /// Read the anchors from another node's data directory (stopped, or
+        /// restored from its backup) instead of this node's own.
+        #[arg(long, value_name = "DIR")]
+        anchors: Option<PathBuf>,
+        /// The node whose log it is (default: the id the node recorded at start).
+        #[arg(long)]
+        node: Option<NodeId>,
     },
 }
 
@@ -125,6 +148,9 @@ fn main() -> ExitCode {
         Command::Verify { data } => verify_cmd(&data),
         Command::Backup { data, out } => backup_cmd(&data, &out),
         Command::Restore { backup, data, without_audit_log } => restore_cmd(&backup, &data, !without_audit_log),
+        Command::Audit(AuditCommand::Verify { data, anchors, node }) => {
+            audit_verify_cmd(&data, anchors.as_deref(), node)
+        }
         Command::Genesis { file } => genesis_cmd(file.as_deref()),
     };
     match result {
@@ -158,6 +184,10 @@ pub(crate) fn load_genesis(path: Option<&Path>) -> Result<Genesis> {
 fn open_chain(data: &Path, genesis: &Genesis, config: ChainConfig) -> Result<Chain> {
     std::fs::create_dir_all(data).with_context(|| format!("cannot create data directory {}", data.display()))?;
     let store = Store::open(data).with_context(|| format!("cannot open the store in {}", data.display()))?;
+    // `audit verify` finds this node's anchors in the attestations by its id.
+    store
+        .put_meta(&[(audit_check::NODE_ID_META.to_string(), config.node_id.as_str().as_bytes().to_vec())])
+        .context("cannot record the node's id")?;
     Chain::open(store, genesis, config).context("cannot open the chain")
 }
 
@@ -168,8 +198,13 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn run(data: &Path, genesis: Option<&Path>, listen: SocketAddr, config: ChainConfig) -> Result<()> {
     let genesis = load_genesis(genesis)?;
     let chain = open_chain(data, &genesis, config)?;
-    let gateway =
-        Gateway { listen, transport: billflow_api::Transport::Http, audit_dir: data.join("audit"), explorer: None };
+    let gateway = Gateway {
+        listen,
+        transport: billflow_api::Transport::Http,
+        audit_dir: data.join("audit"),
+        audit_head: Arc::new(tokio::sync::watch::channel(None).0),
+        explorer: None,
+    };
     runtime()?.block_on(serve(chain, gateway, None, Sequencer::Single))
 }
 
@@ -202,8 +237,10 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
         listen: id.config.api_listen,
         transport: billflow_api::Transport::Https(tls),
         audit_dir: id.config.data_dir.join("audit"),
+        audit_head: Arc::new(tokio::sync::watch::channel(None).0),
         explorer,
     };
+    let audit_head = gateway.audit_head.clone();
     runtime()?.block_on(async move {
         let net = Network::start(NetConfig {
             org_cas,
@@ -235,7 +272,8 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
         let consensus = Consensus::start(chain.clone(), net.handle.clone(), consensus_config).await?;
         p2p::spawn_handler(consensus.clone(), net.requests);
         let c = consensus.clone();
-        tokio::spawn(async move { c.run_attestations().await });
+        let head = audit_head.subscribe();
+        tokio::spawn(async move { c.run_attestations(Some(head)).await });
         let c = consensus.clone();
         tokio::spawn(async move { c.run_attestation_backfill().await });
         let c = consensus.clone();
@@ -260,6 +298,8 @@ struct Gateway {
     listen: SocketAddr,
     transport: billflow_api::Transport,
     audit_dir: PathBuf,
+    /// Where the gateway publishes its audit log's durable head.
+    audit_head: Arc<tokio::sync::watch::Sender<Option<billflow_types::audit::AuditHead>>>,
     /// The explorer's listener for browsers, if configured.
     explorer: Option<(SocketAddr, billflow_api::Transport)>,
 }
@@ -309,7 +349,11 @@ async fn serve(
         }
     };
     let mut api_stop = stop_rx.clone();
-    let config = billflow_api::ApiConfig { audit_dir: Some(gateway.audit_dir), ..billflow_api::ApiConfig::default() };
+    let config = billflow_api::ApiConfig {
+        audit_dir: Some(gateway.audit_dir),
+        audit_head: Some(gateway.audit_head),
+        ..billflow_api::ApiConfig::default()
+    };
     let state = billflow_api::ApiState { chain, network, config };
     let api = tokio::spawn(billflow_api::serve(endpoints, state, async move {
         let _ = api_stop.wait_for(|stop| *stop).await;
@@ -358,10 +402,7 @@ pub(crate) async fn shutdown_signal() {
 }
 
 fn verify_cmd(data: &Path) -> Result<()> {
-    if !data.join("index").exists() {
-        bail!("{} holds no billflow store", data.display());
-    }
-    let store = Store::open(data).with_context(|| format!("cannot open the store in {}", data.display()))?;
+    let store = open_store(data)?;
     let report = verify(&store).context("verification failed")?;
     println!(
         "chain verified: height {} tip {} state {} ({} transactions, {} state entries, {} attestations)",
@@ -377,7 +418,59 @@ fn verify_cmd(data: &Path) -> Result<()> {
         "consensus log verified: {} entries, {} of them matched with the blocks they made",
         log.entries, log.blocks
     );
+    match audit_check::node_id(&store).map_err(anyhow::Error::msg)? {
+        Some(node) => audit_verify(data, &store, &node),
+        None => Ok(()),
+    }
+}
+
+fn open_store(data: &Path) -> Result<Store> {
+    if !data.join("index").exists() {
+        bail!("{} holds no billflow store", data.display());
+    }
+    Store::open(data).with_context(|| format!("cannot open the store in {}", data.display()))
+}
+
+/// Checks the audit log in `data` against the anchors `anchors` holds (the
+/// node's own store when it is `data`'s), and prints what holds.
+fn audit_verify(data: &Path, anchors: &Store, node: &NodeId) -> Result<()> {
+    let entries = audit_check::read_entries(data).map_err(anyhow::Error::msg).context("audit verification failed")?;
+    let found = audit_check::anchors(anchors, node).map_err(anyhow::Error::msg).context("audit verification failed")?;
+    let report = audit_check::check(&entries, found.as_deref().unwrap_or_default())
+        .map_err(anyhow::Error::msg)
+        .context("audit verification failed")?;
+    match report.last_anchor {
+        _ if found.is_none() => println!(
+            "audit log verified: {} entries, hash chain intact; {node} is not a consortium node, so nothing anchors it",
+            report.entries
+        ),
+        Some((height, head)) => println!(
+            "audit log verified: {} entries, hash chain intact; {} anchors by {node} match, the last (entry {}) at block {height}",
+            report.entries, report.anchors, head.seq
+        ),
+        None => println!(
+            "audit log verified: {} entries, hash chain intact; {node} anchored none of them yet",
+            report.entries
+        ),
+    }
     Ok(())
+}
+
+fn audit_verify_cmd(data: &Path, anchors: Option<&Path>, node: Option<NodeId>) -> Result<()> {
+    let own = open_store(data)?;
+    let node = match node {
+        Some(node) => node,
+        None => audit_check::node_id(&own)
+            .map_err(anyhow::Error::msg)?
+            .with_context(|| format!("{} records no node id: name the node with --node", data.display()))?,
+    };
+    match anchors {
+        None => audit_verify(data, &own, &node),
+        Some(other) => {
+            drop(own);
+            audit_verify(data, &open_store(other)?, &node)
+        }
+    }
 }
 
 fn backup_cmd(data: &Path, out: &Path) -> Result<()> {

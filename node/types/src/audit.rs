@@ -63,6 +63,53 @@ impl AuditEntry {
     }
 }
 
+/// The head of a node's audit log: its last durable entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditHead {
+    /// The entry's position.
+    pub seq: u64,
+    /// Its hash (which covers every entry before it through the chain).
+    pub hash: Hash32,
+}
+
+/// A node's audit head as it signed it into its attestation of a block: held
+/// by every node, so that a log rewritten or cut afterwards no longer matches.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditAnchor {
+    /// The head.
+    pub head: AuditHead,
+    /// ed25519 by the node's key over `node ‖ height ‖ head` in [`Domain::AuditAnchor`].
+    pub signature: crate::crypto::Signature,
+}
+
+impl AuditAnchor {
+    fn message(node: &crate::ids::NodeId, height: u64, head: &AuditHead) -> Vec<u8> {
+        to_canonical(&(node, height, head))
+    }
+
+    /// `node` anchors `head` at block `height`.
+    pub fn sign(
+        node: &crate::ids::NodeId,
+        height: u64,
+        head: AuditHead,
+        key: &crate::crypto::SecretKey,
+    ) -> AuditAnchor {
+        AuditAnchor { head, signature: key.sign(Domain::AuditAnchor, &Self::message(node, height, &head)) }
+    }
+
+    /// Checks that `node`'s `key` anchored this head at `height`.
+    pub fn verify(
+        &self,
+        node: &crate::ids::NodeId,
+        height: u64,
+        key: &crate::crypto::PublicKey,
+    ) -> Result<(), crate::crypto::SignatureError> {
+        key.verify(Domain::AuditAnchor, &Self::message(node, height, &self.head), &self.signature)
+    }
+}
+
 /// Where an audit log breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("audit entry {seq}: {reason}")]

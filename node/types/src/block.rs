@@ -147,6 +147,9 @@ pub struct Attestation {
     pub node: NodeId,
     /// ed25519 by the node's certificate key over `height ‖ block_hash` in [`Domain::BlockAttestation`].
     pub signature: crate::crypto::Signature,
+    /// The node's audit log head when it attested, signed on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::AuditAnchor>,
 }
 
 impl Attestation {
@@ -157,11 +160,21 @@ impl Attestation {
     /// Signs block `height` with hash `block_hash` as `node`.
     pub fn sign(height: u64, block_hash: Hash32, node: NodeId, key: &crate::crypto::SecretKey) -> Attestation {
         let signature = key.sign(Domain::BlockAttestation, &Self::message(height, &block_hash));
-        Attestation { height, block_hash, node, signature }
+        Attestation { height, block_hash, node, signature, audit: None }
     }
 
-    /// Checks the signature under `key`.
+    /// Anchors the node's audit log `head` in this attestation.
+    pub fn with_audit(self, head: crate::audit::AuditHead, key: &crate::crypto::SecretKey) -> Attestation {
+        let audit = Some(crate::audit::AuditAnchor::sign(&self.node, self.height, head, key));
+        Attestation { audit, ..self }
+    }
+
+    /// Checks the signature under `key`, and the audit anchor's if it has one.
     pub fn verify(&self, key: &crate::crypto::PublicKey) -> Result<(), crate::crypto::SignatureError> {
-        key.verify(Domain::BlockAttestation, &Self::message(self.height, &self.block_hash), &self.signature)
+        key.verify(Domain::BlockAttestation, &Self::message(self.height, &self.block_hash), &self.signature)?;
+        match &self.audit {
+            Some(anchor) => anchor.verify(&self.node, self.height, key),
+            None => Ok(()),
+        }
     }
 }

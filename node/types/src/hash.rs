@@ -45,6 +45,8 @@ pub enum Domain {
     AuditEntry,
     /// A voter set: what a block header commits to as the voters in force.
     VoterSet,
+    /// A node's signature over its audit log's head, carried in its attestations.
+    AuditAnchor,
 }
 
 impl Domain {
@@ -67,6 +69,7 @@ impl Domain {
             Domain::ApiRequest => "billflow/v1/api-request",
             Domain::AuditEntry => "billflow/v1/audit-entry",
             Domain::VoterSet => "billflow/v1/voter-set",
+            Domain::AuditAnchor => "billflow/v1/audit-anchor",
         }
     }
 

@@ -113,3 +113,141 @@ async fn verify_names_the_height_of_a_flipped_byte() {
     let (ok, out) = billflow_tests::verify(dir.path()).unwrap();
     assert!(ok, "{out}");
 }
+
+/// One edit of a stopped node's sled index, made with sled's own API.
+type Edit = fn(&sled::Tree, &sled::Tree);
+
+/// The value at the first key under `prefix` after `skip` others.
+fn nth(tree: &sled::Tree, prefix: &[u8], skip: usize) -> (sled::IVec, sled::IVec) {
+    tree.scan_prefix(prefix).nth(skip).unwrap().unwrap()
+}
+
+/// Swaps the values of the first two keys under `prefix`.
+fn swap(tree: &sled::Tree, prefix: &[u8]) {
+    let (a, av) = nth(tree, prefix, 0);
+    let (b, bv) = nth(tree, prefix, 1);
+    tree.insert(a, bv).unwrap();
+    tree.insert(b, av).unwrap();
+}
+
+/// Every record kind a voter stores, edited in turn through sled's API (as
+/// anyone with the files and the library could), is caught by `verify`;
+/// each case names what it caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
+    use billflow_sdk::types::{Canonical, ChainParams, ChainTip, Genesis, Receipt};
+    let _one = billflow_tests::exclusive().await;
+    let mut c =
+        crate::cluster::Cluster::start(&crate::cluster::VOTERS_AND_OBSERVER[..3], ChainParams::default(), false, None)
+            .await;
+    let leader = c.wait_leader(&c.alive(), std::time::Duration::from_secs(20)).await;
+    for n in 1..=6u64 {
+        let (tx, _, _) = register_enterprise(&c.tenant(), 600_000 + n, &format!("sled-edit-{n}"));
+        assert!(crate::raft::commit(&c.client(leader), &tx).await);
+    }
+    let follower = (0..3).find(|i| *i != leader).unwrap();
+    let height = c.height(leader).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while c.height(follower).await < height {
+        assert!(std::time::Instant::now() < deadline, "the follower did not catch up");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    c.kill(follower);
+    let data = c.data_dir(follower);
+    let (ok, out) = billflow_tests::verify(&data).unwrap();
+    assert!(ok, "{out}");
+
+    let cases: [(&str, Edit, &str); 11] = [
+        (
+            "the tip",
+            |l, _| {
+                let mut tip = ChainTip::decode(&l.get(b"m:tip").unwrap().unwrap()).unwrap();
+                tip.state_hash.0[0] ^= 1;
+                l.insert(b"m:tip", tip.encode()).unwrap();
+            },
+            "tip",
+        ),
+        (
+            "the genesis document",
+            |l, _| {
+                let mut genesis = Genesis::decode(&l.get(b"m:genesis").unwrap().unwrap()).unwrap();
+                genesis.genesis_time_ms += 1;
+                l.insert(b"m:genesis", genesis.encode()).unwrap();
+            },
+            "genesis",
+        ),
+        ("a block's position", |l, _| swap(l, b"b:"), "height"),
+        ("the block-hash index", |l, _| swap(l, b"h:"), "height"),
+        ("the transaction index", |l, _| swap(l, b"t:"), "height"),
+        (
+            "a transaction's index entry removed",
+            |l, _| {
+                let (key, _) = nth(l, b"t:", 2);
+                l.remove(key).unwrap();
+            },
+            "height",
+        ),
+        (
+            "a receipt",
+            |l, _| {
+                let (key, value) = nth(l, b"r:", 3);
+                let mut receipt = Receipt::decode(&value).unwrap();
+                receipt.fuel_used += 1;
+                l.insert(key, receipt.encode()).unwrap();
+            },
+            "height",
+        ),
+        (
+            "a state value",
+            |l, _| {
+                let (key, value) = l
+                    .scan_prefix(b"s:")
+                    .find(|kv| kv.as_ref().is_ok_and(|(k, _)| k.windows(12).any(|w| w == b"participant/")))
+                    .unwrap()
+                    .unwrap();
+                l.insert(key, [value.as_ref(), b" "].concat()).unwrap();
+            },
+            "height",
+        ),
+        (
+            "an attestation",
+            |l, _| {
+                let (_, other) = nth(l, b"a:", 0);
+                let (key, _) = nth(l, b"a:", 5);
+                l.insert(key, other).unwrap();
+            },
+            "height",
+        ),
+        (
+            "a consensus log entry",
+            |_, r| {
+                let entries: Vec<_> = r.scan_prefix(b"e:").map(|kv| kv.unwrap()).collect();
+                let (key, _) = &entries[entries.len() - 2];
+                r.insert(key, entries[entries.len() - 3].1.clone()).unwrap();
+            },
+            "entry",
+        ),
+        (
+            "a consensus log entry removed",
+            |_, r| {
+                let entries: Vec<_> = r.scan_prefix(b"e:").map(|kv| kv.unwrap()).collect();
+                r.remove(&entries[entries.len() - 3].0).unwrap();
+            },
+            "entry",
+        ),
+    ];
+    for (i, (what, edit, says)) in cases.into_iter().enumerate() {
+        let copy = data.parent().unwrap().join(format!("sled-edit-{i}"));
+        copy_dir(&data, &copy);
+        {
+            let db = sled::open(copy.join("index")).unwrap();
+            edit(&db.open_tree("ledger").unwrap(), &db.open_tree("raft").unwrap());
+            db.flush().unwrap();
+        }
+        let (ok, out) = billflow_tests::verify(&copy).unwrap();
+        assert!(!ok, "verify passed a store with {what} edited: {out}");
+        assert!(out.contains(says), "{what}: {out}");
+        eprintln!("{what}: {}", out.lines().last().unwrap_or_default());
+    }
+}

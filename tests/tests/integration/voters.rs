@@ -231,3 +231,92 @@ async fn proofs_verify_offline_after_every_genesis_voter_is_replaced() {
     let (ok, text) = verify_offline(&c, &after, &cut);
     assert!(!ok && text.contains("names other voters than the proof leads to"), "{text}");
 }
+
+/// Rewrites node data `dir`'s audit log from entry `from` on (a changed
+/// request id) and hashes the chain again, as someone with file access could.
+fn rewrite_audit_log(dir: &Path, from: u64) {
+    use billflow_sdk::types::audit::AuditEntry;
+    let path = dir.join("audit/audit.jsonl");
+    let mut entries: Vec<AuditEntry> =
+        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut prev = Hash32::ZERO;
+    for e in &mut entries {
+        if e.seq == from {
+            e.result = "403 E_UNAUTHORIZED".into();
+        }
+        e.prev = prev;
+        e.hash = e.compute_hash();
+        prev = e.hash;
+    }
+    let text: String = entries.iter().map(|e| serde_json::to_string(e).unwrap() + "\n").collect();
+    std::fs::write(&path, text).unwrap();
+}
+
+/// docs/operations.md, "The audit log": each node anchors its audit log's
+/// head in its block attestations, which every node holds; `billflow-node
+/// audit verify` finds a log rewritten and hashed again, or cut short, with
+/// the anchors of the node's own store or of another node's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_verify_finds_a_rewritten_or_cut_log_by_its_anchors() {
+    let _one = exclusive().await;
+    let mut c = Cluster::start(&VOTERS_AND_OBSERVER[..3], ChainParams::default(), false, None).await;
+    let leader = c.wait_leader(&c.alive(), Duration::from_secs(20)).await;
+    let watched = (0..3).find(|i| *i != leader).unwrap();
+    let other = (0..3).find(|i| *i != leader && *i != watched).unwrap();
+    // Calls to the watched node are audited there; blocks made after them
+    // carry its attestations, which anchor its log's head.
+    for n in 0..12 {
+        get(&c, watched, "/v1/health").await;
+        let (tx, _, _) = crate::register_enterprise(&c.tenant(), 800_000 + n, &format!("audit-{n}"));
+        assert!(crate::raft::commit(&c.client(leader), &tx).await);
+    }
+    let height = c.height(leader).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while c.height(watched).await < height || c.height(other).await < height {
+        assert!(Instant::now() < deadline, "the followers did not catch up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    c.kill(watched);
+    c.kill(other);
+    let (data, anchors) = (c.data_dir(watched), c.data_dir(other));
+    let name = c.name(watched);
+    let audit = |anchors: Option<&Path>| {
+        let mut all: Vec<&std::ffi::OsStr> =
+            vec!["audit".as_ref(), "verify".as_ref(), "--data".as_ref(), data.as_os_str()];
+        if let Some(dir) = anchors {
+            all.extend(["--anchors".as_ref(), dir.as_os_str(), "--node".as_ref(), name.as_ref()]);
+        }
+        crate::operations::node_cmd(&all)
+    };
+    let (ok, text) = audit(None);
+    assert!(ok && text.contains("audit log verified") && text.contains("anchors by"), "{text}");
+    let (ok, text) = audit(Some(&anchors));
+    assert!(ok && text.contains("audit log verified"), "with another node's anchors: {text}");
+    eprintln!("audit: {}", text.trim());
+
+    // Rewritten from entry 1 and hashed again: the chain holds, the anchors do not.
+    let log = data.join("audit/audit.jsonl");
+    let original = std::fs::read(&log).unwrap();
+    rewrite_audit_log(&data, 1);
+    for anchors in [None, Some(anchors.as_path())] {
+        let (ok, text) = audit(anchors);
+        assert!(!ok && text.contains("the log was rewritten") && text.contains("is between"), "{text}");
+        eprintln!("audit: {}", text.trim());
+    }
+    // `verify` checks the audit log too.
+    let (ok, text) = crate::operations::node_cmd(&["verify".as_ref(), "--data".as_ref(), data.as_os_str()]);
+    assert!(!ok && text.contains("the log was rewritten"), "{text}");
+
+    // Cut to its first entry.
+    let first_line = original.iter().position(|b| *b == b'\n').unwrap() + 1;
+    std::fs::write(&log, &original[..first_line]).unwrap();
+    let (ok, text) = audit(Some(&anchors));
+    assert!(!ok && text.contains("the log was cut: it ends at entry 0"), "{text}");
+    eprintln!("audit: {}", text.trim());
+
+    // Put back, it verifies again.
+    std::fs::write(&log, &original).unwrap();
+    let (ok, text) = audit(None);
+    assert!(ok, "{text}");
+}

@@ -7,6 +7,7 @@ use billflow_types::view::{AuditPage, ErrorBody};
 use serde::Deserialize;
 
 use super::{Gw, parse_query};
+use crate::audit::PageQuery;
 use crate::auth::Subject;
 use crate::error::ApiError;
 
@@ -59,9 +60,11 @@ fn audit_date_ok(date: &str) -> bool {
 /// Regulators read the gateway's hash-chained audit log: every call with its
 /// time, subject, object, action, result and request id, oldest first,
 /// filtered by time (`from` inclusive, `to` inclusive; dates or RFC 3339 UTC
-/// times) and by subject (entries whose subject contains the text). The
-/// whole log is checked against its hash chain on every read; a broken chain
-/// is a 500 naming the entry.
+/// times) and by subject (entries whose subject contains the text). A page
+/// is read through the log's index; every entry it reads is checked against
+/// its hash and the entry before it, and a broken chain is a 500 naming the
+/// entry (the whole chain is checked when the node starts, and by
+/// `billflow-node audit verify`).
 #[utoipa::path(
     get,
     path = "/v1/audit",
@@ -99,38 +102,33 @@ pub(crate) async fn audit_log(
     if limit == 0 || limit > MAX_AUDIT_PAGE {
         return Err(ApiError::bad_request("E_BAD_QUERY", format!("limit must be 1 to {MAX_AUDIT_PAGE}")));
     }
-    let dir = gw.config.audit_dir.clone().ok_or_else(|| ApiError::not_found("this gateway keeps no audit log"))?;
-    let path = dir.join(crate::audit::AUDIT_FILE);
-    let entries = tokio::task::spawn_blocking(move || crate::audit::read_complete_entries(&path))
-        .await
-        .map_err(|e| ApiError::internal(format!("audit read task failed: {e}")))?
-        .map_err(|e| ApiError::internal(format!("cannot read the audit log: {e}")))?
-        .map_err(|broken| {
-            // Regulators are told which entry; how it fails to verify stays in the node's log.
-            tracing::error!(seq = broken.seq, reason = %broken.reason, "the audit log's hash chain is broken");
-            ApiError {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                code: "E_AUDIT_BROKEN".into(),
-                message: format!(
-                    "the audit log's hash chain is broken at entry {}; see the node's log with this request id",
-                    broken.seq
-                ),
-            }
-        })?;
-    let in_window = |time: &str| {
-        q.from.as_deref().is_none_or(|f| time >= f)
-            // Compared as bytes: a `to` date covers every time of its day, and no cut can fall inside a character.
-            && q.to.as_deref().is_none_or(|t| time.as_bytes().get(..t.len()).unwrap_or(time.as_bytes()) <= t.as_bytes())
-    };
-    let mut page: Vec<_> = entries
-        .into_iter()
-        .filter(|e| q.after.is_none_or(|a| e.seq > a))
-        .filter(|e| in_window(&e.time))
-        .filter(|e| q.subject.as_deref().is_none_or(|s| e.subject.contains(s)))
-        .take(limit + 1)
-        .collect();
-    let more = page.len() > limit;
-    page.truncate(limit);
-    let next_after = if more { page.last().map(|e| e.seq) } else { None };
-    Ok(Json(AuditPage { entries: page, next_after }))
+    let audit = gw.audit.clone().ok_or_else(|| ApiError::not_found("this gateway keeps no audit log"))?;
+    let page = tokio::task::spawn_blocking(move || {
+        let query = PageQuery {
+            after: q.after,
+            from: q.from.as_deref(),
+            to: q.to.as_deref(),
+            subject: q.subject.as_deref(),
+            limit,
+        };
+        audit.page(&query)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("audit read task failed: {e}")))?
+    .map_err(|e| ApiError::internal(format!("cannot read the audit log: {e}")))?
+    .map_err(|broken| {
+        // Regulators are told which entry; how it fails to verify stays in the node's log.
+        tracing::error!(seq = broken.seq, reason = %broken.reason, "the audit log's hash chain is broken");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "E_AUDIT_BROKEN".into(),
+            message: format!(
+                "the audit log's hash chain is broken at entry {}; see the node's log with this request id",
+                broken.seq
+            ),
+        }
+    })?;
+    let (entries, more) = page;
+    let next_after = if more { entries.last().map(|e| e.seq) } else { None };
+    Ok(Json(AuditPage { entries, next_after }))
 }
