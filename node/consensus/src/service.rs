@@ -556,7 +556,7 @@ impl Consensus {
     }
 
     /// Fetches the attestations this node lacks of settled blocks from its
-    /// peers ([`crate::backfill`]). Runs until the chain is dropped.
+    /// peers (see the `backfill` module). Runs until the chain is dropped.
     pub async fn run_attestation_backfill(&self) {
         crate::backfill::run(self.inner.chain.clone(), self.inner.net.clone(), self.inner.node_id.clone()).await;
     }

@@ -34,9 +34,9 @@ pub enum WireRequest {
     },
     /// A node's attestations of blocks (canonical bytes each).
     Attestations(Vec<Vec<u8>>),
-    /// Every attestation the peer holds of these heights (at most
-    /// [`crate::backfill::MAX_HEIGHTS`]): how a node that joined late, or was
-    /// down, gets the attestations its proofs need.
+    /// Every attestation the peer holds of these heights (at most 256): how
+    /// a node that joined late, or was down, gets the attestations its
+    /// proofs need.
     AttestationsOf(Vec<u64>),
 }
 
