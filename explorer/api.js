@@ -46,6 +46,7 @@ const enc = encodeURIComponent;
 export const api = {
   health: () => getJson('/v1/health'),
   network: () => getJson('/v1/network'),
+  genesis: () => getJson('/v1/genesis'),
   blocks: (limit, before) =>
     getJson(`/v1/blocks?limit=${enc(limit)}${before === undefined || before === null ? '' : `&before=${enc(before)}`}`),
   blockByHeight: (h) => getJson(`/v1/blocks/${enc(h)}`),

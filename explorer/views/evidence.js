@@ -5,11 +5,60 @@ import { el, link, mono, badge, table, tableWrap, fields, fmtTime, fmtInt, orDas
 import { t } from '../i18n.js';
 import { api, isNotFound } from '../api.js';
 import { notFound } from './common.js';
+import { verifyEvidence, genesisHash, hasEd25519, ProofError } from '../verify.js';
 
 const HEX_RE = /^[0-9a-fA-F]{64}$/;
 
 function toHex(buf) {
   return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+let genesisOnce = null;
+
+/** The genesis document, fetched once, with its hash computed here. */
+function genesis() {
+  if (!genesisOnce) {
+    genesisOnce = api.genesis().then(async (g) => ({ doc: g, hash: await genesisHash(g) }));
+    genesisOnce.catch(() => { genesisOnce = null; });
+  }
+  return genesisOnce;
+}
+
+/**
+ * The proof checked in this page against the genesis document: the verdict,
+ * what it verified and what it did not. `data-verified` is `true`, `false`
+ * (refused, with the reason) or `unchecked` (the browser cannot check it).
+ */
+async function proofVerdict(p, hex) {
+  const box = el('section', { id: 'evidence-verdict', class: 'panel' }, el('h2', null, t('evidence.proof')));
+  const list = (items) => el('ul', { class: 'plain-list' }, items.map((x) => el('li', null, x)));
+  let g;
+  try {
+    g = await genesis();
+  } catch (e) {
+    box.setAttribute('data-verified', 'unchecked');
+    box.append(el('p', null, badge(t('evidence.unchecked'), 'warn')), el('p', null, String((e && e.message) || e)));
+    return box;
+  }
+  box.append(el('dl', { class: 'fields' }, el('dt', null, t('evidence.genesisHash')),
+    el('dd', null, el('code', { id: 'genesis-hash', class: 'mono' }, g.hash), ` (${g.doc.chain_id})`)));
+  if (!(await hasEd25519())) {
+    box.setAttribute('data-verified', 'unchecked');
+    box.append(el('p', null, badge(t('evidence.unchecked'), 'warn')), el('p', null, t('evidence.noEd25519')));
+    return box;
+  }
+  try {
+    const v = await verifyEvidence(p, g.doc, hex);
+    box.setAttribute('data-verified', 'true');
+    box.append(el('p', null, badge(t('evidence.verified'), 'ok')),
+      el('h3', null, t('evidence.verifiedHere')), list(v.verified),
+      el('h3', null, t('evidence.notVerifiedHere')), list(v.notVerified));
+  } catch (e) {
+    box.setAttribute('data-verified', 'false');
+    const reason = e instanceof ProofError ? e.message : `the proof cannot be read: ${(e && e.message) || e}`;
+    box.append(el('p', null, badge(t('evidence.refused'), 'bad')), el('p', { id: 'evidence-refusal' }, reason));
+  }
+  return box;
 }
 
 /** What the ledger holds for the document, readable. */
@@ -111,7 +160,12 @@ export function renderEvidence(root, arg, ctx) {
       notarised ? badge(t('evidence.notarised'), 'ok') : badge(t('evidence.notNotarised'), 'warn'));
     if (onLedger) result.replaceChildren(verdict);
     else result.replaceChildren(verdict, el('p', null, t('evidence.notOnLedgerText')));
-    if (onLedger) more.replaceChildren(...details(p));
+    if (!onLedger) return;
+    const checking = el('p', { class: 'loading' }, t('evidence.checking'));
+    more.replaceChildren(checking, ...details(p));
+    const checked = await proofVerdict(p, hex);
+    if (mine !== seq || !ctx.alive()) return;
+    checking.replaceWith(checked);
   }
 
   async function hashFile(file) {

@@ -10,6 +10,7 @@
 //   EXPLORER_EVIDENCE    a file recorded as evidence and notarised
 //   EXPLORER_UNRECORDED  a file never recorded
 //   EXPLORER_HOSTILE_TX  a transaction whose event text is HTML and script
+//   EXPLORER_GENESIS_HASH the devnet's genesis hash, from its genesis file
 //   EXPLORER_SHOTS       where to save the screenshots
 //
 // Every step is bounded (STEP_MS); the script exits 0 only if every check
@@ -31,6 +32,7 @@ const bill = env('EXPLORER_BILL');
 const evidenceFile = env('EXPLORER_EVIDENCE');
 const unrecordedFile = env('EXPLORER_UNRECORDED');
 const hostileTx = env('EXPLORER_HOSTILE_TX');
+const genesisHash = env('EXPLORER_GENESIS_HASH');
 const shots = env('EXPLORER_SHOTS');
 mkdirSync(shots, { recursive: true });
 
@@ -160,7 +162,42 @@ try {
   const result = page.locator('#evidence-result');
   check(await result.getAttribute('data-on-ledger') === 'true', 'the recorded file is on the ledger');
   check(await result.getAttribute('data-notarised') === 'true', 'the recorded file is notarised');
+  // The page checks the proof itself: Merkle paths, voters, Ed25519 attestations.
+  const verdict = page.locator('#evidence-verdict[data-verified]');
+  await verdict.waitFor();
+  const verdictText = await verdict.innerText();
+  check(await verdict.getAttribute('data-verified') === 'true', `the page verifies the proof itself: ${verdictText}`);
+  check((await text('#genesis-hash')).trim() === genesisHash, 'it names the genesis document it checked against, by its hash');
+  check(verdictText.includes('attested by') && verdictText.includes('co-signed in block'),
+    'it says what it verified: the blocks\' attestations and the co-signatures');
+  check(verdictText.includes('Not verified here'), 'it says what it did not verify');
   await shot('evidence');
+
+  // A node that serves a tampered proof is refused by the page, saying why.
+  const tampers = [
+    ['a receipt edited', (p) => { p.submit.receipt.fuel_used += 1; }, 'not the transaction\'s receipt'],
+    ['the attestations forged', (p) => {
+      for (const a of p.submit.attestations) a.signature = a.signature.replace(/^../, (b) => (b === '00' ? '01' : '00'));
+    }, 'voters in force attest block'],
+    ['the document type edited', (p) => { p.summary.doc_type = 'forged'; }, 'document type'],
+  ];
+  for (const [what, edit, says] of tampers) {
+    await page.route('**/v1/evidence/**', async (route) => {
+      const response = await route.fetch();
+      const proof = await response.json();
+      edit(proof);
+      await route.fulfill({ response, json: proof });
+    });
+    await page.goto('about:blank'); // a fresh page: no verdict of the lookup before
+    await page.goto(`${base}/explorer/#/evidence/${expected}`);
+    const refused = page.locator('#evidence-verdict[data-verified]');
+    await refused.waitFor();
+    const why = await text('#evidence-verdict');
+    check(await refused.getAttribute('data-verified') === 'false' && why.includes(says),
+      `a proof with ${what} is refused, saying so: ${why.replace(/\s+/g, ' ').slice(0, 200)}`);
+    await page.unroute('**/v1/evidence/**');
+  }
+  await shot('evidence-refused');
   await page.locator('#evidence-file').setInputFiles(unrecordedFile);
   await page.waitForFunction(
     () => document.querySelector('#evidence-result')?.getAttribute('data-on-ledger') === 'false',

@@ -1,18 +1,21 @@
 //! Routes and handlers, one module per resource: submitting transactions
 //! (`submit`), reading them and their proofs (`transactions`), blocks
 //! (`blocks`), the audit log (`audit`), contracts and their queries
-//! (`contracts`), evidence with its proofs (`evidence`), and the node itself
-//! (`health`). This module keeps the router and what the handlers share.
+//! (`contracts`), evidence with its proofs (`evidence`), the genesis document
+//! (`genesis`), and the node itself (`health`). This module keeps the router
+//! and what the handlers share.
 //!
 //! Public (anonymous) routes serve what anyone may read: health, the network,
-//! block headers with what each transaction calls, contracts, evidence with
-//! its proof, metrics and the OpenAPI document. Everything else needs a signed
-//! request, and shows a tenant only its own transactions.
+//! the genesis document, block headers with what each transaction calls,
+//! contracts, evidence with its proof, metrics and the OpenAPI document.
+//! Everything else needs a signed request, and shows a tenant only its own
+//! transactions.
 
 pub(crate) mod audit;
 pub(crate) mod blocks;
 pub(crate) mod contracts;
 pub(crate) mod evidence;
+pub(crate) mod genesis;
 pub(crate) mod health;
 pub(crate) mod submit;
 pub(crate) mod transactions;
@@ -54,6 +57,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/explorer/bills/{number}", get(crate::explorer::bill))
         .route("/v1/explorer/search", get(crate::explorer::search))
         .route("/v1/network", get(health::network_view))
+        .route("/v1/genesis", get(genesis::genesis))
         .route("/v1/health", get(health::health))
         .route("/v1/ready", get(health::ready))
         .route("/v1/openapi.json", get(crate::openapi::document))

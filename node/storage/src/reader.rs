@@ -31,6 +31,11 @@ impl From<Store> for StoreReader {
 }
 
 impl StoreReader {
+    /// The stored genesis document ([`Store::genesis`]).
+    pub fn genesis(&self) -> Result<Option<billflow_types::Genesis>> {
+        self.store.genesis()
+    }
+
     /// The block at `height` ([`Store::block`]).
     pub fn block(&self, height: u64) -> Result<Option<Block>> {
         self.store.block(height)

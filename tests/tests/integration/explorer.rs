@@ -154,6 +154,7 @@ async fn the_explorer_works_in_a_real_browser_and_runs_no_ledger_text() {
         .env("EXPLORER_EVIDENCE", &document)
         .env("EXPLORER_UNRECORDED", &unrecorded)
         .env("EXPLORER_HOSTILE_TX", &hostile_tx)
+        .env("EXPLORER_GENESIS_HASH", devnet.json["genesis_hash"].as_str().expect("genesis_hash in devnet.json"))
         .env("EXPLORER_SHOTS", &shots)
         .env("CHROMIUM", CHROMIUM)
         .stdin(Stdio::null())
@@ -166,7 +167,17 @@ async fn the_explorer_works_in_a_real_browser_and_runs_no_ledger_text() {
     let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     println!("{output}");
     assert!(out.status.success(), "the browser test failed:\n{output}");
-    for name in ["overview", "block", "transaction", "bill", "bill-zh", "evidence", "hostile-event", "not-found"] {
+    for name in [
+        "overview",
+        "block",
+        "transaction",
+        "bill",
+        "bill-zh",
+        "evidence",
+        "evidence-refused",
+        "hostile-event",
+        "not-found",
+    ] {
         let png = std::fs::read(shots.join(format!("{name}.png"))).unwrap_or_else(|e| panic!("{name}.png: {e}"));
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{name}.png is not a screenshot");
     }
