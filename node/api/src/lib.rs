@@ -22,7 +22,7 @@ mod openapi;
 mod routes;
 mod supervision;
 
-pub use audit::{AUDIT_FILE, read_audit_log};
+pub use audit::{AUDIT_FILE, SEGMENT_BYTES, log_files, read_audit_log, segment_name};
 pub use auth::Subject;
 pub use error::ApiError;
 

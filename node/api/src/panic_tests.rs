@@ -79,10 +79,9 @@ async fn a_panicking_handler_answers_500_is_audited_and_the_connection_serves_on
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
 
     // The audit log has the call, under who sent it, marked as a panic.
-    let path = audit_dir.join(crate::AUDIT_FILE);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let entry = loop {
-        let entries = crate::audit::read_complete_entries(&path).unwrap().unwrap();
+        let entries = crate::audit::read_complete_entries(&audit_dir).unwrap().unwrap();
         if let Some(e) = entries.into_iter().find(|e| e.request_id == "panic-test-0001") {
             break e;
         }

@@ -20,6 +20,10 @@ pub struct AuditReport {
     pub entries: u64,
     /// Anchors found and matched.
     pub anchors: u64,
+    /// Anchors of entries in segments no longer here (archived), not checked.
+    pub archived: u64,
+    /// The first entry present.
+    pub first: u64,
     /// The last anchored head, and the block that anchors it.
     pub last_anchor: Option<(u64, AuditHead)>,
 }
@@ -59,21 +63,30 @@ pub fn anchors(store: &Store, node: &NodeId) -> Result<Option<Vec<(u64, AuditHea
 /// Checks `entries` (already read from the log) against their hash chain and
 /// against `anchors`; names the first entry that differs.
 pub fn check(entries: &[AuditEntry], anchors: &[(u64, AuditHead)]) -> Result<AuditReport, String> {
-    billflow_types::audit::verify_chain(entries)
+    // The oldest segments may have been moved off the host: the chain is
+    // checked from the first entry present.
+    let (first, prev) = entries.first().map_or((0, billflow_types::Hash32::ZERO), |e| (e.seq, e.prev));
+    billflow_types::audit::verify_chain_from(entries, first, prev)
         .map_err(|b| format!("the log's hash chain breaks at entry {}: {}", b.seq, b.reason))?;
+    let last = (first + entries.len() as u64).checked_sub(1);
     let mut matched: Option<(u64, AuditHead)> = None;
+    let mut archived = 0;
     for &(height, head) in anchors {
-        let Some(entry) = entries.get(head.seq as usize) else {
-            return Err(format!(
-                "the log was cut: it ends at entry {}, but entry {} was anchored at block {height}",
-                entries.len() as i64 - 1,
-                head.seq
-            ));
+        if head.seq < first {
+            archived += 1;
+            continue;
+        }
+        let Some(entry) = entries.get((head.seq - first) as usize) else {
+            let ends = last.map_or("it holds no entry".to_string(), |l| format!("it ends at entry {l}"));
+            return Err(format!("the log was cut: {ends}, but entry {} was anchored at block {height}", head.seq));
         };
         if entry.hash != head.hash {
-            let from = matched.map_or(0, |(_, m)| m.seq + 1);
-            let before =
-                if from > 0 { format!("entries 0 to {} match their anchors, so ", from - 1) } else { String::new() };
+            let from = matched.map_or(first, |(_, m)| m.seq + 1);
+            let before = if from > first {
+                format!("entries {first} to {} match their anchors, so ", from - 1)
+            } else {
+                String::new()
+            };
             return Err(format!(
                 "the log was rewritten: entry {} is not the one anchored at block {height}; {before}the first \
                  rewritten entry is between {from} and {}",
@@ -84,23 +97,30 @@ pub fn check(entries: &[AuditEntry], anchors: &[(u64, AuditHead)]) -> Result<Aud
             matched = Some((height, head));
         }
     }
-    Ok(AuditReport { entries: entries.len() as u64, anchors: anchors.len() as u64, last_anchor: matched })
+    Ok(AuditReport {
+        entries: entries.len() as u64,
+        anchors: anchors.len() as u64 - archived,
+        archived,
+        first,
+        last_anchor: matched,
+    })
 }
 
-/// Reads the log in `data/audit` (chain unchecked: [`check`] does it).
+/// Reads the log in `data/audit`, every segment present, oldest first
+/// (chain unchecked: [`check`] does it).
 pub fn read_entries(data: &Path) -> Result<Vec<AuditEntry>, String> {
-    let path = data.join("audit").join(billflow_api::AUDIT_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    text.lines()
-        .enumerate()
-        .map(|(n, line)| {
-            serde_json::from_str(line).map_err(|e| format!("line {} of the log is not an entry: {e}", n + 1))
-        })
-        .collect()
+    let dir = data.join("audit");
+    let files = billflow_api::log_files(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut entries = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let entry = serde_json::from_str(line)
+                .map_err(|e| format!("line {} of {} is not an entry: {e}", n + 1, path.display()))?;
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
 }
 
 #[cfg(test)]
@@ -149,6 +169,10 @@ mod tests {
         // Cut after entry 7.
         let err = check(&original[..8], &anchors).unwrap_err();
         assert!(err.contains("it ends at entry 7, but entry 9 was anchored at block 9"), "{err}");
+
+        // The oldest entries archived: their anchors are passed over, the rest checked.
+        let report = check(&original[5..], &anchors).unwrap();
+        assert_eq!((report.first, report.archived, report.anchors), (5, 2, 2));
 
         // An edit without re-hashing breaks the chain itself.
         let mut edited = original.clone();

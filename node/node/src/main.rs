@@ -445,8 +445,17 @@ fn audit_verify(data: &Path, anchors: &Store, node: &NodeId) -> Result<()> {
             report.entries
         ),
         Some((height, head)) => println!(
-            "audit log verified: {} entries, hash chain intact; {} anchors by {node} match, the last (entry {}) at block {height}",
-            report.entries, report.anchors, head.seq
+            "audit log verified: {} entries from entry {}, hash chain intact; {} anchors by {node} match, the last \
+             (entry {}) at block {height}{}",
+            report.entries,
+            report.first,
+            report.anchors,
+            head.seq,
+            if report.archived > 0 {
+                format!("; {} anchors are of archived segments, not here", report.archived)
+            } else {
+                String::new()
+            }
         ),
         None => println!(
             "audit log verified: {} entries, hash chain intact; {node} anchored none of them yet",

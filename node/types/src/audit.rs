@@ -122,8 +122,19 @@ pub struct AuditBreak {
 
 /// Checks a whole log, in order: numbering, links and hashes.
 pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u64, AuditBreak> {
-    let mut prev = Hash32([0; 32]);
-    let mut n = 0u64;
+    verify_chain_from(entries, 0, Hash32([0; 32]))
+}
+
+/// Checks a run of a log that starts at entry `seq`, whose entry before it
+/// has hash `prev` (a segment after rotated ones): numbering, links and
+/// hashes. Returns the position after the last entry.
+pub fn verify_chain_from<'a>(
+    entries: impl IntoIterator<Item = &'a AuditEntry>,
+    seq: u64,
+    prev: Hash32,
+) -> Result<u64, AuditBreak> {
+    let mut prev = prev;
+    let mut n = seq;
     for e in entries {
         let broken = |reason: String| AuditBreak { seq: n, reason };
         if e.seq != n {
