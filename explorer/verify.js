@@ -36,25 +36,45 @@ export class ProofError extends Error {}
 
 // ---- the canonical encoding (Borsh) ----
 
+function whole(n, max) {
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new ProofError(`not a whole number in range: ${String(n).slice(0, 24)}`);
+  return n;
+}
+
+/** Hex of exactly `n` bytes: a hash (32), key (32) or signature (64). */
+function fixedHex(hex, n) {
+  const bytes = fromHex(hex);
+  if (bytes.length !== n) throw new ProofError(`${bytes.length} bytes where ${n} belong`);
+  return bytes;
+}
+
+// Fixed-size fields have no length in the encoding: their sizes are checked
+// here, or bytes could move between neighbouring fields with the same hash.
 class Writer {
   constructor() { this.parts = []; }
-  u8(n) { this.parts.push(Uint8Array.of(n)); return this; }
+  u8(n) { this.parts.push(Uint8Array.of(whole(n, 0xff))); return this; }
   u32(n) {
+    whole(n, 0xffffffff);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, n, true);
     this.parts.push(b);
     return this;
   }
   u64(n) {
+    whole(n, Number.MAX_SAFE_INTEGER);
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
     this.parts.push(b);
     return this;
   }
   fixed(bytes) { this.parts.push(bytes); return this; }
-  hash(hex) { return this.fixed(fromHex(hex)); }
+  hash(hex) { return this.fixed(fixedHex(hex, 32)); }
+  sig(hex) { return this.fixed(fixedHex(hex, 64)); }
   bytes(bytes) { this.u32(bytes.length); this.parts.push(bytes); return this; }
-  str(s) { return this.bytes(enc.encode(s)); }
+  str(s) {
+    if (typeof s !== 'string') throw new ProofError(`a string expected, got ${typeof s}`);
+    return this.bytes(enc.encode(s));
+  }
   option(v, f) { if (v === null || v === undefined) return this.u8(0); this.u8(1); f(this, v); return this; }
   vec(items, f) { this.u32(items.length); for (const it of items) f(this, it); return this; }
   done() { return concat(this.parts); }
@@ -70,9 +90,19 @@ class Reader {
   }
   u8() { return this.take(1)[0]; }
   u32() { const b = this.take(4); return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true); }
+  u64() {
+    const b = this.take(8);
+    const n = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProofError('a number too large for this page');
+    return Number(n);
+  }
   fixed(n) { return this.take(n); }
   str() { return new TextDecoder('utf-8', { fatal: true }).decode(this.take(this.u32())); }
-  option(f) { return this.u8() === 0 ? null : f(this); }
+  option(f) {
+    const tag = this.u8();
+    if (tag > 1) throw new ProofError(`option tag ${tag}`);
+    return tag === 0 ? null : f(this);
+  }
   vec(f) { const n = this.u32(); const out = []; for (let i = 0; i < n; i += 1) out.push(f(this)); return out; }
   end() { if (this.at !== this.b.length) throw new ProofError('trailing bytes'); }
 }
@@ -92,7 +122,7 @@ function encodeTx(w, tx) {
 function encodeSignedTx(stx) {
   const w = new Writer();
   encodeTx(w, stx.tx);
-  return w.hash(stx.signature).done();
+  return w.sig(stx.signature).done();
 }
 
 function encodeReceipt(r) {
@@ -148,15 +178,32 @@ function encodeGenesis(g) {
     .done();
 }
 
+function bytewise(a, b) {
+  const x = enc.encode(a);
+  const y = enc.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i += 1) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+
+/** Voters in the order a header's voter set hash takes them: by node id, byte order. */
+function sortVoters(voters) {
+  return [...voters].sort((a, b) => bytewise(a.node, b.node) || bytewise(toHex(a.public_key), toHex(b.public_key)));
+}
+
 function encodeVoters(voters) {
-  return new Writer().vec(voters, (w, v) => w.str(v.node).fixed(v.public_key)).done();
+  return new Writer().vec(sortVoters(voters), (w, v) => w.str(v.node).fixed(v.public_key)).done();
+}
+
+/** Decodes all of `bytes` with `f(reader)`; trailing bytes are refused. */
+function decodeAll(bytes, f) {
+  const r = new Reader(bytes);
+  const out = f(r);
+  r.end();
+  return out;
 }
 
 function decodeVoters(bytes) {
-  const r = new Reader(bytes);
-  const voters = r.vec((x) => ({ node: x.str(), public_key: x.fixed(32) }));
-  r.end();
-  return voters;
+  return decodeAll(bytes, (r) => r.vec((x) => ({ node: x.str(), public_key: x.fixed(32) })));
 }
 
 // ---- hashes and signatures ----
@@ -180,19 +227,28 @@ export async function genesisHash(genesis) {
   return toHex(await domainHash('genesis', encodeGenesis(genesis)));
 }
 
-/** Whether this browser verifies Ed25519 in WebCrypto. */
+// RFC 8032, section 7.1, test 1: a key, the empty message and its signature.
+const RFC8032_KEY = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
+const RFC8032_SIG = 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b';
+
+/** Whether this browser verifies Ed25519 in WebCrypto (checked on RFC 8032's first test vector). */
 export async function hasEd25519() {
   try {
-    await crypto.subtle.importKey('raw', new Uint8Array(32).fill(1), { name: 'Ed25519' }, false, ['verify']);
-    return true;
+    if (!(globalThis.crypto && crypto.subtle)) return false;
+    const key = await crypto.subtle.importKey('raw', fromHex(RFC8032_KEY), { name: 'Ed25519' }, false, ['verify']);
+    return await crypto.subtle.verify('Ed25519', key, fromHex(RFC8032_SIG), new Uint8Array(0));
   } catch {
     return false;
   }
 }
 
 async function ed25519(publicKey, tag, message, signatureHex) {
-  const key = await crypto.subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
-  return crypto.subtle.verify('Ed25519', key, fromHex(signatureHex), concat([prefix(tag), message]));
+  try {
+    const key = await crypto.subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
+    return await crypto.subtle.verify('Ed25519', key, fixedHex(signatureHex, 64), concat([prefix(tag), message]));
+  } catch {
+    return false; // a malformed key or signature verifies nothing
+  }
 }
 
 async function merkleOk(path, item, rootHex) {
@@ -202,7 +258,7 @@ async function merkleOk(path, item, rootHex) {
   let r = await domainHash('merkle-leaf', item);
   for (const p of path.path) {
     if (sn === 0n) return false;
-    const sibling = fromHex(p);
+    const sibling = fixedHex(p, 32);
     if ((fn & 1n) === 1n || fn === sn) {
       r = await domainHash('merkle-node', sibling, r);
       while ((fn & 1n) === 0n && fn !== 0n) {
@@ -220,160 +276,253 @@ async function merkleOk(path, item, rootHex) {
 
 // ---- proofs ----
 
-function sortVoters(voters) {
-  return [...voters].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+/** A line of the verdict: an explorer/i18n.js key and its values. */
+const line = (key, vars = {}) => ({ key, vars });
+
+/** Whether `a`'s audit anchor, if it has one, is signed by `voter` (else the attestation does not count). */
+async function anchorOk(a, voter) {
+  if (a.audit === undefined || a.audit === null) return true;
+  const head = a.audit.head || {};
+  const message = new Writer().str(a.node).u64(a.height).u64(head.seq).hash(head.hash).done();
+  return ed25519(voter.public_key, 'audit-anchor', message, a.audit.signature);
 }
 
 /**
  * Checks one transaction proof against the voters in force at its height
- * (`votersAt(height)`): Merkle paths to the header's roots, the header's
- * voter set, and more than half of those voters' Ed25519 attestations.
- * Returns how many attested; throws a ProofError saying what fails.
+ * (`votersAt(height)`), as `TxProof::verify_in` does: Merkle paths to the
+ * header's roots, the header's voter set, and more than half of those
+ * voters' Ed25519 attestations of the block hash recomputed from the header.
+ * Throws a ProofError naming `what` and the check that fails.
  */
 async function checkTx(p, what, chainId, votersAt) {
+  try {
+    return await checkTxIn(p, what, chainId, votersAt);
+  } catch (e) {
+    if (e instanceof ProofError && e.message.startsWith(`${what}: `)) throw e;
+    throw new ProofError(`${what}: the proof cannot be read: ${(e && e.message) || e}`);
+  }
+}
+
+async function checkTxIn(p, what, chainId, votersAt) {
   const h = p.header;
-  if (h.chain_id !== chainId) throw new ProofError(`${what}: the block is of chain ${h.chain_id}, the genesis founds ${chainId}`);
+  const fail = (why) => new ProofError(`${what}: ${why}`);
+  if (h.chain_id !== chainId) throw fail(`the block is of chain ${h.chain_id}, the genesis founds ${chainId}`);
   const txHash = await domainHash('tx', encodeSignedTx(p.tx));
   if (!(await merkleOk(p.tx_path, txHash, h.tx_root))) {
-    throw new ProofError(`${what}: the transaction is not in block ${h.height} (its Merkle path does not lead to the transaction root)`);
+    throw fail(`the transaction is not in block ${h.height} (its Merkle path does not lead to the block's transaction root)`);
   }
   const receiptHash = await domainHash('receipt', encodeReceipt(p.receipt));
   if (p.receipt.tx_hash !== toHex(txHash) || p.receipt_path.leaf_index !== p.tx_path.leaf_index
     || !(await merkleOk(p.receipt_path, receiptHash, h.receipts_root))) {
-    throw new ProofError(`${what}: the receipt is not the transaction's receipt in block ${h.height}`);
+    throw fail(`the receipt is not the transaction's receipt in block ${h.height} (its Merkle path does not lead to the block's receipts root)`);
   }
   const voters = votersAt(h.height);
   if (toHex(await domainHash('voter-set', encodeVoters(voters))) !== h.voters_hash) {
-    throw new ProofError(`${what}: block ${h.height} names other voters than the proof leads to`);
+    throw fail(`block ${h.height} names other voters than the proof leads to: the proof lacks a change of voters before it, or holds one that is not the chain's`);
   }
   const blockHash = await domainHash('block-header', encodeHeader(h));
   const signed = new Set();
   for (const a of p.attestations || []) {
     const voter = voters.find((v) => v.node === a.node);
-    if (!voter || a.height !== h.height || a.block_hash !== toHex(blockHash)) continue;
-    const msg = new Writer().u64(a.height).fixed(blockHash).done();
-    if (await ed25519(voter.public_key, 'block-attestation', msg, a.signature)) signed.add(a.node);
+    if (!voter || signed.has(a.node) || a.height !== h.height || a.block_hash !== toHex(blockHash)) continue;
+    const message = new Writer().u64(a.height).fixed(blockHash).done();
+    if (await ed25519(voter.public_key, 'block-attestation', message, a.signature) && await anchorOk(a, voter)) {
+      signed.add(a.node);
+    }
   }
   if (signed.size * 2 <= voters.length) {
-    throw new ProofError(`${what}: ${signed.size} of the ${voters.length} voters in force attest block ${h.height}; more than half must`);
+    throw fail(`${signed.size} of the ${voters.length} voters in force attest block ${h.height}; more than half must`);
   }
-  return { height: h.height, attested: signed.size, voters: voters.length };
+  return { height: h.height, time: h.proposed_at_ms, attested: signed.size, voters: voters.length };
 }
 
-/** The voter sets from genesis through the proven changes of the proof. */
+/** The voters in force at each height, from genesis through the proven changes of voters (`VoterHistory::follow`). */
 async function followVoters(genesis, changes) {
-  const sets = [[1, sortVoters((genesis.nodes || []).filter((n) => n.role === 'voter')
-    .map((n) => ({ node: n.id, public_key: fromHex(n.public_key) })))]];
+  const genesisVoters = (genesis.nodes || []).filter((n) => n.role === 'voter')
+    .map((n) => ({ node: n.id, public_key: fixedHex(n.public_key, 32) }));
+  const sets = [[1, sortVoters(genesisVoters)]];
   const votersAt = (height) => {
     let found = [];
     for (const [from, voters] of sets) if (from <= height) found = voters;
     return found;
   };
   for (const [i, c] of (changes || []).entries()) {
-    const what = `change of voters ${i + 1}`;
     const height = c.header.height;
-    if (height < sets[sets.length - 1][0]) throw new ProofError(`${what}: not later than the change before it`);
+    const what = `the changes of voters: change of voters ${i + 1} (block ${height})`;
+    const fail = (why) => new ProofError(`${what}: ${why}`);
+    if (!Number.isSafeInteger(height) || height < sets[sets.length - 1][0]) throw fail('it is not later than the change before it');
     await checkTx(c, what, genesis.chain_id, votersAt);
-    if (c.tx.tx.contract !== 'system' || c.receipt.status !== 'success') {
-      throw new ProofError(`${what}: not a successful system transaction`);
-    }
+    if (c.tx.tx.contract !== 'system') throw fail('it is not a system transaction');
+    if (c.receipt.status !== 'success') throw fail('its transaction failed');
     const named = (c.receipt.events || []).filter((e) => e.contract === 'system' && e.topic === 'voters.changed');
-    if (named.length !== 1) throw new ProofError(`${what}: its receipt does not name one new voter set`);
-    sets.push([height + 1, decodeVoters(fromHex(named[0].data))]);
+    if (named.length !== 1) throw fail('its receipt does not name one new voter set');
+    let voters;
+    try {
+      voters = decodeVoters(fromHex(named[0].data));
+    } catch (e) {
+      throw fail(`its voter set does not decode: ${e.message}`);
+    }
+    if (voters.length === 0) throw fail('it names no voter');
+    sets.push([height + 1, voters]);
   }
   return votersAt;
 }
 
-function evidenceEvent(p, topic) {
-  return (p.receipt.events || []).find((e) => e.contract === 'evidence' && e.topic === topic);
+// The evidence contract's types (contracts/evidence/src/types.rs), decoded.
+const hash32 = (r) => toHex(r.fixed(32));
+const optStr = (r) => r.option((x) => x.str());
+const SUBMIT_ARGS = (r) => ({ hash: hash32(r), docType: r.str(), metadata: r.vec((x) => [x.str(), x.str()]) });
+const COSIGN_ARGS = (r) => ({ hash: hash32(r) });
+const SUBMITTED = (r) => ({ hash: hash32(r), docType: r.str(), submitter: r.str(), tenant: optStr(r) });
+const COSIGNED = (r) => ({
+  hash: hash32(r), notary: r.str(), org: optStr(r), signatures: r.u32(), offices: r.u32(), threshold: r.u32(),
+});
+const NOTARISED = (r) => ({ hash: hash32(r), notaries: r.vec((x) => x.str()) });
+const RECORD = (r) => ({
+  hash: hash32(r),
+  docType: r.str(),
+  metadata: r.vec((x) => [x.str(), x.str()]),
+  submitter: r.str(),
+  tenant: optStr(r),
+  txId: r.str(),
+  height: r.u64(),
+  timeMs: r.u64(),
+  signatures: r.vec((x) => ({ notary: x.str(), org: optStr(x), height: x.u64(), timeMs: x.u64() })),
+  notarisedAt: r.option((x) => x.u64()),
+});
+
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The first `evidence` event `topic` of a proven receipt, decoded, or null. */
+function event(p, topic, what, decode) {
+  const e = (p.receipt.events || []).find((x) => x.contract === 'evidence' && x.topic === topic);
+  if (!e) return null;
+  try {
+    return decodeAll(fromHex(e.data), decode);
+  } catch (err) {
+    throw new ProofError(`${what}: its ${topic} event does not decode: ${err.message}`);
+  }
+}
+
+/** A transaction proven, calling `evidence.{method}` about this document, and successful. */
+async function proven(p, what, method, hashHex, chainId, votersAt) {
+  const at = await checkTx(p, what, chainId, votersAt);
+  const tx = p.tx.tx;
+  if (tx.contract !== 'evidence' || tx.method !== method) {
+    throw new ProofError(`${what} calls ${tx.contract}.${tx.method}, not evidence.${method}`);
+  }
+  let args = null;
+  try {
+    args = decodeAll(fromHex(tx.args), method === 'submit' ? SUBMIT_ARGS : COSIGN_ARGS);
+  } catch {
+    args = null;
+  }
+  if (!args || args.hash !== hashHex) throw new ProofError(`${what} is about another document`);
+  if (p.receipt.status !== 'success') throw new ProofError(`${what} failed on the ledger`);
+  return { ...at, args };
 }
 
 /**
- * Verifies an evidence proof for document `hashHex` against `genesis`.
- * Returns `{ verified: [...], notVerified: [...], attestations }`, each line
- * a sentence; throws a ProofError naming the first check that fails.
+ * Verifies an evidence proof for document `hashHex` against `genesis`, as
+ * `billflow evidence verify` does (sdk/src/evidence.rs), and that what the
+ * page shows (`proof.summary`) is the proven record. Returns
+ * `{ verified, notVerified }`, lines `{ key, vars }` for explorer/i18n.js;
+ * throws a ProofError naming the transaction and the check that fails.
  */
 export async function verifyEvidence(proof, genesis, hashHex) {
   if (proof.hash !== hashHex) throw new ProofError(`the proof is for document ${proof.hash}, not ${hashHex}`);
+  const chainId = genesis.chain_id;
   const verified = [];
-  const notVerified = [];
   const votersAt = await followVoters(genesis, proof.voter_changes);
   const changes = (proof.voter_changes || []).length;
-  if (changes) verified.push(`the voters followed from genesis through ${changes} proven changes of voters`);
+  verified.push(changes ? line('verify.voters', { n: changes }) : line('verify.votersGenesis'));
 
   const submit = proof.submit;
-  const s = await checkTx(submit, 'the submission', genesis.chain_id, votersAt);
-  if (submit.tx.tx.contract !== 'evidence' || submit.tx.tx.method !== 'submit') {
-    throw new ProofError(`the submission calls ${submit.tx.tx.contract}.${submit.tx.tx.method}, not evidence.submit`);
+  const s = await proven(submit, 'the submission', 'submit', hashHex, chainId, votersAt);
+  const submitted = event(submit, 'evidence.submitted', 'the submission', SUBMITTED);
+  if (!submitted) throw new ProofError('the submission\'s receipt records no evidence.submitted event');
+  let record;
+  try {
+    record = decodeAll(fromHex(proof.record), RECORD);
+  } catch (e) {
+    throw new ProofError(`the record does not decode: ${e.message}`);
   }
-  if (submit.receipt.status !== 'success') throw new ProofError('the submission failed on the ledger');
-  const args = new Reader(fromHex(submit.tx.tx.args));
-  const submitted = {
-    hash: toHex(args.fixed(32)),
-    docType: args.str(),
-    metadata: args.vec((r) => [r.str(), r.str()]),
-  };
-  args.end();
-  if (submitted.hash !== hashHex) throw new ProofError('the submission is about another document');
-  verified.push(`submitted in block ${s.height}, attested by ${s.attested} of its ${s.voters} voters (Ed25519)`);
-
-  const summary = proof.summary || {};
-  const sameMeta = JSON.stringify(summary.metadata || []) === JSON.stringify(submitted.metadata);
-  if (summary.doc_type !== submitted.docType) {
-    throw new ProofError(`the record's document type ${JSON.stringify(summary.doc_type)} is not the submission's ${JSON.stringify(submitted.docType)}`);
+  if (record.hash !== hashHex || submitted.hash !== hashHex || record.txId !== submit.tx.tx.tx_id) {
+    throw new ProofError('the record is not the one the submission made');
   }
-  if (!sameMeta) throw new ProofError('the record\'s metadata is not the submission\'s');
-  verified.push(`document type ${JSON.stringify(submitted.docType)} and metadata, from the submission's own arguments`);
-  if (summary.height !== s.height) throw new ProofError('the record\'s height is not the submission\'s block');
-
-  const ev = evidenceEvent(submit, 'evidence.submitted');
-  if (!ev) throw new ProofError('the submission\'s receipt records no evidence.submitted event');
-  const r = new Reader(fromHex(ev.data));
-  const by = { hash: toHex(r.fixed(32)), docType: r.str(), submitter: r.str(), tenant: r.option((x) => x.str()) };
-  r.end();
-  if (by.hash !== hashHex) throw new ProofError('the submission\'s event is about another document');
-  if (summary.submitter !== by.submitter) {
-    throw new ProofError(`the record's submitter ${summary.submitter} is not the one the contract recorded (${by.submitter})`);
+  if (record.docType !== s.args.docType) {
+    throw new ProofError(`the record's document type ${JSON.stringify(record.docType)} is not the submission's ${JSON.stringify(s.args.docType)}`);
   }
-  verified.push(`submitted by ${by.submitter}, as the evidence contract recorded it`);
+  if (!same(record.metadata, s.args.metadata)) throw new ProofError('the record\'s metadata is not the submission\'s');
+  if (record.submitter !== submitted.submitter || record.tenant !== submitted.tenant) {
+    throw new ProofError(`the record's submitter ${record.submitter} is not the one the contract recorded for the submission (${submitted.submitter})`);
+  }
+  if (record.height !== s.height || record.timeMs !== s.time) {
+    throw new ProofError('the record\'s height or time is not the submission\'s block');
+  }
+  verified.push(line('verify.submitted', { height: s.height, tx: record.txId, attested: s.attested, voters: s.voters }));
+  verified.push(line('verify.args'));
+  verified.push(line('verify.submitter', { submitter: record.submitter }));
 
-  let notarisedAt = null;
-  let notarisedBy = '';
-  const offices = new Set();
+  const signatures = [];
+  let notarised = null;
   for (const [i, c] of (proof.cosigns || []).entries()) {
     const what = `co-signature ${i + 1}`;
-    const t = await checkTx(c, what, genesis.chain_id, votersAt);
-    if (c.tx.tx.contract !== 'evidence' || c.tx.tx.method !== 'cosign' || c.receipt.status !== 'success') {
-      throw new ProofError(`${what} is not a successful evidence.cosign`);
-    }
-    if (toHex(fromHex(c.tx.tx.args).subarray(0, 32)) !== hashHex) throw new ProofError(`${what} is about another document`);
-    const cosigned = evidenceEvent(c, 'evidence.cosigned');
+    const t = await proven(c, what, 'cosign', hashHex, chainId, votersAt);
+    if (t.height < s.height) throw new ProofError(`${what} precedes the submission`);
+    const cosigned = event(c, 'evidence.cosigned', what, COSIGNED);
     if (!cosigned) throw new ProofError(`${what}: its receipt records no evidence.cosigned event`);
-    const cr = new Reader(fromHex(cosigned.data));
-    const notary = { hash: toHex(cr.fixed(32)), notary: cr.str(), org: cr.option((x) => x.str()) };
-    cr.u32(); // the record's signatures so far
-    cr.u32(); // its offices so far, as the contract counted them
-    const threshold = cr.u32();
-    cr.end();
-    if (notary.hash !== hashHex) throw new ProofError(`${what} is about another document`);
-    offices.add(notary.org ?? notary.notary);
-    verified.push(`co-signed in block ${t.height} by notary ${notary.notary}${notary.org ? ` of ${notary.org}` : ''} (${t.attested} of ${t.voters} voters attest)`);
-    if (notarisedAt === null && evidenceEvent(c, 'evidence.notarised')) {
+    if (cosigned.hash !== hashHex) throw new ProofError(`${what} is about another document`);
+    signatures.push({ notary: cosigned.notary, org: cosigned.org, height: t.height, timeMs: t.time });
+    verified.push(line('verify.cosigned', {
+      height: t.height, notary: cosigned.org ? `${cosigned.notary} (${cosigned.org})` : cosigned.notary,
+      attested: t.attested, voters: t.voters,
+    }));
+    const notarises = event(c, 'evidence.notarised', what, NOTARISED);
+    if (notarises && notarises.hash === hashHex && notarised === null) {
       // The threshold counts distinct notary offices among the proven co-signatures.
-      if (offices.size < threshold) {
-        throw new ProofError(`${what} claims to notarise the record with ${offices.size} notary offices, the threshold is ${threshold}`);
+      const offices = new Set(signatures.map((x) => x.org ?? x.notary)).size;
+      if (offices < cosigned.threshold) {
+        throw new ProofError(`${what} claims to notarise the record with ${offices} notary offices, the threshold is ${cosigned.threshold}`);
       }
-      notarisedAt = t.height;
-      notarisedBy = `${offices.size} notary offices, threshold ${threshold}`;
+      notarised = { height: t.height, offices, threshold: cosigned.threshold };
     }
   }
-  if (notarisedAt !== null) {
-    if (summary.notarised_at !== notarisedAt) throw new ProofError('the record\'s notarisation is not the one the proven co-signatures made');
-    verified.push(`notarised in block ${notarisedAt}: ${notarisedBy} among the proven co-signatures`);
-  } else if (summary.notarised_at !== null && summary.notarised_at !== undefined) {
-    throw new ProofError('the record claims to be notarised, but no proven co-signature completed it');
+  if (record.signatures.length !== signatures.length) {
+    throw new ProofError(`the record lists ${record.signatures.length} co-signatures, the proof proves ${signatures.length}`);
   }
-  notVerified.push('the genesis document itself: compare its hash with the one your organisation signed');
-  notVerified.push('the stored record\'s own bytes: the fields shown above are checked against the proven transactions instead');
+  record.signatures.forEach((claimed, i) => {
+    if (!same(claimed, signatures[i])) {
+      throw new ProofError(`co-signature ${i + 1} of the record (${claimed.notary}) is not the proven one (${signatures[i].notary})`);
+    }
+  });
+  const notarisedAt = notarised ? notarised.height : null;
+  if (record.notarisedAt !== notarisedAt) {
+    throw new ProofError(record.notarisedAt !== null && notarisedAt === null
+      ? 'the record claims to be notarised, but no proven co-signature completed it'
+      : 'the record\'s notarisation is not the one the proven co-signatures made');
+  }
+  verified.push(notarised ? line('verify.notarised', notarised) : line('verify.notNotarised'));
+
+  // What the page shows is the node's summary of the record: it must be the proven record.
+  const summary = proof.summary || {};
+  const shown = [
+    ['document type', summary.doc_type, record.docType],
+    ['metadata', summary.metadata, record.metadata],
+    ['submitter', summary.submitter, record.submitter],
+    ['submitting transaction', summary.tx_id, record.txId],
+    ['block', summary.height, record.height],
+    ['time', summary.time_ms, record.timeMs],
+    ['notaries', summary.notaries, record.signatures.map((x) => x.notary)],
+    ['notarisation', summary.notarised_at ?? null, record.notarisedAt],
+  ];
+  for (const [name, got, want] of shown) {
+    if (!same(got, want)) {
+      throw new ProofError(`the ${name} the node shows, ${JSON.stringify(got)}, is not the proven record's, ${JSON.stringify(want)}`);
+    }
+  }
+  verified.push(line('verify.shown'));
+
+  const notVerified = [line('verify.not.genesis'), line('verify.not.later'), line('verify.not.signers')];
   return { verified, notVerified };
 }

@@ -37,26 +37,29 @@ async function proofVerdict(p, hex) {
     g = await genesis();
   } catch (e) {
     box.setAttribute('data-verified', 'unchecked');
-    box.append(el('p', null, badge(t('evidence.unchecked'), 'warn')), el('p', null, String((e && e.message) || e)));
+    box.append(el('p', null, badge(t('evidence.unchecked'), 'warn')), el('p', null, String((e && e.message) || e)),
+      el('p', { class: 'muted' }, t('evidence.unverifiedBelow')));
     return box;
   }
   box.append(el('dl', { class: 'fields' }, el('dt', null, t('evidence.genesisHash')),
     el('dd', null, el('code', { id: 'genesis-hash', class: 'mono' }, g.hash), ` (${g.doc.chain_id})`)));
   if (!(await hasEd25519())) {
     box.setAttribute('data-verified', 'unchecked');
-    box.append(el('p', null, badge(t('evidence.unchecked'), 'warn')), el('p', null, t('evidence.noEd25519')));
+    box.append(el('p', null, badge(t('evidence.unchecked'), 'warn')), el('p', null, t('evidence.noEd25519')),
+      el('p', { class: 'muted' }, t('evidence.unverifiedBelow')));
     return box;
   }
   try {
     const v = await verifyEvidence(p, g.doc, hex);
     box.setAttribute('data-verified', 'true');
     box.append(el('p', null, badge(t('evidence.verified'), 'ok')),
-      el('h3', null, t('evidence.verifiedHere')), list(v.verified),
-      el('h3', null, t('evidence.notVerifiedHere')), list(v.notVerified));
+      el('h3', null, t('evidence.verifiedHere')), list(v.verified.map((x) => t(x.key, x.vars))),
+      el('h3', null, t('evidence.notVerifiedHere')), list(v.notVerified.map((x) => t(x.key, x.vars))));
   } catch (e) {
     box.setAttribute('data-verified', 'false');
     const reason = e instanceof ProofError ? e.message : `the proof cannot be read: ${(e && e.message) || e}`;
-    box.append(el('p', null, badge(t('evidence.refused'), 'bad')), el('p', { id: 'evidence-refusal' }, reason));
+    box.append(el('p', null, badge(t('evidence.refused'), 'bad')), el('p', { id: 'evidence-refusal' }, reason),
+      el('p', { class: 'muted' }, t('evidence.unverifiedBelow')));
   }
   return box;
 }

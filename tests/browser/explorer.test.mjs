@@ -174,12 +174,20 @@ try {
   await shot('evidence');
 
   // A node that serves a tampered proof is refused by the page, saying why.
+  const flipFirstByte = (hex) => hex.replace(/^../, (b) => (b === '00' ? '01' : '00'));
+  const flipLastByte = (hex) => hex.replace(/..$/, (b) => (b === '00' ? '01' : '00'));
   const tampers = [
-    ['a receipt edited', (p) => { p.submit.receipt.fuel_used += 1; }, 'not the transaction\'s receipt'],
-    ['the attestations forged', (p) => {
-      for (const a of p.submit.attestations) a.signature = a.signature.replace(/^../, (b) => (b === '00' ? '01' : '00'));
-    }, 'voters in force attest block'],
-    ['the document type edited', (p) => { p.summary.doc_type = 'forged'; }, 'document type'],
+    ['a receipt edited', (p) => { p.submit.receipt.fuel_used += 1; }, 'the submission: the receipt is not the transaction\'s receipt'],
+    ['the submitted metadata edited', (p) => { p.submit.tx.tx.args = flipLastByte(p.submit.tx.tx.args); },
+      'the submission: the transaction is not in block'],
+    ['all attestations but one forged', (p) => {
+      for (const a of p.submit.attestations.slice(1)) a.signature = flipFirstByte(a.signature);
+    }, /the submission: 1 of the \d+ voters in force attest block \d+; more than half must/],
+    ['a co-signature\'s attestations forged', (p) => {
+      for (const a of p.cosigns[0].attestations) a.signature = flipFirstByte(a.signature);
+    }, /co-signature 1: 0 of the \d+ voters in force attest block/],
+    ['the voters of a block replaced', (p) => { p.submit.header.voters_hash = '00'.repeat(32); }, 'names other voters'],
+    ['the document type shown edited', (p) => { p.summary.doc_type = 'forged'; }, 'the document type the node shows'],
   ];
   for (const [what, edit, says] of tampers) {
     await page.route('**/v1/evidence/**', async (route) => {
@@ -193,11 +201,30 @@ try {
     const refused = page.locator('#evidence-verdict[data-verified]');
     await refused.waitFor();
     const why = await text('#evidence-verdict');
-    check(await refused.getAttribute('data-verified') === 'false' && why.includes(says),
+    const said = typeof says === 'string' ? why.includes(says) : says.test(why);
+    check(await refused.getAttribute('data-verified') === 'false' && said,
       `a proof with ${what} is refused, saying so: ${why.replace(/\s+/g, ' ').slice(0, 200)}`);
     await page.unroute('**/v1/evidence/**');
   }
   await shot('evidence-refused');
+  // A browser without Ed25519 in WebCrypto is told that nothing was verified.
+  const bare = await context.newPage();
+  bare.on('pageerror', (e) => problems.push(`page error (no Ed25519): ${e.message}`));
+  await bare.addInitScript(() => {
+    const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+    crypto.subtle.importKey = (format, key, algorithm, ...rest) => (
+      String((algorithm && algorithm.name) || algorithm).toLowerCase() === 'ed25519'
+        ? Promise.reject(new DOMException('Algorithm: Unrecognized name', 'NotSupportedError'))
+        : importKey(format, key, algorithm, ...rest));
+  });
+  await bare.goto(`${base}/explorer/#/evidence/${expected}`);
+  const unchecked = bare.locator('#evidence-verdict[data-verified]');
+  await unchecked.waitFor();
+  const uncheckedText = await unchecked.innerText();
+  check(await unchecked.getAttribute('data-verified') === 'unchecked' && uncheckedText.includes('no Ed25519')
+    && uncheckedText.includes('nothing on this page is verified'),
+  `a browser without Ed25519 is told nothing was verified: ${uncheckedText.replace(/\s+/g, ' ').slice(0, 160)}`);
+  await bare.close();
   await page.locator('#evidence-file').setInputFiles(unrecordedFile);
   await page.waitForFunction(
     () => document.querySelector('#evidence-result')?.getAttribute('data-on-ledger') === 'false',

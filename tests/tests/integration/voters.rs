@@ -48,6 +48,18 @@ fn save_proof(c: &Cluster, i: usize, hash: &Hash32, file: &Path) -> Result<(), S
     if ok { Ok(()) } else { Err(text) }
 }
 
+/// The explorer's own check (explorer/verify.js) of a saved proof, run by Node.
+fn verify_in_page_code(c: &Cluster, hash: &Hash32, proof: &Path) -> (bool, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/verify-proof.mjs");
+    let genesis = c.dir.path().join("genesis.json");
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .args([genesis.as_os_str(), proof.as_os_str(), hash.to_hex().as_ref()])
+        .output()
+        .expect("node runs the explorer's proof check");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
 /// `billflow evidence verify --genesis --proof`: no node involved.
 fn verify_offline(c: &Cluster, hash: &Hash32, proof: &Path) -> (bool, String) {
     let genesis = c.dir.path().join("genesis.json");
@@ -213,6 +225,9 @@ async fn proofs_verify_offline_after_every_genesis_voter_is_replaced() {
         assert!(verified.0 && verified.1.contains("verified"), "a proof of a record made {what}: {}", verified.1);
         let proof: EvidenceProof = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
         assert_eq!(proof.voter_changes.len(), changes, "{what}: three additions and three revocations");
+        // The explorer's page code agrees.
+        let (ok, text) = verify_in_page_code(&c, &hash, &file);
+        assert!(ok && text.starts_with("verified"), "the explorer's check of a record made {what}: {text}");
         eprintln!("voters: the proof of a record made {what} verifies offline ({changes} changes of voters)");
     }
 
@@ -225,6 +240,8 @@ async fn proofs_verify_offline_after_every_genesis_voter_is_replaced() {
     std::fs::write(&cut, proof.to_string()).unwrap();
     let (ok, text) = verify_offline(&c, &after, &cut);
     assert!(!ok && text.contains("names other voters than the proof leads to"), "{text}");
+    let (ok, text) = verify_in_page_code(&c, &after, &cut);
+    assert!(!ok && text.contains("names other voters than the proof leads to"), "the explorer: {text}");
     // And with no changes at all, the genesis voters alone do not attest it.
     proof["voter_changes"] = serde_json::json!([]);
     std::fs::write(&cut, proof.to_string()).unwrap();
