@@ -328,6 +328,14 @@ impl Client {
         self.call(Method::GET, "/v1/supervision/events", &query, None).await
     }
 
+    /// The signer's own events after cursor `from` (a participant's or
+    /// tenant's key): those of its own transactions and those that name it,
+    /// with the supervision stream's cursors; filtered by topic prefixes.
+    pub async fn events(&self, from: Option<&str>, types: &[&str]) -> Result<EventPage> {
+        let query = supervision_query(from, types, None);
+        self.call(Method::GET, "/v1/events", &query, None).await
+    }
+
     /// The node's health.
     pub async fn health(&self) -> Result<Health> {
         self.call(Method::GET, "/v1/health", "", None).await

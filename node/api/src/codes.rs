@@ -45,6 +45,7 @@ pub const CATALOGUE: &[ErrorCode] = &[
     e("E_UNKNOWN_KEY", 401, "the signing key is not registered"),
     e("E_FORBIDDEN", 403, "the signer may not use this route"),
     e("E_FOREIGN_PARTICIPANT", 403, "a tenant asked about another tenant's participant or transaction"),
+    e("E_NOT_A_PARTY", 403, "the route is for participants' and tenants' keys, not administrators'"),
     e("E_NOT_REGULATOR", 403, "the route is for regulators' organisation keys"),
     e("E_SIGNED_ON_PUBLIC_LISTENER", 403, "a signed request reached the anonymous explorer listener"),
     e("E_TENANT_MISMATCH", 403, "the transaction's tenant is not the signing key's"),

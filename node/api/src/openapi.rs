@@ -172,6 +172,8 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         routes::audit::audit_log,
         crate::supervision::stream,
         crate::supervision::events,
+        crate::supervision::party_events,
+        crate::supervision::party_stream,
         routes::blocks::list_blocks,
         routes::blocks::get_block,
         routes::blocks::get_block_by_hash,
@@ -351,6 +353,8 @@ mod tests {
             "/v1/audit",
             "/v1/supervision/stream",
             "/v1/supervision/events",
+            "/v1/events",
+            "/v1/events/stream",
         ]
         .into();
         for (path, item) in doc["paths"].as_object().unwrap() {

@@ -44,6 +44,8 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/audit", get(audit::audit_log))
         .route("/v1/supervision/stream", get(crate::supervision::stream))
         .route("/v1/supervision/events", get(crate::supervision::events))
+        .route("/v1/events", get(crate::supervision::party_events))
+        .route("/v1/events/stream", get(crate::supervision::party_stream))
         .route("/v1/blocks", get(blocks::list_blocks))
         .route("/v1/blocks/{height}", get(blocks::get_block))
         .route("/v1/blocks/hash/{hash}", get(blocks::get_block_by_hash))

@@ -3,6 +3,10 @@
 //! system contract) and every risk alert, in ledger order, pushed to
 //! regulators over a WebSocket and resumable from a cursor.
 //!
+//! The same stream, narrowed to one party, is every participant's and
+//! tenant's (`/v1/events`): the events of its own transactions and those
+//! whose data names it.
+//!
 //! Each connection is its own task that reads committed blocks' receipts from
 //! the store and follows the tip: a commit never waits on a consumer. A
 //! consumer that does not take a frame within [`SEND_TIMEOUT`] (its socket's
@@ -87,23 +91,73 @@ pub(crate) struct StreamQuery {
 #[derive(Debug, Clone, Default)]
 struct Filter {
     prefixes: Vec<String>,
-    /// The participant's id as event data encodes a string (Borsh: its `u32`
-    /// length, then its bytes), so that only a whole identifier matches:
-    /// `E1` is not found inside `E12` or `xE1`.
+    /// The participant's id as event data encodes a string (see [`named`]).
     participant: Option<Vec<u8>>,
+    /// Only the events of this party (a participant's or tenant's own stream).
+    party: Option<Party>,
+}
+
+/// A party reading its own events: those of its own transactions (signed
+/// with its key, or for a tenant key under its tenant) and those whose data
+/// names it.
+#[derive(Debug, Clone)]
+struct Party {
+    /// Its id, encoded as in event data.
+    name: Vec<u8>,
+    /// The key its requests are signed with.
+    key: billflow_types::KeyId,
+    /// The tenant whose every transaction is its own (a tenant's key).
+    tenant: Option<billflow_types::TenantId>,
+}
+
+/// An identifier as event data encodes a string (Borsh: its `u32` length,
+/// then its bytes), so that only a whole identifier matches: `E1` is not
+/// found inside `E12` or `xE1`.
+fn named(id: &str) -> Vec<u8> {
+    let len = u32::try_from(id.len()).unwrap_or(u32::MAX);
+    [&len.to_le_bytes()[..], id.as_bytes()].concat()
+}
+
+fn names(data: &[u8], id: &[u8]) -> bool {
+    data.windows(id.len()).any(|w| w == id)
 }
 
 impl Filter {
     fn with_participant(mut self, id: &str) -> Filter {
-        let len = u32::try_from(id.len()).unwrap_or(u32::MAX);
-        self.participant = Some([&len.to_le_bytes()[..], id.as_bytes()].concat());
+        self.participant = Some(named(id));
         self
     }
 
-    fn admits(&self, topic: &str, data: &[u8]) -> bool {
+    fn admits(&self, topic: &str, data: &[u8], tx: Option<&billflow_types::SignedTx>) -> bool {
         let topic_ok = self.prefixes.is_empty() || self.prefixes.iter().any(|p| topic.starts_with(p.as_str()));
-        let party_ok = self.participant.as_ref().is_none_or(|p| data.windows(p.len()).any(|w| w == p.as_slice()));
-        topic_ok && party_ok
+        let participant_ok = self.participant.as_ref().is_none_or(|p| names(data, p));
+        let party_ok = self.party.as_ref().is_none_or(|party| {
+            let own = tx.is_some_and(|tx| {
+                tx.tx.signer == party.key || (party.tenant.is_some() && tx.tx.tenant == party.tenant)
+            });
+            own || names(data, &party.name)
+        });
+        topic_ok && participant_ok && party_ok
+    }
+}
+
+/// The party a participant's or tenant's key reads events as; an
+/// organisation's administrator reads the supervision stream (regulators) or
+/// transactions one by one instead.
+fn party(subject: &Subject) -> Result<Party, ApiError> {
+    subject.require()?;
+    use billflow_types::system::Principal;
+    match subject {
+        Subject::Key { principal: Principal::Participant(id), key_id, .. } => {
+            Ok(Party { name: named(id.as_str()), key: key_id.clone(), tenant: None })
+        }
+        Subject::Key { principal: Principal::Tenant(id), key_id, .. } => {
+            Ok(Party { name: named(id.as_str()), key: key_id.clone(), tenant: Some(id.clone()) })
+        }
+        _ => Err(ApiError::forbidden(
+            "E_NOT_A_PARTY",
+            "events are read by participants' and tenants' keys; regulators read the supervision stream",
+        )),
     }
 }
 
@@ -155,9 +209,10 @@ fn block_events(
     };
     let mut out = Vec::new();
     for (ti, receipt) in stored.receipts.iter().enumerate() {
+        let tx = stored.block.txs.get(ti);
         for (ei, event) in receipt.events.iter().enumerate() {
             let cursor = Cursor { height, tx: ti as u32, event: ei as u32 };
-            if cursor <= after || !filter.admits(&event.topic, &event.data) {
+            if cursor <= after || !filter.admits(&event.topic, &event.data, tx) {
                 continue;
             }
             out.push(StreamEvent {
@@ -210,11 +265,86 @@ pub(crate) async fn stream(
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     require_regulator(&gw, &subject)?;
+    open_stream(&gw, query, upgrade, None)
+}
+
+/// Opens a stream after the checks of who may read it: all events, or `party`'s.
+fn open_stream(
+    gw: &Gateway,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    party: Option<Party>,
+) -> Result<Response, ApiError> {
     let q = crate::routes::parse_query(query)?;
-    let (start, filter) = parse(q, gw.chain.tip().height)?;
+    let (start, mut filter) = parse(q, gw.chain.tip().height)?;
+    filter.party = party;
     let upgrade = upgrade.map_err(|e| ApiError::bad_request("E_NOT_WEBSOCKET", e.body_text()))?;
     let (chain, store) = (gw.chain.clone(), gw.store.clone());
     Ok(upgrade.on_upgrade(move |socket| push(chain, store, socket, start, filter)))
+}
+
+/// A party's events (WebSocket)
+///
+/// The supervision stream narrowed to the signer: the events of its own
+/// transactions (signed with this key; for a tenant's key, every transaction
+/// under its tenant) and the events whose data names it (a bill endorsed to
+/// it, a discount request to its bank, a movement it must report), in ledger
+/// order, with the same cursors: resume `from` the last one for everything
+/// after it, nothing twice. Participants' and tenants' keys.
+#[utoipa::path(
+    get,
+    path = "/v1/events/stream",
+    tag = "supervision",
+    params(
+        ("from" = Option<String>, Query, description = "Resume after this cursor (HEIGHT-TX-EVENT)."),
+        ("types" = Option<String>, Query, description = "Comma-separated topic prefixes, e.g. `bill.`."),
+    ),
+    responses(
+        (status = 101, description = "Switching to the WebSocket: JSON text frames of `StreamEvent`."),
+        (status = 400, description = "A bad cursor (`E_BAD_CURSOR`) or query, or not a WebSocket upgrade.", body = ErrorBody),
+        (status = 401, description = "The request is not signed.", body = ErrorBody),
+        (status = 403, description = "The signer is an organisation's administrator (`E_NOT_A_PARTY`).", body = ErrorBody),
+    ),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+)]
+pub(crate) async fn party_stream(
+    State(gw): State<Arc<Gateway>>,
+    Extension(subject): Extension<Subject>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let party = party(&subject)?;
+    open_stream(&gw, query, upgrade, Some(party))
+}
+
+/// A party's events, a page at a time
+///
+/// `GET /v1/events/stream`'s events after `from` (without it: none yet, and
+/// the cursor of the tip), at most 1000, with the cursor to ask from next.
+/// Participants' and tenants' keys.
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    tag = "supervision",
+    params(
+        ("from" = Option<String>, Query, description = "After this cursor (HEIGHT-TX-EVENT)."),
+        ("types" = Option<String>, Query, description = "Comma-separated topic prefixes."),
+    ),
+    responses(
+        (status = 200, description = "Events and the next cursor.", body = EventPage),
+        (status = 400, description = "A bad cursor (`E_BAD_CURSOR`) or query.", body = ErrorBody),
+        (status = 401, description = "The request is not signed.", body = ErrorBody),
+        (status = 403, description = "The signer is an organisation's administrator (`E_NOT_A_PARTY`).", body = ErrorBody),
+    ),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+)]
+pub(crate) async fn party_events(
+    State(gw): State<Arc<Gateway>>,
+    Extension(subject): Extension<Subject>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<EventPage>, ApiError> {
+    let party = party(&subject)?;
+    events_page(&gw, query, Some(party))
 }
 
 /// Supervision events, a page at a time
@@ -246,8 +376,18 @@ pub(crate) async fn events(
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EventPage>, ApiError> {
     require_regulator(&gw, &subject)?;
+    events_page(&gw, query, None)
+}
+
+/// A page of events after the checks of who may read them: all, or `party`'s.
+fn events_page(
+    gw: &Gateway,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+    party: Option<Party>,
+) -> Result<Json<EventPage>, ApiError> {
     let q = crate::routes::parse_query(query)?;
-    let (mut after, filter) = parse(q, gw.chain.tip().height)?;
+    let (mut after, mut filter) = parse(q, gw.chain.tip().height)?;
+    filter.party = party;
     let tip = gw.chain.tip().height;
     let mut events = Vec::new();
     let mut height = after.height.max(1);
@@ -336,15 +476,53 @@ mod tests {
     fn filters_by_topic_prefix_and_whole_participant_ids() {
         let data = |fields: &[&str]| borsh::to_vec(&fields.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap();
         let f =
-            Filter { prefixes: vec!["bill.".into(), "risk.alert".into()], participant: None }.with_participant("E1");
-        assert!(f.admits("bill.changed", &data(&["B1", "E1"])));
-        assert!(f.admits("risk.alert", &data(&["E1"])));
-        assert!(!f.admits("fund.movement", &data(&["E1"])), "another topic");
-        assert!(!f.admits("bill.changed", &data(&["E2"])));
+            Filter { prefixes: vec!["bill.".into(), "risk.alert".into()], ..Filter::default() }.with_participant("E1");
+        assert!(f.admits("bill.changed", &data(&["B1", "E1"]), None));
+        assert!(f.admits("risk.alert", &data(&["E1"]), None));
+        assert!(!f.admits("fund.movement", &data(&["E1"]), None), "another topic");
+        assert!(!f.admits("bill.changed", &data(&["E2"]), None));
         for near in ["E12", "xE1", "E1 ", "e1", "1E1", "E1E1"] {
-            assert!(!f.admits("bill.changed", &data(&[near])), "{near} is not E1");
+            assert!(!f.admits("bill.changed", &data(&[near]), None), "{near} is not E1");
         }
-        assert!(f.admits("bill.changed", &data(&["E12", "E1"])), "E1 beside E12");
-        assert!(Filter::default().admits("anything", b""));
+        assert!(f.admits("bill.changed", &data(&["E12", "E1"]), None), "E1 beside E12");
+        assert!(Filter::default().admits("anything", b"", None));
+    }
+
+    #[test]
+    fn a_party_gets_the_events_of_its_own_transactions_and_those_that_name_it() {
+        use billflow_types::dev::{DEV_TENANT, dev_key};
+        let data = |fields: &[&str]| borsh::to_vec(&fields.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap();
+        let tx = |signer: &str, tenant: Option<&str>| {
+            billflow_types::Tx {
+                chain_id: "c".parse().unwrap(),
+                tx_id: "t1".parse().unwrap(),
+                tenant: tenant.map(|t| t.parse().unwrap()),
+                signer: signer.parse().unwrap(),
+                contract: "flows".parse().unwrap(),
+                version: billflow_types::Version::new(1, 0, 0),
+                method: "m".parse().unwrap(),
+                args: Vec::new(),
+                timestamp_ms: 0,
+            }
+            .sign(&dev_key(DEV_TENANT.1))
+        };
+        let enterprise = Filter {
+            party: Some(Party { name: named("E1"), key: "e1.k1".parse().unwrap(), tenant: None }),
+            ..Filter::default()
+        };
+        let by_other = tx("e2.k1", Some("acme"));
+        assert!(enterprise.admits("bill.endorsed", &data(&["E2", "E1"]), Some(&by_other)), "names it");
+        assert!(!enterprise.admits("bill.endorsed", &data(&["E2", "E12"]), Some(&by_other)), "names E12 only");
+        assert!(enterprise.admits("bill.issued", &data(&["E3"]), Some(&tx("e1.k1", Some("acme")))), "its own");
+        let platform = Filter {
+            party: Some(Party {
+                name: named("acme"),
+                key: "acme.k1".parse().unwrap(),
+                tenant: Some("acme".parse().unwrap()),
+            }),
+            ..Filter::default()
+        };
+        assert!(platform.admits("bill.issued", &data(&["E3"]), Some(&by_other)), "under its tenant");
+        assert!(!platform.admits("bill.issued", &data(&["E3"]), Some(&tx("e9.k1", Some("other")))), "another tenant's");
     }
 }

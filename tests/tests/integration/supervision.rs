@@ -29,9 +29,14 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 /// Opens the stream at `query` signed by `signer`; the HTTP status of a refusal otherwise.
 async fn open(base: &str, signer: &Signer, query: &str) -> Result<Socket, (u16, String)> {
-    let url = format!("{}/v1/supervision/stream?{query}", base.replacen("http://", "ws://", 1));
+    open_at(base, "/v1/supervision/stream", signer, query).await
+}
+
+/// Opens the WebSocket at `path` and `query`, signed by `signer`.
+async fn open_at(base: &str, path: &str, signer: &Signer, query: &str) -> Result<Socket, (u16, String)> {
+    let url = format!("{}{path}?{query}", base.replacen("http://", "ws://", 1));
     let mut request = url.into_client_request().unwrap();
-    sign_upgrade(&mut request, signer, query);
+    sign_upgrade(&mut request, path, signer, query);
     match tokio_tungstenite::connect_async(request).await {
         Ok((socket, _)) => Ok(socket),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
@@ -45,12 +50,13 @@ async fn open(base: &str, signer: &Signer, query: &str) -> Result<Socket, (u16, 
 /// Signs the upgrade request of the stream at `query`.
 fn sign_upgrade(
     request: &mut tokio_tungstenite::tungstenite::handshake::client::Request,
+    path: &str,
     signer: &Signer,
     query: &str,
 ) {
     let at = billflow_sdk::now_ms();
     let nonce = format!("ws-{}", billflow_sdk::new_tx_id("n").unwrap());
-    let message = request_message("GET", "/v1/supervision/stream", query, at, &nonce, b"");
+    let message = request_message("GET", path, query, at, &nonce, b"");
     let headers = request.headers_mut();
     headers.insert(HEADER_KEY, HeaderValue::from_str(signer.key_id.as_str()).unwrap());
     headers.insert(HEADER_TIMESTAMP, HeaderValue::from_str(&at.to_string()).unwrap());
@@ -126,12 +132,54 @@ async fn regulators_get_every_event_once_across_a_reconnect() {
     assert_eq!((only.tx_id.as_str(), only.topic.as_str()), ("sup-live", "participant.registered"));
 }
 
+/// `/v1/events/stream`: an enterprise's own stream carries its registration
+/// and, live, a key added to it, but not another enterprise's registration
+/// committed between them; an administrator is refused before the upgrade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_enterprise_streams_the_events_that_concern_it_and_no_others() {
+    use billflow_sdk::types::system::{AddKey, KeyGrant, SystemCall};
+    let _one = exclusive().await;
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::start(dir.path()).unwrap();
+    let tenant = tenant_signer();
+    let client = node.client();
+    let (tx, key_id, secret) = register_enterprise(&tenant, 9_300, "party-e1");
+    assert_eq!(client.submit(&tx, true).await.unwrap().status, TxState::Committed);
+    let enterprise = Signer { key_id, secret, ..tenant.clone() };
+    let participant = billflow_tests::credit_code(9_300);
+
+    let (status, body) = open_at(&node.url, "/v1/events/stream", &dev_signer(DEV_REGULATOR.1, None), "from=0-0-0")
+        .await
+        .expect_err("refused");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("E_NOT_A_PARTY"), "{body}");
+
+    let mut socket = open_at(&node.url, "/v1/events/stream", &enterprise, "from=0-0-0").await.unwrap();
+    let first = next_event(&mut socket).await;
+    assert_eq!((first.tx_id.as_str(), first.topic.as_str()), ("party-e1", "participant.registered"));
+    // Another enterprise's registration, then a key added to this one.
+    let (other, _, _) = register_enterprise(&tenant, 9_301, "party-e2");
+    assert_eq!(client.submit(&other, true).await.unwrap().status, TxState::Committed);
+    let grant = KeyGrant {
+        key_id: "party-e1.k2".parse().unwrap(),
+        public_key: billflow_sdk::types::SecretKey::generate().public(),
+    };
+    let add = tenant.system("party-e1-key".parse().unwrap(), &SystemCall::AddKey(AddKey { participant, key: grant }));
+    assert_eq!(client.submit(&add, true).await.unwrap().status, TxState::Committed);
+    let next = next_event(&mut socket).await;
+    assert_eq!(next.tx_id, "party-e1-key", "the other enterprise's registration did not reach it: {next:?}");
+    // The polling route agrees.
+    let page = node.client_as(&enterprise).events(Some("0-0-0"), &[]).await.unwrap();
+    let ids: Vec<&str> = page.events.iter().map(|e| e.tx_id.as_str()).collect();
+    assert!(ids.contains(&"party-e1") && ids.contains(&"party-e1-key") && !ids.contains(&"party-e2"), "{ids:?}");
+}
+
 /// Opens the stream like [`open`], over a socket with a 4 KiB receive buffer,
 /// so that a reader that stops reading fills the node's buffers soon.
 async fn open_small(base: &str, signer: &Signer, query: &str) -> SmallSocket {
     let url = format!("{}/v1/supervision/stream?{query}", base.replacen("http://", "ws://", 1));
     let mut request = url.clone().into_client_request().unwrap();
-    sign_upgrade(&mut request, signer, query);
+    sign_upgrade(&mut request, "/v1/supervision/stream", signer, query);
     let host = url.trim_start_matches("ws://").split('/').next().unwrap().to_string();
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();

@@ -586,3 +586,77 @@ async fn the_explorer_reads_stats_latest_transactions_receipts_and_search() {
     stop.send(true).unwrap();
     sequencer.await.unwrap().unwrap();
 }
+
+/// `GET /v1/events`: a participant reads the events that name it, a tenant
+/// those of its own transactions; neither sees what does not concern it, and
+/// an organisation's administrator is sent to the supervision stream.
+#[tokio::test]
+async fn each_party_reads_its_own_events() {
+    use billflow_types::dev::{DEV_BANK, DEV_REGULATOR};
+    use billflow_types::view::EventPage;
+
+    let dir = tempfile::tempdir().unwrap();
+    let chain = chain(dir.path());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let api = Api::new(&chain);
+    // Two enterprises registered by the tenant, each with its own key.
+    let code = |n: u64| {
+        let body = format!("91310000{n:09}");
+        format!("{body}{}", billflow_types::ids::credit_code_check_char(&body).unwrap())
+    };
+    for (n, key) in [(1, "events-e1.k1"), (2, "events-e2.k1")] {
+        let call = SystemCall::RegisterParticipant(RegisterParticipant {
+            participant: code(n).parse().unwrap(),
+            kind: ParticipantKind::Enterprise,
+            name: format!("Enterprise {n}"),
+            keys: vec![KeyGrant { key_id: key.parse().unwrap(), public_key: dev_key(key).public() }],
+        });
+        let tx = Tx {
+            chain_id: dev_genesis().chain_id,
+            tx_id: format!("events-{n}").parse().unwrap(),
+            tenant: Some(DEV_TENANT.0.parse().unwrap()),
+            signer: DEV_TENANT.1.parse().unwrap(),
+            contract: system_contract(),
+            version: SYSTEM_VERSION,
+            method: call.method_name(),
+            args: call.encode_args(),
+            timestamp_ms: now_ms(),
+        }
+        .sign(&dev_key(DEV_TENANT.1));
+        let (status, body) =
+            api.call(post("/v1/transactions?wait=true", "application/octet-stream", tx.encode())).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    }
+    let page = |key: &'static str| {
+        let api = &api;
+        async move {
+            let req =
+                signed_at("GET", "/v1/events?from=0-0-0", "application/json", Vec::new(), key, now_ms(), &nonce());
+            let (status, body) = api.call(req).await;
+            (status, body)
+        }
+    };
+    let tx_ids = |body: &[u8]| {
+        let page: EventPage = serde_json::from_slice(body).unwrap();
+        let mut ids: Vec<String> = page.events.into_iter().map(|e| e.tx_id).collect();
+        ids.dedup();
+        ids
+    };
+    // The tenant: both registrations are its own transactions.
+    let (status, body) = page(DEV_TENANT.1).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(tx_ids(&body), ["events-1", "events-2"]);
+    // Each enterprise: only the registration that names it.
+    let (status, body) = page("events-e1.k1").await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(tx_ids(&body), ["events-1"]);
+    assert_eq!(tx_ids(&page("events-e2.k1").await.1), ["events-2"]);
+    // Administrators, regulators' included, read the supervision stream instead.
+    for admin in [DEV_BANK.1, DEV_REGULATOR.1] {
+        let (status, body) = page(admin).await;
+        assert_eq!((status, error(&body).code.as_str()), (StatusCode::FORBIDDEN, "E_NOT_A_PARTY"));
+    }
+    stop.send(true).unwrap();
+    sequencer.await.unwrap().unwrap();
+}
