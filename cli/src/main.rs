@@ -97,6 +97,9 @@ enum Command {
     },
     /// The node's health and the network as it sees it.
     Status,
+    /// What waits for your answer: requests to sign, refuse or approve, and
+    /// (a bank) fund movements to report.
+    Inbox,
     /// Submit and look up transactions.
     Tx {
         /// What to do with transactions.
@@ -731,6 +734,39 @@ async fn status(session: &Session, json: bool) -> Result<(), CliError> {
     emit(json, &Status { health, network }, render_status)
 }
 
+fn render_inbox(inbox: &billflow_sdk::types::view::InboxView) -> String {
+    let mut out = String::new();
+    if inbox.requests.is_empty() && inbox.movements.is_empty() {
+        return "nothing waits for your answer\n".into();
+    }
+    if !inbox.requests.is_empty() {
+        let _ = writeln!(out, "{:<28} {:<12} {:<32} {:>21}  {:<20} DAY", "REQUEST", "KIND", "BILL", "UNITS", "FROM");
+        for r in &inbox.requests {
+            let units = format!("{}-{}", r.start, r.end);
+            let _ = writeln!(out, "{:<28} {:<12} {:<32} {units:>21}  {:<20} {}", r.id, r.kind, r.bill, r.from, r.day);
+        }
+    }
+    if !inbox.movements.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "{:<28} {:<12} {:>18}  {:<20} {:<20} {:<8} DAY",
+            "MOVEMENT", "KIND", "AMOUNT", "DEBIT", "CREDIT", "STATUS"
+        );
+        for m in &inbox.movements {
+            let amount = billflow_finance::Fen(m.amount).to_string();
+            let _ = writeln!(
+                out,
+                "{:<28} {:<12} {amount:>18}  {:<20} {:<20} {:<8} {}",
+                m.request_id, m.kind, m.debit, m.credit, m.status, m.day
+            );
+        }
+    }
+    out
+}
+
 fn render_status(s: &Status) -> String {
     let h = &s.health;
     let mut out = format!(
@@ -1062,6 +1098,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Evidence { command } => run_evidence(&conn, command, json).await,
         Command::Status => status(&connect(&conn).await?, json).await,
+        Command::Inbox => {
+            let inbox = connect(&conn).await?.read(|c| async move { c.inbox().await }).await?;
+            emit(json, &inbox, render_inbox)
+        }
         Command::Admin { command } => admin_cli::run(&connect(&conn).await?, command, json).await,
         Command::Blocks { before, limit } => blocks(&connect(&conn).await?, before, limit, json).await,
         Command::Supervise { from, types, participant } => supervise(conn, from, types, participant).await,

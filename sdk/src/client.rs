@@ -336,6 +336,12 @@ impl Client {
         self.call(Method::GET, "/v1/events", &query, None).await
     }
 
+    /// What waits for the signer's answer (a participant's key): requests to
+    /// sign, refuse or approve, and a bank's fund movements to report.
+    pub async fn inbox(&self) -> Result<billflow_types::view::InboxView> {
+        self.call(Method::GET, "/v1/inbox", "", None).await
+    }
+
     /// The node's health.
     pub async fn health(&self) -> Result<Health> {
         self.call(Method::GET, "/v1/health", "", None).await

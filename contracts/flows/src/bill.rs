@@ -146,6 +146,7 @@ fn open(
     save_request(cx, &req);
     cx.put(&keys::request_day(req.day, &req.id), &());
     cx.put(&keys::bill_request(bill, &req.id), &());
+    cx.put(&keys::inbox(to, &req.id), &());
     see(cx, to, bill);
     Ok(req)
 }
@@ -154,6 +155,7 @@ fn open(
 fn close(cx: &mut Cx<'_>, req: &mut Request, status: &str) -> Result<(), Refusal> {
     cx.delete(&keys::request_day(req.day, &req.id));
     cx.delete(&keys::bill_request(&req.bill, &req.id));
+    cx.delete(&keys::inbox(&req.to, &req.id));
     req.status = owned(status);
     save_request(cx, req);
     risk::close_request(cx, &req.from)
@@ -770,6 +772,7 @@ fn approve(cx: &mut Cx<'_>, bill: &mut Bill, req: &mut Request, rate: RatePpm, i
     terms.disbursement = Some(id.clone());
     terms.instant = instant;
     req.status = owned("awaiting_funds");
+    cx.delete(&keys::inbox(&req.to, &req.id));
     save_request(cx, req);
     let note = format!(
         "{}rate {} ppm, {} days to {}, interest {}, net {}",
@@ -995,6 +998,7 @@ pub(crate) fn sign(cx: &mut Cx<'_>, a: Answer) -> Out {
                 },
             )?;
             req.status = owned("awaiting_funds");
+            cx.delete(&keys::inbox(&req.to, &req.id));
             save_request(cx, &req);
             let step = Step { movement: Some(&id), ..Step::new(action, &me.id, range) };
             record(cx, &mut bill, step.with(&req.from).req(&req.id));
@@ -1431,6 +1435,27 @@ pub(crate) fn list(cx: &mut Cx<'_>, page: Page) -> Out {
         });
     }
     ok(&out)
+}
+
+/// `inbox` (query): what waits for the caller's answer: the requests it must
+/// answer (today's: older ones expire at the next change of their bill) and,
+/// for a bank, the fund movements it must report.
+pub(crate) fn inbox(cx: &mut Cx<'_>) -> Out {
+    let me = cx.env.caller.participant.clone();
+    let me = me.ok_or_else(|| Refusal::new(E_NOT_AUTHORISED, "only participants have an inbox"))?;
+    let today = cx.today();
+    let mut requests = Vec::new();
+    for (id, _) in cx.scan(&keys::inbox_prefix(&me), None, 1000) {
+        let req = load_request(cx, &id)?;
+        if req.status == "pending" && req.day >= today {
+            requests.push(req);
+        }
+    }
+    let mut movements = Vec::new();
+    for (id, _) in cx.scan(&keys::bank_inbox_prefix(&me), None, 1000) {
+        movements.push(crate::fund::load(cx, &id)?);
+    }
+    ok(&Inbox { requests, movements })
 }
 
 /// `bill.holdings` (query): what a party holds (the party itself, administrators, regulators).

@@ -73,6 +73,7 @@ pub(crate) fn instruct(cx: &mut Cx<'_>, i: Instruction) -> Result<Movement, Refu
     save(cx, &m);
     cx.put(&keys::bank_day(&m.bank, m.day, &m.request_id), &());
     cx.put(&keys::pending_movement(&m.request_id), &());
+    cx.put(&keys::bank_inbox(&m.bank, &m.request_id), &());
     if let Some(bill) = &m.original {
         if m.kind != MovementKind::Reversal {
             cx.put(&keys::bill_movement(bill, &m.request_id), &());
@@ -89,6 +90,7 @@ fn settle(cx: &mut Cx<'_>, m: &mut Movement, status: MovementStatus, serial: Opt
         m.bank_serial = serial;
     }
     cx.delete(&keys::pending_movement(&m.request_id));
+    cx.delete(&keys::bank_inbox(&m.bank, &m.request_id));
     save(cx, m);
     event(cx, m);
     if let (MovementKind::Reversal, Some(original)) = (m.kind, &m.original) {

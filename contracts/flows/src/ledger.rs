@@ -133,6 +133,7 @@ pub fn execute(store: &mut dyn Store, env: &Context, method: &str, args: &[u8]) 
         methods::BILL_GET => bill::get(&mut cx, decode(args)?),
         methods::BILL_DISCLOSURE => bill::disclosure(&mut cx, decode(args)?),
         methods::BILL_LIST => bill::list(&mut cx, decode(args)?),
+        methods::INBOX => bill::inbox(&mut cx),
         methods::BILL_HOLDINGS => bill::holdings(&mut cx, decode(args)?),
         methods::BILL_POLICY => bill::policy(&mut cx, decode(args)?),
         methods::FUND_MOVEMENT => fund::get(&mut cx, decode(args)?),
@@ -281,6 +282,20 @@ pub(crate) mod keys {
     }
     pub fn bill_request_prefix(bill: &str) -> String {
         format!("br/{bill}/")
+    }
+    /// Pending requests by the party that answers them: its inbox.
+    pub fn inbox(party: &str, id: &str) -> String {
+        format!("ib/{party}/{id}")
+    }
+    pub fn inbox_prefix(party: &str) -> String {
+        format!("ib/{party}/")
+    }
+    /// Movements waiting for their executing bank's report, by bank.
+    pub fn bank_inbox(bank: &str, id: &str) -> String {
+        format!("ibm/{bank}/{id}")
+    }
+    pub fn bank_inbox_prefix(bank: &str) -> String {
+        format!("ibm/{bank}/")
     }
     /// Bills a party may see.
     pub fn visible(party: &str, bill: &str) -> String {

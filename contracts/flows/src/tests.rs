@@ -1342,3 +1342,32 @@ fn anyone_reads_a_bills_disclosure_with_other_enterprises_masked() {
         E_UNKNOWN_BILL
     );
 }
+
+#[test]
+fn the_inbox_holds_what_waits_for_the_callers_answer() {
+    let mut w = World::new("2025-03-06");
+    w.circulating(BILL, 100_000_000, "2025-03-06", "2025-09-06");
+    w.trade("O1", "CORE", "E1", 100_000_000, "00000001", 113_000_000, "2025-03-06");
+    let inbox = |w: &mut World, who: &str| -> Inbox { w.query(who, methods::INBOX, &()).unwrap() };
+    // An endorsement waits for the endorsee, not the endorser.
+    let r: Request = w.ok("E1", methods::BILL_ENDORSE, &transfer(BILL, 1, 400, "E2"));
+    assert_eq!(inbox(&mut w, "E2").requests.iter().map(|q| q.id.as_str()).collect::<Vec<_>>(), [r.id.as_str()]);
+    assert!(inbox(&mut w, "E1").requests.is_empty());
+    w.ok::<_, Request>("E2", methods::BILL_SIGN, &answer(&r.id));
+    assert!(inbox(&mut w, "E2").requests.is_empty(), "answered");
+    // A discount request waits for the bank; once approved, its disbursement waits for its report.
+    w.at("2025-03-10");
+    let req = w.discount("E1", BILL, 401, 100_000_000, "BANK1", "O1", &["00000001"]).unwrap();
+    assert_eq!(inbox(&mut w, "BANK1").requests.len(), 1);
+    let req: Request =
+        w.ok("BANK1", methods::BILL_APPROVE_DISCOUNT, &ApproveDiscount { request: req.id, rate: RatePpm(15_000) });
+    let RequestKind::Discount(terms) = &req.kind else { panic!() };
+    let disbursement = terms.disbursement.clone().unwrap();
+    let bank = inbox(&mut w, "BANK1");
+    assert!(bank.requests.is_empty(), "approved: no longer the bank's to answer");
+    assert_eq!(bank.movements.iter().map(|m| m.request_id.as_str()).collect::<Vec<_>>(), [disbursement.as_str()]);
+    w.report("BANK1", &disbursement, true);
+    assert!(inbox(&mut w, "BANK1").movements.is_empty(), "reported");
+    // Only participants have one.
+    assert_eq!(w.query::<_, Inbox>("admin:notary-1", methods::INBOX, &()).unwrap_err().code, E_NOT_AUTHORISED);
+}

@@ -92,6 +92,8 @@ pub mod methods {
     pub const BILL_DISCLOSURE: &str = "bill.disclosure";
     /// Query: [`Page`](super::Page) → `Vec<BillSummary>`: the bills the caller may see.
     pub const BILL_LIST: &str = "bill.list";
+    /// Query: `()` → [`Inbox`](super::Inbox): what waits for the caller's answer.
+    pub const INBOX: &str = "inbox";
     /// Query: [`ById`](super::ById) (a party) → `Vec<HoldingView>`.
     pub const BILL_HOLDINGS: &str = "bill.holdings";
     /// [`ReportMovement`](super::ReportMovement) → [`Movement`](super::Movement) (the executing bank).
@@ -705,6 +707,15 @@ pub struct Request {
     pub height: u64,
     /// `pending`, `awaiting_funds`, `signed`, `refused`, `withdrawn`, `expired`.
     pub status: String,
+}
+
+/// What waits for a participant's answer (`inbox`).
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Inbox {
+    /// Pending requests it answers (they expire at the end of their business day).
+    pub requests: Vec<Request>,
+    /// Fund movements it executes and has not reported (a bank's).
+    pub movements: Vec<Movement>,
 }
 
 /// `bill.request_acceptance`, `bill.request_delivery`, `bill.cancel`, ...: a bill.

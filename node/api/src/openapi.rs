@@ -174,6 +174,7 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         crate::supervision::events,
         crate::supervision::party_events,
         crate::supervision::party_stream,
+        routes::inbox::inbox,
         routes::blocks::list_blocks,
         routes::blocks::get_block,
         routes::blocks::get_block_by_hash,
@@ -355,6 +356,7 @@ mod tests {
             "/v1/supervision/events",
             "/v1/events",
             "/v1/events/stream",
+            "/v1/inbox",
         ]
         .into();
         for (path, item) in doc["paths"].as_object().unwrap() {

@@ -17,6 +17,7 @@ pub(crate) mod contracts;
 pub(crate) mod evidence;
 pub(crate) mod genesis;
 pub(crate) mod health;
+pub(crate) mod inbox;
 pub(crate) mod submit;
 pub(crate) mod transactions;
 
@@ -45,6 +46,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/supervision/stream", get(crate::supervision::stream))
         .route("/v1/supervision/events", get(crate::supervision::events))
         .route("/v1/events", get(crate::supervision::party_events))
+        .route("/v1/inbox", get(inbox::inbox))
         .route("/v1/events/stream", get(crate::supervision::party_stream))
         .route("/v1/blocks", get(blocks::list_blocks))
         .route("/v1/blocks/{height}", get(blocks::get_block))

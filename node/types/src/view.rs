@@ -494,3 +494,57 @@ pub struct SearchHit {
     /// The page's key: a height, a transaction id, a bill number or a document hash.
     pub target: String,
 }
+
+/// What waits for the caller's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboxView {
+    /// Requests it answers, oldest first: acceptances, deliveries,
+    /// endorsements, pledges and releases to sign or refuse, discounts to
+    /// approve. Each expires at the end of its business day.
+    pub requests: Vec<InboxRequest>,
+    /// Fund movements it executes and has not reported (a bank's).
+    pub movements: Vec<InboxMovement>,
+}
+
+/// A request waiting for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboxRequest {
+    /// Its id: what `bill.sign`, `bill.refuse` or `bill.approve_discount` names.
+    pub id: String,
+    /// `acceptance`, `delivery`, `endorsement`, `pledge`, `release`, `discount`, `rediscount`, `presentment` or `recourse`.
+    pub kind: String,
+    /// The bill's package number.
+    pub bill: String,
+    /// First unit of the sub-range.
+    pub start: u64,
+    /// Last unit.
+    pub end: u64,
+    /// Who asks.
+    pub from: String,
+    /// The business day it was made on (`YYYY-MM-DD`); it expires at its end.
+    pub day: String,
+    /// Its block.
+    pub height: u64,
+}
+
+/// A movement waiting for the caller's report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboxMovement {
+    /// Its id: what `fund.report` names.
+    pub request_id: String,
+    /// `disbursement`, `payment`, `recourse`, `fee` or `reversal`.
+    pub kind: String,
+    /// Amount in fen.
+    pub amount: u64,
+    /// The account owner debited.
+    pub debit: String,
+    /// The account owner credited.
+    pub credit: String,
+    /// `pending`, or `unknown` when its answer timed out.
+    pub status: String,
+    /// The business day it was instructed on.
+    pub day: String,
+}

@@ -426,6 +426,42 @@ async fn the_command_line_shows_each_party_its_bills() {
     assert_eq!(refused.code, Some(1), "{refused}");
     assert!(refused.stderr.contains("E_BILL_PLEDGED"), "{refused}");
 
+    // `billflow inbox`: an endorsement waits for its endorsee, and only for it,
+    // until it answers. Supplier A endorses a whole free holding of its own.
+    let parse =
+        |run: &Run| -> serde_json::Value { serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run}")) };
+    let mut endorsed = None;
+    for n in [2, 4, 1] {
+        let shown = billflow(&json, &["--as", supplier_a, "--json", "bill", "show", &bill(n)]).await;
+        let v = parse(&shown);
+        let free =
+            v["bill"]["holdings"].as_array().unwrap().iter().find(|h| {
+                h["holder"] == supplier_a && h["locked_by"].is_null() && h["state"].to_string().contains("held")
+            });
+        let Some(h) = free else { continue };
+        let (start, end) = (h["start"].as_u64().unwrap().to_string(), h["end"].as_u64().unwrap().to_string());
+        let args =
+            ["--as", supplier_a, "bill", "endorse", &bill(n), "--to", supplier_b, "--start", &start, "--end", &end];
+        if billflow(&json, &args).await.code == Some(0) {
+            endorsed = Some(bill(n));
+            break;
+        }
+    }
+    let endorsed = endorsed.expect("supplier A endorses one of its holdings");
+    let inbox = parse(&billflow(&json, &["--as", supplier_b, "--json", "inbox"]).await);
+    let waiting = inbox["requests"].as_array().unwrap().iter().find(|r| r["bill"] == endorsed.as_str());
+    let waiting = waiting.unwrap_or_else(|| panic!("supplier B's inbox: {inbox}"));
+    assert_eq!((waiting["kind"].as_str(), waiting["from"].as_str()), (Some("endorsement"), Some(supplier_a)));
+    let id = waiting["id"].as_str().unwrap().to_string();
+    let text = billflow(&json, &["--as", supplier_b, "inbox"]).await;
+    assert!(text.stdout.contains(&id) && text.stdout.contains("endorsement"), "{text}");
+    let theirs = billflow(&json, &["--as", supplier_a, "inbox"]).await;
+    assert!(!theirs.stdout.contains(&id), "the endorser does not answer it: {theirs}");
+    let signed = billflow(&json, &["--as", supplier_b, "bill", "sign", &id]).await;
+    assert_eq!(signed.code, Some(0), "{signed}");
+    let after = billflow(&json, &["--as", supplier_b, "inbox"]).await;
+    assert!(!after.stdout.contains(&id), "answered: {after}");
+
     // The regulator's stream over TLS from the regulator's observer node, from
     // the start, bill events only: the demo's history, one JSON event a line.
     let observer = devnet.urls()[3].clone();
