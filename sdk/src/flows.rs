@@ -67,7 +67,7 @@ pub fn contract_name() -> ContractName {
 }
 
 /// The queries: read-only methods, run with [`Client::flows_query`](crate::Client::flows_query).
-pub const QUERY_METHODS: [&str; 10] = [
+pub const QUERY_METHODS: [&str; 11] = [
     methods::PARTY_GET,
     methods::ORDER_GET,
     methods::INVOICE_GET,
@@ -78,6 +78,7 @@ pub const QUERY_METHODS: [&str; 10] = [
     methods::BILL_POLICY,
     methods::FUND_MOVEMENT,
     methods::FUND_RECON_REPORT,
+    methods::INBOX,
 ];
 
 /// Declares [`Action`] and everything that goes by its variants.
@@ -532,7 +533,7 @@ mod tests {
     }
 
     /// Every method of the contract, by its constant in `methods`.
-    const ALL_METHODS: [&str; 48] = [
+    const ALL_METHODS: [&str; 49] = [
         methods::INIT,
         methods::PARTY_REGISTER,
         methods::PARTY_GET,
@@ -578,6 +579,7 @@ mod tests {
         methods::FUND_CLOSE_DAY,
         methods::FUND_MOVEMENT,
         methods::FUND_RECON_REPORT,
+        methods::INBOX,
         methods::RISK_SET_LIMITS,
         methods::RISK_BLACKLIST,
         methods::RISK_UNBLACKLIST,
