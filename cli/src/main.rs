@@ -734,39 +734,6 @@ async fn status(session: &Session, json: bool) -> Result<(), CliError> {
     emit(json, &Status { health, network }, render_status)
 }
 
-fn render_inbox(inbox: &billflow_sdk::types::view::InboxView) -> String {
-    let mut out = String::new();
-    if inbox.requests.is_empty() && inbox.movements.is_empty() {
-        return "nothing waits for your answer\n".into();
-    }
-    if !inbox.requests.is_empty() {
-        let _ = writeln!(out, "{:<28} {:<12} {:<32} {:>21}  {:<20} DAY", "REQUEST", "KIND", "BILL", "UNITS", "FROM");
-        for r in &inbox.requests {
-            let units = format!("{}-{}", r.start, r.end);
-            let _ = writeln!(out, "{:<28} {:<12} {:<32} {units:>21}  {:<20} {}", r.id, r.kind, r.bill, r.from, r.day);
-        }
-    }
-    if !inbox.movements.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        let _ = writeln!(
-            out,
-            "{:<28} {:<12} {:>18}  {:<20} {:<20} {:<8} DAY",
-            "MOVEMENT", "KIND", "AMOUNT", "DEBIT", "CREDIT", "STATUS"
-        );
-        for m in &inbox.movements {
-            let amount = billflow_finance::Fen(m.amount).to_string();
-            let _ = writeln!(
-                out,
-                "{:<28} {:<12} {amount:>18}  {:<20} {:<20} {:<8} {}",
-                m.request_id, m.kind, m.debit, m.credit, m.status, m.day
-            );
-        }
-    }
-    out
-}
-
 fn render_status(s: &Status) -> String {
     let h = &s.health;
     let mut out = format!(
@@ -1100,7 +1067,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Status => status(&connect(&conn).await?, json).await,
         Command::Inbox => {
             let inbox = connect(&conn).await?.read(|c| async move { c.inbox().await }).await?;
-            emit(json, &inbox, render_inbox)
+            emit(json, &inbox, flows_cli::inbox_text)
         }
         Command::Admin { command } => admin_cli::run(&connect(&conn).await?, command, json).await,
         Command::Blocks { before, limit } => blocks(&connect(&conn).await?, before, limit, json).await,

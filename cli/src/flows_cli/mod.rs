@@ -19,9 +19,9 @@ use billflow_sdk::flows::{
     self, Account, AccountRef, Action, Answer, ApproveDiscount, Bill, BillKind, BillStage, BillSummary, BillView,
     Blacklist, ByBill, ById, ChargeFee, CreateOrder, DayRef, DeliveryRef, DiscountPolicy, FlowEvent, FreezeBill,
     HistoryEntry, Holding, HoldingState, HoldingView, Invoice, InvoiceKey, IssueBill, Limits, Movement, MovementKind,
-    MovementStatus, OpenCustody, Order, OrderStatus, Outcome, Party, PartyKind, Purpose, Range, RateBand, ReconReport,
-    RecordDelivery, RecordInvoice, Recourse, Rediscount, RegisterParty, ReportMovement, Request, RequestDiscount,
-    RequestKind, Reverse, SetLimits, StatementLine, Transfer, VerifyInvoice,
+    OpenCustody, Order, OrderStatus, Outcome, Party, PartyKind, Purpose, Range, RateBand, ReconReport, RecordDelivery,
+    RecordInvoice, Recourse, Rediscount, RegisterParty, ReportMovement, Request, RequestDiscount, RequestKind, Reverse,
+    SetLimits, StatementLine, Transfer, VerifyInvoice,
 };
 use billflow_sdk::types::Hash32;
 use billflow_sdk::types::view::TxView;
@@ -35,6 +35,7 @@ use super::{CliError, Session, create_private, emit, failure, parse_hash, read_j
 mod render;
 mod run;
 
+pub(crate) use render::inbox_text;
 pub(crate) use run::{Cx, run};
 
 // ------------------------------------------------------------------ arguments

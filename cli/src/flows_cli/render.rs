@@ -61,25 +61,6 @@ pub(super) fn order_status(s: OrderStatus) -> &'static str {
     }
 }
 
-pub(super) fn movement_kind(k: MovementKind) -> &'static str {
-    match k {
-        MovementKind::Disbursement => "disbursement",
-        MovementKind::Payment => "payment",
-        MovementKind::Recourse => "recourse",
-        MovementKind::Fee => "fee",
-        MovementKind::Reversal => "reversal",
-    }
-}
-
-pub(super) fn movement_status(s: MovementStatus) -> &'static str {
-    match s {
-        MovementStatus::Pending => "pending",
-        MovementStatus::Success => "success",
-        MovementStatus::Failed => "failed",
-        MovementStatus::Unknown => "unknown",
-    }
-}
-
 pub(super) fn holding_state(s: &HoldingState) -> String {
     match s {
         HoldingState::Held => "held".into(),
@@ -90,20 +71,6 @@ pub(super) fn holding_state(s: &HoldingState) -> String {
         HoldingState::Dishonoured { on, late } => {
             format!("dishonoured {on}{}", if *late { " (late presentment)" } else { "" })
         }
-    }
-}
-
-pub(super) fn request_kind(k: &RequestKind) -> &'static str {
-    match k {
-        RequestKind::Acceptance => "acceptance",
-        RequestKind::Delivery => "delivery",
-        RequestKind::Endorsement => "endorsement",
-        RequestKind::Pledge => "pledge",
-        RequestKind::Release => "release",
-        RequestKind::Discount(_) => "discount",
-        RequestKind::Rediscount { .. } => "rediscount",
-        RequestKind::Presentment { .. } => "presentment",
-        RequestKind::Recourse => "recourse",
     }
 }
 
@@ -202,8 +169,8 @@ pub(super) fn event_json(e: &FlowEvent) -> Value {
             v
         }
         FlowEvent::Movement(m) => json!({
-            "topic": flows::topics::FUND, "request_id": m.request_id, "kind": movement_kind(m.kind),
-            "status": movement_status(m.status), "amount": yj(m.amount), "from": m.from, "to": m.to, "bank": m.bank,
+            "topic": flows::topics::FUND, "request_id": m.request_id, "kind": m.kind.name(),
+            "status": m.status.name(), "amount": yj(m.amount), "from": m.from, "to": m.to, "bank": m.bank,
         }),
         FlowEvent::Reconciled(r) => json!({
             "topic": flows::topics::RECON, "bank": r.bank, "day": r.day.to_string(),
@@ -262,8 +229,8 @@ pub(super) fn event_text(e: &FlowEvent) -> String {
         FlowEvent::Movement(m) => format!(
             "movement {} ({}) {}: {} yuan from {} to {}, bank {}",
             m.request_id,
-            movement_kind(m.kind),
-            movement_status(m.status),
+            m.kind.name(),
+            m.status.name(),
             y(m.amount),
             m.from,
             m.to,
@@ -438,7 +405,7 @@ pub(super) fn history_json(h: &HistoryEntry) -> Value {
 
 pub(super) fn request_json(r: &Request) -> Value {
     let mut v = json!({
-        "id": r.id, "kind": request_kind(&r.kind), "bill": r.bill, "start": r.start, "end": r.end,
+        "id": r.id, "kind": r.kind.name(), "bill": r.bill, "start": r.start, "end": r.end,
         "amount": yj(r.end - r.start + 1), "from": r.from, "to": r.to, "day": r.day.to_string(),
         "height": r.height, "status": r.status,
     });
@@ -475,9 +442,9 @@ pub(super) fn purpose_json(p: &Purpose) -> Value {
 
 pub(super) fn movement_json(m: &Movement) -> Value {
     json!({
-        "request_id": m.request_id, "kind": movement_kind(m.kind), "original": m.original, "amount": yj(m.amount),
+        "request_id": m.request_id, "kind": m.kind.name(), "original": m.original, "amount": yj(m.amount),
         "debit": account_ref_json(&m.debit), "credit": account_ref_json(&m.credit), "bank": m.bank,
-        "originator": m.originator, "status": movement_status(m.status), "bank_serial": m.bank_serial,
+        "originator": m.originator, "status": m.status.name(), "bank_serial": m.bank_serial,
         "purpose": purpose_json(&m.purpose), "reversed_by": m.reversed_by, "day": m.day.to_string(),
         "created_ms": m.created_ms, "height": m.height,
     })
@@ -487,8 +454,8 @@ pub(super) fn movement_text(m: &Movement) -> String {
     let mut out = format!(
         "movement   {}\nkind       {}\nstatus     {}{}\namount     {} yuan\n",
         m.request_id,
-        movement_kind(m.kind),
-        movement_status(m.status),
+        m.kind.name(),
+        m.status.name(),
         m.bank_serial.as_deref().map(|s| format!(" (bank serial {s})")).unwrap_or_default(),
         y(m.amount)
     );
@@ -524,12 +491,12 @@ pub(super) fn movement_rows(ms: &[Movement]) -> String {
         .map(|m| {
             vec![
                 m.request_id.clone(),
-                movement_kind(m.kind).into(),
+                m.kind.name().into(),
                 y(m.amount),
                 m.debit.owner.clone(),
                 m.credit.owner.clone(),
                 m.bank.clone(),
-                movement_status(m.status).into(),
+                m.status.name().into(),
                 m.bank_serial.clone().unwrap_or_else(|| "-".into()),
             ]
         })
@@ -632,7 +599,7 @@ pub(super) fn bill_view_text(v: &BillView) -> String {
             .map(|r| {
                 vec![
                     r.id.clone(),
-                    request_kind(&r.kind).into(),
+                    r.kind.name().into(),
                     units(r.start, r.end),
                     r.from.clone(),
                     r.to.clone(),
@@ -754,11 +721,11 @@ pub(super) fn recon_json(r: &ReconReport) -> Value {
     json!({
         "bank": r.bank, "day": r.day.to_string(), "statement_hash": hex(&r.statement_hash), "clean": r.clean(),
         "closed": r.closed, "matched": r.matched,
-        "resolved": r.resolved.iter().map(|(id, s)| json!({ "request_id": id, "status": movement_status(*s) })).collect::<Vec<_>>(),
+        "resolved": r.resolved.iter().map(|(id, s)| json!({ "request_id": id, "status": s.name() })).collect::<Vec<_>>(),
         "ledger_only": r.ledger_only, "bank_only": r.bank_only,
         "mismatched": r.mismatched.iter().map(|m| json!({
             "request_id": m.request_id, "ledger_amount": yj(m.ledger_amount), "bank_amount": yj(m.bank_amount),
-            "ledger_status": movement_status(m.ledger_status), "bank_success": m.bank_success,
+            "ledger_status": m.ledger_status.name(), "bank_success": m.bank_success,
         })).collect::<Vec<_>>(),
         "height": r.height,
     })
@@ -778,7 +745,7 @@ pub(super) fn recon_text(r: &ReconReport) -> String {
     );
     let list = |ids: &[String]| if ids.is_empty() { "-".to_string() } else { ids.join(", ") };
     let _ = writeln!(out, "matched     {}", list(&r.matched));
-    let resolved: Vec<String> = r.resolved.iter().map(|(id, s)| format!("{id} → {}", movement_status(*s))).collect();
+    let resolved: Vec<String> = r.resolved.iter().map(|(id, s)| format!("{id} → {}", s.name())).collect();
     let _ = writeln!(out, "resolved    {}", list(&resolved));
     let _ = writeln!(out, "ledger-only {}", list(&r.ledger_only));
     let _ = writeln!(out, "bank-only   {}", list(&r.bank_only));
@@ -790,7 +757,7 @@ pub(super) fn recon_text(r: &ReconReport) -> String {
                 vec![
                     m.request_id.clone(),
                     y(m.ledger_amount),
-                    movement_status(m.ledger_status).into(),
+                    m.ledger_status.name().into(),
                     y(m.bank_amount),
                     if m.bank_success { "success" } else { "failed" }.into(),
                 ]
@@ -798,6 +765,39 @@ pub(super) fn recon_text(r: &ReconReport) -> String {
             .collect();
         out.push_str("mismatched\n");
         out.push_str(&table(&["MOVEMENT", ">LEDGER", "LEDGER STATUS", ">BANK", "BANK STATUS"], &rows));
+    }
+    out
+}
+
+/// `billflow inbox`: what waits for the caller's answer.
+pub(crate) fn inbox_text(inbox: &billflow_sdk::types::view::InboxView) -> String {
+    if inbox.requests.is_empty() && inbox.movements.is_empty() {
+        return "nothing waits for your answer\n".into();
+    }
+    let mut out = String::new();
+    if !inbox.requests.is_empty() {
+        let rows: Vec<Vec<String>> = inbox
+            .requests
+            .iter()
+            .map(|r| {
+                vec![r.id.clone(), r.kind.clone(), r.bill.clone(), units(r.start, r.end), r.from.clone(), r.day.clone()]
+            })
+            .collect();
+        out.push_str(&table(&["REQUEST", "KIND", "BILL", ">UNITS", "FROM", "DAY"], &rows));
+    }
+    if !inbox.movements.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let rows: Vec<Vec<String>> = inbox
+            .movements
+            .iter()
+            .map(|m| {
+                let row = [&m.request_id, &m.kind, &y(m.amount), &m.debit, &m.credit, &m.status, &m.day];
+                row.into_iter().cloned().collect()
+            })
+            .collect();
+        out.push_str(&table(&["MOVEMENT", "KIND", ">AMOUNT", "DEBIT", "CREDIT", "STATUS", "DAY"], &rows));
     }
     out
 }

@@ -666,6 +666,23 @@ pub enum RequestKind {
     Recourse,
 }
 
+impl RequestKind {
+    /// Its name in lower case, as JSON and the command line show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RequestKind::Acceptance => "acceptance",
+            RequestKind::Delivery => "delivery",
+            RequestKind::Endorsement => "endorsement",
+            RequestKind::Pledge => "pledge",
+            RequestKind::Release => "release",
+            RequestKind::Discount(_) => "discount",
+            RequestKind::Rediscount { .. } => "rediscount",
+            RequestKind::Presentment { .. } => "presentment",
+            RequestKind::Recourse => "recourse",
+        }
+    }
+}
+
 /// A discount request's terms and, once approved, its figures and funds leg.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct DiscountTerms {
@@ -1044,6 +1061,19 @@ pub enum MovementKind {
     Reversal,
 }
 
+impl MovementKind {
+    /// Its name in lower case.
+    pub fn name(self) -> &'static str {
+        match self {
+            MovementKind::Disbursement => "disbursement",
+            MovementKind::Payment => "payment",
+            MovementKind::Recourse => "recourse",
+            MovementKind::Fee => "fee",
+            MovementKind::Reversal => "reversal",
+        }
+    }
+}
+
 /// Where a movement stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum MovementStatus {
@@ -1055,6 +1085,18 @@ pub enum MovementStatus {
     Failed,
     /// No answer in time: never taken as failure, resolved by query or reconciliation.
     Unknown,
+}
+
+impl MovementStatus {
+    /// Its name in lower case.
+    pub fn name(self) -> &'static str {
+        match self {
+            MovementStatus::Pending => "pending",
+            MovementStatus::Success => "success",
+            MovementStatus::Failed => "failed",
+            MovementStatus::Unknown => "unknown",
+        }
+    }
 }
 
 /// The business step a movement completes.

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::{Extension, Json};
-use billflow_contract_flows::{Inbox, Movement, MovementKind, MovementStatus, Request, RequestKind, methods};
+use billflow_contract_flows::{Inbox, Movement, Request, methods};
 use billflow_types::view::{ErrorBody, InboxMovement, InboxRequest, InboxView};
 
 use super::contracts::run_query;
@@ -11,42 +11,9 @@ use super::{Gw, contract_name};
 use crate::auth::Subject;
 use crate::error::ApiError;
 
-fn request_kind(kind: &RequestKind) -> &'static str {
-    match kind {
-        RequestKind::Acceptance => "acceptance",
-        RequestKind::Delivery => "delivery",
-        RequestKind::Endorsement => "endorsement",
-        RequestKind::Pledge => "pledge",
-        RequestKind::Release => "release",
-        RequestKind::Discount(_) => "discount",
-        RequestKind::Rediscount { .. } => "rediscount",
-        RequestKind::Presentment { .. } => "presentment",
-        RequestKind::Recourse => "recourse",
-    }
-}
-
-fn movement_kind(kind: MovementKind) -> &'static str {
-    match kind {
-        MovementKind::Disbursement => "disbursement",
-        MovementKind::Payment => "payment",
-        MovementKind::Recourse => "recourse",
-        MovementKind::Fee => "fee",
-        MovementKind::Reversal => "reversal",
-    }
-}
-
-fn movement_status(status: MovementStatus) -> &'static str {
-    match status {
-        MovementStatus::Pending => "pending",
-        MovementStatus::Success => "success",
-        MovementStatus::Failed => "failed",
-        MovementStatus::Unknown => "unknown",
-    }
-}
-
 fn request_view(r: Request) -> InboxRequest {
     InboxRequest {
-        kind: request_kind(&r.kind).into(),
+        kind: r.kind.name().into(),
         id: r.id,
         bill: r.bill,
         start: r.start,
@@ -59,8 +26,8 @@ fn request_view(r: Request) -> InboxRequest {
 
 fn movement_view(m: Movement) -> InboxMovement {
     InboxMovement {
-        kind: movement_kind(m.kind).into(),
-        status: movement_status(m.status).into(),
+        kind: m.kind.name().into(),
+        status: m.status.name().into(),
         request_id: m.request_id,
         amount: m.amount,
         debit: m.debit.owner,

@@ -26,12 +26,16 @@ pub(super) fn now_ms() -> u64 {
 }
 
 fn registration(tx_id: &str) -> SignedTx {
-    let secret = dev_key("api-test.k1");
+    registration_of(tx_id, "914403001922038216", "api-test.k1")
+}
+
+/// The dev tenant's registration of enterprise `participant` with the dev key `key_id`.
+fn registration_of(tx_id: &str, participant: &str, key_id: &str) -> SignedTx {
     let call = SystemCall::RegisterParticipant(RegisterParticipant {
-        participant: "914403001922038216".parse().unwrap(),
+        participant: participant.parse().unwrap(),
         kind: ParticipantKind::Enterprise,
         name: "Test Enterprise".into(),
-        keys: vec![KeyGrant { key_id: "api-test.k1".parse().unwrap(), public_key: secret.public() }],
+        keys: vec![KeyGrant { key_id: key_id.parse().unwrap(), public_key: dev_key(key_id).public() }],
     });
     Tx {
         chain_id: dev_genesis().chain_id,
@@ -606,24 +610,7 @@ async fn each_party_reads_its_own_events() {
         format!("{body}{}", billflow_types::ids::credit_code_check_char(&body).unwrap())
     };
     for (n, key) in [(1, "events-e1.k1"), (2, "events-e2.k1")] {
-        let call = SystemCall::RegisterParticipant(RegisterParticipant {
-            participant: code(n).parse().unwrap(),
-            kind: ParticipantKind::Enterprise,
-            name: format!("Enterprise {n}"),
-            keys: vec![KeyGrant { key_id: key.parse().unwrap(), public_key: dev_key(key).public() }],
-        });
-        let tx = Tx {
-            chain_id: dev_genesis().chain_id,
-            tx_id: format!("events-{n}").parse().unwrap(),
-            tenant: Some(DEV_TENANT.0.parse().unwrap()),
-            signer: DEV_TENANT.1.parse().unwrap(),
-            contract: system_contract(),
-            version: SYSTEM_VERSION,
-            method: call.method_name(),
-            args: call.encode_args(),
-            timestamp_ms: now_ms(),
-        }
-        .sign(&dev_key(DEV_TENANT.1));
+        let tx = registration_of(&format!("events-{n}"), &code(n), key);
         let (status, body) =
             api.call(post("/v1/transactions?wait=true", "application/octet-stream", tx.encode())).await;
         assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
@@ -633,8 +620,7 @@ async fn each_party_reads_its_own_events() {
         async move {
             let req =
                 signed_at("GET", "/v1/events?from=0-0-0", "application/json", Vec::new(), key, now_ms(), &nonce());
-            let (status, body) = api.call(req).await;
-            (status, body)
+            api.call(req).await
         }
     };
     let tx_ids = |body: &[u8]| {
