@@ -376,6 +376,47 @@ impl Client {
         Ok(self.call::<Answer>(Method::POST, &path, "", Some(binary(args))).await?.output)
     }
 
+    /// The interface of `contract`'s active version (`system` for the node's own).
+    pub async fn interface(&self, contract: &ContractName) -> Result<billflow_types::interface::ContractInterface> {
+        self.call(Method::GET, &format!("/v1/contracts/{contract}/interface"), "", None).await
+    }
+
+    /// The node's canonical bytes of JSON `args` for `method` of `contract`,
+    /// to check a client's own encoding against (never to sign).
+    pub async fn encode_args(
+        &self,
+        contract: &ContractName,
+        method: &str,
+        args: &serde_json::Value,
+    ) -> Result<Vec<u8>> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(with = "billflow_types::tx::hex_bytes")]
+            args: Vec<u8>,
+        }
+        let path = format!("/v1/contracts/{contract}/encode/{method}");
+        let body = json(&serde_json::json!({ "args": args }))?;
+        Ok(self.call::<Answer>(Method::POST, &path, "", Some(body)).await?.args)
+    }
+
+    /// Runs a query with JSON arguments: its output decoded to JSON by the
+    /// contract's interface.
+    pub async fn query_json(
+        &self,
+        contract: &ContractName,
+        method: &str,
+        args: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let path = format!("/v1/contracts/{contract}/query/{method}");
+        let body = json(&serde_json::json!({ "json": args }))?;
+        // `decoded` may be `null` itself (an empty option), or absent.
+        let mut answer =
+            self.call::<serde_json::Map<String, serde_json::Value>>(Method::POST, &path, "", Some(body)).await?;
+        answer
+            .remove("decoded")
+            .ok_or_else(|| SdkError::Invalid(format!("{contract} does not describe the result of {method}")))
+    }
+
     /// The evidence for a document hash with its proof (`None`: not on the ledger).
     pub async fn evidence(&self, hash: &Hash32) -> Result<Option<EvidenceProof>> {
         match self.call(Method::GET, &format!("/v1/evidence/{hash}"), "", None).await {

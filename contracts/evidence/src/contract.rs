@@ -3,12 +3,14 @@
 use alloc::format;
 use alloc::vec::Vec;
 
+use billflow_contract::interface::Interface;
 use billflow_contract::{Context, Error, args, context, emit, ok, state};
 
 use crate::types::*;
 
 billflow_contract::contract! {
     call => dispatch,
+    interface => interface,
     init => init,
 }
 
@@ -24,14 +26,34 @@ fn init() -> Result<(), Error> {
     Ok(())
 }
 
-fn dispatch(method: &str) -> Result<Vec<u8>, Error> {
-    match method {
-        methods::SUBMIT => submit(),
-        methods::COSIGN => cosign(),
-        methods::GET => get(),
-        methods::LIST_BY_SUBMITTER => list_by_submitter(),
-        other => Err(Error::unknown_method(other)),
-    }
+/// Every method: `write` or `query`, its name, its handler, its argument type
+/// and its result type; [`dispatch`] decodes the arguments as the table says
+/// and [`interface`] publishes it, so the two cannot drift.
+macro_rules! methods {
+    ($($kind:ident $name:path => $handler:ident : $args:ty => $result:ty;)*) => {
+        fn dispatch(method: &str) -> Result<Vec<u8>, Error> {
+            match method {
+                $($name => $handler(args::<$args>()?),)*
+                other => Err(Error::unknown_method(other)),
+            }
+        }
+
+        /// Every method and event topic with its types.
+        fn interface() -> Interface {
+            Interface::new()
+                $(.$kind::<$args, $result>($name))*
+                .event::<EvidenceSubmitted>(topics::SUBMITTED)
+                .event::<EvidenceCosigned>(topics::COSIGNED)
+                .event::<EvidenceNotarised>(topics::NOTARISED)
+        }
+    };
+}
+
+methods! {
+    write methods::SUBMIT => submit: SubmitEvidence => EvidenceRecord;
+    write methods::COSIGN => cosign: CosignEvidence => EvidenceRecord;
+    query methods::GET => get: GetEvidence => Option<EvidenceRecord>;
+    query methods::LIST_BY_SUBMITTER => list_by_submitter: ListBySubmitter => Vec<EvidenceRecord>;
 }
 
 /// The context of a call that writes.
@@ -43,9 +65,8 @@ fn writing_context(method: &str) -> Result<Context, Error> {
     Ok(ctx)
 }
 
-fn submit() -> Result<Vec<u8>, Error> {
+fn submit(a: SubmitEvidence) -> Result<Vec<u8>, Error> {
     let ctx = writing_context(methods::SUBMIT)?;
-    let a: SubmitEvidence = args()?;
     a.validate().map_err(refused)?;
     let caller = &ctx.caller;
     let submitter = submitter_of(caller.participant.as_deref(), caller.tenant.as_deref(), caller.org.as_deref())
@@ -86,9 +107,8 @@ fn submit() -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
-fn cosign() -> Result<Vec<u8>, Error> {
+fn cosign(a: CosignEvidence) -> Result<Vec<u8>, Error> {
     let ctx = writing_context(methods::COSIGN)?;
-    let a: CosignEvidence = args()?;
     let notary = match &ctx.caller.participant {
         Some(p) if ctx.caller.is_notary() => p.clone(),
         _ => return Err(Error::new(codes::E_NOT_NOTARY, "only a notary participant may co-sign evidence")),
@@ -139,8 +159,7 @@ fn cosign() -> Result<Vec<u8>, Error> {
 }
 
 /// `Option<EvidenceRecord>`, straight from the stored encoding.
-fn get() -> Result<Vec<u8>, Error> {
-    let a: GetEvidence = args()?;
+fn get(a: GetEvidence) -> Result<Vec<u8>, Error> {
     match state::get(record_key(&a.hash)) {
         None => ok(&None::<EvidenceRecord>),
         Some(record) => {
@@ -153,8 +172,7 @@ fn get() -> Result<Vec<u8>, Error> {
 }
 
 /// `Vec<EvidenceRecord>`: a count, then the stored encodings back to back.
-fn list_by_submitter() -> Result<Vec<u8>, Error> {
-    let a: ListBySubmitter = args()?;
+fn list_by_submitter(a: ListBySubmitter) -> Result<Vec<u8>, Error> {
     a.validate().map_err(refused)?;
     let prefix = submitter_prefix(&a.submitter);
     let start = match &a.after {

@@ -6,9 +6,12 @@
 
 use alloc::format;
 use alloc::string::String;
+// The `BorshSchema` derive names its types with `to_string`.
+#[allow(unused_imports)]
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 
 /// A SHA-256 digest of the evidenced document (the contract does not check
 /// how it was computed).
@@ -76,7 +79,7 @@ pub const MAX_METADATA_VALUE_BYTES: usize = 256;
 pub const MAX_LIST_LIMIT: u32 = 100;
 
 /// The deployment's (`init`) arguments, stored under [`CONFIG_KEY`].
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct EvidenceConfig {
     /// How many distinct notary offices (organisations) must co-sign a record
     /// for it to be notarised (1 to 16); two notaries of one office count once.
@@ -84,7 +87,7 @@ pub struct EvidenceConfig {
 }
 
 /// `submit`: records a document hash.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct SubmitEvidence {
     /// The document's hash; at most one record per hash.
     pub hash: DocumentHash,
@@ -96,21 +99,21 @@ pub struct SubmitEvidence {
 }
 
 /// `cosign`: a notary signs a record.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct CosignEvidence {
     /// The record's hash.
     pub hash: DocumentHash,
 }
 
 /// `get`: one record.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct GetEvidence {
     /// The record's hash.
     pub hash: DocumentHash,
 }
 
 /// `list_by_submitter`: one submitter's records in (height, hash) order, a page at a time.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct ListBySubmitter {
     /// The submitter, as in [`EvidenceRecord::submitter`].
     pub submitter: String,
@@ -121,7 +124,7 @@ pub struct ListBySubmitter {
 }
 
 /// A notary's co-signature.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct NotarySignature {
     /// The notary participant.
     pub notary: String,
@@ -134,7 +137,7 @@ pub struct NotarySignature {
 }
 
 /// A stored record, under [`record_key`]. The output of `submit` and `cosign`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct EvidenceRecord {
     /// The document's hash.
     pub hash: DocumentHash,
@@ -177,7 +180,7 @@ impl EvidenceRecord {
 }
 
 /// Event `evidence.submitted`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct EvidenceSubmitted {
     /// The document's hash.
     pub hash: DocumentHash,
@@ -190,7 +193,7 @@ pub struct EvidenceSubmitted {
 }
 
 /// Event `evidence.cosigned`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct EvidenceCosigned {
     /// The document's hash.
     pub hash: DocumentHash,
@@ -207,7 +210,7 @@ pub struct EvidenceCosigned {
 }
 
 /// Event `evidence.notarised`: emitted once per record, when the threshold is reached.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct EvidenceNotarised {
     /// The document's hash.
     pub hash: DocumentHash,

@@ -14,12 +14,15 @@
 extern crate alloc;
 
 use alloc::string::String;
+// The `BorshSchema` derive names its types with `to_string`.
+#[allow(unused_imports)]
+use alloc::string::ToString;
 use core::fmt;
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 
 /// An amount of money in fen (0.01 yuan), always positive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Fen(pub u64);
 
 /// Why an amount or date is refused: `E_AMOUNT_INVALID` and friends.
@@ -101,7 +104,7 @@ impl fmt::Display for Fen {
 }
 
 /// A calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Date {
     /// Year.
     pub year: i32,
@@ -210,11 +213,11 @@ impl fmt::Display for Date {
 }
 
 /// An annual interest rate in parts per million (1.50 % = 15 000).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct RatePpm(pub u32);
 
 /// The figures of one discount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Discount {
     /// The due date after rolling to a business day.
     pub due: Date,

@@ -1440,7 +1440,7 @@ pub(crate) fn list(cx: &mut Cx<'_>, page: Page) -> Out {
 /// `inbox` (query): what waits for the caller's answer: the requests it must
 /// answer (today's: older ones expire at the next change of their bill) and,
 /// for a bank, the fund movements it must report.
-pub(crate) fn inbox(cx: &mut Cx<'_>) -> Out {
+pub(crate) fn inbox(cx: &mut Cx<'_>, _: ()) -> Out {
     let me = cx.env.caller.participant.clone();
     let me = me.ok_or_else(|| Refusal::new(E_NOT_AUTHORISED, "only participants have an inbox"))?;
     let today = cx.today();

@@ -9,6 +9,7 @@ use crate::ledger::{Store, execute};
 
 billflow_contract::contract! {
     call => dispatch,
+    interface => crate::ledger::interface,
     init => init,
 }
 

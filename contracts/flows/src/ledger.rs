@@ -8,6 +8,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use billflow_contract::Context;
+use billflow_contract::interface::Interface;
 use billflow_finance::Date;
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -118,7 +119,132 @@ pub(crate) type Out = Result<Vec<u8>, Refusal>;
 /// The largest amount: 10 trillion yuan (keeps every sum far from overflow).
 pub const MAX_AMOUNT: u64 = 1_000_000_000_000_000;
 
-/// Runs `method` with `args`: the whole contract.
+/// Every method: `query` or `write`, its name, its handler, its argument type
+/// and its result type. [`execute`] dispatches by this table and [`interface`]
+/// publishes it, so the interface cannot drift from what the contract decodes;
+/// a handler's argument type is checked by the compiler, its result type by
+/// the tests, which decode every output with it.
+macro_rules! methods {
+    ($($kind:ident $name:path => $handler:path : $args:ty => $result:ty;)*) => {
+        /// Runs `method` with `args`, or `None` when there is no such method.
+        fn dispatch(cx: &mut Cx<'_>, method: &str, args: &[u8]) -> Option<Out> {
+            match method {
+                $($name => Some(methods!(@run $kind cx, $name, $handler, $args, args)),)*
+                _ => None,
+            }
+        }
+
+        /// The contract's interface: every method and event with its types.
+        pub fn interface() -> Interface {
+            let methods = Interface::new()$(.$kind::<$args, $result>($name))*;
+            events(methods)
+        }
+
+        /// Whether `output` of `method` decodes as the result type its table row names.
+        #[cfg(test)]
+        pub(crate) fn output_matches(method: &str, output: &[u8]) -> bool {
+            match method {
+                $($name => borsh::from_slice::<$result>(output).is_ok(),)*
+                _ => false,
+            }
+        }
+    };
+    (@run query $cx:ident, $name:path, $handler:path, $args:ty, $bytes:ident) => {
+        decode::<$args>($bytes).and_then(|a| $handler($cx, a))
+    };
+    (@run write $cx:ident, $name:path, $handler:path, $args:ty, $bytes:ident) => {
+        writing($cx, $name).and_then(|()| decode::<$args>($bytes)).and_then(|a| $handler($cx, a))
+    };
+}
+
+methods! {
+    write methods::PARTY_REGISTER => party::register: RegisterParty => Party;
+    query methods::PARTY_GET => party::get: ById => Option<Party>;
+    write methods::ORDER_CREATE => order::create: CreateOrder => Order;
+    write methods::ORDER_DELIVER => order::deliver: RecordDelivery => Order;
+    write methods::ORDER_CONFIRM_DELIVERY => order::confirm_delivery: DeliveryRef => Order;
+    write methods::ORDER_CLOSE => order::close: ById => Order;
+    write methods::ORDER_CANCEL => order::cancel: ById => Order;
+    query methods::ORDER_GET => order::get: ById => Order;
+    write methods::INVOICE_RECORD => order::record_invoice: RecordInvoice => Invoice;
+    write methods::INVOICE_VERIFY => order::verify_invoice: VerifyInvoice => Invoice;
+    query methods::INVOICE_GET => order::get_invoice: InvoiceKey => Invoice;
+    write methods::BILL_ISSUE => bill::issue: IssueBill => Bill;
+    write methods::BILL_REQUEST_ACCEPTANCE => bill::request_acceptance: ByBill => Request;
+    write methods::BILL_REQUEST_DELIVERY => bill::request_delivery: ByBill => Request;
+    write methods::BILL_ENDORSE => bill::endorse: Transfer => Request;
+    write methods::BILL_PLEDGE => bill::pledge: Transfer => Request;
+    write methods::BILL_RELEASE => bill::release: Range => Request;
+    write methods::BILL_REQUEST_DISCOUNT => bill::request_discount: RequestDiscount => Request;
+    write methods::BILL_APPROVE_DISCOUNT => bill::approve_discount: ApproveDiscount => Request;
+    write methods::BILL_REDISCOUNT => bill::rediscount: Rediscount => Request;
+    write methods::BILL_PRESENT => bill::present: Range => Request;
+    write methods::BILL_RECOURSE => bill::recourse: Recourse => Request;
+    write methods::BILL_SIGN => bill::sign: Answer => Request;
+    write methods::BILL_REFUSE => bill::refuse: Answer => Request;
+    write methods::BILL_WITHDRAW => bill::withdraw: Answer => Request;
+    write methods::BILL_CANCEL => bill::cancel: ByBill => Bill;
+    write methods::BILL_FREEZE => bill::freeze: FreezeBill => Bill;
+    write methods::BILL_UNFREEZE => bill::unfreeze: ByBill => Bill;
+    write methods::BILL_CLEANUP => bill::cleanup: () => Cleanup;
+    write methods::BILL_SET_POLICY => bill::set_policy: DiscountPolicy => ();
+    query methods::BILL_POLICY => bill::policy: ById => Option<DiscountPolicy>;
+    query methods::BILL_GET => bill::get: ByBill => BillView;
+    query methods::BILL_DISCLOSURE => bill::disclosure: ByBill => BillDisclosure;
+    query methods::BILL_LIST => bill::list: Page => Vec<BillSummary>;
+    query methods::INBOX => bill::inbox: () => Inbox;
+    query methods::BILL_HOLDINGS => bill::holdings: ById => Vec<HoldingView>;
+    write methods::FUND_REPORT => fund::report: ReportMovement => Movement;
+    write methods::FUND_MARK_UNKNOWN => fund::mark_unknown: ById => Movement;
+    write methods::FUND_REVERSE => fund::reverse: Reverse => Movement;
+    write methods::FUND_FEE => fund::fee: ChargeFee => Movement;
+    write methods::FUND_OPEN_CUSTODY => party::open_custody: OpenCustody => Party;
+    write methods::FUND_RECONCILE => fund::reconcile: Reconcile => ReconReport;
+    write methods::FUND_CLOSE_DAY => fund::close_day: DayRef => ReconReport;
+    query methods::FUND_MOVEMENT => fund::get: ById => Option<Movement>;
+    query methods::FUND_RECON_REPORT => fund::recon_report: ReportRef => Option<ReconReport>;
+    write methods::RISK_SET_LIMITS => risk::set_limits: SetLimits => ();
+    write methods::RISK_BLACKLIST => risk::blacklist: Blacklist => ();
+    write methods::RISK_UNBLACKLIST => risk::unblacklist: ById => ();
+}
+
+/// Every event topic with its data type, for [`interface`]; the tests decode
+/// every event they see with it.
+macro_rules! events {
+    ($($topic:path => $data:ty;)*) => {
+        fn events(interface: Interface) -> Interface {
+            interface$(.event::<$data>($topic))*
+        }
+
+        /// Whether `data` of an event on `topic` decodes as the type its row names.
+        #[cfg(test)]
+        pub(crate) fn event_matches(topic: &str, data: &[u8]) -> bool {
+            match topic {
+                $($topic => borsh::from_slice::<$data>(data).is_ok(),)*
+                _ => false,
+            }
+        }
+    };
+}
+
+events! {
+    topics::PARTY_REGISTERED => Party;
+    topics::ORDER => OrderEvent;
+    topics::INVOICE => InvoiceEvent;
+    topics::BILL => HistoryEntry;
+    topics::FUND => MovementEvent;
+    topics::RECON => ReconEvent;
+    topics::RISK_ALERT => RiskAlert;
+}
+
+/// A write method called read-only is refused before its arguments are read.
+fn writing(cx: &Cx<'_>, method: &str) -> Result<(), Refusal> {
+    ensure!(!cx.env.read_only, E_READ_ONLY_CALL, "`{}` changes the ledger: it cannot be queried", shown(method));
+    Ok(())
+}
+
+/// Runs `method` with its Borsh `args` against `store`: the method's Borsh
+/// output, or a [`Refusal`].
 pub fn execute(store: &mut dyn Store, env: &Context, method: &str, args: &[u8]) -> Result<Vec<u8>, Refusal> {
     if method == methods::INIT {
         return init(store, args);
@@ -126,66 +252,9 @@ pub fn execute(store: &mut dyn Store, env: &Context, method: &str, args: &[u8]) 
     let config: FlowsConfig = get(store, CONFIG_KEY)?
         .ok_or_else(|| Refusal::new(E_NOT_INITIALISED, "the contract was deployed without its configuration"))?;
     let mut cx = Cx { store, env, config, method };
-    match method {
-        methods::PARTY_GET => party::get(&mut cx, decode(args)?),
-        methods::ORDER_GET => order::get(&mut cx, decode(args)?),
-        methods::INVOICE_GET => order::get_invoice(&mut cx, decode(args)?),
-        methods::BILL_GET => bill::get(&mut cx, decode(args)?),
-        methods::BILL_DISCLOSURE => bill::disclosure(&mut cx, decode(args)?),
-        methods::BILL_LIST => bill::list(&mut cx, decode(args)?),
-        methods::INBOX => bill::inbox(&mut cx),
-        methods::BILL_HOLDINGS => bill::holdings(&mut cx, decode(args)?),
-        methods::BILL_POLICY => bill::policy(&mut cx, decode(args)?),
-        methods::FUND_MOVEMENT => fund::get(&mut cx, decode(args)?),
-        methods::FUND_RECON_REPORT => fund::recon_report(&mut cx, decode(args)?),
-        _ => {
-            ensure!(!env.read_only, E_READ_ONLY_CALL, "`{}` changes the ledger: it cannot be queried", shown(method));
-            write(&mut cx, method, args)
-        }
-    }
-}
-
-fn write(cx: &mut Cx<'_>, method: &str, args: &[u8]) -> Out {
-    match method {
-        methods::PARTY_REGISTER => party::register(cx, decode(args)?),
-        methods::ORDER_CREATE => order::create(cx, decode(args)?),
-        methods::ORDER_DELIVER => order::deliver(cx, decode(args)?),
-        methods::ORDER_CONFIRM_DELIVERY => order::confirm_delivery(cx, decode(args)?),
-        methods::ORDER_CLOSE => order::close(cx, decode(args)?),
-        methods::ORDER_CANCEL => order::cancel(cx, decode(args)?),
-        methods::INVOICE_RECORD => order::record_invoice(cx, decode(args)?),
-        methods::INVOICE_VERIFY => order::verify_invoice(cx, decode(args)?),
-        methods::BILL_ISSUE => bill::issue(cx, decode(args)?),
-        methods::BILL_REQUEST_ACCEPTANCE => bill::request_acceptance(cx, decode(args)?),
-        methods::BILL_REQUEST_DELIVERY => bill::request_delivery(cx, decode(args)?),
-        methods::BILL_ENDORSE => bill::endorse(cx, decode(args)?),
-        methods::BILL_PLEDGE => bill::pledge(cx, decode(args)?),
-        methods::BILL_RELEASE => bill::release(cx, decode(args)?),
-        methods::BILL_REQUEST_DISCOUNT => bill::request_discount(cx, decode(args)?),
-        methods::BILL_APPROVE_DISCOUNT => bill::approve_discount(cx, decode(args)?),
-        methods::BILL_REDISCOUNT => bill::rediscount(cx, decode(args)?),
-        methods::BILL_PRESENT => bill::present(cx, decode(args)?),
-        methods::BILL_RECOURSE => bill::recourse(cx, decode(args)?),
-        methods::BILL_SIGN => bill::sign(cx, decode(args)?),
-        methods::BILL_REFUSE => bill::refuse(cx, decode(args)?),
-        methods::BILL_WITHDRAW => bill::withdraw(cx, decode(args)?),
-        methods::BILL_CANCEL => bill::cancel(cx, decode(args)?),
-        methods::BILL_FREEZE => bill::freeze(cx, decode(args)?),
-        methods::BILL_UNFREEZE => bill::unfreeze(cx, decode(args)?),
-        methods::BILL_CLEANUP => bill::cleanup(cx, decode(args)?),
-        methods::BILL_SET_POLICY => bill::set_policy(cx, decode(args)?),
-        methods::FUND_REPORT => fund::report(cx, decode(args)?),
-        methods::FUND_MARK_UNKNOWN => fund::mark_unknown(cx, decode(args)?),
-        methods::FUND_REVERSE => fund::reverse(cx, decode(args)?),
-        methods::FUND_FEE => fund::fee(cx, decode(args)?),
-        methods::FUND_OPEN_CUSTODY => party::open_custody(cx, decode(args)?),
-        methods::FUND_RECONCILE => fund::reconcile(cx, decode(args)?),
-        methods::FUND_CLOSE_DAY => fund::close_day(cx, decode(args)?),
-        methods::RISK_SET_LIMITS => risk::set_limits(cx, decode(args)?),
-        methods::RISK_BLACKLIST => risk::blacklist(cx, decode(args)?),
-        methods::RISK_UNBLACKLIST => risk::unblacklist(cx, decode(args)?),
-        other => Err(Refusal::new(E_UNKNOWN_METHOD, format!("the contract has no method `{}`", shown(other)))),
-    }
+    dispatch(&mut cx, method, args).unwrap_or_else(|| {
+        Err(Refusal::new(E_UNKNOWN_METHOD, format!("the contract has no method `{}`", shown(method))))
+    })
 }
 
 fn init(store: &mut dyn Store, args: &[u8]) -> Out {

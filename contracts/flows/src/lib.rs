@@ -50,5 +50,5 @@ mod tests;
 
 pub use billflow_contract::{Caller, Context};
 pub use billflow_finance as finance;
-pub use ledger::{MemStore, Refusal, Store, execute, statement_hash, today};
+pub use ledger::{MemStore, Refusal, Store, execute, interface, statement_hash, today};
 pub use types::*;

@@ -102,7 +102,9 @@ impl World {
         args: &A,
     ) -> Result<R, Refusal> {
         let env = self.env(who);
+        let seen = self.store.events.len();
         let out = self.store.call(&env, method, &encode(args))?;
+        self.check_interface(method, &out, seen);
         Ok(R::try_from_slice(&out).expect("output decodes"))
     }
 
@@ -134,7 +136,17 @@ impl World {
         env.read_only = true;
         env.tx_id.clear();
         let out = execute(&mut self.store, &env, method, &encode(args))?;
+        self.check_interface(method, &out, self.store.events.len());
         Ok(R::try_from_slice(&out).expect("output decodes"))
+    }
+
+    /// The output of `method`, and every event since the first `seen`, are
+    /// of the types the contract's interface names.
+    fn check_interface(&self, method: &str, output: &[u8], seen: usize) {
+        assert!(crate::ledger::output_matches(method, output), "the output of {method} is not its interface's type");
+        for (topic, data) in &self.store.events[seen.min(self.store.events.len())..] {
+            assert!(crate::ledger::event_matches(topic, data), "event {topic} is not its interface's type");
+        }
     }
 
     fn bill(&mut self, number: &str) -> Bill {
@@ -513,6 +525,8 @@ fn discount_trade_background_checks() {
     let order =
         CreateOrder { id: "O1".into(), seller: "E1".into(), amount: 800_000, date: date("2025-03-01"), evidence: None };
     w.ok::<_, Order>("CORE", methods::ORDER_CREATE, &order);
+    let stored: Order = w.query("CORE", methods::ORDER_GET, &ById { id: "O1".into() }).unwrap();
+    assert_eq!(stored.seller, "E1");
     w.ok::<_, Invoice>(
         "E1",
         methods::INVOICE_RECORD,
@@ -634,6 +648,8 @@ fn instant_discount_approves_and_disburses_in_the_same_call() {
     };
     w.refused("E1", methods::BILL_SET_POLICY, &policy, E_DISCOUNTER_UNLICENSED);
     w.ok::<_, ()>("BANK1", methods::BILL_SET_POLICY, &policy);
+    let stored: Option<DiscountPolicy> = w.query("E1", methods::BILL_POLICY, &ById { id: "BANK1".into() }).unwrap();
+    assert_eq!(stored, Some(policy.clone()));
     // Over the policy's maximum: waits for the bank.
     let manual = w.discount("E1", BILL, 1, 900_000, "BANK1", "O1", &["00000001"]).unwrap();
     assert_eq!(manual.status, "pending");
@@ -1211,6 +1227,8 @@ fn parties_register_once_with_masked_accounts() {
     );
     let p: Party = w.ok("E9", methods::PARTY_REGISTER, &good);
     assert_eq!((p.kind, p.tenant.as_deref()), (PartyKind::Enterprise, Some("t1")));
+    let stored: Option<Party> = w.query("E9", methods::PARTY_GET, &ById { id: "E9".into() }).unwrap();
+    assert_eq!(stored, Some(p.clone()));
     w.refused("E9", methods::PARTY_REGISTER, &good, E_PARTY_EXISTS);
     w.kinds.insert("N1".into(), "notary");
     w.refused("N1", methods::PARTY_REGISTER, &good, E_NOT_AUTHORISED);

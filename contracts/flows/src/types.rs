@@ -6,10 +6,13 @@
 //! values carried as `u64`); dates are civil dates in China Standard Time.
 
 use alloc::string::String;
+// The `BorshSchema` derive names its types with `to_string`.
+#[allow(unused_imports)]
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use billflow_finance::{Date, Discount, RatePpm};
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 
 /// A participant's id as the system contract registered it (an enterprise's
 /// unified social credit code, a bank's id).
@@ -143,7 +146,7 @@ pub mod topics {
 
 /// The deployment's configuration (`init` arguments); the *configurable*
 /// rules of the domain, with its defaults in [`FlowsConfig::default`].
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct FlowsConfig {
     /// A movement with no bank answer after this long (block time) is `unknown`: 30 s.
     pub answer_timeout_ms: u64,
@@ -179,7 +182,7 @@ impl Default for FlowsConfig {
 }
 
 /// A party's risk limits. Zero means no limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Limits {
     /// The most fen a party may ask to discount in one business day.
     pub daily_discount_fen: u64,
@@ -190,7 +193,7 @@ pub struct Limits {
 // ---------------------------------------------------------------- parties
 
 /// What kind of institution a party is, for the acceptor rules of bill types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum PartyKind {
     /// An enterprise (a participant of kind `enterprise`).
     Enterprise,
@@ -202,7 +205,7 @@ pub enum PartyKind {
 }
 
 /// A bank account as the ledger keeps it: never the number itself.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Account {
     /// The bank that keeps the account (a registered bank party) and answers for its movements.
     pub bank: PartyId,
@@ -213,7 +216,7 @@ pub struct Account {
 }
 
 /// `party.register`: the caller registers itself with its settlement account.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct RegisterParty {
     /// Its settlement account; a bank's account at itself names itself as `bank`.
     pub account: Account,
@@ -224,7 +227,7 @@ pub struct RegisterParty {
 }
 
 /// A registered party.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Party {
     /// Its participant id.
     pub id: PartyId,
@@ -245,21 +248,21 @@ pub struct Party {
 }
 
 /// `fund.open_custody`: a bank opens a platform custody account with itself.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct OpenCustody {
     /// The account (its `bank` must be the caller).
     pub account: Account,
 }
 
 /// Arguments naming one record by id.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct ById {
     /// The id.
     pub id: String,
 }
 
 /// A page of a list: entries after `after` (exclusive), at most `limit` (≤ 100).
-#[derive(Debug, Clone, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Page {
     /// Start after this key (the last one of the previous page).
     pub after: Option<String>,
@@ -270,7 +273,7 @@ pub struct Page {
 // ---------------------------------------------------------------- orders
 
 /// An order's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum OrderStatus {
     /// Open for deliveries.
     Open,
@@ -283,7 +286,7 @@ pub enum OrderStatus {
 }
 
 /// `order.create`: the buyer records a purchase contract or order.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct CreateOrder {
     /// Unique id (1 to 64 of `A-Z a-z 0-9 . _ : -`).
     pub id: String,
@@ -298,7 +301,7 @@ pub struct CreateOrder {
 }
 
 /// A delivery note.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Delivery {
     /// Its id within the order.
     pub id: String,
@@ -313,7 +316,7 @@ pub struct Delivery {
 }
 
 /// A purchase contract or order with its deliveries and invoices.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Order {
     /// Its id.
     pub id: String,
@@ -347,7 +350,7 @@ impl Order {
 }
 
 /// `order.deliver`: the seller records a delivery note.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct RecordDelivery {
     /// The order.
     pub order: String,
@@ -362,7 +365,7 @@ pub struct RecordDelivery {
 }
 
 /// `order.confirm_delivery`: the buyer confirms a delivery.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct DeliveryRef {
     /// The order.
     pub order: String,
@@ -371,7 +374,7 @@ pub struct DeliveryRef {
 }
 
 /// A VAT invoice's identity: code and number, unique nationwide.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct InvoiceKey {
     /// The invoice code (10 or 12 digits; empty for fully digital invoices).
     pub code: String,
@@ -380,7 +383,7 @@ pub struct InvoiceKey {
 }
 
 /// `invoice.record`: the seller records a VAT invoice of an order.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct RecordInvoice {
     /// Code and number.
     pub key: InvoiceKey,
@@ -403,7 +406,7 @@ pub struct RecordInvoice {
 }
 
 /// What an invoice finances: one discount's share.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Occupation {
     /// The discount request.
     pub request: RequestId,
@@ -414,7 +417,7 @@ pub struct Occupation {
 }
 
 /// A VAT invoice.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Invoice {
     /// Code and number.
     pub key: InvoiceKey,
@@ -452,7 +455,7 @@ impl Invoice {
 }
 
 /// `invoice.verify`: a bank or notary records the tax authority's verification.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct VerifyInvoice {
     /// The invoice.
     pub key: InvoiceKey,
@@ -461,7 +464,7 @@ pub struct VerifyInvoice {
 }
 
 /// An order changed.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct OrderEvent {
     /// The order.
     pub order: String,
@@ -478,7 +481,7 @@ pub struct OrderEvent {
 }
 
 /// An invoice changed.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct InvoiceEvent {
     /// The invoice.
     pub key: InvoiceKey,
@@ -497,7 +500,7 @@ pub struct InvoiceEvent {
 // ---------------------------------------------------------------- bills
 
 /// The type of a bill, which decides who may accept it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum BillKind {
     /// Bank acceptance: the acceptor is a bank.
     BankAcceptance,
@@ -510,7 +513,7 @@ pub enum BillKind {
 }
 
 /// `bill.issue`: the drawer issues a bill package.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct IssueBill {
     /// The bill package number: 30 digits.
     pub number: String,
@@ -535,7 +538,7 @@ pub struct IssueBill {
 }
 
 /// Where a bill is before it reaches the payee, or after.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum BillStage {
     /// Issued, not yet accepted.
     Issued,
@@ -548,7 +551,7 @@ pub enum BillStage {
 }
 
 /// The state of one holding.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum HoldingState {
     /// Held by its holder.
     Held,
@@ -574,7 +577,7 @@ pub enum HoldingState {
 }
 
 /// A contiguous sub-range of a bill package and who holds it.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Holding {
     /// First unit (1 = the first fen).
     pub start: u64,
@@ -599,7 +602,7 @@ impl Holding {
 }
 
 /// A bill package.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Bill {
     /// The 30-digit package number.
     pub number: String,
@@ -638,7 +641,7 @@ pub struct Bill {
 }
 
 /// What a request asks.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum RequestKind {
     /// The drawer asks the acceptor to accept.
     Acceptance,
@@ -684,7 +687,7 @@ impl RequestKind {
 }
 
 /// A discount request's terms and, once approved, its figures and funds leg.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct DiscountTerms {
     /// The order behind the applicant's holding.
     pub order: String,
@@ -702,7 +705,7 @@ pub struct DiscountTerms {
 
 /// A pending request: it locks its sub-range (or the bill) until answered,
 /// withdrawn, or ended at the close of its business day.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Request {
     /// Its id (the requesting transaction's).
     pub id: RequestId,
@@ -727,7 +730,7 @@ pub struct Request {
 }
 
 /// What waits for a participant's answer (`inbox`).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Inbox {
     /// Pending requests it answers (they expire at the end of their business day).
     pub requests: Vec<Request>,
@@ -736,14 +739,14 @@ pub struct Inbox {
 }
 
 /// `bill.request_acceptance`, `bill.request_delivery`, `bill.cancel`, ...: a bill.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct ByBill {
     /// The package number.
     pub bill: String,
 }
 
 /// A sub-range of a bill: units `start..=end`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Range {
     /// The package number.
     pub bill: String,
@@ -754,7 +757,7 @@ pub struct Range {
 }
 
 /// `bill.endorse`, `bill.pledge`: a sub-range to a counterparty.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Transfer {
     /// What.
     pub range: Range,
@@ -763,7 +766,7 @@ pub struct Transfer {
 }
 
 /// `bill.request_discount`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct RequestDiscount {
     /// What to discount.
     pub range: Range,
@@ -776,7 +779,7 @@ pub struct RequestDiscount {
 }
 
 /// `bill.approve_discount`: the bank approves at a rate and instructs the disbursement.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct ApproveDiscount {
     /// The request.
     pub request: RequestId,
@@ -785,7 +788,7 @@ pub struct ApproveDiscount {
 }
 
 /// `bill.rediscount`: a bank holder sells a sub-range to another bank.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Rediscount {
     /// What.
     pub range: Range,
@@ -796,7 +799,7 @@ pub struct Rediscount {
 }
 
 /// `bill.recourse`: the holder of a dishonoured sub-range claims from an earlier party.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Recourse {
     /// The dishonoured sub-range.
     pub range: Range,
@@ -805,7 +808,7 @@ pub struct Recourse {
 }
 
 /// `bill.sign`, `bill.refuse`, `bill.withdraw`: an answer to a request.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Answer {
     /// The request.
     pub request: RequestId,
@@ -814,7 +817,7 @@ pub struct Answer {
 }
 
 /// `bill.freeze`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct FreezeBill {
     /// The bill.
     pub bill: String,
@@ -823,7 +826,7 @@ pub struct FreezeBill {
 }
 
 /// What `bill.cleanup` did.
-#[derive(Debug, Clone, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Cleanup {
     /// Requests of past business days that ended unanswered.
     pub expired: Vec<RequestId>,
@@ -834,7 +837,7 @@ pub struct Cleanup {
 }
 
 /// A rate for a band of remaining term.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct RateBand {
     /// For bills with at most this many days to the due date ...
     pub max_days: u32,
@@ -843,7 +846,7 @@ pub struct RateBand {
 }
 
 /// A bank's automatic approval policy for instant discount.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct DiscountPolicy {
     /// Whether it is on.
     pub enabled: bool,
@@ -865,7 +868,7 @@ impl DiscountPolicy {
 }
 
 /// One step of a bill's history.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct HistoryEntry {
     /// The bill.
     pub bill: String,
@@ -896,7 +899,7 @@ pub struct HistoryEntry {
 }
 
 /// `bill.get`: a bill with everything linked to it.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct BillView {
     /// The bill.
     pub bill: Bill,
@@ -916,7 +919,7 @@ pub struct BillView {
 /// commercial-bill information disclosure. The acceptor, banks and finance
 /// companies are named; every other enterprise, order id and invoice number
 /// is masked; notes (rates, interest, reasons) and accounts are left out.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct BillDisclosure {
     /// The 30-digit package number.
     pub number: String,
@@ -951,7 +954,7 @@ pub struct BillDisclosure {
 }
 
 /// A sub-range of a disclosed bill.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct DisclosedRange {
     /// First unit.
     pub start: u64,
@@ -964,7 +967,7 @@ pub struct DisclosedRange {
 }
 
 /// A step of a disclosed bill's history.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct DisclosedStep {
     /// Block height.
     pub height: u64,
@@ -985,7 +988,7 @@ pub struct DisclosedStep {
 }
 
 /// An invoice a disclosed bill's discount occupies.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct DisclosedInvoice {
     /// The invoice code (public: it names the issuing batch).
     pub code: String,
@@ -998,7 +1001,7 @@ pub struct DisclosedInvoice {
 }
 
 /// A fund movement of a disclosed bill (never its accounts).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct DisclosedMovement {
     /// Its id (the instructing request's).
     pub id: RequestId,
@@ -1011,7 +1014,7 @@ pub struct DisclosedMovement {
 }
 
 /// A line of `bill.list`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct BillSummary {
     /// Package number.
     pub number: String,
@@ -1032,7 +1035,7 @@ pub struct BillSummary {
 }
 
 /// A line of `bill.holdings`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct HoldingView {
     /// The bill.
     pub bill: String,
@@ -1047,7 +1050,7 @@ pub struct HoldingView {
 // ---------------------------------------------------------------- funds
 
 /// What a movement is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum MovementKind {
     /// A bank pays the discount's net amount to the applicant.
     Disbursement,
@@ -1075,7 +1078,7 @@ impl MovementKind {
 }
 
 /// Where a movement stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum MovementStatus {
     /// Instructed, the bank's answer not yet in.
     Pending,
@@ -1100,7 +1103,7 @@ impl MovementStatus {
 }
 
 /// The business step a movement completes.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum Purpose {
     /// Nothing waits for it (fees, reversals).
     None,
@@ -1113,7 +1116,7 @@ pub enum Purpose {
 }
 
 /// One side of a movement.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct AccountRef {
     /// The account's owner (a party, or `custody:<bank>` for a platform custody account).
     pub owner: PartyId,
@@ -1122,7 +1125,7 @@ pub struct AccountRef {
 }
 
 /// A fund movement.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Movement {
     /// The request id: the idempotency key.
     pub request_id: RequestId,
@@ -1157,7 +1160,7 @@ pub struct Movement {
 }
 
 /// A bank's answer.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub enum Outcome {
     /// Done, with the bank's serial number.
     Success {
@@ -1172,7 +1175,7 @@ pub enum Outcome {
 }
 
 /// `fund.report`: the executing bank answers (also after a query for an `unknown` one).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct ReportMovement {
     /// The movement.
     pub request_id: RequestId,
@@ -1181,7 +1184,7 @@ pub struct ReportMovement {
 }
 
 /// `fund.reverse`: the originator undoes a successful movement.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Reverse {
     /// The reversal's own request id.
     pub request_id: RequestId,
@@ -1190,7 +1193,7 @@ pub struct Reverse {
 }
 
 /// `fund.fee`: a bank charges a party a fee into its custody account.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct ChargeFee {
     /// The fee's request id.
     pub request_id: RequestId,
@@ -1205,7 +1208,7 @@ pub struct ChargeFee {
 }
 
 /// A movement event.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct MovementEvent {
     /// The movement.
     pub request_id: RequestId,
@@ -1224,7 +1227,7 @@ pub struct MovementEvent {
 }
 
 /// One line of a bank statement.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct StatementLine {
     /// The movement's request id as the bank received it.
     pub request_id: RequestId,
@@ -1237,7 +1240,7 @@ pub struct StatementLine {
 }
 
 /// `fund.reconcile`: a bank's statement of one day.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Reconcile {
     /// The business day.
     pub day: Date,
@@ -1248,7 +1251,7 @@ pub struct Reconcile {
 }
 
 /// A line the two sides disagree on.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Mismatch {
     /// The movement.
     pub request_id: RequestId,
@@ -1263,7 +1266,7 @@ pub struct Mismatch {
 }
 
 /// A reconciliation report for one bank and day.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct ReconReport {
     /// The bank.
     pub bank: PartyId,
@@ -1295,14 +1298,14 @@ impl ReconReport {
 }
 
 /// `fund.close_day`: a bank's day.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct DayRef {
     /// The day.
     pub day: Date,
 }
 
 /// `fund.recon_report`: a bank's report of a day.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct ReportRef {
     /// The bank.
     pub bank: PartyId,
@@ -1311,7 +1314,7 @@ pub struct ReportRef {
 }
 
 /// A reconciliation event.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct ReconEvent {
     /// The bank.
     pub bank: PartyId,
@@ -1326,7 +1329,7 @@ pub struct ReconEvent {
 // ---------------------------------------------------------------- risk
 
 /// `risk.set_limits`: limits for one party.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct SetLimits {
     /// The party.
     pub party: PartyId,
@@ -1335,7 +1338,7 @@ pub struct SetLimits {
 }
 
 /// `risk.blacklist`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Blacklist {
     /// The party.
     pub party: PartyId,
@@ -1344,7 +1347,7 @@ pub struct Blacklist {
 }
 
 /// A risk rule fired.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct RiskAlert {
     /// The rule: `blacklist`, `daily_discount_limit`, `open_requests`, `burst`, `double_financing`.
     pub rule: String,

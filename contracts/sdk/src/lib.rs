@@ -55,6 +55,7 @@ mod panic;
 mod sys;
 
 mod context;
+pub mod interface;
 pub mod state;
 
 use alloc::format;
@@ -286,6 +287,7 @@ pub fn call_as<A: BorshSerialize + ?Sized, R: BorshDeserialize>(
 /// ```ignore
 /// billflow_contract::contract! {
 ///     call => dispatch,   // fn dispatch(method: &str) -> Result<Vec<u8>, Error>
+///     interface => iface, // optional: fn iface() -> interface::Interface
 ///     init => init,       // optional: fn init() -> Result<(), Error>
 ///     migrate => migrate, // optional: fn migrate() -> Result<(), Error>
 /// }
@@ -294,9 +296,27 @@ pub fn call_as<A: BorshSerialize + ?Sized, R: BorshDeserialize>(
 /// `call` reads the method name and passes it on; `Ok` bytes become the call's
 /// output, an `Err` aborts with its code and message. `init` runs once at
 /// deployment and `migrate` once when an upgrade installs the code; both read
-/// their arguments with [`args`] or [`input`].
+/// their arguments with [`args`] or [`input`]. With `interface`, the query
+/// method [`interface::METHOD`] answers the contract's
+/// [`Interface`](interface::Interface) (Borsh-encoded).
 #[macro_export]
 macro_rules! contract {
+    (call => $call:path, interface => $interface:path $(, $entry:ident => $handler:path)* $(,)?) => {
+        const _: () = {
+            /// The `call` export: runs a method, or answers the interface.
+            #[unsafe(export_name = "call")]
+            extern "C" fn __billflow_call() -> i32 {
+                $crate::__rt::call(|method: &str| {
+                    if method == $crate::interface::METHOD {
+                        $crate::ok(&$interface())
+                    } else {
+                        $call(method)
+                    }
+                })
+            }
+            $($crate::__contract_entry!($entry => $handler);)*
+        };
+    };
     (call => $call:path $(, $entry:ident => $handler:path)* $(,)?) => {
         // Exported under their ABI names; the Rust names cannot clash with the
         // handlers' (which may well be called `init` and `migrate`).

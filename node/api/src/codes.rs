@@ -24,6 +24,7 @@ const fn e(code: &'static str, status: u16, meaning: &'static str) -> ErrorCode 
 /// executor's codes such as `E_VERSION_MISMATCH` and `E_NOT_REGISTERED`, and
 /// each contract's own).
 pub const CATALOGUE: &[ErrorCode] = &[
+    e("E_ARGS_MISMATCH", 400, "JSON arguments do not fit the method's argument type (the message says where)"),
     e("E_BAD_BATCH", 400, "a batch is empty or holds more than 1,000 transactions"),
     e("E_BAD_CURSOR", 400, "a supervision cursor is not `HEIGHT-TX-EVENT`"),
     e("E_BAD_NONCE", 400, "the request nonce is not 16 to 64 characters of `[A-Za-z0-9_-]`"),
@@ -50,6 +51,7 @@ pub const CATALOGUE: &[ErrorCode] = &[
     e("E_SIGNED_ON_PUBLIC_LISTENER", 403, "a signed request reached the anonymous explorer listener"),
     e("E_TENANT_MISMATCH", 403, "the transaction's tenant is not the signing key's"),
     e("E_NOT_FOUND", 404, "no such route, block, transaction, contract or record"),
+    e("E_NO_INTERFACE", 404, "the contract's active version publishes no interface"),
     e("E_METHOD_NOT_ALLOWED", 405, "the route does not take this method"),
     e("E_READ_ONLY_LISTENER", 405, "the explorer listener takes only GET and HEAD"),
     e("E_TIMEOUT", 408, "the request took too long to arrive or to answer"),

@@ -17,6 +17,7 @@ pub mod codes;
 mod conn;
 mod error;
 mod explorer;
+mod interfaces;
 mod metrics;
 mod openapi;
 mod routes;
@@ -116,6 +117,8 @@ pub(crate) struct Gateway {
     pub metrics: Metrics,
     /// The explorer's last hour of blocks.
     pub plot: explorer::Plot,
+    /// Contract interfaces, for the JSON form of contract data.
+    pub interfaces: Arc<interfaces::Interfaces>,
 }
 
 /// Feeds the ledger metrics: every block committed from now on, as it commits.
@@ -154,6 +157,7 @@ pub fn router(state: ApiState) -> std::io::Result<Router> {
         audit,
         metrics: Metrics::new(),
         plot: explorer::Plot::default(),
+        interfaces: Arc::default(),
         config: state.config,
     });
     let timeout = gw.config.request_timeout;

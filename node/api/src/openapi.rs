@@ -82,19 +82,44 @@ pub(crate) struct BatchBody {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct QueryArgs {
-    /// The method's arguments, encoded as the contract defines, in hex.
-    #[serde(with = "billflow_types::tx::hex_bytes")]
-    #[schema(value_type = String, format = "hex", pattern = "^([0-9a-f]{2})*$")]
-    pub args: Vec<u8>,
+    /// The method's arguments in canonical bytes, hex; or
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = "hex", pattern = "^([0-9a-f]{2})*$")]
+    pub args: Option<String>,
+    /// their JSON form, as the contract's interface describes the method's
+    /// argument type (`GET /v1/contracts/{name}/interface`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<serde_json::Value>,
 }
 
 /// A contract query's answer.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct QueryOutput {
-    /// The method's output, encoded as the contract defines, in hex.
+    /// The method's output in canonical bytes, hex.
     #[serde(with = "billflow_types::tx::hex_bytes")]
     #[schema(value_type = String, format = "hex", pattern = "^([0-9a-f]{2})*$")]
     pub output: Vec<u8>,
+    /// The output in its JSON form, when the contract's interface names the
+    /// method's result type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<serde_json::Value>,
+}
+
+/// Arguments in JSON to encode (`POST /v1/contracts/{name}/encode/{method}`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct EncodeArgs {
+    /// The arguments' JSON form, as the contract's interface describes the
+    /// method's argument type.
+    pub args: serde_json::Value,
+}
+
+/// The canonical bytes of JSON arguments.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct EncodedArgs {
+    /// The canonical bytes, hex: what a transaction's `args` holds.
+    #[serde(with = "billflow_types::tx::hex_bytes")]
+    #[schema(value_type = String, format = "hex", pattern = "^([0-9a-f]{2})*$")]
+    pub args: Vec<u8>,
 }
 
 /// The four signature headers, as security schemes a signed route requires together.
@@ -181,6 +206,8 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         routes::contracts::list_contracts,
         routes::contracts::get_contract,
         routes::contracts::query_contract,
+        routes::contracts::contract_interface,
+        routes::contracts::encode_args,
         routes::evidence::evidence,
         crate::explorer::stats,
         crate::explorer::recent_txs,
@@ -420,7 +447,9 @@ mod tests {
 
         // The body types the handlers parse are the documented ones.
         let args: QueryArgs = serde_json::from_str(r#"{"args":"00ff"}"#).unwrap();
-        assert_eq!(args.args, [0, 255]);
+        assert_eq!(args.args.as_deref(), Some("00ff"));
+        let args: QueryArgs = serde_json::from_str(r#"{"json":{"id":"B1"}}"#).unwrap();
+        assert_eq!(args.json, Some(serde_json::json!({"id": "B1"})));
         assert!(serde_json::from_str::<QueryArgs>(r#"{"args":"00","x":1}"#).is_err());
         assert_eq!(schemas["BatchBody"]["additionalProperties"], false);
     }

@@ -54,6 +54,8 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/contracts", get(contracts::list_contracts))
         .route("/v1/contracts/{name}", get(contracts::get_contract))
         .route("/v1/contracts/{name}/query/{method}", post(contracts::query_contract))
+        .route("/v1/contracts/{name}/interface", get(contracts::contract_interface))
+        .route("/v1/contracts/{name}/encode/{method}", post(contracts::encode_args))
         .route("/v1/evidence/{hash}", get(evidence::evidence))
         .route("/v1/explorer/stats", get(crate::explorer::stats))
         .route("/v1/explorer/recent-txs", get(crate::explorer::recent_txs))

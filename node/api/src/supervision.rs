@@ -29,6 +29,7 @@ use serde::Deserialize;
 use crate::Gateway;
 use crate::auth::Subject;
 use crate::error::ApiError;
+use crate::interfaces::Interfaces;
 
 /// How long one frame may wait for a consumer to take it.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
@@ -199,6 +200,7 @@ fn parse(q: StreamQuery, tip: u64) -> Result<(Cursor, Filter), ApiError> {
 /// The events of one block after `after`, that `filter` admits.
 fn block_events(
     store: &StoreReader,
+    decode: (&Interfaces, &Chain),
     height: u64,
     after: Cursor,
     filter: &Filter,
@@ -226,6 +228,7 @@ fn block_events(
                 contract: event.contract.to_string(),
                 topic: event.topic.clone(),
                 data: hex::encode(&event.data),
+                decoded: decode.0.event(decode.1, event),
             });
         }
     }
@@ -279,8 +282,8 @@ fn open_stream(
     let (start, mut filter) = parse(q, gw.chain.tip().height)?;
     filter.party = party;
     let upgrade = upgrade.map_err(|e| ApiError::bad_request("E_NOT_WEBSOCKET", e.body_text()))?;
-    let (chain, store) = (gw.chain.clone(), gw.store.clone());
-    Ok(upgrade.on_upgrade(move |socket| push(chain, store, socket, start, filter)))
+    let (chain, store, interfaces) = (gw.chain.clone(), gw.store.clone(), gw.interfaces.clone());
+    Ok(upgrade.on_upgrade(move |socket| push(chain, store, interfaces, socket, start, filter)))
 }
 
 /// A party's events (WebSocket)
@@ -392,7 +395,7 @@ fn events_page(
     let mut events = Vec::new();
     let mut height = after.height.max(1);
     while height <= tip && events.len() < 1000 {
-        for e in block_events(&gw.store, height, after, &filter)? {
+        for e in block_events(&gw.store, (&gw.interfaces, &gw.chain), height, after, &filter)? {
             if events.len() == 1000 {
                 break;
             }
@@ -422,14 +425,21 @@ async fn send(socket: &mut WebSocket, frame: String, resume: Cursor) -> bool {
     }
 }
 
-async fn push(chain: Chain, store: StoreReader, mut socket: WebSocket, start: Cursor, filter: Filter) {
+async fn push(
+    chain: Chain,
+    store: StoreReader,
+    interfaces: Arc<Interfaces>,
+    mut socket: WebSocket,
+    start: Cursor,
+    filter: Filter,
+) {
     let mut tip = chain.subscribe_tip();
     let mut after = start;
     let mut height = start.height.max(1);
     loop {
         let top = chain.tip().height;
         while height <= top {
-            let events = match block_events(&store, height, after, &filter) {
+            let events = match block_events(&store, (&interfaces, &chain), height, after, &filter) {
                 Ok(events) => events,
                 Err(_) => {
                     // `ApiError::internal` has logged why.

@@ -35,7 +35,8 @@ mod tests {
 
     #[test]
     fn contracts_are_wasm_modules_of_reasonable_size() {
-        for (code, limit) in [(EVIDENCE, 200), (HOSTILE, 200), (FLOWS, 512)] {
+        // The interfaces' Borsh schemas take about a third of each contract's code.
+        for (code, limit) in [(EVIDENCE, 200), (HOSTILE, 200), (FLOWS, 640)] {
             assert_eq!(code.get(..8), Some(&b"\0asm\x01\0\0\0"[..]));
             assert!(code.len() < limit * 1024, "{} bytes", code.len());
         }

@@ -294,7 +294,7 @@ fn add_tenant_key(state: &mut Overlay<'_>, ctx: &TxContext<'_>, a: AddTenantKey,
     if let Err(f) = grant_keys(state, &target, std::slice::from_ref(&a.key), ctx.height)? {
         return Ok(Err(f));
     }
-    events.push(event("key.added", &a));
+    events.push(event("tenant_key.added", &a));
     Ok(Ok(()))
 }
 

@@ -4,14 +4,14 @@
 //! Entry `n` stores the hash of entry `n - 1` (`prev`; zeros for the first) and
 //! its own hash over every other field in the [`Domain::AuditEntry`] domain.
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::to_canonical;
 use crate::hash::{Domain, Hash32};
 
 /// One audited action.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Position in the log, from 0.
@@ -64,7 +64,7 @@ impl AuditEntry {
 }
 
 /// The head of a node's audit log: its last durable entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditHead {
     /// The entry's position.
@@ -75,7 +75,7 @@ pub struct AuditHead {
 
 /// A node's audit head as it signed it into its attestation of a block: held
 /// by every node, so that a log rewritten or cut afterwards no longer matches.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditAnchor {
     /// The head.

@@ -1,6 +1,6 @@
 //! Blocks: proposals as ordered by consensus, and committed blocks as stored.
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::Canonical;
@@ -10,7 +10,7 @@ use crate::merkle::merkle_root;
 use crate::tx::SignedTx;
 
 /// What the proposer puts in front of consensus: one proposal becomes at most one block.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct BlockProposal {
     /// The node that cut the proposal.
     pub proposer: NodeId,
@@ -21,7 +21,9 @@ pub struct BlockProposal {
 }
 
 /// Where a block sits in the consensus log (zero on a single-node chain's own log).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsensusRef {
     /// The term of the log entry.
@@ -31,7 +33,7 @@ pub struct ConsensusRef {
 }
 
 /// A block header; its hash is the block hash.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockHeader {
     /// The chain.
@@ -68,7 +70,9 @@ impl BlockHeader {
 }
 
 /// A voter: a node and the key its attestations are checked under.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VoterKey {
     /// The node.
@@ -89,7 +93,7 @@ pub fn voter_set_hash(voters: &[VoterKey]) -> Hash32 {
 }
 
 /// A committed block.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct Block {
     /// The header.
     pub header: BlockHeader,
@@ -110,7 +114,7 @@ impl Block {
 }
 
 /// The newest committed block, as a node sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct ChainTip {
     /// Its height.
     pub height: u64,
@@ -136,7 +140,7 @@ impl ChainTip {
 
 /// A node's signature over a block it committed. A block attested by a majority
 /// of the notary nodes is notarised.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attestation {
     /// The block's height.

@@ -5,7 +5,7 @@
 //! invoke it. Every change goes through an administrative proposal approved by
 //! the admin policy from genesis ([`crate::system::AdminAction`]).
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::hash::Hash32;
@@ -14,7 +14,9 @@ use crate::ids::{ContractName, OrgId, TenantId, Version};
 /// Who may invoke a contract: administrators and bank or notary participants
 /// of a listed organisation, and the tenant platforms listed with their
 /// enterprises. Nobody else.
-#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Registrations {
@@ -42,7 +44,7 @@ impl Registrations {
 }
 
 /// Whether a contract may be invoked.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContractStatus {
@@ -58,7 +60,7 @@ pub enum ContractStatus {
 }
 
 /// One version a contract has had.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContractVersion {
     /// The version.
@@ -70,7 +72,7 @@ pub struct ContractVersion {
 }
 
 /// A deployed contract.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContractRecord {
     /// Its name.

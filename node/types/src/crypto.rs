@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -30,11 +30,11 @@ pub enum SignatureError {
 }
 
 /// An ed25519 public key.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct PublicKey(pub [u8; 32]);
 
 /// An ed25519 signature.
-#[derive(Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Signature(pub [u8; 64]);
 
 impl PublicKey {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{PublicKey, SecretKey, Signature};
@@ -14,7 +14,7 @@ use crate::hash::{Domain, Hash32};
 use crate::ids::{ChainId, KeyId, NodeId, OrgId, TenantId};
 
 /// What an organisation does in the consortium.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgRole {
     /// A notary office: votes, co-signs evidence.
@@ -26,7 +26,7 @@ pub enum OrgRole {
 }
 
 /// Chain-wide parameters.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainParams {
     /// The most transactions in one proposal. A proposal is cut as soon as
@@ -82,7 +82,7 @@ impl Default for ChainParams {
 }
 
 /// A key named in genesis.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisKey {
     /// Its id.
@@ -92,7 +92,7 @@ pub struct GenesisKey {
 }
 
 /// A founding organisation.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisOrg {
     /// Its id.
@@ -110,7 +110,7 @@ pub struct GenesisOrg {
 }
 
 /// A tenant registered from the start.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisTenant {
     /// Its id.
@@ -124,7 +124,7 @@ pub struct GenesisTenant {
 }
 
 /// Whether a node votes in consensus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeRole {
@@ -135,7 +135,7 @@ pub enum NodeRole {
 }
 
 /// A node admitted from the start.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisNode {
     /// Its id.
@@ -155,7 +155,7 @@ pub struct GenesisNode {
 
 /// A founding organisation's approval of a genesis document: its
 /// administrator's signature over the genesis hash.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisSignature {
     /// The organisation.
@@ -167,7 +167,9 @@ pub struct GenesisSignature {
 }
 
 /// How a regulator's approval of an administrative action weighs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RegulatorApproval {
     /// It counts like any organisation's.
@@ -183,7 +185,7 @@ pub enum RegulatorApproval {
 /// `min_approving_orgs` organisations, and at least `min_share_percent` of the
 /// member organisations whose approval counts (so that the policy keeps its
 /// meaning as organisations join and leave).
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminPolicy {
     /// Distinct organisations whose administrators must approve (among those that count).
@@ -198,7 +200,7 @@ pub struct AdminPolicy {
 }
 
 /// The genesis document.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Genesis {
     /// The chain id every transaction names.

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The longest identifier, in bytes.
@@ -48,7 +48,7 @@ fn check_id(kind: &'static str, s: &str) -> Result<(), IdError> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshSchema)]
         pub struct $name(String);
 
         impl $name {
@@ -143,7 +143,7 @@ id_type!(
 );
 
 /// A contract version, `MAJOR.MINOR.PATCH`; versions order numerically.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct Version {
     /// Incompatible changes.
     pub major: u32,

@@ -16,6 +16,7 @@ pub mod encoding;
 pub mod genesis;
 pub mod hash;
 pub mod ids;
+pub mod interface;
 pub mod keyfile;
 pub mod merkle;
 #[cfg(feature = "openapi")]

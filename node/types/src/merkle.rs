@@ -3,7 +3,7 @@
 //! smaller than `n`, leaves and inner nodes are hashed in different domains, and
 //! an inclusion proof is the audit path verified by RFC 9162 §2.1.3.2.
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::hash::{Domain, Hash32};
@@ -42,7 +42,7 @@ pub fn merkle_root(items: &[Hash32]) -> Hash32 {
 }
 
 /// Proof that one item is at `leaf_index` in a tree of `tree_size` items.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MerkleProof {
     /// Position of the item, from 0.

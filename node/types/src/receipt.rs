@@ -1,6 +1,6 @@
 //! Receipts: the recorded outcome of each transaction in a block.
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::Canonical;
@@ -8,7 +8,7 @@ use crate::hash::{Domain, Hash32};
 use crate::ids::{ContractName, TxId};
 
 /// Whether the transaction's writes were applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TxStatus {
@@ -19,7 +19,7 @@ pub enum TxStatus {
 }
 
 /// Why a recorded transaction failed: a stable code such as `E_NOT_TRANSFERABLE` and a message.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TxFailure {
     /// Stable error code.
@@ -29,7 +29,7 @@ pub struct TxFailure {
 }
 
 /// Something a contract announced; regulators and clients follow events.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     /// The contract that emitted it.
@@ -43,7 +43,7 @@ pub struct Event {
 }
 
 /// The outcome of one transaction.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     /// Hash of the signed transaction.
@@ -71,7 +71,7 @@ impl Receipt {
 }
 
 /// Where a transaction is recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct TxLocation {
     /// Block height.
     pub height: u64,

@@ -5,7 +5,7 @@
 //! the previous block's: `state_hash(n) = H(StateChain, state_hash(n-1) ‖ H(StateChanges, changes(n)))`.
 //! Equal chains therefore mean equal state histories.
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::to_canonical;
@@ -16,7 +16,9 @@ use crate::ids::ContractName;
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// One key's new value (`None`: deleted).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize,
+)]
 pub struct StateChange {
     /// The contract whose namespace holds the key.
     pub contract: ContractName,

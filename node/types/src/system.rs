@@ -6,7 +6,7 @@
 //! encoding of its argument struct. Records live in the system contract's state
 //! under the keys built by [`state_key`].
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::contract::Registrations;
@@ -27,7 +27,7 @@ pub fn system_contract() -> ContractName {
 }
 
 /// Who a key acts for.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Principal {
     /// An administrator of a consortium organisation.
@@ -39,7 +39,7 @@ pub enum Principal {
 }
 
 /// Whether a key may still sign.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyStatus {
     /// It may sign.
@@ -52,7 +52,7 @@ pub enum KeyStatus {
 }
 
 /// A registered signing key.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct KeyRecord {
     /// Its id.
     pub key_id: KeyId,
@@ -67,7 +67,7 @@ pub struct KeyRecord {
 }
 
 /// A consortium organisation.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct OrgRecord {
     /// Its id.
     pub id: OrgId,
@@ -84,7 +84,7 @@ pub struct OrgRecord {
 }
 
 /// A CA an organisation rotated away from.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct RetiringCa {
     /// The CA certificate (PEM).
     pub ca_cert_pem: String,
@@ -105,7 +105,7 @@ impl OrgRecord {
 }
 
 /// Whether an organisation is still a member.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum OrgStatus {
     /// A member.
@@ -121,7 +121,7 @@ pub enum OrgStatus {
 }
 
 /// A tenant platform.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct TenantRecord {
     /// Its id.
     pub id: TenantId,
@@ -134,7 +134,7 @@ pub struct TenantRecord {
 }
 
 /// What kind of participant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantKind {
     /// An enterprise, keyed by its unified social credit code.
@@ -146,7 +146,7 @@ pub enum ParticipantKind {
 }
 
 /// Where a participant is registered.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Home {
     /// Under a tenant platform (enterprises).
@@ -156,7 +156,7 @@ pub enum Home {
 }
 
 /// Whether a participant may act.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantStatus {
     /// It may act.
@@ -171,7 +171,7 @@ pub enum ParticipantStatus {
 }
 
 /// An enterprise or bank.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct ParticipantRecord {
     /// Its id.
     pub id: ParticipantId,
@@ -188,7 +188,7 @@ pub struct ParticipantRecord {
 }
 
 /// A key to register.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct KeyGrant {
     /// Its id (unique on the chain).
     pub key_id: KeyId,
@@ -197,7 +197,7 @@ pub struct KeyGrant {
 }
 
 /// `register_tenant`: a consortium administrator registers a tenant platform.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct RegisterTenant {
     /// The new tenant.
     pub tenant: TenantId,
@@ -209,7 +209,7 @@ pub struct RegisterTenant {
 
 /// `register_participant`: a tenant registers an enterprise it serves, or an
 /// organisation administrator registers a bank.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct RegisterParticipant {
     /// The new participant.
     pub participant: ParticipantId,
@@ -222,7 +222,7 @@ pub struct RegisterParticipant {
 }
 
 /// `add_key`: a participant gets another signing key.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct AddKey {
     /// The participant.
     pub participant: ParticipantId,
@@ -233,7 +233,7 @@ pub struct AddKey {
 /// `add_tenant_key`: a tenant platform gets another signing key, added by the
 /// tenant itself (signing with a key it holds: how it rotates its keys) or by
 /// the organisation that registered it.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct AddTenantKey {
     /// The tenant.
     pub tenant: TenantId,
@@ -242,14 +242,14 @@ pub struct AddTenantKey {
 }
 
 /// `revoke_key`: a key stops being accepted, for ever.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct RevokeKey {
     /// The key.
     pub key_id: KeyId,
 }
 
 /// `freeze_participant` / `unfreeze_participant`.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct SetFrozen {
     /// The participant.
     pub participant: ParticipantId,
@@ -258,7 +258,7 @@ pub struct SetFrozen {
 }
 
 /// Whether a node may take part in the network.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeStatus {
     /// Admitted.
@@ -273,7 +273,7 @@ pub enum NodeStatus {
 }
 
 /// A node of the network, as the ledger admits it.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct NodeRecord {
     /// Its id.
     pub id: NodeId,
@@ -292,7 +292,7 @@ pub struct NodeRecord {
 }
 
 /// An administrative action that needs the approval of several organisations.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum AdminAction {
     /// Revoke a node's admission.
@@ -437,7 +437,7 @@ impl AdminAction {
 
 /// `propose_admin`: an organisation administrator proposes an action; the
 /// proposer's organisation counts as the first approval.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct ProposeAdmin {
     /// A new, unique proposal id.
     pub proposal_id: TxId,
@@ -447,14 +447,14 @@ pub struct ProposeAdmin {
 
 /// `approve_admin`: another organisation approves; the action runs in the
 /// transaction that completes the policy.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct ApproveAdmin {
     /// The proposal.
     pub proposal_id: TxId,
 }
 
 /// Where a proposal stands.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProposalStatus {
     /// Waiting for approvals.
@@ -467,7 +467,7 @@ pub enum ProposalStatus {
 }
 
 /// An administrative proposal on the ledger.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct ProposalRecord {
     /// Its id.
     pub id: TxId,
@@ -611,7 +611,9 @@ pub enum RecordKind {
 /// Every change of the voter set since genesis, in order: what a node
 /// serves with a proof so that a verifier holding only the genesis document
 /// can follow the voters to the proven block.
-#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize,
+)]
 pub struct VoterChanges {
     /// The transactions that changed it (each names the new set in a
     /// [`crate::VOTERS_CHANGED`] event), with their heights.
@@ -619,7 +621,7 @@ pub struct VoterChanges {
 }
 
 /// One change of the voter set.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 pub struct VoterChange {
     /// The block that holds it; the new set is in force from the next.
     pub height: u64,

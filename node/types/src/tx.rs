@@ -1,6 +1,6 @@
 //! Transactions: what a participant asks the ledger to do, and its signature.
 
-use borsh::{BorshDeserialize, BorshSerialize};
+use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{PublicKey, SecretKey, Signature};
@@ -12,7 +12,7 @@ use crate::reject::Rejection;
 
 /// A transaction before signing. Its canonical encoding, in the
 /// [`Domain::TxSignature`] domain, is what the signer signs.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tx {
     /// The chain it is meant for.
@@ -40,7 +40,7 @@ pub struct Tx {
 }
 
 /// A transaction with its signer's signature.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, BorshSchema, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedTx {
     /// The transaction.

@@ -39,6 +39,10 @@ pub struct TxView {
     /// The receipt, once committed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,
+    /// The receipt's events' data in JSON, one per event in order (`null`
+    /// where the contract's interface does not name the topic).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decoded_events: Vec<Option<serde_json::Value>>,
 }
 
 /// A transaction inside a block view. What it calls is public; the
@@ -115,6 +119,9 @@ pub struct StreamEvent {
     pub topic: String,
     /// Its data, hex, encoded as the contract defines.
     pub data: String,
+    /// Its data in JSON, when the contract's interface names the topic's type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<serde_json::Value>,
 }
 
 /// The supervision stream's events in a page (`GET /v1/supervision/events`): a page of the same events, for

@@ -13,6 +13,7 @@ mod explorer;
 mod faults;
 mod flows;
 mod https;
+mod interfaces;
 mod operations;
 mod privacy;
 mod raft;

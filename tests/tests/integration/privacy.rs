@@ -118,6 +118,9 @@ async fn the_demo_is_supervised_exactly_once_and_personal_data_never_lands() {
             expected.iter().map(|e| &e.topic).collect::<Vec<_>>()
         );
     }
+    // Each event comes decoded by its contract's interface, stream and page alike.
+    let undecoded: Vec<&str> = expected.iter().filter(|e| e.decoded.is_none()).map(|e| e.topic.as_str()).collect();
+    assert!(undecoded.is_empty(), "events without their JSON form: {undecoded:?}");
     let mut received = Vec::new();
     let mut stream = observer.supervise(Some("0-0-0"), &[], None).await.unwrap();
     while received.len() < expected.len() / 2 {

@@ -6,8 +6,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
 use billflow_chain::Chain;
 use billflow_types::contract::ContractRecord;
+use billflow_types::interface::ContractInterface;
 use billflow_types::view::ErrorBody;
 use billflow_types::{ContractName, KeyId, MethodName};
+use serde_json::Value;
 
 use super::{Gw, contract_name, is_binary, is_json, unsupported_media};
 use crate::auth::Subject;
@@ -112,9 +114,18 @@ pub(crate) async fn query_contract(
     let args = if is_binary(&headers) {
         body.to_vec()
     } else if is_json(&headers) {
-        serde_json::from_slice::<crate::openapi::QueryArgs>(&body)
-            .map_err(|e| ApiError::bad_request("E_MALFORMED", format!("expected {{\"args\": hex}}: {e}")))?
-            .args
+        let body = serde_json::from_slice::<crate::openapi::QueryArgs>(&body).map_err(|e| {
+            ApiError::bad_request("E_MALFORMED", format!("expected {{\"args\": hex}} or {{\"json\": value}}: {e}"))
+        })?;
+        match (body.args, body.json) {
+            (Some(hex), None) => hex::decode(&hex)
+                .map_err(|e| ApiError::bad_request("E_MALFORMED", format!("`args` is not hex: {e}")))?,
+            (None, Some(json)) => {
+                let interface = gw.interfaces.of(&gw.chain, &name)?;
+                encode(&interface, &name, method.as_str(), &json)?
+            }
+            _ => return Err(ApiError::bad_request("E_MALFORMED", "give either `args` (hex) or `json`, not both")),
+        }
     } else {
         return Err(unsupported_media());
     };
@@ -130,6 +141,86 @@ pub(crate) async fn query_contract(
         Subject::Key { key_id, .. } => Some(key_id.clone()),
         Subject::Anonymous { .. } => None,
     };
-    let output = run_query(gw.chain.clone(), caller, name, method.to_string(), args).await?;
-    Ok(Json(crate::openapi::QueryOutput { output }))
+    let output = run_query(gw.chain.clone(), caller, name.clone(), method.to_string(), args).await?;
+    let decoded = match gw.interfaces.of(&gw.chain, &name) {
+        Ok(interface) => interface.method(method.as_str()).ok().and_then(|m| interface.decode(&m.result, &output).ok()),
+        Err(_) => None,
+    };
+    Ok(Json(crate::openapi::QueryOutput { output, decoded }))
+}
+
+/// The canonical bytes of JSON `args` for `method`, or a 400 that says where they do not fit.
+fn encode(interface: &ContractInterface, name: &ContractName, method: &str, args: &Value) -> Result<Vec<u8>, ApiError> {
+    let spec = interface
+        .method(method)
+        .map_err(|_| ApiError::not_found(format!("contract {name} has no method `{method}` in its interface")))?;
+    interface.encode(&spec.args, args).map_err(|e| {
+        ApiError::bad_request("E_ARGS_MISMATCH", format!("the arguments of {method} do not fit {}: {e}", spec.args))
+    })
+}
+
+/// A contract's interface
+///
+/// Every method of the contract's active version (write or query) with its
+/// argument and result types, every event topic with its data type, and the
+/// definition of each type: its canonical bytes and its JSON form. A client
+/// in any language encodes transaction arguments from JSON with it (it must
+/// not sign bytes a node hands it). The `system` contract is the node's own.
+#[utoipa::path(
+    get,
+    path = "/v1/contracts/{name}/interface",
+    tag = "contracts",
+    params(("name" = ContractName, Path, description = "The contract's name, or `system`.")),
+    responses(
+        (status = 200, description = "The interface.", body = ContractInterface),
+        (status = 400, description = "Not a valid contract name (`E_INVALID_FIELD`).", body = ErrorBody),
+        (status = 404, description = "No such contract (`E_NOT_FOUND`), or its version publishes no interface \
+            (`E_NO_INTERFACE`).", body = ErrorBody),
+    ),
+)]
+pub(crate) async fn contract_interface(
+    State(gw): Gw,
+    Path(name): Path<String>,
+) -> Result<Json<ContractInterface>, ApiError> {
+    let name = contract_name(name)?;
+    Ok(Json(gw.interfaces.of(&gw.chain, &name)?.as_ref().clone()))
+}
+
+/// Encode JSON arguments
+///
+/// The canonical bytes of a method's arguments given in their JSON form, for
+/// a client to check its own encoder against; a transaction carries bytes
+/// its signer encoded itself.
+#[utoipa::path(
+    post,
+    path = "/v1/contracts/{name}/encode/{method}",
+    tag = "contracts",
+    params(
+        ("name" = ContractName, Path, description = "The contract's name, or `system`."),
+        ("method" = MethodName, Path, description = "The method."),
+    ),
+    request_body(content = crate::openapi::EncodeArgs, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The canonical bytes.", body = crate::openapi::EncodedArgs),
+        (status = 400, description = "A bad name or body (`E_INVALID_FIELD`, `E_MALFORMED`), or arguments that \
+            do not fit the method's argument type (`E_ARGS_MISMATCH`, saying where).", body = ErrorBody),
+        (status = 404, description = "No such contract or method (`E_NOT_FOUND`), or no interface \
+            (`E_NO_INTERFACE`).", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+    ),
+)]
+pub(crate) async fn encode_args(
+    State(gw): Gw,
+    Path((name, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<crate::openapi::EncodedArgs>, ApiError> {
+    let name = contract_name(name)?;
+    if !is_json(&headers) {
+        return Err(unsupported_media());
+    }
+    let body: crate::openapi::EncodeArgs = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("E_MALFORMED", format!("expected {{\"args\": value}}: {e}")))?;
+    let interface = gw.interfaces.of(&gw.chain, &name)?;
+    Ok(Json(crate::openapi::EncodedArgs { args: encode(&interface, &name, &method, &body.args)? }))
 }

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use billflow_chain::{Chain, Submitted};
+use billflow_chain::Submitted;
 use billflow_types::view::{BatchItem, BatchView, ErrorBody, TxState, TxView};
 use billflow_types::{Canonical, Rejection, SignedTx};
 use serde::Deserialize;
@@ -58,7 +58,8 @@ fn decode_tx(gw: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<SignedTx,
 }
 
 /// Submits one transaction; `Ok(None)` while it is pending.
-async fn submit_one(chain: &Chain, tx: SignedTx, wait: Option<Duration>) -> Result<TxView, ApiError> {
+async fn submit_one(gw: &Gateway, tx: SignedTx, wait: Option<Duration>) -> Result<TxView, ApiError> {
+    let chain = &gw.chain;
     let tx_id = tx.tx.tx_id.clone();
     let tx_hash = tx.hash();
     let outcome = match chain.submit(tx)?? {
@@ -69,7 +70,7 @@ async fn submit_one(chain: &Chain, tx: SignedTx, wait: Option<Duration>) -> Resu
         },
     };
     match outcome {
-        Some(o) => outcome_view(tx_id, o),
+        Some(o) => outcome_view(gw, tx_id, o),
         None => Ok(pending_view(tx_id, tx_hash)),
     }
 }
@@ -145,7 +146,7 @@ pub(crate) async fn submit(
     let query = parse_query(query)?;
     let tx = decode_tx(&gw, &headers, &body)?;
     subject.may_submit(&tx)?;
-    let view = submit_one(&gw.chain, tx, query.wait.then(|| query.timeout())).await?;
+    let view = submit_one(&gw, tx, query.wait.then(|| query.timeout())).await?;
     let status = if view.status == TxState::Committed { StatusCode::OK } else { StatusCode::ACCEPTED };
     Ok((status, Json(view)).into_response())
 }
@@ -226,7 +227,7 @@ pub(crate) async fn submit_batch(
                 .map_err(ApiError::from)
                 .and_then(|()| subject.may_submit(&tx));
             let result = match checked {
-                Ok(()) => submit_one(&gw.chain, tx, wait).await,
+                Ok(()) => submit_one(&gw, tx, wait).await,
                 Err(e) => Err(e),
             };
             match result {

@@ -14,10 +14,19 @@ use crate::auth::Subject;
 use crate::error::ApiError;
 
 pub(super) fn pending_view(tx_id: TxId, tx_hash: Hash32) -> TxView {
-    TxView { tx_id, tx_hash, status: TxState::Pending, height: None, index: None, receipt: None }
+    TxView {
+        tx_id,
+        tx_hash,
+        status: TxState::Pending,
+        height: None,
+        index: None,
+        receipt: None,
+        decoded_events: Vec::new(),
+    }
 }
 
-pub(super) fn outcome_view(tx_id: TxId, outcome: TxOutcome) -> Result<TxView, ApiError> {
+/// The view of a transaction's outcome, its events decoded by their contracts' interfaces.
+pub(super) fn outcome_view(gw: &Gateway, tx_id: TxId, outcome: TxOutcome) -> Result<TxView, ApiError> {
     match outcome {
         TxOutcome::Committed { location, receipt } => Ok(TxView {
             tx_id,
@@ -25,6 +34,7 @@ pub(super) fn outcome_view(tx_id: TxId, outcome: TxOutcome) -> Result<TxView, Ap
             status: TxState::Committed,
             height: Some(location.height),
             index: Some(location.index),
+            decoded_events: gw.interfaces.events(&gw.chain, &receipt.events),
             receipt: Some(receipt),
         }),
         TxOutcome::Rejected(r) => Err(r.into()),
@@ -75,7 +85,7 @@ pub(crate) async fn get_transaction(
         || ApiError::not_found(format!("no transaction {tx_id} of yours is recorded or pending on this node"));
     if visible_tx(&gw, &subject, &tx_id)?.is_some() {
         let outcome = gw.chain.committed(&tx_id)?.ok_or_else(not_found)?;
-        return Ok(Json(outcome_view(tx_id, outcome)?));
+        return Ok(Json(outcome_view(&gw, tx_id, outcome)?));
     }
     if gw.store.tx_location(&tx_id).map_err(storage)?.is_some() {
         return Err(not_found());
