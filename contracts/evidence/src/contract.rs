@@ -3,14 +3,13 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use billflow_contract::interface::Interface;
 use billflow_contract::{Context, Error, args, context, emit, ok, state};
 
 use crate::types::*;
 
 billflow_contract::contract! {
     call => dispatch,
-    interface => interface,
+    interface => crate::interface,
     init => init,
 }
 
@@ -26,10 +25,8 @@ fn init() -> Result<(), Error> {
     Ok(())
 }
 
-/// Every method: `write` or `query`, its name, its handler, its argument type
-/// and its result type; [`dispatch`] decodes the arguments as the table says
-/// and [`interface`] publishes it, so the two cannot drift.
-macro_rules! methods {
+/// Decodes each method's arguments as the method table says, and runs it.
+macro_rules! dispatcher {
     ($($kind:ident $name:path => $handler:ident : $args:ty => $result:ty;)*) => {
         fn dispatch(method: &str) -> Result<Vec<u8>, Error> {
             match method {
@@ -37,24 +34,10 @@ macro_rules! methods {
                 other => Err(Error::unknown_method(other)),
             }
         }
-
-        /// Every method and event topic with its types.
-        fn interface() -> Interface {
-            Interface::new()
-                $(.$kind::<$args, $result>($name))*
-                .event::<EvidenceSubmitted>(topics::SUBMITTED)
-                .event::<EvidenceCosigned>(topics::COSIGNED)
-                .event::<EvidenceNotarised>(topics::NOTARISED)
-        }
     };
 }
 
-methods! {
-    write methods::SUBMIT => submit: SubmitEvidence => EvidenceRecord;
-    write methods::COSIGN => cosign: CosignEvidence => EvidenceRecord;
-    query methods::GET => get: GetEvidence => Option<EvidenceRecord>;
-    query methods::LIST_BY_SUBMITTER => list_by_submitter: ListBySubmitter => Vec<EvidenceRecord>;
-}
+crate::types::with_methods!(dispatcher);
 
 /// The context of a call that writes.
 fn writing_context(method: &str) -> Result<Context, Error> {

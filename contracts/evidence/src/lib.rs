@@ -24,10 +24,10 @@
 //! (`s/<submitter>/<height><hash>`) for listing by submitter.
 //!
 //! Built for `wasm32-unknown-unknown` with the default feature `contract`,
-//! this is the contract itself (a `cdylib`). Otherwise only the types remain:
-//! host-side code depends on this crate with `default-features = false` (so
-//! that the SDK is not built either) to encode arguments and decode outputs,
-//! events and state.
+//! this is the contract itself (a `cdylib`). Otherwise only the types and the
+//! [`interface`] remain: host-side code depends on this crate with
+//! `default-features = false` to encode arguments and decode outputs, events
+//! and state.
 
 #![no_std]
 #![warn(missing_docs)]

@@ -11,6 +11,7 @@ use alloc::string::String;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
+use billflow_contract::interface::Interface;
 use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 
 /// A SHA-256 digest of the evidenced document (the contract does not check
@@ -30,6 +31,39 @@ pub mod methods {
     /// [`ListBySubmitter`](super::ListBySubmitter) → `Vec<EvidenceRecord>` (a query).
     pub const LIST_BY_SUBMITTER: &str = "list_by_submitter";
 }
+
+/// The method table: `write` or `query`, the name, the handler (in the
+/// contract's entry points), the argument type and the result type. It is
+/// handed to `$then!`: the contract's dispatcher and [`interface`] are both
+/// made from it, so the interface cannot drift from what a method decodes.
+macro_rules! with_methods {
+    ($then:ident) => {
+        $then! {
+            write methods::SUBMIT => submit: SubmitEvidence => EvidenceRecord;
+            write methods::COSIGN => cosign: CosignEvidence => EvidenceRecord;
+            query methods::GET => get: GetEvidence => Option<EvidenceRecord>;
+            query methods::LIST_BY_SUBMITTER => list_by_submitter: ListBySubmitter => Vec<EvidenceRecord>;
+        }
+    };
+}
+#[cfg_attr(not(all(feature = "contract", target_arch = "wasm32")), allow(unused_imports))]
+pub(crate) use with_methods;
+
+macro_rules! interface_of {
+    ($($kind:ident $name:path => $handler:ident : $args:ty => $result:ty;)*) => {
+        /// Every method and event topic of the contract with its types (the
+        /// contract answers it to its query method `interface`).
+        pub fn interface() -> Interface {
+            Interface::new()
+                $(.$kind::<$args, $result>($name))*
+                .event::<EvidenceSubmitted>(topics::SUBMITTED)
+                .event::<EvidenceCosigned>(topics::COSIGNED)
+                .event::<EvidenceNotarised>(topics::NOTARISED)
+        }
+    };
+}
+
+with_methods!(interface_of);
 
 /// Event topics.
 pub mod topics {

@@ -4,8 +4,10 @@
 use std::sync::OnceLock;
 
 use axum::Json;
+use billflow_types::interface::{ContractInterface, TypeDef};
 use billflow_types::view::ErrorBody;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::{ResponseBuilder, Responses};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -237,9 +239,118 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
 struct ApiDoc;
 
 /// The document, built once.
-pub(crate) fn openapi() -> &'static utoipa::openapi::OpenApi {
-    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(ApiDoc::openapi)
+pub(crate) fn openapi() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the OpenAPI document does not serialise");
+            Value::Null
+        });
+        let shipped = [
+            ("flows", billflow_contract_flows::interface()),
+            ("evidence", billflow_contract_evidence::interface()),
+            (billflow_types::system::SYSTEM_CONTRACT, billflow_types::interface::system_interface()),
+        ];
+        for (name, schema) in shipped {
+            match ContractInterface::from_schema(name, "", &schema) {
+                Ok(interface) => contract_schemas(&mut doc["components"]["schemas"], &interface),
+                Err(e) => {
+                    tracing::error!(contract = name, error = %e, "a shipped contract's interface is not described")
+                }
+            }
+        }
+        doc
+    })
+}
+
+/// Adds the JSON Schema of each method's arguments and result of a shipped
+/// contract (`<contract>.<method>.args`, `.result`) and of each named type
+/// they use (`<contract>.<Type>`) to `schemas`.
+fn contract_schemas(schemas: &mut Value, interface: &ContractInterface) {
+    let contract = &interface.contract;
+    for method in &interface.methods {
+        schemas[format!("{contract}.{}.args", method.name)] = json_schema(interface, &method.args);
+        schemas[format!("{contract}.{}.result", method.name)] = json_schema(interface, &method.result);
+    }
+    for name in interface.types.keys().filter(|n| component(interface, n)) {
+        schemas[format!("{contract}.{name}")] = definition_schema(interface, name);
+    }
+}
+
+/// Whether type `name` is a component of its own: a struct or enum with a
+/// plain name (generic instances such as `Option<Bill>` are written inline).
+fn component(interface: &ContractInterface, name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && matches!(
+            interface.types.get(name),
+            Some(TypeDef::Struct { .. } | TypeDef::Enum { .. } | TypeDef::Newtype { .. })
+        )
+}
+
+/// A reference to type `ty`'s component, or its schema inline.
+fn json_schema(interface: &ContractInterface, ty: &str) -> Value {
+    if component(interface, ty) {
+        json!({ "$ref": format!("#/components/schemas/{}.{ty}", interface.contract) })
+    } else {
+        definition_schema(interface, ty)
+    }
+}
+
+/// The JSON Schema of type `ty`'s JSON form (docs/api.md, "Contract data in JSON").
+fn definition_schema(interface: &ContractInterface, ty: &str) -> Value {
+    let Some(def) = interface.types.get(ty) else { return json!({}) };
+    let hex = |pattern: String| json!({ "type": "string", "pattern": pattern, "description": "lower-case hex" });
+    match def {
+        TypeDef::Unit => json!({ "type": "null" }),
+        TypeDef::Bool => json!({ "type": "boolean" }),
+        TypeDef::Int { bytes, signed } if *bytes <= 4 => {
+            let bits = u32::from(*bytes) * 8;
+            let (min, max) =
+                if *signed { (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1) } else { (0, (1i64 << bits) - 1) };
+            json!({ "type": "integer", "minimum": min, "maximum": max })
+        }
+        TypeDef::Int { signed, .. } => {
+            let digits = if *signed { "^-?[0-9]+$" } else { "^[0-9]+$" };
+            json!({ "oneOf": [{ "type": "integer" }, { "type": "string", "pattern": digits }], "description": ty })
+        }
+        TypeDef::String => json!({ "type": "string" }),
+        TypeDef::Bytes => hex("^([0-9a-f]{2})*$".to_string()),
+        TypeDef::FixedBytes { length } => hex(format!("^[0-9a-f]{{{}}}$", length * 2)),
+        TypeDef::Option { ty } => json!({ "oneOf": [{ "type": "null" }, json_schema(interface, ty)] }),
+        TypeDef::Vec { ty } => json!({ "type": "array", "items": json_schema(interface, ty) }),
+        TypeDef::Array { length, ty } => {
+            json!({ "type": "array", "items": json_schema(interface, ty), "minItems": length, "maxItems": length })
+        }
+        TypeDef::Tuple { types } => json!({
+            "type": "array",
+            "prefixItems": types.iter().map(|t| json_schema(interface, t)).collect::<Vec<_>>(),
+            "minItems": types.len(),
+            "maxItems": types.len(),
+        }),
+        TypeDef::Struct { fields } => json!({
+            "type": "object",
+            "properties": fields.iter().map(|f| (f.name.clone(), json_schema(interface, &f.ty))).collect::<Map<_, _>>(),
+            "required": fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
+            "additionalProperties": false,
+        }),
+        TypeDef::Newtype { ty } => json_schema(interface, ty),
+        TypeDef::Enum { variants } => {
+            let names: Vec<&str> = variants.iter().filter(|v| v.ty.is_none()).map(|v| v.name.as_str()).collect();
+            let mut one_of: Vec<Value> =
+                if names.is_empty() { Vec::new() } else { vec![json!({ "type": "string", "enum": names })] };
+            for v in variants {
+                if let Some(t) = &v.ty {
+                    one_of.push(json!({
+                        "type": "object",
+                        "properties": { &v.name: json_schema(interface, t) },
+                        "required": [&v.name],
+                        "additionalProperties": false,
+                    }));
+                }
+            }
+            json!({ "oneOf": one_of })
+        }
+    }
 }
 
 /// This OpenAPI document
@@ -253,7 +364,7 @@ pub(crate) fn openapi() -> &'static utoipa::openapi::OpenApi {
     tag = "node",
     responses((status = 200, description = "The OpenAPI document.", body = Object)),
 )]
-pub(crate) async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
+pub(crate) async fn document() -> Json<&'static Value> {
     Json(openapi())
 }
 
@@ -444,6 +555,13 @@ mod tests {
         assert_eq!(schemas["EvidenceProof"]["properties"]["record"]["type"], "string");
         assert_eq!(schemas["TxState"]["enum"], serde_json::json!(["pending", "committed"]));
         assert_eq!(schemas["Signature"]["pattern"], "^[0-9a-f]{128}$");
+
+        // Each shipped contract method's JSON arguments and result, by reference to its types.
+        assert_eq!(schemas["flows.bill.issue.args"]["$ref"], "#/components/schemas/flows.IssueBill");
+        assert_eq!(schemas["flows.IssueBill"]["additionalProperties"], false);
+        assert_eq!(schemas["evidence.get.result"]["oneOf"][0]["type"], "null");
+        assert!(schemas["system.register_participant.args"]["$ref"].is_string());
+        assert_eq!(schemas["evidence.SubmitEvidence"]["properties"]["hash"]["pattern"], "^[0-9a-f]{64}$");
 
         // The body types the handlers parse are the documented ones.
         let args: QueryArgs = serde_json::from_str(r#"{"args":"00ff"}"#).unwrap();

@@ -190,7 +190,10 @@ pub(crate) async fn contract_interface(
 ///
 /// The canonical bytes of a method's arguments given in their JSON form, for
 /// a client to check its own encoder against; a transaction carries bytes
-/// its signer encoded itself.
+/// its signer encoded itself. For the contracts that ship with the node, the
+/// JSON Schema of each method's arguments is the component
+/// `<contract>.<method>.args` of this document (and of its result,
+/// `<contract>.<method>.result`).
 #[utoipa::path(
     post,
     path = "/v1/contracts/{name}/encode/{method}",
