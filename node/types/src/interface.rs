@@ -630,8 +630,9 @@ fn encode_int(
             (None, Some(u)) => i128::from(u),
             _ => return Err(bad()),
         },
-        // Large integers as decimal strings, for languages whose numbers are doubles.
-        Value::String(s) if bytes >= 8 && !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
+        // Large integers as decimal strings, for languages whose numbers are
+        // doubles: one way to write each (no sign but `-`, no leading zero, no `-0`).
+        Value::String(s) if bytes >= 8 && canonical_decimal(s) => {
             s.parse::<i128>().or_else(|_| s.parse::<u128>().map(|u| u as i128).map_err(|_| ())).map_err(|()| bad())?
         }
         _ => return Err(bad()),
@@ -657,6 +658,14 @@ fn encode_int(
     }
     out.extend_from_slice(&n.to_le_bytes()[..width]);
     Ok(())
+}
+
+/// `0`, or an optional `-` and digits without a leading zero (not `-0`).
+fn canonical_decimal(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" && digits.len() == s.len() || !digits.starts_with('0'))
 }
 
 fn decode_int(bytes: &[u8], signed: bool) -> Result<Value, String> {
@@ -763,6 +772,9 @@ mod tests {
             ("shapes", json!(["Circle"]), "$.shapes[0]: variant Circle carries data"),
             ("shapes", json!([{"Square": 1}]), "$.shapes[0]: Shape has no variant `Square`"),
             ("pair", json!([false, 128]), "$.pair[1]: expected an integer"),
+            ("maybe", json!("007"), "$.maybe: expected an integer"),
+            ("maybe", json!("-0"), "$.maybe: expected an integer"),
+            ("maybe", json!("+7"), "$.maybe: expected an integer"),
         ];
         for (field, bad, says) in cases {
             let mut value = good.clone();

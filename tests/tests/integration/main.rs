@@ -18,6 +18,7 @@ mod operations;
 mod privacy;
 mod raft;
 mod schemathesis;
+mod sdks;
 mod single_node;
 mod supervision;
 mod tamper;
