@@ -34,3 +34,13 @@ async fn the_python_sdk_passes_its_tests_against_a_devnet() {
     let summary = text.lines().rev().find(|l| l.contains(" passed")).unwrap_or_default().to_string();
     assert!(!summary.contains("skipped") && !summary.contains("failed"), "{summary}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_typescript_sdk_passes_its_tests_against_a_devnet() {
+    let _one = exclusive().await;
+    let text = run_sdk_tests("typescript", "run-tests.sh");
+    // node's test runner's summary: everything ran, nothing was skipped.
+    for (what, n) in [("fail", 0), ("cancelled", 0), ("skipped", 0)] {
+        assert!(text.contains(&format!("ℹ {what} {n}")), "{what}: {text}");
+    }
+}
