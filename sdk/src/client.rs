@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use billflow_types::contract::ContractRecord;
 use billflow_types::proof::{EvidenceProof, TxProof};
 use billflow_types::request::{
-    HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, request_message, sign_request,
+    HEADER_KEY, HEADER_NONCE, HEADER_SESSION, HEADER_SIGNATURE, HEADER_TIMESTAMP, request_message, sign_request,
 };
 use billflow_types::system::{AdminAction, ApproveAdmin, ProposeAdmin, SystemCall};
 use billflow_types::view::{
-    AuditPage, BatchView, BlockPage, BlockView, ErrorBody, EventPage, Health, NetworkView, TxState, TxView,
+    AuditPage, BatchView, BlockPage, BlockView, ErrorBody, EventPage, Health, NetworkView, SessionView, TxState, TxView,
 };
 use billflow_types::{Canonical, ContractName, Hash32, SignedTx, TxId, Version};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -80,6 +80,7 @@ impl ClientBuilder {
             auth: self.auth.map(Arc::new),
             current: Arc::new(AtomicUsize::new(0)),
             ca_pem: self.ca_pem.map(Arc::new),
+            session: None,
         })
     }
 }
@@ -93,7 +94,19 @@ pub struct Client {
     auth: Option<Arc<Signer>>,
     current: Arc<AtomicUsize>,
     ca_pem: Option<Arc<Vec<u8>>>,
+    session: Option<Arc<Session>>,
 }
+
+/// A session opened on one node: requests to it carry the token instead of a signature.
+#[derive(Debug)]
+struct Session {
+    node: String,
+    token: String,
+    expires_at_ms: u64,
+}
+
+/// A session is not used in its last seconds, so that it cannot expire on the way.
+const SESSION_MARGIN_MS: u64 = 10_000;
 
 /// A request body and its content type.
 struct Payload {
@@ -135,7 +148,17 @@ impl Client {
 
     /// This client, signing its requests with `signer`.
     pub fn with_auth(&self, signer: Signer) -> Client {
-        Client { auth: Some(Arc::new(signer)), ..self.clone() }
+        Client { auth: Some(Arc::new(signer)), session: None, ..self.clone() }
+    }
+
+    /// This client, with a session opened on its current node by one signed
+    /// request: requests to that node then carry the session's token instead
+    /// of a signature (a lookup for the node, not an ed25519 check), until
+    /// ten seconds before it ends; requests to other nodes are signed.
+    pub async fn with_session(&self) -> Result<Client> {
+        let view: SessionView = self.call(Method::POST, "/v1/sessions", "", None).await?;
+        let session = Session { node: self.node().to_string(), token: view.token, expires_at_ms: view.expires_at_ms };
+        Ok(Client { session: Some(Arc::new(session)), ..self.clone() })
     }
 
     /// The node requests go to now.
@@ -169,7 +192,11 @@ impl Client {
             }
             None => Vec::new(),
         };
-        if let Some(signer) = &self.auth {
+        let session =
+            self.session.as_deref().filter(|s| s.node == self.node() && now_ms() + SESSION_MARGIN_MS < s.expires_at_ms);
+        if let Some(session) = session {
+            req = req.header(HEADER_SESSION, &session.token);
+        } else if let Some(signer) = &self.auth {
             let at = now_ms();
             let nonce = nonce()?;
             let message = request_message(method.as_str(), path, query, at, &nonce, &bytes);

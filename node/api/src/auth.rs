@@ -8,6 +8,12 @@
 //! nonce unused, and the signature valid over method, path, query, time, nonce
 //! and body. Rate limits apply per tenant (or organisation) and, for anonymous
 //! requests, per client address.
+//!
+//! A signed `POST /v1/sessions` opens a session: a short-lived random token
+//! that the same key's holder sends from the same address instead of signing
+//! each request ([`HEADER_SESSION`]), so that a read costs a lookup, not an
+//! ed25519 check. Each use checks the key again (a revoked key's sessions end
+//! with it); a session ends after [`SESSION_TTL_MS`] or when closed.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -21,8 +27,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use billflow_chain::now_ms;
 use billflow_types::request::{
-    HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_CLOCK_SKEW_MS, request_message, valid_nonce,
-    verify_request,
+    HEADER_KEY, HEADER_NONCE, HEADER_SESSION, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_CLOCK_SKEW_MS, request_message,
+    valid_nonce, verify_request,
 };
 use billflow_types::system::{
     Home, KeyRecord, KeyStatus, ParticipantRecord, Principal, RecordKind, state_key, system_contract,
@@ -51,10 +57,19 @@ pub enum Subject {
         tenant: Option<TenantId>,
         /// The consortium organisation it belongs to (administrators, banks, notaries).
         org: Option<OrgId>,
+        /// The client's address, if known.
+        addr: Option<IpAddr>,
     },
 }
 
 impl Subject {
+    /// The client's address, if known.
+    pub fn addr(&self) -> Option<IpAddr> {
+        match self {
+            Subject::Anonymous { addr } | Subject::Key { addr, .. } => *addr,
+        }
+    }
+
     /// How the audit log and metrics name the subject.
     pub fn label(&self) -> String {
         match self {
@@ -169,9 +184,71 @@ impl Nonces {
     }
 }
 
+/// How long a session lasts: 10 minutes.
+pub const SESSION_TTL_MS: u64 = 600_000;
+/// The most sessions open at once for one key; opening another ends the oldest.
+const MAX_SESSIONS_PER_KEY: usize = 16;
+/// The most sessions open at once on a gateway.
+const MAX_SESSIONS: usize = 100_000;
+
+/// An open session.
+struct Session {
+    key_id: KeyId,
+    addr: Option<IpAddr>,
+    expires_ms: u64,
+}
+
+/// Open sessions by token.
+#[derive(Default)]
+struct Sessions {
+    open: HashMap<String, Session>,
+}
+
+impl Sessions {
+    /// Opens a session for `key_id` from `addr`: its token.
+    fn open(&mut self, key_id: &KeyId, addr: Option<IpAddr>, now: u64) -> Result<(String, u64), ApiError> {
+        self.open.retain(|_, s| s.expires_ms > now);
+        let mut own: Vec<(u64, String)> =
+            self.open.iter().filter(|(_, s)| s.key_id == *key_id).map(|(t, s)| (s.expires_ms, t.clone())).collect();
+        if own.len() >= MAX_SESSIONS_PER_KEY {
+            own.sort();
+            self.open.remove(&own[0].1);
+        }
+        if self.open.len() >= MAX_SESSIONS {
+            return Err(ApiError {
+                status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                code: "E_BUSY".into(),
+                message: "too many open sessions; sign each request, or retry later".into(),
+            });
+        }
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+        let token = hex::encode(bytes);
+        let expires_ms = now + SESSION_TTL_MS;
+        self.open.insert(token.clone(), Session { key_id: key_id.clone(), addr, expires_ms });
+        Ok((token, expires_ms))
+    }
+
+    /// The key of the session `token` used from `addr`.
+    fn key(&self, token: &str, addr: Option<IpAddr>, now: u64) -> Result<KeyId, ApiError> {
+        let unknown = || {
+            ApiError::unauthenticated(
+                "E_UNKNOWN_SESSION",
+                "no such session: it expired, was closed, or was opened elsewhere",
+            )
+        };
+        let session = self.open.get(token).filter(|s| s.expires_ms > now).ok_or_else(unknown)?;
+        if session.addr != addr {
+            return Err(unknown());
+        }
+        Ok(session.key_id.clone())
+    }
+}
+
 /// Authentication state of one gateway.
 pub(crate) struct Auth {
     nonces: Mutex<Nonces>,
+    sessions: Mutex<Sessions>,
     limiter: DefaultKeyedRateLimiter<String>,
 }
 
@@ -181,13 +258,38 @@ impl Auth {
         let burst = NonZeroU32::new(config.rate_burst.max(config.rate_per_s).max(1)).unwrap_or(NonZeroU32::MIN);
         Auth {
             nonces: Mutex::new(Nonces::default()),
+            sessions: Mutex::new(Sessions::default()),
             limiter: RateLimiter::keyed(Quota::per_second(per_s).allow_burst(burst)),
         }
     }
 
-    /// Forgets idle rate-limit buckets.
+    /// Forgets idle rate-limit buckets and expired sessions.
     pub(crate) fn tidy(&self) {
         self.limiter.retain_recent();
+        let now = now_ms();
+        self.lock_sessions().open.retain(|_, s| s.expires_ms > now);
+    }
+
+    fn lock_sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens a session for the signer of this request: its token and expiry.
+    pub(crate) fn open_session(&self, subject: &Subject) -> Result<(String, u64), ApiError> {
+        let Subject::Key { key_id, .. } = subject else {
+            return Err(ApiError::unauthenticated("E_UNAUTHENTICATED", "a session is opened by a signed request"));
+        };
+        self.lock_sessions().open(key_id, subject.addr(), now_ms())
+    }
+
+    /// Closes session `token` (if it is the caller's).
+    pub(crate) fn close_session(&self, token: &str, subject: &Subject) {
+        let mut sessions = self.lock_sessions();
+        if let Subject::Key { key_id, .. } = subject
+            && sessions.open.get(token).is_some_and(|s| s.key_id == *key_id)
+        {
+            sessions.open.remove(token);
+        }
     }
 }
 
@@ -246,7 +348,7 @@ async fn admit(gw: &Gateway, req: Request, addr: Option<IpAddr>) -> Result<(Requ
         (e, None)
     })?;
     let anonymous = Subject::Anonymous { addr };
-    let subject = verify(gw, &parts, &body).map_err(|e| (e, Some(anonymous.clone())))?.unwrap_or(anonymous);
+    let subject = verify(gw, &parts, &body, addr).map_err(|e| (e, Some(anonymous.clone())))?.unwrap_or(anonymous);
     if gw.auth.limiter.check_key(&subject.rate_key()).is_err() {
         let e = ApiError {
             status: axum::http::StatusCode::TOO_MANY_REQUESTS,
@@ -260,13 +362,24 @@ async fn admit(gw: &Gateway, req: Request, addr: Option<IpAddr>) -> Result<(Requ
 }
 
 /// `None`: no signature headers at all.
-fn verify(gw: &Gateway, parts: &axum::http::request::Parts, body: &[u8]) -> Result<Option<Subject>, ApiError> {
+fn verify(
+    gw: &Gateway,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    addr: Option<IpAddr>,
+) -> Result<Option<Subject>, ApiError> {
     let h = &parts.headers;
     let fields =
         [header(h, HEADER_KEY)?, header(h, HEADER_TIMESTAMP)?, header(h, HEADER_NONCE)?, header(h, HEADER_SIGNATURE)?];
     let [Some(key_id), Some(timestamp), Some(nonce), Some(signature)] = fields else {
         if fields.iter().all(Option::is_none) {
-            return Ok(None);
+            return match header(h, HEADER_SESSION)? {
+                Some(token) => {
+                    let key_id = gw.auth.lock_sessions().key(token, addr, now_ms())?;
+                    key_subject(gw, key_id, addr).map(Some)
+                }
+                None => Ok(None),
+            };
         }
         return Err(ApiError::unauthenticated(
             "E_UNAUTHENTICATED",
@@ -289,18 +402,7 @@ fn verify(gw: &Gateway, parts: &axum::http::request::Parts, body: &[u8]) -> Resu
     if !valid_nonce(nonce) {
         return Err(ApiError::bad_request("E_BAD_NONCE", "the nonce must be 16 to 64 characters of [A-Za-z0-9_-]"));
     }
-    let store = &gw.store;
-    let system = system_contract();
-    let record = store.state_get(&system, &state_key(RecordKind::Key, key_id.as_str())).map_err(ApiError::internal)?;
-    let Some(record) = record.and_then(|b| KeyRecord::decode(&b).ok()) else {
-        return Err(ApiError::unauthenticated("E_UNKNOWN_KEY", format!("key {key_id} is not registered")));
-    };
-    if let KeyStatus::Revoked { at_height } = record.status {
-        return Err(ApiError::unauthenticated(
-            "E_KEY_REVOKED",
-            format!("key {key_id} was revoked at height {at_height}"),
-        ));
-    }
+    let record = active_key(gw, &key_id)?;
     let message = request_message(
         parts.method.as_str(),
         parts.uri.path(),
@@ -313,6 +415,34 @@ fn verify(gw: &Gateway, parts: &axum::http::request::Parts, body: &[u8]) -> Resu
         return Err(ApiError::unauthenticated("E_BAD_SIGNATURE", "the request signature does not verify"));
     }
     gw.auth.nonces.lock().unwrap_or_else(|p| p.into_inner()).record(format!("{key_id}\n{nonce}"), now)?;
+    subject_of(gw, key_id, record, addr).map(Some)
+}
+
+/// The record of `key_id`, if it is registered and not revoked.
+fn active_key(gw: &Gateway, key_id: &KeyId) -> Result<KeyRecord, ApiError> {
+    let key = state_key(RecordKind::Key, key_id.as_str());
+    let record = gw.store.state_get(&system_contract(), &key).map_err(ApiError::internal)?;
+    let Some(record) = record.and_then(|b| KeyRecord::decode(&b).ok()) else {
+        return Err(ApiError::unauthenticated("E_UNKNOWN_KEY", format!("key {key_id} is not registered")));
+    };
+    if let KeyStatus::Revoked { at_height } = record.status {
+        return Err(ApiError::unauthenticated(
+            "E_KEY_REVOKED",
+            format!("key {key_id} was revoked at height {at_height}"),
+        ));
+    }
+    Ok(record)
+}
+
+/// The subject of active key `key_id`, as the ledger has it now.
+fn key_subject(gw: &Gateway, key_id: KeyId, addr: Option<IpAddr>) -> Result<Subject, ApiError> {
+    let record = active_key(gw, &key_id)?;
+    subject_of(gw, key_id, record, addr)
+}
+
+fn subject_of(gw: &Gateway, key_id: KeyId, record: KeyRecord, addr: Option<IpAddr>) -> Result<Subject, ApiError> {
+    let store = &gw.store;
+    let system = system_contract();
     let (tenant, org) = match &record.owner {
         Principal::Admin(o) => (None, Some(o.clone())),
         Principal::Tenant(t) => (Some(t.clone()), None),
@@ -327,7 +457,7 @@ fn verify(gw: &Gateway, parts: &axum::http::request::Parts, body: &[u8]) -> Resu
             }
         }
     };
-    Ok(Some(Subject::Key { key_id, principal: record.owner, tenant, org }))
+    Ok(Subject::Key { key_id, principal: record.owner, tenant, org, addr })
 }
 
 #[cfg(test)]

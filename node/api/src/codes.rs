@@ -44,6 +44,7 @@ pub const CATALOGUE: &[ErrorCode] = &[
     e("E_REQUEST_EXPIRED", 401, "the request's time is too far from the node's clock"),
     e("E_UNAUTHENTICATED", 401, "the route needs a signed request"),
     e("E_UNKNOWN_KEY", 401, "the signing key is not registered"),
+    e("E_UNKNOWN_SESSION", 401, "the session token expired, was closed, or is used from another address: open another"),
     e("E_FORBIDDEN", 403, "the signer may not use this route"),
     e("E_FOREIGN_PARTICIPANT", 403, "a tenant asked about another tenant's participant or transaction"),
     e("E_NOT_A_PARTY", 403, "the route is for participants' and tenants' keys, not administrators'"),

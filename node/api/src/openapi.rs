@@ -146,6 +146,35 @@ impl Modify for SignedRequests {
                 SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(header, description))),
             );
         }
+        components.add_security_scheme(
+            SESSION_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                billflow_types::request::HEADER_SESSION,
+                "A session's token (POST /v1/sessions), instead of the four signature headers.",
+            ))),
+        );
+    }
+}
+
+/// The security scheme of a session's token.
+const SESSION_SCHEME: &str = "billflow_session";
+
+/// Every operation that takes the four signature headers takes a session's
+/// token instead, except the one that opens a session.
+fn sessions_stand_for_signatures(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(ops) = item.as_object_mut() else { continue };
+        for (method, op) in ops.iter_mut() {
+            if path == "/v1/sessions" && method == "post" {
+                continue;
+            }
+            if let Some(security) = op.get_mut("security").and_then(Value::as_array_mut)
+                && security.iter().any(|r| r.get("billflow_signature").is_some())
+            {
+                security.push(json!({ SESSION_SCHEME: [] }));
+            }
+        }
     }
 }
 
@@ -210,6 +239,8 @@ fn add_missing(op: &mut Operation, common: &[(&str, &str)]) {
         routes::contracts::query_contract,
         routes::contracts::contract_interface,
         routes::contracts::encode_args,
+        routes::sessions::open_session,
+        routes::sessions::close_session,
         routes::evidence::evidence,
         crate::explorer::stats,
         crate::explorer::recent_txs,
@@ -251,6 +282,7 @@ pub(crate) fn openapi() -> &'static Value {
             ("evidence", billflow_contract_evidence::interface()),
             (billflow_types::system::SYSTEM_CONTRACT, billflow_types::interface::system_interface()),
         ];
+        sessions_stand_for_signatures(&mut doc);
         for (name, schema) in shipped {
             match ContractInterface::from_schema(name, "", &schema) {
                 Ok(interface) => contract_schemas(&mut doc["components"]["schemas"], &interface),
@@ -495,18 +527,32 @@ mod tests {
             "/v1/events",
             "/v1/events/stream",
             "/v1/inbox",
+            "/v1/sessions",
         ]
         .into();
+        let session = serde_json::json!({ "billflow_session": [] });
         for (path, item) in doc["paths"].as_object().unwrap() {
-            for op in item.as_object().unwrap().values() {
+            for (method, op) in item.as_object().unwrap() {
                 match op.get("security") {
                     Some(security) => {
                         assert!(signed.contains(path.as_str()), "{path} is public");
                         let requirement = security.as_array().unwrap();
-                        assert_eq!(requirement.len(), 1, "{path}: one requirement of all four headers");
+                        if (path.as_str(), method.as_str()) == ("/v1/sessions", "delete") {
+                            assert_eq!(requirement, std::slice::from_ref(&session), "a session is closed under itself");
+                            continue;
+                        }
+                        let opens = (path.as_str(), method.as_str()) == ("/v1/sessions", "post");
+                        assert_eq!(
+                            requirement.len(),
+                            if opens { 1 } else { 2 },
+                            "{path}: the four headers, or a session"
+                        );
                         let names: BTreeSet<&str> =
                             requirement[0].as_object().unwrap().keys().map(String::as_str).collect();
                         assert_eq!(names, four);
+                        if !opens {
+                            assert_eq!(requirement[1], session, "{path}");
+                        }
                         assert!(op["responses"].get("401").is_some());
                     }
                     None => assert!(!signed.contains(path.as_str()), "{path} needs a signature"),

@@ -18,6 +18,7 @@ pub(crate) mod evidence;
 pub(crate) mod genesis;
 pub(crate) mod health;
 pub(crate) mod inbox;
+pub(crate) mod sessions;
 pub(crate) mod submit;
 pub(crate) mod transactions;
 
@@ -47,6 +48,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/v1/supervision/events", get(crate::supervision::events))
         .route("/v1/events", get(crate::supervision::party_events))
         .route("/v1/inbox", get(inbox::inbox))
+        .route("/v1/sessions", post(sessions::open_session).delete(sessions::close_session))
         .route("/v1/events/stream", get(crate::supervision::party_stream))
         .route("/v1/blocks", get(blocks::list_blocks))
         .route("/v1/blocks/{height}", get(blocks::get_block))

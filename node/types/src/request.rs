@@ -23,6 +23,9 @@ pub const HEADER_TIMESTAMP: &str = "x-billflow-timestamp";
 pub const HEADER_NONCE: &str = "x-billflow-nonce";
 /// The signature, in hex.
 pub const HEADER_SIGNATURE: &str = "x-billflow-signature";
+/// A session token (`POST /v1/sessions`), sent instead of the four signature
+/// headers by the client that opened the session, from the same address.
+pub const HEADER_SESSION: &str = "x-billflow-session";
 /// The request id the gateway answers with (and takes from the client if it sends a valid one).
 pub const HEADER_REQUEST_ID: &str = "x-request-id";
 /// How far a request's time may be from the gateway's clock.

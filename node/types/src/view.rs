@@ -555,3 +555,13 @@ pub struct InboxMovement {
     /// The business day it was instructed on.
     pub day: String,
 }
+
+/// An open session (`POST /v1/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    /// The token: send it as `x-billflow-session` instead of signing each request.
+    pub token: String,
+    /// When it ends, ms since the Unix epoch.
+    pub expires_at_ms: u64,
+}

@@ -75,6 +75,10 @@ struct Args {
     /// `--devnet-json`, the devnet is started with an observer.
     #[arg(long)]
     catch_up: bool,
+    /// `query`: sign every read instead of reading under a session
+    /// (`POST /v1/sessions`) opened by each client.
+    #[arg(long)]
+    signed_reads: bool,
 }
 
 /// What one client measured.
@@ -156,6 +160,8 @@ struct Target {
     /// A client of the first node alone (reads).
     first: Client,
     tenant: Signer,
+    /// `--signed-reads`.
+    signed_reads: bool,
 }
 
 fn contract(name: &str) -> Result<ContractName> {
@@ -309,6 +315,17 @@ async fn run_client(
                 Err(e) => {
                     tally.error(e);
                     return tally;
+                }
+            };
+            let reader = if t.signed_reads {
+                reader
+            } else {
+                match reader.with_session().await {
+                    Ok(session) => session,
+                    Err(e) => {
+                        tally.error(e);
+                        return tally;
+                    }
                 }
             };
             let mut n = 0u64;
@@ -491,6 +508,7 @@ async fn run(args: Args) -> Result<()> {
                 first: info.client_of(urls.into_iter().take(1).collect())?,
                 tenant: info.signer("tenant_keys", owner, Some(owner))?,
                 info: info.clone(),
+                signed_reads: args.signed_reads,
             })
         }
         // etcd: the clients below never read a target.

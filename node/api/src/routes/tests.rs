@@ -646,3 +646,94 @@ async fn each_party_reads_its_own_events() {
     stop.send(true).unwrap();
     sequencer.await.unwrap().unwrap();
 }
+
+/// `req` as if it came from `ip`.
+fn from(ip: [u8; 4], mut req: Request<Body>) -> Request<Body> {
+    let addr = std::net::SocketAddr::from((ip, 40_000));
+    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+/// `GET uri` under session `token`, from `ip`.
+fn under_session(token: &str, ip: [u8; 4], uri: &str) -> Request<Body> {
+    let req =
+        Request::builder().uri(uri).header(billflow_types::request::HEADER_SESSION, token).body(Body::empty()).unwrap();
+    from(ip, req)
+}
+
+#[tokio::test]
+async fn a_session_reads_without_signatures_from_its_address_until_its_key_is_revoked() {
+    use billflow_types::view::{EventPage, SessionView};
+
+    let dir = tempfile::tempdir().unwrap();
+    let chain = chain(dir.path());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let api = Api::new(&chain);
+    let key = "session-e1.k1";
+    let tx = registration_of("session-1", "914403001922038216", key);
+    let (status, body) = api.call(post("/v1/transactions?wait=true", "application/octet-stream", tx.encode())).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+
+    // One signed request opens it.
+    let here = [127, 0, 0, 9];
+    let open =
+        |ip| from(ip, signed_at("POST", "/v1/sessions", "application/json", Vec::new(), key, now_ms(), &nonce()));
+    let (status, body) = api.call(open(here)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let session: SessionView = serde_json::from_slice(&body).unwrap();
+    assert!(session.expires_at_ms > now_ms() && session.token.len() == 64);
+
+    // Reads under it need no signature, and are the key's own.
+    let (status, body) = api.call(under_session(&session.token, here, "/v1/events?from=0-0-0")).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let page: EventPage = serde_json::from_slice(&body).unwrap();
+    assert!(!page.events.is_empty() && page.events.iter().all(|e| e.tx_id == "session-1"));
+
+    // Not from another address, not an unknown token, and a session does not open another.
+    for (token, ip) in [(session.token.as_str(), [127, 0, 0, 10]), (&"ab".repeat(32), here)] {
+        let (status, body) = api.call(under_session(token, ip, "/v1/events")).await;
+        assert_eq!((status, error(&body).code.as_str()), (StatusCode::UNAUTHORIZED, "E_UNKNOWN_SESSION"));
+    }
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/sessions")
+        .header(billflow_types::request::HEADER_SESSION, &session.token)
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = api.call(from(here, req)).await;
+    assert_eq!((status, error(&body).code.as_str()), (StatusCode::UNAUTHORIZED, "E_UNAUTHENTICATED"));
+
+    // Closed, it is refused.
+    let (_, body) = api.call(open(here)).await;
+    let closed: SessionView = serde_json::from_slice(&body).unwrap();
+    let mut req = under_session(&closed.token, here, "/v1/sessions");
+    *req.method_mut() = axum::http::Method::DELETE;
+    assert_eq!(api.call(req).await.0, StatusCode::NO_CONTENT);
+    let (status, body) = api.call(under_session(&closed.token, here, "/v1/events")).await;
+    assert_eq!((status, error(&body).code.as_str()), (StatusCode::UNAUTHORIZED, "E_UNKNOWN_SESSION"));
+
+    // The key revoked, its session ends with it.
+    let revoke = SystemCall::RevokeKey(billflow_types::system::RevokeKey { key_id: key.parse().unwrap() });
+    let tx = Tx {
+        chain_id: dev_genesis().chain_id,
+        tx_id: "session-revoke".parse().unwrap(),
+        tenant: Some(DEV_TENANT.0.parse().unwrap()),
+        signer: DEV_TENANT.1.parse().unwrap(),
+        contract: system_contract(),
+        version: SYSTEM_VERSION,
+        method: revoke.method_name(),
+        args: revoke.encode_args(),
+        timestamp_ms: now_ms(),
+    }
+    .sign(&dev_key(DEV_TENANT.1));
+    let (status, body) = api.call(post("/v1/transactions?wait=true", "application/octet-stream", tx.encode())).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let view: TxView = serde_json::from_slice(&body).unwrap();
+    assert_eq!(view.receipt.and_then(|r| r.failure), None);
+    let (status, body) = api.call(under_session(&session.token, here, "/v1/events")).await;
+    assert_eq!((status, error(&body).code.as_str()), (StatusCode::UNAUTHORIZED, "E_KEY_REVOKED"));
+
+    stop.send(true).unwrap();
+    sequencer.await.unwrap().unwrap();
+}
