@@ -85,7 +85,7 @@ pub struct Devnet {
 /// The explorer of node `k` listens on the base port plus this plus `k`.
 const EXPLORER_PORT_OFFSET: u16 = 80;
 
-fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result<InitOutput> {
+fn create(dir: &Path, voters: usize, observers: usize, base_port: u16, rate_per_s: Option<u32>) -> Result<InitOutput> {
     let mut orgs = Vec::new();
     for i in 1..=voters {
         let (name, role) = if i % 2 == 1 { ("notary", OrgRole::Notary) } else { ("bank", OrgRole::Bank) };
@@ -118,6 +118,7 @@ fn create(dir: &Path, voters: usize, observers: usize, base_port: u16) -> Result
     for ((config, path), port) in out.nodes.iter_mut().zip(explorer_ports) {
         config.explorer =
             Some(ExplorerConfig { listen: SocketAddr::from(([127, 0, 0, 1], port)), cert: None, key: None });
+        config.rate_per_s = rate_per_s;
         std::fs::write(&*path, config.to_toml()).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(out)
@@ -254,7 +255,15 @@ pub fn node_binary(explicit: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 /// Runs the devnet in `dir` with the `billflow-node` at `node` until Ctrl-C or SIGTERM.
-pub fn run(node: &Path, dir: &Path, voters: usize, observers: usize, base_port: u16, demo: bool) -> Result<()> {
+pub fn run(
+    node: &Path,
+    dir: &Path,
+    voters: usize,
+    observers: usize,
+    base_port: u16,
+    demo: bool,
+    rate_per_s: Option<u32>,
+) -> Result<()> {
     if voters == 0 {
         bail!("a devnet needs at least one voter");
     }
@@ -270,7 +279,7 @@ pub fn run(node: &Path, dir: &Path, voters: usize, observers: usize, base_port: 
         if dir.read_dir()?.next().is_some() {
             bail!("{} is not empty and holds no devnet.json", dir.display());
         }
-        create(&dir, voters, observers, base_port)?
+        create(&dir, voters, observers, base_port, rate_per_s)?
     };
     let mut children: Vec<Child> = Vec::new();
     for (config, path) in &out.nodes {

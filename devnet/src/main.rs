@@ -40,6 +40,10 @@ struct Cli {
     /// beside this one, built first when this one runs under `cargo run`).
     #[arg(long)]
     node_binary: Option<PathBuf>,
+    /// Requests a second each node's gateway takes from one tenant,
+    /// organisation or address (default 5,000; benchmarks raise it).
+    #[arg(long)]
+    rate_per_s: Option<u32>,
 }
 
 fn main() -> ExitCode {
@@ -51,7 +55,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match devnet::run(&node, &cli.dir, cli.voters, cli.observers, cli.base_port, cli.demo) {
+    match devnet::run(&node, &cli.dir, cli.voters, cli.observers, cli.base_port, cli.demo, cli.rate_per_s) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -496,6 +496,7 @@ pub fn node_config(
         peers,
         snapshot_every: None,
         explorer: None,
+        rate_per_s: None,
     };
     let path = dir.join("node.toml");
     write(&path, &config.to_toml(), false)?;

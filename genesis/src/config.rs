@@ -50,6 +50,10 @@ pub struct NodeConfig {
     /// The explorer's own listener, for browsers (none by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explorer: Option<ExplorerConfig>,
+    /// Requests a second the gateway takes from one tenant, organisation or
+    /// anonymous address (default 5,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_per_s: Option<u32>,
 }
 
 /// The explorer's listener: the gateway's anonymous reads and the explorer

@@ -74,13 +74,28 @@ impl DevnetProcess {
     /// waits (up to 3 minutes) until it has deployed its contracts,
     /// registered its participants and, with `demo`, seeded the demo.
     pub fn start(voters: usize, observers: usize, demo: bool, clock: Clock) -> Result<DevnetProcess> {
-        let mut devnet = DevnetProcess::spawn(voters, observers, demo, clock)?;
+        DevnetProcess::start_with(voters, observers, demo, clock, &[])
+    }
+
+    /// [`DevnetProcess::start`] with more of `billflow-devnet`'s flags.
+    pub fn start_with(
+        voters: usize,
+        observers: usize,
+        demo: bool,
+        clock: Clock,
+        flags: &[&str],
+    ) -> Result<DevnetProcess> {
+        let mut devnet = DevnetProcess::spawn_with(voters, observers, demo, clock, flags)?;
         devnet.wait_for("ready:")?;
         Ok(devnet)
     }
 
     /// Starts a devnet like [`DevnetProcess::start`] without waiting for it.
     pub fn spawn(voters: usize, observers: usize, demo: bool, clock: Clock) -> Result<DevnetProcess> {
+        DevnetProcess::spawn_with(voters, observers, demo, clock, &[])
+    }
+
+    fn spawn_with(voters: usize, observers: usize, demo: bool, clock: Clock, flags: &[&str]) -> Result<DevnetProcess> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("net");
         std::fs::create_dir(&path)?;
@@ -92,6 +107,7 @@ impl DevnetProcess {
         if demo {
             args.push("--demo".into());
         }
+        args.extend(flags.iter().map(OsString::from));
         let clock_file = match clock {
             Clock::Real => None,
             Clock::Shifted => {

@@ -102,7 +102,8 @@ pub(crate) struct QueryOutput {
     #[schema(value_type = String, format = "hex", pattern = "^([0-9a-f]{2})*$")]
     pub output: Vec<u8>,
     /// The output in its JSON form, when the contract's interface names the
-    /// method's result type.
+    /// method's result type and the query was sent as JSON (a client that
+    /// sends canonical bytes reads canonical bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded: Option<serde_json::Value>,
 }

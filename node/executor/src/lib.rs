@@ -48,6 +48,18 @@ pub enum ExecError {
     /// The contract VM failed (not a contract's fault); fatal for the node.
     #[error("contract VM: {0}")]
     Vm(String),
+    /// Every instance slot of the queries' VM was in use (the query runs
+    /// again on the executor's own VM; never seen outside).
+    #[error("every query instance slot is in use")]
+    Busy,
+}
+
+/// Instance slots of the queries' VM. Queries run on the gateway's runtime
+/// threads (one per core), each at most [`VmLimits::max_call_depth`] calls
+/// deep: twice what they could hold at once, and at least 64.
+fn query_slots(limits: &VmLimits) -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    (cores * (limits.max_call_depth + 1) * 2).max(64)
 }
 
 /// Result of executor operations.
@@ -80,6 +92,8 @@ pub struct Executor {
     chain_id: ChainId,
     params: ChainParams,
     vm: Arc<Vm>,
+    /// The VM that runs queries, from a pool of instance slots.
+    query_vm: Arc<Vm>,
     /// Signatures checked at admission, taken instead of checking them again in the block.
     verified: Arc<verified::Verified>,
 }
@@ -90,7 +104,14 @@ impl Executor {
         let params = genesis.params.clone();
         let limits = VmLimits { max_args_bytes: params.max_args_bytes as usize, ..VmLimits::default() };
         let vm = Vm::new(limits).map_err(|e| ExecError::Vm(e.to_string()))?;
-        Ok(Executor { chain_id: genesis.chain_id.clone(), params, vm: Arc::new(vm), verified: Arc::default() })
+        let query_vm = Vm::pooled(limits, query_slots(&limits)).map_err(|e| ExecError::Vm(e.to_string()))?;
+        Ok(Executor {
+            chain_id: genesis.chain_id.clone(),
+            params,
+            vm: Arc::new(vm),
+            query_vm: Arc::new(query_vm),
+            verified: Arc::default(),
+        })
     }
 
     /// The contract VM.
@@ -417,17 +438,26 @@ impl Executor {
         method: &str,
         args: &[u8],
     ) -> Result<std::result::Result<Vec<u8>, TxFailure>> {
-        let env = Env {
-            vm: self.vm.clone(),
-            tx_id: String::new(),
-            height: tip.height,
-            time_ms: tip.time_ms,
-            fuel: self.params.tx_fuel,
-        };
-        let target = Target { contract, version: None, method, args };
         let view = Snapshot::new(ledger.clone());
         let caller = Caller::of_query(&view, caller)?;
-        Ok(contracts::invoke(&env, view, &caller, target, true)?.map(|done| done.output).map_err(|f| f.failure))
+        let run = |vm: &Arc<Vm>| {
+            let env = Env {
+                vm: vm.clone(),
+                tx_id: String::new(),
+                height: tip.height,
+                time_ms: tip.time_ms,
+                fuel: self.params.tx_fuel,
+            };
+            let target = Target { contract, version: None, method, args };
+            contracts::invoke(&env, view.clone(), &caller, target, true)
+        };
+        // Queries run on the pooled VM; when all its slots are in use, on
+        // the executor's own, which always has room.
+        let outcome = match run(&self.query_vm) {
+            Err(ExecError::Busy) => run(&self.vm)?,
+            other => other?,
+        };
+        Ok(outcome.map(|done| done.output).map_err(|f| f.failure))
     }
 }
 

@@ -204,6 +204,7 @@ fn run(data: &Path, genesis: Option<&Path>, listen: SocketAddr, config: ChainCon
         audit_dir: data.join("audit"),
         audit_head: Arc::new(tokio::sync::watch::channel(None).0),
         explorer: None,
+        rate_per_s: None,
     };
     runtime()?.block_on(serve(chain, gateway, None, Sequencer::Single))
 }
@@ -239,6 +240,7 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
         audit_dir: id.config.data_dir.join("audit"),
         audit_head: Arc::new(tokio::sync::watch::channel(None).0),
         explorer,
+        rate_per_s: id.config.rate_per_s,
     };
     let audit_head = gateway.audit_head.clone();
     runtime()?.block_on(async move {
@@ -302,6 +304,8 @@ struct Gateway {
     audit_head: Arc<tokio::sync::watch::Sender<Option<billflow_types::audit::AuditHead>>>,
     /// The explorer's listener for browsers, if configured.
     explorer: Option<(SocketAddr, billflow_api::Transport)>,
+    /// Requests a second from one tenant, organisation or address, if not the default.
+    rate_per_s: Option<u32>,
 }
 
 fn scheme(transport: &billflow_api::Transport) -> &'static str {
@@ -349,10 +353,12 @@ async fn serve(
         }
     };
     let mut api_stop = stop_rx.clone();
+    let defaults = billflow_api::ApiConfig::default();
     let config = billflow_api::ApiConfig {
         audit_dir: Some(gateway.audit_dir),
         audit_head: Some(gateway.audit_head),
-        ..billflow_api::ApiConfig::default()
+        rate_per_s: gateway.rate_per_s.unwrap_or(defaults.rate_per_s),
+        ..defaults
     };
     let state = billflow_api::ApiState { chain, network, config };
     let api = tokio::spawn(billflow_api::serve(endpoints, state, async move {

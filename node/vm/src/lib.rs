@@ -39,6 +39,10 @@ pub enum VmError {
     /// [`Vm::run`] was given the hash of a module that was never prepared.
     #[error("no prepared module with code hash {0}")]
     NotPrepared(Hash32),
+    /// Every instance slot of a pooled VM ([`Vm::pooled`]) is in use: run
+    /// the call again later, or on an unpooled VM.
+    #[error("every instance slot is in use")]
+    Busy,
 }
 
 /// Limits applied to every call.
@@ -311,8 +315,32 @@ pub fn code_hash(code: &[u8]) -> Hash32 {
 }
 
 impl Vm {
-    /// A VM with deterministic settings and `limits`.
+    /// A VM with deterministic settings and `limits`: each call maps a fresh
+    /// linear memory and unmaps it after, so calls never wait for a slot.
     pub fn new(limits: VmLimits) -> Result<Vm, VmError> {
+        Vm::with_config(Vm::config(), limits)
+    }
+
+    /// A VM like [`Vm::new`] whose instances come from a pool of `slots`
+    /// reserved up front: a call reuses a slot's memory (zeroed between
+    /// calls, so nothing survives a call) instead of mapping and unmapping
+    /// one, which costs system calls and TLB shootdowns on every core. When
+    /// every slot is in use a call fails with [`VmError::Busy`].
+    pub fn pooled(limits: VmLimits, slots: u32) -> Result<Vm, VmError> {
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        pool.total_core_instances(slots)
+            .total_memories(slots)
+            .total_tables(slots)
+            .max_memory_size(limits.max_memory_bytes)
+            // Zeroed with memset up to here, beyond with madvise.
+            .linear_memory_keep_resident(64 << 10)
+            .table_keep_resident(1 << 16);
+        let mut config = Vm::config();
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        Vm::with_config(config, limits)
+    }
+
+    fn config() -> Config {
         // Threads and GC are absent: wasmtime is built without those features.
         let mut config = Config::new();
         config
@@ -321,6 +349,10 @@ impl Vm {
             .wasm_relaxed_simd(false)
             .wasm_multi_memory(false)
             .wasm_memory64(false);
+        config
+    }
+
+    fn with_config(config: Config, limits: VmLimits) -> Result<Vm, VmError> {
         let engine = Engine::new(&config).map_err(|e| VmError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         host::define(&mut linker).map_err(|e| VmError::Engine(e.to_string()))?;
@@ -403,6 +435,11 @@ impl Vm {
             let entry = instance.get_typed_func::<(), i32>(&mut store, export)?;
             entry.call(&mut store, ())
         });
+        if let Err(e) = &result
+            && e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some()
+        {
+            return Err(VmError::Busy);
+        }
         let fuel_used = fuel - store.get_fuel().unwrap_or(0);
         let host = store.into_data();
         let (ledger, fault, output, events) = host.finish();

@@ -356,3 +356,33 @@ fn each_hostile_module_fails_with_its_own_code() {
     assert_eq!(code_of(run(big_put, vec![])), "E_VALUE_TOO_LARGE");
     assert_eq!(code_of(run(unreachable, vec![0; 40_000])), "E_ARGS_TOO_LARGE");
 }
+
+/// Counts in its own memory only: a call that saw a previous call's memory
+/// would answer more than 1.
+const MEMORY_COUNTER: &str = r#"(module
+  (import "billflow" "output" (func $output (param i32 i32)))
+  (memory (export "memory") 2)
+  (func (export "call") (result i32)
+    (i32.store8 (i32.const 64) (i32.add (i32.load8_u (i32.const 64)) (i32.const 1)))
+    (i32.store8 (i32.const 70000) (i32.add (i32.load8_u (i32.const 70000)) (i32.const 1)))
+    (i32.store8 (i32.const 65) (i32.load8_u (i32.const 70000)))
+    (call $output (i32.const 64) (i32.const 2))
+    (i32.const 0)))"#;
+
+#[test]
+fn a_pooled_vm_gives_each_call_fresh_memory_and_the_same_outcome() {
+    let pooled = Vm::pooled(VmLimits::default(), 1).unwrap();
+    let code = wasm(MEMORY_COUNTER);
+    let unpooled = vm().call(&code, call("count", 1_000_000, true), MemLedger::default()).unwrap().1;
+    for _ in 0..3 {
+        // One slot, used again and again: zeroed each time.
+        let (_, outcome) = pooled.call(&code, call("count", 1_000_000, true), MemLedger::default()).unwrap();
+        assert_eq!(outcome, unpooled);
+        let CallOutcome::Returned { output, .. } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(output, vec![1, 1]);
+    }
+    // The same contract's work costs the same fuel pooled or not (checked
+    // above through the outcome), and the counter module still counts.
+    let (_, outcome) = pooled.call(&wasm(COUNTER), call("inc", 1_000_000, false), MemLedger::default()).unwrap();
+    assert!(matches!(outcome, CallOutcome::Returned { ref output, .. } if output == &vec![1]), "{outcome:?}");
+}

@@ -189,6 +189,7 @@ impl Cluster {
                 .collect(),
             snapshot_every,
             explorer: None,
+            rate_per_s: None,
         };
         let path = self.org_dir(org).join("nodes").join(node).join("node.toml");
         std::fs::write(&path, config.to_toml()).unwrap();

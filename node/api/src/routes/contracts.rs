@@ -51,7 +51,9 @@ pub(crate) async fn get_contract(State(gw): Gw, Path(name): Path<String>) -> Res
         .ok_or_else(|| ApiError::not_found(format!("no contract named {name} is deployed")))
 }
 
-/// Runs a query as `caller` (`None`: anonymous) off the async runtime.
+/// Runs a query as `caller` (`None`: anonymous), here on the runtime's
+/// thread: a query is bounded by the chain's fuel limit, and a hop to a
+/// blocking thread for each one cost more than most queries take.
 pub(crate) async fn run_query(
     chain: Chain,
     caller: Option<KeyId>,
@@ -59,10 +61,7 @@ pub(crate) async fn run_query(
     method: String,
     args: Vec<u8>,
 ) -> Result<Vec<u8>, ApiError> {
-    tokio::task::spawn_blocking(move || chain.query(caller.as_ref(), &name, &method, &args))
-        .await
-        .map_err(|e| ApiError::internal(format!("query task failed: {e}")))??
-        .map_err(ApiError::contract)
+    chain.query(caller.as_ref(), &name, &method, &args)?.map_err(ApiError::contract)
 }
 
 /// Query a contract
@@ -111,7 +110,8 @@ pub(crate) async fn query_contract(
     let name = contract_name(name)?;
     let method = MethodName::new(method).map_err(|e| ApiError::bad_request("E_INVALID_FIELD", e.to_string()))?;
     let limit = gw.chain.executor().params().max_args_bytes as usize;
-    let args = if is_binary(&headers) {
+    let binary = is_binary(&headers);
+    let args = if binary {
         body.to_vec()
     } else if is_json(&headers) {
         let body = serde_json::from_slice::<crate::openapi::QueryArgs>(&body).map_err(|e| {
@@ -142,9 +142,12 @@ pub(crate) async fn query_contract(
         Subject::Anonymous { .. } => None,
     };
     let output = run_query(gw.chain.clone(), caller, name.clone(), method.to_string(), args).await?;
+    // A client that sends canonical bytes reads canonical bytes: its answer is not decoded.
     let decoded = match gw.interfaces.of(&gw.chain, &name) {
-        Ok(interface) => interface.method(method.as_str()).ok().and_then(|m| interface.decode(&m.result, &output).ok()),
-        Err(_) => None,
+        Ok(interface) if !binary => {
+            interface.method(method.as_str()).ok().and_then(|m| interface.decode(&m.result, &output).ok())
+        }
+        _ => None,
     };
     Ok(Json(crate::openapi::QueryOutput { output, decoded }))
 }
