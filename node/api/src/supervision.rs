@@ -93,7 +93,7 @@ pub(crate) struct StreamQuery {
 struct Filter {
     prefixes: Vec<String>,
     /// The participant's id as event data encodes a string (see [`named`]).
-    participant: Option<Vec<u8>>,
+    participant: Option<Vec<Vec<u8>>>,
     /// Only the events of this party (a participant's or tenant's own stream).
     party: Option<Party>,
 }
@@ -103,24 +103,33 @@ struct Filter {
 /// names it.
 #[derive(Debug, Clone)]
 struct Party {
-    /// Its id, encoded as in event data.
-    name: Vec<u8>,
+    /// Its id, and the labels contracts write for it, encoded as in event data.
+    name: Vec<Vec<u8>>,
     /// The key its requests are signed with.
     key: billflow_types::KeyId,
     /// The tenant whose every transaction is its own (a tenant's key).
     tenant: Option<billflow_types::TenantId>,
 }
 
-/// An identifier as event data encodes a string (Borsh: its `u32` length,
-/// then its bytes), so that only a whole identifier matches: `E1` is not
-/// found inside `E12` or `xE1`.
-fn named(id: &str) -> Vec<u8> {
-    let len = u32::try_from(id.len()).unwrap_or(u32::MAX);
-    [&len.to_le_bytes()[..], id.as_bytes()].concat()
+/// An identifier, and the labels contracts write for it, as event data
+/// encodes a string (Borsh: its `u32` length, then its bytes), so that only
+/// a whole identifier matches: `E1` is not found inside `E12` or `xE1`.
+fn named(id: &str) -> Vec<Vec<u8>> {
+    // Besides the id itself, the labels contracts write for a party: the
+    // evidence contract's submitter (`participant:ID`, `tenant:ID`) and the
+    // flows contract's custody account owner (`custody:ID`).
+    ["", "participant:", "tenant:", "custody:"]
+        .iter()
+        .map(|prefix| {
+            let label = format!("{prefix}{id}");
+            let len = u32::try_from(label.len()).unwrap_or(u32::MAX);
+            [&len.to_le_bytes()[..], label.as_bytes()].concat()
+        })
+        .collect()
 }
 
-fn names(data: &[u8], id: &[u8]) -> bool {
-    data.windows(id.len()).any(|w| w == id)
+fn names(data: &[u8], forms: &[Vec<u8>]) -> bool {
+    forms.iter().any(|id| data.windows(id.len()).any(|w| w == id))
 }
 
 impl Filter {
@@ -495,6 +504,9 @@ mod tests {
             assert!(!f.admits("bill.changed", &data(&[near]), None), "{near} is not E1");
         }
         assert!(f.admits("bill.changed", &data(&["E12", "E1"]), None), "E1 beside E12");
+        let evidence = Filter::default().with_participant("E1");
+        assert!(evidence.admits("evidence.submitted", &data(&["participant:E1"]), None), "the submitter's label");
+        assert!(!evidence.admits("evidence.submitted", &data(&["participant:E12"]), None));
         assert!(Filter::default().admits("anything", b"", None));
     }
 
