@@ -1,6 +1,6 @@
 //! Contract interfaces in JSON, and the JSON form of contract data.
 //!
-//! A contract answers its [`Interface`](billflow_contract::interface::Interface)
+//! A contract answers its [`Interface`]
 //! (Borsh schema declarations of every method's argument and result and every
 //! event's data) to the reserved query method `interface`; the node's own
 //! `system` contract has [`system_interface`]. [`ContractInterface::from_schema`]
