@@ -37,18 +37,23 @@ fn registration_of(tx_id: &str, participant: &str, key_id: &str) -> SignedTx {
         name: "Test Enterprise".into(),
         keys: vec![KeyGrant { key_id: key_id.parse().unwrap(), public_key: dev_key(key_id).public() }],
     });
+    system_tx(tx_id, &call, Some(DEV_TENANT.0), DEV_TENANT.1)
+}
+
+/// System call `call` signed by dev key `signer`, under `tenant`.
+fn system_tx(tx_id: &str, call: &SystemCall, tenant: Option<&str>, signer: &str) -> SignedTx {
     Tx {
         chain_id: dev_genesis().chain_id,
         tx_id: tx_id.parse().unwrap(),
-        tenant: Some(DEV_TENANT.0.parse().unwrap()),
-        signer: DEV_TENANT.1.parse().unwrap(),
+        tenant: tenant.map(|t| t.parse().unwrap()),
+        signer: signer.parse().unwrap(),
         contract: system_contract(),
         version: SYSTEM_VERSION,
         method: call.method_name(),
         args: call.encode_args(),
         timestamp_ms: now_ms(),
     }
-    .sign(&dev_key(DEV_TENANT.1))
+    .sign(&dev_key(signer))
 }
 
 /// A gateway over `chain`, kept across calls (nonces and rate limits are per gateway).
@@ -287,18 +292,7 @@ fn post_unsigned(uri: &str, content_type: &str, body: Vec<u8>) -> Request<Body> 
 fn bank_tx(tx_id: &str) -> SignedTx {
     use billflow_types::dev::DEV_BANK;
     let call = SystemCall::RevokeKey(billflow_types::system::RevokeKey { key_id: "x.k1".parse().unwrap() });
-    Tx {
-        chain_id: dev_genesis().chain_id,
-        tx_id: tx_id.parse().unwrap(),
-        tenant: None,
-        signer: DEV_BANK.1.parse().unwrap(),
-        contract: system_contract(),
-        version: SYSTEM_VERSION,
-        method: call.method_name(),
-        args: call.encode_args(),
-        timestamp_ms: now_ms(),
-    }
-    .sign(&dev_key(DEV_BANK.1))
+    system_tx(tx_id, &call, None, DEV_BANK.1)
 }
 
 #[tokio::test]
@@ -715,18 +709,7 @@ async fn a_session_reads_without_signatures_from_its_address_until_its_key_is_re
 
     // The key revoked, its session ends with it.
     let revoke = SystemCall::RevokeKey(billflow_types::system::RevokeKey { key_id: key.parse().unwrap() });
-    let tx = Tx {
-        chain_id: dev_genesis().chain_id,
-        tx_id: "session-revoke".parse().unwrap(),
-        tenant: Some(DEV_TENANT.0.parse().unwrap()),
-        signer: DEV_TENANT.1.parse().unwrap(),
-        contract: system_contract(),
-        version: SYSTEM_VERSION,
-        method: revoke.method_name(),
-        args: revoke.encode_args(),
-        timestamp_ms: now_ms(),
-    }
-    .sign(&dev_key(DEV_TENANT.1));
+    let tx = system_tx("session-revoke", &revoke, Some(DEV_TENANT.0), DEV_TENANT.1);
     let (status, body) = api.call(post("/v1/transactions?wait=true", "application/octet-stream", tx.encode())).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let view: TxView = serde_json::from_slice(&body).unwrap();
