@@ -397,15 +397,16 @@ impl Store {
 
 /// Opens the sled index. Its lock file is held until the last of sled's own
 /// threads of a store dropped just before lets go of it, a moment after the
-/// drop: a store reopened at once (a restart in the same process) waits up to
-/// two seconds for it. A store open elsewhere is still refused.
+/// drop (on a loaded machine, seconds after): a store reopened at once (a
+/// restart in the same process) waits up to ten seconds for it. A store open
+/// elsewhere is still refused, after that wait.
 fn open_index(path: &Path) -> Result<sled::Db> {
     let config = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).cache_capacity(CACHE_BYTES);
     let mut waited = std::time::Duration::ZERO;
     loop {
         match config.open() {
             Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock && waited < std::time::Duration::from_secs(2) =>
+                if e.kind() == std::io::ErrorKind::WouldBlock && waited < std::time::Duration::from_secs(10) =>
             {
                 let pause = std::time::Duration::from_millis(20);
                 std::thread::sleep(pause);
