@@ -5,7 +5,7 @@
 //! events and records is decoded with them.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::http::StatusCode;
 use billflow_chain::Chain;
@@ -16,30 +16,44 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
-/// Each contract's interface, with the code it describes (`None`: the node's own).
-type Known = HashMap<ContractName, (Option<Hash32>, Arc<ContractInterface>)>;
+/// A contract's interface, the code it describes, and the height at which
+/// that code was last seen active.
+struct Known {
+    code: Hash32,
+    seen_at: u64,
+    interface: Arc<ContractInterface>,
+}
 
 /// The interfaces asked so far.
 #[derive(Default)]
 pub(crate) struct Interfaces {
-    known: Mutex<Known>,
+    known: Mutex<HashMap<ContractName, Known>>,
+    system: OnceLock<Arc<ContractInterface>>,
 }
 
 impl Interfaces {
     /// The interface of `name`'s active version. The first ask for a code
     /// runs the contract's `interface` query here (a few milliseconds, once
-    /// per code); later ones are a lookup.
+    /// per code); later ones are a lookup, with the contract's record read
+    /// again at most once a block (an upgrade changes its code).
     pub(crate) fn of(&self, chain: &Chain, name: &ContractName) -> Result<Arc<ContractInterface>, ApiError> {
         if name.as_str() == SYSTEM_CONTRACT {
             return self.system();
         }
+        let tip = chain.tip().height;
+        if let Some(known) = self.lock().get(name)
+            && known.seen_at == tip
+        {
+            return Ok(known.interface.clone());
+        }
         let record = chain
             .contract(name)?
             .ok_or_else(|| ApiError::not_found(format!("no contract named {name} is deployed")))?;
-        if let Some((Some(code), known)) = self.lock().get(name)
-            && *code == record.code_hash
+        if let Some(known) = self.lock().get_mut(name)
+            && known.code == record.code_hash
         {
-            return Ok(known.clone());
+            known.seen_at = tip;
+            return Ok(known.interface.clone());
         }
         let bytes = chain.query(None, name, METHOD, &[])?.map_err(|f| ApiError {
             status: StatusCode::NOT_FOUND,
@@ -51,24 +65,22 @@ impl Interfaces {
         let interface = ContractInterface::from_schema(name.as_str(), &record.version.to_string(), &schema)
             .map_err(|e| ApiError::internal(format!("the interface of {name} cannot be described: {e}")))?;
         let interface = Arc::new(interface);
-        self.lock().insert(name.clone(), (Some(record.code_hash), interface.clone()));
+        let known = Known { code: record.code_hash, seen_at: tip, interface: interface.clone() };
+        self.lock().insert(name.clone(), known);
         Ok(interface)
     }
 
     fn system(&self) -> Result<Arc<ContractInterface>, ApiError> {
-        let name = billflow_types::system::system_contract();
-        if let Some((_, known)) = self.lock().get(&name) {
+        if let Some(known) = self.system.get() {
             return Ok(known.clone());
         }
         let interface =
             ContractInterface::from_schema(SYSTEM_CONTRACT, &SYSTEM_VERSION.to_string(), &system_interface())
                 .map_err(|e| ApiError::internal(format!("the system interface cannot be described: {e}")))?;
-        let interface = Arc::new(interface);
-        self.lock().insert(name, (None, interface.clone()));
-        Ok(interface)
+        Ok(self.system.get_or_init(|| Arc::new(interface)).clone())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ContractName, Known>> {
         self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 

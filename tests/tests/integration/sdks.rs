@@ -31,7 +31,7 @@ async fn the_python_sdk_passes_its_tests_against_a_devnet() {
     let _one = exclusive().await;
     let text = run_sdk_tests("python", "run-tests.sh");
     // pytest's summary: everything ran, nothing was skipped.
-    let summary = text.lines().rev().find(|l| l.contains(" passed")).unwrap_or_default().to_string();
+    let summary = text.lines().rev().find(|l| l.contains(" passed")).expect("pytest's summary line").to_string();
     assert!(!summary.contains("skipped") && !summary.contains("failed"), "{summary}");
 }
 

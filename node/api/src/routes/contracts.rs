@@ -110,19 +110,25 @@ pub(crate) async fn query_contract(
     let name = contract_name(name)?;
     let method = MethodName::new(method).map_err(|e| ApiError::bad_request("E_INVALID_FIELD", e.to_string()))?;
     let limit = gw.chain.executor().params().max_args_bytes as usize;
-    let binary = is_binary(&headers);
-    let args = if binary {
+    // A client that sends canonical bytes reads canonical bytes: only a
+    // query sent as JSON is answered decoded, by the contract's interface.
+    let mut interface = None;
+    let args = if is_binary(&headers) {
         body.to_vec()
     } else if is_json(&headers) {
         let body = serde_json::from_slice::<crate::openapi::QueryArgs>(&body).map_err(|e| {
             ApiError::bad_request("E_MALFORMED", format!("expected {{\"args\": hex}} or {{\"json\": value}}: {e}"))
         })?;
         match (body.args, body.json) {
-            (Some(hex), None) => hex::decode(&hex)
-                .map_err(|e| ApiError::bad_request("E_MALFORMED", format!("`args` is not hex: {e}")))?,
+            (Some(hex), None) => {
+                // Decoding the answer is a courtesy: a contract without an interface answers bytes alone.
+                interface = gw.interfaces.of(&gw.chain, &name).ok();
+                hex::decode(&hex)
+                    .map_err(|e| ApiError::bad_request("E_MALFORMED", format!("`args` is not hex: {e}")))?
+            }
             (None, Some(json)) => {
-                let interface = gw.interfaces.of(&gw.chain, &name)?;
-                encode(&interface, &name, method.as_str(), &json)?
+                let known = interface.insert(gw.interfaces.of(&gw.chain, &name)?);
+                encode(known, &name, method.as_str(), &json)?
             }
             _ => return Err(ApiError::bad_request("E_MALFORMED", "give either `args` (hex) or `json`, not both")),
         }
@@ -142,13 +148,8 @@ pub(crate) async fn query_contract(
         Subject::Anonymous { .. } => None,
     };
     let output = run_query(gw.chain.clone(), caller, name.clone(), method.to_string(), args).await?;
-    // A client that sends canonical bytes reads canonical bytes: its answer is not decoded.
-    let decoded = match gw.interfaces.of(&gw.chain, &name) {
-        Ok(interface) if !binary => {
-            interface.method(method.as_str()).ok().and_then(|m| interface.decode(&m.result, &output).ok())
-        }
-        _ => None,
-    };
+    let decoded =
+        interface.and_then(|i| i.method(method.as_str()).ok().and_then(|m| i.decode(&m.result, &output).ok()));
     Ok(Json(crate::openapi::QueryOutput { output, decoded }))
 }
 
