@@ -33,8 +33,17 @@ enum Workload {
     Query,
     /// Evidence writes and receipt reads, 1 : 3.
     Mixed,
-    /// One 256-byte put per operation against etcd (`--etcd`), the reference for a Raft-replicated write.
+    /// One 256-byte put per operation through etcd's JSON gateway (`--etcd`).
     Etcd,
+    /// One 256-byte put per operation through etcd's native gRPC API (`--etcd`),
+    /// as etcd's own clients send it: the reference for a Raft-replicated write.
+    EtcdGrpc,
+}
+
+impl Workload {
+    fn is_etcd(self) -> bool {
+        matches!(self, Workload::Etcd | Workload::EtcdGrpc)
+    }
 }
 
 /// Closed-loop load: each client sends one operation and waits for its
@@ -60,7 +69,7 @@ struct Args {
     /// Stop after this many operations, whatever the time.
     #[arg(long, default_value_t = 2_000_000)]
     max_ops: u64,
-    /// etcd client URLs (`--workload etcd`), comma-separated.
+    /// etcd client URLs (`--workload etcd` or `etcd-grpc`), comma-separated.
     #[arg(long, value_delimiter = ',')]
     etcd: Vec<String>,
     /// Processes to measure besides the devnet's nodes (etcd members).
@@ -387,7 +396,7 @@ async fn run_client(
             }
         }
         // Driven by `run_etcd_client`.
-        Workload::Etcd => {}
+        Workload::Etcd | Workload::EtcdGrpc => {}
     }
     tally
 }
@@ -419,6 +428,38 @@ async fn run_etcd_client(args: &Args, c: u64, deadline: Instant, budget: &Atomic
         }
     }
     tally
+}
+
+/// One etcd client task: a 256-byte put through etcd's gRPC API on a shared
+/// connection (HTTP/2, multiplexed), waiting for each answer.
+async fn run_etcd_grpc_client(mut kv: etcd_client::KvClient, c: u64, deadline: Instant, budget: &AtomicU64) -> Tally {
+    let mut tally = Tally::default();
+    let value = vec![b'v'; 256];
+    let mut n = 0u64;
+    while Instant::now() < deadline && take(budget, 1) {
+        n += 1;
+        let started = Instant::now();
+        match kv.put(format!("bench/{c}/{n}"), value.clone(), None).await {
+            Ok(_) => {
+                tally.ops += 1;
+                tally.latencies.push(started.elapsed());
+            }
+            Err(e) => tally.error(e),
+        }
+    }
+    tally
+}
+
+/// One gRPC connection per etcd endpoint, as a process of etcd's users holds.
+async fn etcd_grpc_connections(endpoints: &[String]) -> Result<Vec<etcd_client::KvClient>> {
+    let mut out = Vec::new();
+    for endpoint in endpoints {
+        let client = etcd_client::Client::connect([endpoint.as_str()], None)
+            .await
+            .with_context(|| format!("connect to etcd at {endpoint}"))?;
+        out.push(client.kv_client());
+    }
+    Ok(out)
 }
 
 fn base64_encode(bytes: &[u8]) -> String {
@@ -454,10 +495,11 @@ fn measured(info: Option<&DevnetInfo>, extra: &[u32]) -> (Vec<(u32, String)>, Ve
 
 async fn run(args: Args) -> Result<()> {
     let args = Arc::new(args);
-    let etcd = args.workload == Workload::Etcd;
+    let etcd = args.workload.is_etcd();
     if etcd && args.etcd.is_empty() {
-        bail!("--workload etcd needs --etcd URL[,URL...]");
+        bail!("--workload etcd and etcd-grpc need --etcd URL[,URL...]");
     }
+    let grpc = if args.workload == Workload::EtcdGrpc { etcd_grpc_connections(&args.etcd).await? } else { Vec::new() };
     if args.batch > 1 && args.workload != Workload::Evidence {
         bail!("--batch is for the evidence workload");
     }
@@ -552,10 +594,12 @@ async fn run(args: Args) -> Result<()> {
         .zip(seeds)
         .map(|(c, seed)| {
             let (t, a, b) = (target.clone(), args.clone(), budget.clone());
+            let kv = (!grpc.is_empty()).then(|| grpc[c as usize % grpc.len()].clone());
             tokio::spawn(async move {
-                match t.as_ref() {
-                    Some(target) => run_client(target, &a, c, deadline, &b, seed).await,
-                    None => run_etcd_client(&a, c, deadline, &b).await,
+                match (t.as_ref(), kv) {
+                    (Some(target), _) => run_client(target, &a, c, deadline, &b, seed).await,
+                    (None, Some(kv)) => run_etcd_grpc_client(kv, c, deadline, &b).await,
+                    (None, None) => run_etcd_client(&a, c, deadline, &b).await,
                 }
             })
         })
@@ -598,7 +642,7 @@ async fn run(args: Args) -> Result<()> {
     all.latencies.sort();
     let l = &all.latencies;
     let mut report = json!({
-        "workload": format!("{:?}", args.workload).to_lowercase(),
+        "workload": args.workload.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string()),
         "clients": args.clients,
         "batch": args.batch,
         "duration_s": elapsed,
