@@ -181,7 +181,17 @@ impl Client {
         self.current.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn send(&self, method: Method, path: &str, query: &str, body: Option<Payload>) -> Result<reqwest::Response> {
+    /// Sends a request: under the session, or signed by the client's key, or,
+    /// with `sign` false (a submission, which its transactions' own
+    /// signatures authenticate), as it is.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &str,
+        body: Option<Payload>,
+        sign: bool,
+    ) -> Result<reqwest::Response> {
         let url =
             if query.is_empty() { format!("{}{path}", self.node()) } else { format!("{}{path}?{query}", self.node()) };
         let mut req = self.http.request(method.clone(), url);
@@ -192,11 +202,13 @@ impl Client {
             }
             None => Vec::new(),
         };
-        let session =
-            self.session.as_deref().filter(|s| s.node == self.node() && now_ms() + SESSION_MARGIN_MS < s.expires_at_ms);
+        let session = self
+            .session
+            .as_deref()
+            .filter(|s| sign && s.node == self.node() && now_ms() + SESSION_MARGIN_MS < s.expires_at_ms);
         if let Some(session) = session {
             req = req.header(HEADER_SESSION, &session.token);
-        } else if let Some(signer) = &self.auth {
+        } else if let Some(signer) = self.auth.as_deref().filter(|_| sign) {
             let at = now_ms();
             let nonce = nonce()?;
             let message = request_message(method.as_str(), path, query, at, &nonce, &bytes);
@@ -242,24 +254,30 @@ impl Client {
         query: &str,
         body: Option<Payload>,
     ) -> Result<T> {
-        Self::answer(self.send(method, path, query, body).await?).await
+        Self::answer(self.send(method, path, query, body, true).await?).await
+    }
+
+    /// Submits transactions: the request is not signed, as their own
+    /// signatures authenticate them (one ed25519 check each on the node).
+    async fn post_txs<T: serde::de::DeserializeOwned>(&self, path: &str, query: &str, body: Payload) -> Result<T> {
+        Self::answer(self.send(Method::POST, path, query, Some(body), false).await?).await
     }
 
     /// Submits a transaction (canonical binary) to the current node; with
     /// `wait`, waits for its receipt.
     pub async fn submit(&self, tx: &SignedTx, wait: bool) -> Result<TxView> {
-        self.call(Method::POST, "/v1/transactions", &format!("wait={wait}"), Some(binary(tx.encode()))).await
+        self.post_txs("/v1/transactions", &format!("wait={wait}"), binary(tx.encode())).await
     }
 
     /// Submits a transaction as JSON.
     pub async fn submit_json(&self, tx: &SignedTx, wait: bool) -> Result<TxView> {
-        self.call(Method::POST, "/v1/transactions", &format!("wait={wait}"), Some(json(tx)?)).await
+        self.post_txs("/v1/transactions", &format!("wait={wait}"), json(tx)?).await
     }
 
     /// Submits many transactions in one request; each has its own result.
     pub async fn submit_batch(&self, txs: &[SignedTx], wait: bool) -> Result<BatchView> {
         let body = binary(txs.to_vec().encode());
-        self.call(Method::POST, "/v1/transactions/batch", &format!("wait={wait}"), Some(body)).await
+        self.post_txs("/v1/transactions/batch", &format!("wait={wait}"), body).await
     }
 
     /// Submits `tx` and waits until it commits, for at most `within`. When a
@@ -272,8 +290,7 @@ impl Client {
             let left = deadline.saturating_duration_since(Instant::now());
             let wait_ms = left.as_millis().clamp(1, 30_000);
             let query = format!("wait=true&timeout_ms={wait_ms}");
-            let outcome =
-                self.call::<TxView>(Method::POST, "/v1/transactions", &query, Some(binary(tx.encode()))).await;
+            let outcome = self.post_txs::<TxView>("/v1/transactions", &query, binary(tx.encode())).await;
             match outcome {
                 Ok(view) if view.status == TxState::Committed => return Ok(view),
                 Ok(_) if Instant::now() >= deadline => {

@@ -14,6 +14,14 @@
 //! each request ([`HEADER_SESSION`]), so that a read costs a lookup, not an
 //! ed25519 check. Each use checks the key again (a revoked key's sessions end
 //! with it); a session ends after [`SESSION_TTL_MS`] or when closed.
+//!
+//! A submission (`POST /v1/transactions`, `/v1/transactions/batch`) needs no
+//! request signature: the transaction's own signature, over its chain id,
+//! unique id and time, authenticates it, and admission checks that signature
+//! once ([`Subject::submitting`]). Its subject is then the transaction's
+//! signer, and its rate counts against that signer's tenant or organisation.
+//! A signed submission is still accepted: then the request's signer relays the
+//! transaction, and a tenant may relay only its own tenant's.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -120,8 +128,26 @@ impl Subject {
         }
     }
 
-    /// Whether the subject may submit `tx`: a tenant (or its enterprise) only
-    /// transactions under its own tenant.
+    /// Who submits a transaction signed by `signer`: the request's signer if
+    /// the request is signed (or under a session); for an unsigned
+    /// submission, the transaction's signer, whose key must be active, and
+    /// whose rate the submission counts against. The transaction's signature
+    /// itself is checked at admission, once.
+    pub(crate) fn submitting(&self, gw: &Gateway, signer: &KeyId) -> Result<Subject, ApiError> {
+        match self {
+            Subject::Key { .. } => Ok(self.clone()),
+            Subject::Anonymous { addr } => {
+                let subject = key_subject(gw, signer.clone(), *addr)?;
+                gw.auth.check_rate(&subject)?;
+                Ok(subject)
+            }
+        }
+    }
+
+    /// Whether the subject may relay `tx` (a signed submission): a tenant (or
+    /// its enterprise) only transactions under its own tenant. An unsigned
+    /// submission needs no such check: admission refuses a key acting under
+    /// another tenant than its own (`E_TENANT_MISMATCH`).
     pub fn may_submit(&self, tx: &SignedTx) -> Result<(), ApiError> {
         let tenant = match self {
             Subject::Anonymous { .. } => return self.require(),
@@ -250,6 +276,7 @@ pub(crate) struct Auth {
     nonces: Mutex<Nonces>,
     sessions: Mutex<Sessions>,
     limiter: DefaultKeyedRateLimiter<String>,
+    rate_per_s: u32,
 }
 
 impl Auth {
@@ -260,7 +287,17 @@ impl Auth {
             nonces: Mutex::new(Nonces::default()),
             sessions: Mutex::new(Sessions::default()),
             limiter: RateLimiter::keyed(Quota::per_second(per_s).allow_burst(burst)),
+            rate_per_s: config.rate_per_s,
         }
+    }
+
+    /// Counts one request against `subject`'s rate: `429 E_RATE_LIMITED` beyond it.
+    fn check_rate(&self, subject: &Subject) -> Result<(), ApiError> {
+        self.limiter.check_key(&subject.rate_key()).map_err(|_| ApiError {
+            status: axum::http::StatusCode::TOO_MANY_REQUESTS,
+            code: "E_RATE_LIMITED".into(),
+            message: format!("more than {} requests a second from {}", self.rate_per_s, subject.rate_key()),
+        })
     }
 
     /// Forgets idle rate-limit buckets and expired sessions.
@@ -315,7 +352,10 @@ pub(crate) async fn authenticate(State(gw): State<std::sync::Arc<Gateway>>, req:
     match result {
         Ok((req, subject)) => {
             let mut resp = next.run(req).await;
-            resp.extensions_mut().insert(subject);
+            // A submission's handler names the transaction's signer itself.
+            if resp.extensions().get::<Subject>().is_none() {
+                resp.extensions_mut().insert(subject);
+            }
             resp
         }
         Err((e, subject)) => {
@@ -349,16 +389,20 @@ async fn admit(gw: &Gateway, req: Request, addr: Option<IpAddr>) -> Result<(Requ
     })?;
     let anonymous = Subject::Anonymous { addr };
     let subject = verify(gw, &parts, &body, addr).map_err(|e| (e, Some(anonymous.clone())))?.unwrap_or(anonymous);
-    if gw.auth.limiter.check_key(&subject.rate_key()).is_err() {
-        let e = ApiError {
-            status: axum::http::StatusCode::TOO_MANY_REQUESTS,
-            code: "E_RATE_LIMITED".into(),
-            message: format!("more than {} requests a second from {}", gw.config.rate_per_s, subject.rate_key()),
-        };
+    // An unsigned submission counts against its transactions' signers, once
+    // the handler knows them (`Subject::submitting`).
+    let unsigned_submission = !subject.is_authenticated() && is_submission(&parts);
+    if !unsigned_submission && let Err(e) = gw.auth.check_rate(&subject) {
         return Err((e, Some(subject)));
     }
     parts.extensions.insert(subject.clone());
     Ok((Request::from_parts(parts, Body::from(body)), subject))
+}
+
+/// Whether the request submits transactions (authenticated by their own signatures).
+fn is_submission(parts: &axum::http::request::Parts) -> bool {
+    parts.method == axum::http::Method::POST
+        && matches!(parts.uri.path(), "/v1/transactions" | "/v1/transactions/batch")
 }
 
 /// `None`: no signature headers at all.

@@ -161,7 +161,8 @@ impl Modify for SignedRequests {
 const SESSION_SCHEME: &str = "billflow_session";
 
 /// Every operation that takes the four signature headers takes a session's
-/// token instead, except the one that opens a session.
+/// token instead, except the one that opens a session. A submission may also
+/// carry neither: its transaction's signature authenticates it.
 fn sessions_stand_for_signatures(doc: &mut Value) {
     let Some(paths) = doc["paths"].as_object_mut() else { return };
     for (path, item) in paths.iter_mut() {
@@ -173,7 +174,8 @@ fn sessions_stand_for_signatures(doc: &mut Value) {
             if let Some(security) = op.get_mut("security").and_then(Value::as_array_mut)
                 && security.iter().any(|r| r.get("billflow_signature").is_some())
             {
-                security.push(json!({ SESSION_SCHEME: [] }));
+                // After the four headers, before "none" (a submission's).
+                security.insert(1, json!({ SESSION_SCHEME: [] }));
             }
         }
     }
@@ -543,11 +545,21 @@ mod tests {
                             continue;
                         }
                         let opens = (path.as_str(), method.as_str()) == ("/v1/sessions", "post");
+                        let submits = path.starts_with("/v1/transactions") && method == "post";
                         assert_eq!(
                             requirement.len(),
-                            if opens { 1 } else { 2 },
-                            "{path}: the four headers, or a session"
+                            if opens {
+                                1
+                            } else if submits {
+                                3
+                            } else {
+                                2
+                            },
+                            "{path}: the four headers, or a session (or, to submit, neither)"
                         );
+                        if submits {
+                            assert_eq!(requirement[2], serde_json::json!({}), "{path}: the transaction's signature");
+                        }
                         let names: BTreeSet<&str> =
                             requirement[0].as_object().unwrap().keys().map(String::as_str).collect();
                         assert_eq!(names, four);

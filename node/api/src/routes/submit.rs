@@ -1,5 +1,6 @@
 //! Submitting signed transactions, one or a batch, and waiting for their receipts.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use billflow_chain::Submitted;
 use billflow_types::view::{BatchItem, BatchView, ErrorBody, TxState, TxView};
-use billflow_types::{Canonical, Rejection, SignedTx};
+use billflow_types::{Canonical, KeyId, Rejection, SignedTx};
 use serde::Deserialize;
 
 use super::transactions::{outcome_view, pending_view};
@@ -78,8 +79,11 @@ async fn submit_one(gw: &Gateway, tx: SignedTx, wait: Option<Duration>) -> Resul
 /// Submit one signed transaction
 ///
 /// The body is the signed transaction in JSON, or its canonical (Borsh)
-/// encoding as `application/octet-stream`. A tenant may submit only
-/// transactions under its own tenant. Resubmitting the same transaction is
+/// encoding as `application/octet-stream`. The request needs no signature of
+/// its own: the transaction's signature (over its chain id, unique id and
+/// time) authenticates it, checked once at admission. A signed request relays
+/// the transaction under its signer: a tenant may relay only transactions
+/// under its own tenant. Resubmitting the same transaction is
 /// safe: it is never executed twice. Without `wait` the answer is 202 with the
 /// pending status; with `wait=true` the gateway waits up to `timeout_ms` for the
 /// commit and answers 200 with the receipt (a failed receipt is still 200: see
@@ -122,8 +126,8 @@ async fn submit_one(gw: &Gateway, tx: SignedTx, wait: Option<Duration>) -> Resul
         )),
         (status = 400, description = "Malformed, an invalid field, another chain, a stale timestamp, or a bad query \
             (`E_MALFORMED`, `E_INVALID_FIELD`, `E_WRONG_CHAIN`, `E_TX_STALE`, `E_BAD_QUERY`).", body = ErrorBody),
-        (status = 401, description = "The request is not signed, or the transaction's key is unknown, revoked or its \
-            signature does not verify.", body = ErrorBody),
+        (status = 401, description = "The request's signature, or the transaction's key (unknown, revoked) or \
+            signature, does not verify.", body = ErrorBody),
         (status = 403, description = "The transaction acts under another tenant than the request's signer \
             (`E_FOREIGN_PARTICIPANT`, `E_TENANT_MISMATCH`).", body = ErrorBody),
         (status = 409, description = "Another transaction with this id is recorded or pending (`E_DUPLICATE_TX`).",
@@ -133,7 +137,7 @@ async fn submit_one(gw: &Gateway, tx: SignedTx, wait: Option<Duration>) -> Resul
         (status = 503, description = "The node is busy or shutting down (`E_BUSY`, `E_SHUTTING_DOWN`); retry.",
             body = ErrorBody),
     ),
-    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = []), ()),
 )]
 pub(crate) async fn submit(
     State(gw): Gw,
@@ -141,21 +145,40 @@ pub(crate) async fn submit(
     query: Result<Query<SubmitQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
-    subject.require()?;
-    let query = parse_query(query)?;
-    let tx = decode_tx(&gw, &headers, &body)?;
-    subject.may_submit(&tx)?;
-    let view = submit_one(&gw, tx, query.wait.then(|| query.timeout())).await?;
-    let status = if view.status == TxState::Committed { StatusCode::OK } else { StatusCode::ACCEPTED };
-    Ok((status, Json(view)).into_response())
+) -> Response {
+    let mut submitter = None;
+    let result = async {
+        let query = parse_query(query)?;
+        let tx = decode_tx(&gw, &headers, &body)?;
+        let relay = submitter.insert(subject.submitting(&gw, &tx.tx.signer)?);
+        if subject.is_authenticated() {
+            relay.may_submit(&tx)?;
+        }
+        let view = submit_one(&gw, tx, query.wait.then(|| query.timeout())).await?;
+        let status = if view.status == TxState::Committed { StatusCode::OK } else { StatusCode::ACCEPTED };
+        Ok::<_, ApiError>((status, Json(view)).into_response())
+    }
+    .await;
+    with_submitter(result, submitter)
+}
+
+/// The answer, naming who submitted (for the audit log) when the handler
+/// learnt it from the transaction.
+fn with_submitter(result: Result<Response, ApiError>, submitter: Option<Subject>) -> Response {
+    let mut resp = result.unwrap_or_else(IntoResponse::into_response);
+    if let Some(subject) = submitter {
+        resp.extensions_mut().insert(subject);
+    }
+    resp
 }
 
 /// Submit a batch of signed transactions
 ///
 /// The body is `{"txs": [signed transactions]}` in JSON, or the canonical
 /// (Borsh) encoding of the list as `application/octet-stream`; 1 to 1000
-/// transactions. Each is checked and submitted on its own: the answer holds one
+/// transactions. As for one transaction, the request needs no signature of
+/// its own; unsigned, it counts once against the rate of each signer it
+/// carries. Each is checked and submitted on its own: the answer holds one
 /// item per transaction, in the order sent, with its status or why it was
 /// refused. `wait` and `timeout_ms` apply to each transaction as in a single
 /// submission.
@@ -187,10 +210,10 @@ pub(crate) async fn submit(
         )),
         (status = 400, description = "Not a batch, or not 1 to 1000 transactions, or a bad query \
             (`E_MALFORMED`, `E_BAD_BATCH`, `E_BAD_QUERY`).", body = ErrorBody),
-        (status = 401, description = "The request is not signed.", body = ErrorBody),
+        (status = 401, description = "The request's signature does not verify.", body = ErrorBody),
         (status = 415, description = "Neither `application/json` nor `application/octet-stream`.", body = ErrorBody),
     ),
-    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = [])),
+    security(("billflow_key" = [], "billflow_timestamp" = [], "billflow_nonce" = [], "billflow_signature" = []), ()),
 )]
 pub(crate) async fn submit_batch(
     State(gw): Gw,
@@ -198,13 +221,69 @@ pub(crate) async fn submit_batch(
     query: Result<Query<SubmitQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<BatchView>, ApiError> {
-    subject.require()?;
-    let query = parse_query(query)?;
-    let txs: Vec<SignedTx> = if is_binary(&headers) {
-        Vec::<SignedTx>::decode(&body).map_err(|e| ApiError::bad_request("E_MALFORMED", e.to_string()))?
-    } else if is_json(&headers) {
-        serde_json::from_slice::<crate::openapi::BatchBody>(&body)
+) -> Response {
+    let mut submitter = None;
+    let result = async {
+        let query = parse_query(query)?;
+        let txs = decode_batch(&headers, &body)?;
+        // Each signer an unsigned batch carries counts it once against its rate.
+        let mut subjects: HashMap<KeyId, Result<Subject, ApiError>> = HashMap::new();
+        for tx in &txs {
+            if !subjects.contains_key(&tx.tx.signer) {
+                let s = subject.submitting(&gw, &tx.tx.signer);
+                if let Err(e) = &s
+                    && e.status == StatusCode::TOO_MANY_REQUESTS
+                {
+                    return Err(e.clone());
+                }
+                subjects.insert(tx.tx.signer.clone(), s);
+            }
+        }
+        if let [Ok(only)] = subjects.values().collect::<Vec<_>>().as_slice() {
+            submitter = Some(only.clone());
+        }
+        let params = gw.chain.executor().params();
+        let wait = query.wait.then(|| query.timeout());
+        let submissions = txs.into_iter().map(|tx| {
+            let gw = gw.clone();
+            let relay = subjects[&tx.tx.signer].clone();
+            let signed = subject.is_authenticated();
+            async move {
+                let tx_id = tx.tx.tx_id.to_string();
+                let checked = tx
+                    .check_stateless(gw.chain.executor().chain_id(), params, billflow_chain::now_ms())
+                    .map_err(ApiError::from)
+                    .and_then(|()| match relay? {
+                        relay if signed => relay.may_submit(&tx),
+                        _ => Ok(()),
+                    });
+                let result = match checked {
+                    Ok(()) => submit_one(&gw, tx, wait).await,
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(view) => BatchItem { tx_id, view: Some(view), error: None },
+                    Err(e) => BatchItem {
+                        tx_id,
+                        view: None,
+                        error: Some(ErrorBody { code: e.code.into_owned(), message: e.message, request_id: None }),
+                    },
+                }
+            }
+        });
+        let results = futures_util::future::join_all(submissions).await;
+        Ok(Json(BatchView { results }).into_response())
+    }
+    .await;
+    with_submitter(result, submitter)
+}
+
+/// Decodes a batch of 1 to [`MAX_BATCH`] signed transactions from the body.
+fn decode_batch(headers: &HeaderMap, body: &[u8]) -> Result<Vec<SignedTx>, ApiError> {
+    let txs: Vec<SignedTx> = if is_binary(headers) {
+        Vec::<SignedTx>::decode(body).map_err(|e| ApiError::bad_request("E_MALFORMED", e.to_string()))?
+    } else if is_json(headers) {
+        serde_json::from_slice::<crate::openapi::BatchBody>(body)
             .map_err(|e| {
                 ApiError::bad_request("E_MALFORMED", format!("expected {{\"txs\": [signed transactions]}}: {e}"))
             })?
@@ -215,30 +294,5 @@ pub(crate) async fn submit_batch(
     if txs.is_empty() || txs.len() > MAX_BATCH {
         return Err(ApiError::bad_request("E_BAD_BATCH", format!("a batch holds 1 to {MAX_BATCH} transactions")));
     }
-    let params = gw.chain.executor().params();
-    let wait = query.wait.then(|| query.timeout());
-    let submissions = txs.into_iter().map(|tx| {
-        let gw = gw.clone();
-        let subject = subject.clone();
-        async move {
-            let tx_id = tx.tx.tx_id.to_string();
-            let checked = tx
-                .check_stateless(gw.chain.executor().chain_id(), params, billflow_chain::now_ms())
-                .map_err(ApiError::from)
-                .and_then(|()| subject.may_submit(&tx));
-            let result = match checked {
-                Ok(()) => submit_one(&gw, tx, wait).await,
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(view) => BatchItem { tx_id, view: Some(view), error: None },
-                Err(e) => BatchItem {
-                    tx_id,
-                    view: None,
-                    error: Some(ErrorBody { code: e.code.into_owned(), message: e.message, request_id: None }),
-                },
-            }
-        }
-    });
-    Ok(Json(BatchView { results: futures_util::future::join_all(submissions).await }))
+    Ok(txs)
 }

@@ -247,8 +247,19 @@ async fn only_authentic_fresh_requests_of_the_right_tenant_get_through() {
     *tampered.body_mut() = Body::from(registration("auth-2").encode());
     let mut partial = signed("POST", "/v1/transactions", bin, tx.clone());
     partial.headers_mut().remove("x-billflow-nonce");
+    // Unsigned, a submission is authenticated by its transaction's signature alone.
+    let mut forged = registration("auth-4");
+    forged.signature.0[3] ^= 1;
+    let unknown = system_tx(
+        "auth-5",
+        &SystemCall::RevokeKey(billflow_types::system::RevokeKey { key_id: "x.k1".parse().unwrap() }),
+        None,
+        "nobody.k1",
+    );
     let cases = [
-        (post_unsigned("/v1/transactions", bin, tx.clone()), StatusCode::UNAUTHORIZED, "E_UNAUTHENTICATED"),
+        (post_unsigned("/v1/transactions", bin, forged.encode()), StatusCode::UNAUTHORIZED, "E_BAD_SIGNATURE"),
+        (post_unsigned("/v1/transactions", bin, unknown.encode()), StatusCode::UNAUTHORIZED, "E_UNKNOWN_KEY"),
+        (post_unsigned("/v1/transactions/batch", bin, vec![unknown.clone()].encode()), StatusCode::OK, ""),
         (partial, StatusCode::UNAUTHORIZED, "E_UNAUTHENTICATED"),
         (tampered, StatusCode::UNAUTHORIZED, "E_BAD_SIGNATURE"),
         (
@@ -272,6 +283,12 @@ async fn only_authentic_fresh_requests_of_the_right_tenant_get_through() {
     ];
     for (req, want_status, want_code) in cases {
         let (status, body) = api.call(req).await;
+        if status == StatusCode::OK {
+            // A batch answers for each transaction.
+            let results = serde_json::from_slice::<billflow_types::view::BatchView>(&body).unwrap().results;
+            assert_eq!(results[0].error.as_ref().map(|e| e.code.as_str()), Some("E_UNKNOWN_KEY"));
+            continue;
+        }
         assert_eq!((status, error(&body).code.as_str()), (want_status, want_code));
     }
     // A replayed request is refused even though everything else about it is right.
@@ -283,6 +300,11 @@ async fn only_authentic_fresh_requests_of_the_right_tenant_get_through() {
     assert_eq!((status, error(&body).code.as_str()), (StatusCode::UNAUTHORIZED, "E_NONCE_REUSED"));
     assert_eq!(chain.pending(), 0, "nothing refused was queued");
     assert_eq!(chain.tip().height, 0);
+
+    // The genuine transaction goes through unsigned, under its signer.
+    let (status, body) = api.call(post_unsigned("/v1/transactions", bin, tx)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(chain.pending(), 1);
 }
 
 fn post_unsigned(uri: &str, content_type: &str, body: Vec<u8>) -> Request<Body> {
