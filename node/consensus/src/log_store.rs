@@ -10,27 +10,31 @@ use openraft::{Entry, LogId, OptionalSend, RaftLogReader, StorageError, StorageI
 
 use crate::config::{TypeConfig, decode, encode};
 
-/// The Raft log store: entries, vote, last committed id and purge point in the
-/// consensus tree of the node's [`Store`].
+/// The Raft log store: entries, vote, last committed id and purge point in
+/// the Raft log files of the node's [`Store`] (`raft/`).
 ///
 /// ### To ensure correctness
 ///
-/// - **Durable on return.** Every write (`append`, `truncate`, `purge`,
-///   `save_vote`, `save_committed`) is one atomic sled batch, flushed to disk
-///   before the method returns. `append` calls its callback after that flush
-///   and before it returns, so an entry counts towards a majority only once it
-///   is on disk, and is readable by every [`LogStore`] clone (the replication
-///   readers) from then on.
+/// - **Durable on return.** `append` writes its entries with one write and
+///   one `fdatasync`, and calls its callback after that and before it
+///   returns, so an entry counts towards a majority only once it is on disk,
+///   and is readable by every [`LogStore`] clone (the replication readers)
+///   from then on. `truncate`, `purge` and `save_vote` are synced before they
+///   return. `save_committed` is written but not synced: openraft needs the
+///   committed id only to apply again at startup what was committed, and an
+///   older one only means it learns the rest from the leader.
 /// - **In order.** openraft calls the writes one at a time through `&mut self`;
 ///   each is on disk before the next starts, so a restart sees every write
 ///   that returned, in order, and of the one under way either all or nothing.
 /// - **No hole.** `append` writes consecutive entries; `truncate` removes the
-///   suffix from an index on; `purge` removes the prefix up to an index and
-///   records the purge point in the same batch. Whatever a crash interrupts,
-///   the stored entries are one run following the purge point.
+///   suffix from an index on; `purge` records the purge point durably, then
+///   forgets the prefix up to it (a restart drops what lies at or below the
+///   point). Whatever a crash interrupts, the stored entries are one run
+///   following the purge point.
 /// - **What a restart sees.** `get_log_state` names the last stored entry, or
 ///   the purge point when no entry is left; it never looks at the state
-///   machine. The vote and the last committed id read back as last saved.
+///   machine. The vote reads back as last saved; the last committed id as
+///   last saved, or older after the machine itself failed.
 /// - **Purge and apply.** openraft purges only entries at or below the last
 ///   snapshot, which is at or below the state machine's applied id, keeping
 ///   500 behind it; so every entry after the applied id is still here, or the

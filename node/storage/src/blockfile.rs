@@ -21,7 +21,8 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::{Result, StorageError};
 
 const MAGIC: &[u8; 4] = b"BFB1";
-const HEADER_LEN: usize = 20;
+/// A frame's header: magic, number (height or log index), length, checksum.
+pub(crate) const HEADER_LEN: usize = 20;
 /// A file is closed and a new one started once it holds this many bytes.
 pub const SEGMENT_BYTES: u64 = 256 * 1024 * 1024;
 /// The largest record accepted on read (guards against a corrupt length).
@@ -78,7 +79,7 @@ fn segment_path(dir: &Path, segment: u32) -> PathBuf {
     dir.join(format!("seg-{segment:06}.blk"))
 }
 
-fn io(what: &str, e: std::io::Error) -> StorageError {
+pub(crate) fn io(what: &str, e: std::io::Error) -> StorageError {
     StorageError::Io(format!("{what}: {e}"))
 }
 
@@ -93,6 +94,23 @@ pub(crate) enum Frame {
 }
 
 pub(crate) fn read_frame(file: &File, segment: u32, offset: u64, file_len: u64) -> Frame {
+    read_frame_of(file, MAGIC, segment, offset, file_len)
+}
+
+/// Appends to `out` the frame of `payload`, numbered `number`, under `magic`.
+pub(crate) fn push_frame(out: &mut Vec<u8>, magic: &[u8; 4], number: u64, payload: &[u8]) -> Result<u32> {
+    let len =
+        u32::try_from(payload.len()).map_err(|_| io("frame a record", std::io::ErrorKind::InvalidInput.into()))?;
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&number.to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    Ok(len)
+}
+
+/// Reads the frame under `magic` at `offset` of `file` (segment `segment`).
+pub(crate) fn read_frame_of(file: &File, magic: &[u8; 4], segment: u32, offset: u64, file_len: u64) -> Frame {
     if offset == file_len {
         return Frame::End;
     }
@@ -103,7 +121,7 @@ pub(crate) fn read_frame(file: &File, segment: u32, offset: u64, file_len: u64) 
     if let Err(e) = file.read_exact_at(&mut header, offset) {
         return Frame::Bad(format!("unreadable frame header: {e}"));
     }
-    if &header[..4] != MAGIC {
+    if &header[..4] != magic {
         return Frame::Bad("no record marker".into());
     }
     let height = u64::from_le_bytes(header[4..12].try_into().unwrap_or_default());
@@ -208,14 +226,8 @@ impl BlockFiles {
             self.file = file;
             self.len = 0;
         }
-        let len =
-            u32::try_from(payload.len()).map_err(|_| io("append block", std::io::ErrorKind::InvalidInput.into()))?;
         let mut frame = Vec::with_capacity(HEADER_LEN + payload.len());
-        frame.extend_from_slice(MAGIC);
-        frame.extend_from_slice(&height.to_le_bytes());
-        frame.extend_from_slice(&len.to_le_bytes());
-        frame.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        frame.extend_from_slice(payload);
+        let len = push_frame(&mut frame, MAGIC, height, payload)?;
         let pos = BlockPos { segment: self.segment, offset: self.len, len };
         if let Err(e) = self.file.write_all(&frame) {
             // Leave no partial frame behind for the next append to follow.

@@ -50,12 +50,3 @@ pub fn meta(name: &str) -> Vec<u8> {
 pub fn attestation(height: u64, node: &str) -> Vec<u8> {
     [b"a:".as_slice(), &height.to_be_bytes(), node.as_bytes()].concat()
 }
-
-/// Raft log tree keys.
-pub const RAFT_VOTE: &[u8] = b"vote";
-pub const RAFT_COMMITTED: &[u8] = b"committed";
-pub const RAFT_PURGED: &[u8] = b"purged";
-
-pub fn raft_entry(index: u64) -> Vec<u8> {
-    [b"e:".as_slice(), &index.to_be_bytes()].concat()
-}

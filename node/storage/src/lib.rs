@@ -15,6 +15,7 @@
 
 mod blockfile;
 mod keys;
+mod raftlog;
 mod reader;
 mod store;
 

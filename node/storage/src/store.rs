@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, Receipt, TxId, TxLocation};
 
 use crate::blockfile::{self, BlockFiles, BlockPos, StoredBlock, Unindexed};
+use crate::raftlog::RaftLog;
 use crate::{Result, StorageError, keys};
 
 /// A single consensus value kept beside the log.
@@ -20,11 +21,12 @@ pub enum RaftValue {
 }
 
 impl RaftValue {
-    fn key(self) -> &'static [u8] {
+    /// The value's file in the consensus log's directory.
+    fn name(self) -> &'static str {
         match self {
-            RaftValue::Vote => keys::RAFT_VOTE,
-            RaftValue::Committed => keys::RAFT_COMMITTED,
-            RaftValue::Purged => keys::RAFT_PURGED,
+            RaftValue::Vote => "vote",
+            RaftValue::Committed => "committed",
+            RaftValue::Purged => "purged",
         }
     }
 }
@@ -45,7 +47,7 @@ pub struct StateEntry {
 pub struct Store {
     db: sled::Db,
     ledger: sled::Tree,
-    raft: sled::Tree,
+    raft: Arc<RaftLog>,
     blocks_dir: PathBuf,
     root: PathBuf,
     /// Held for the whole of a commit, so commits are serialised.
@@ -68,12 +70,13 @@ const CACHE_BYTES: u64 = 64 << 20;
 
 impl Store {
     /// Opens (or creates) the store in directory `path`: block files under
-    /// `path/blocks`, the sled index under `path/index`. Blocks that reached the
-    /// block files but not the index before a crash are indexed now.
+    /// `path/blocks`, the sled index under `path/index`, the Raft log under
+    /// `path/raft`. Blocks that reached the block files but not the index
+    /// before a crash are indexed now.
     pub fn open(path: &Path) -> Result<Store> {
         let db = open_index(&path.join("index"))?;
         let ledger = db.open_tree("ledger")?;
-        let raft = db.open_tree("raft")?;
+        let raft = Arc::new(open_raft_log(&db, &path.join("raft"))?);
         let blocks_dir = path.join("blocks");
         let tip: Option<ChainTip> = get(&ledger, keys::TIP, || "chain tip".into())?;
         let last = match &tip {
@@ -304,84 +307,46 @@ impl Store {
             .collect()
     }
 
-    /// Appends consensus log entries `(index, bytes)` and syncs them to disk.
+    /// Appends consensus log entries `(index, bytes)`, which follow the last
+    /// one, and syncs them to disk: one write and one `fdatasync`.
     pub fn raft_append(&self, entries: &[(u64, Vec<u8>)]) -> Result<()> {
-        let mut batch = sled::Batch::default();
-        for (index, bytes) in entries {
-            batch.insert(keys::raft_entry(*index), bytes.as_slice());
-        }
-        self.raft.apply_batch(batch)?;
-        self.db.flush()?;
-        Ok(())
+        self.raft.append(entries)
     }
 
     /// Consensus log entries with indexes in `[from, to)`, in order, as `(index, bytes)`.
     pub fn raft_entries(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>> {
-        if from >= to {
-            return Ok(Vec::new());
-        }
-        self.raft
-            .range(keys::raft_entry(from)..keys::raft_entry(to))
-            .map(|kv| {
-                let (k, v) = kv?;
-                let index = k.get(2..10).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).ok_or_else(|| {
-                    StorageError::Corrupt { what: "consensus log key".into(), reason: format!("{} bytes", k.len()) }
-                })?;
-                Ok((index, v.to_vec()))
-            })
-            .collect()
+        self.raft.entries(from, to)
     }
 
     /// The newest consensus log entry.
     pub fn raft_last(&self) -> Result<Option<(u64, Vec<u8>)>> {
-        match self.raft.scan_prefix(b"e:").next_back() {
-            Some(kv) => {
-                let (k, v) = kv?;
-                let index = k.get(2..10).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
-                Ok(Some((index, v.to_vec())))
-            }
-            None => Ok(None),
-        }
+        self.raft.last()
     }
 
     /// Removes consensus log entries from `from` on (a conflicting suffix), durably.
     pub fn raft_truncate(&self, from: u64) -> Result<()> {
-        let mut batch = sled::Batch::default();
-        for kv in self.raft.range(keys::raft_entry(from)..=keys::raft_entry(u64::MAX)) {
-            batch.remove(kv?.0);
-        }
-        self.raft.apply_batch(batch)?;
-        self.db.flush()?;
-        Ok(())
+        self.raft.truncate(from)
     }
 
     /// Removes consensus log entries up to and including `upto` and records `purged`, durably.
     pub fn raft_purge(&self, upto: u64, purged: &[u8]) -> Result<()> {
-        let mut batch = sled::Batch::default();
-        for kv in self.raft.range(keys::raft_entry(0)..=keys::raft_entry(upto)) {
-            batch.remove(kv?.0);
-        }
-        batch.insert(keys::RAFT_PURGED, purged);
-        self.raft.apply_batch(batch)?;
-        self.db.flush()?;
-        Ok(())
+        self.raft.purge(upto, purged)
     }
 
     /// A consensus value: `vote`, `committed` or `purged`.
     pub fn raft_value(&self, name: RaftValue) -> Result<Option<Vec<u8>>> {
-        Ok(self.raft.get(name.key())?.map(|v| v.to_vec()))
+        self.raft.value(name.name())
     }
 
-    /// Stores a consensus value durably.
+    /// Stores a consensus value: durably, except the committed id, which
+    /// openraft needs only as a hint (it is learnt again from the leader).
     pub fn put_raft_value(&self, name: RaftValue, bytes: &[u8]) -> Result<()> {
-        self.raft.insert(name.key(), bytes)?;
-        self.db.flush()?;
-        Ok(())
+        self.raft.put_value(name.name(), bytes)
     }
 
-    /// Bytes the store occupies on disk (block files and index).
+    /// Bytes the store occupies on disk (block files, index and Raft log).
     pub fn size_on_disk(&self) -> Result<u64> {
-        let mut total = self.db.size_on_disk()?;
+        let mut total = self.db.size_on_disk()? + self.raft.size_on_disk();
         let entries =
             std::fs::read_dir(&self.blocks_dir).map_err(|e| StorageError::Io(format!("list block files: {e}")))?;
         for entry in entries.flatten() {
@@ -415,6 +380,39 @@ fn open_index(path: &Path) -> Result<sled::Db> {
             other => return Ok(other?),
         }
     }
+}
+
+/// Opens the Raft log in `dir`. A store written before the log had files of
+/// its own kept it in sled's `raft` tree: that log, vote and purge point are
+/// moved into the files first, durably, and then removed from sled.
+fn open_raft_log(db: &sled::Db, dir: &Path) -> Result<RaftLog> {
+    let fresh = !dir.exists();
+    let log = RaftLog::open(dir)?;
+    if !fresh || !db.tree_names().iter().any(|n| n.as_ref() == b"raft") {
+        return Ok(log);
+    }
+    let old = db.open_tree("raft")?;
+    let mut entries = Vec::new();
+    for kv in old.scan_prefix(b"e:") {
+        let (k, v) = kv?;
+        let index = k.get(2..10).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).ok_or_else(|| {
+            StorageError::Corrupt { what: "consensus log key".into(), reason: format!("{} bytes", k.len()) }
+        })?;
+        entries.push((index, v.to_vec()));
+    }
+    log.append(&entries)?;
+    for name in [RaftValue::Vote, RaftValue::Committed] {
+        if let Some(v) = old.get(name.name().as_bytes())? {
+            log.put_value(name.name(), &v)?;
+        }
+    }
+    if let Some(purged) = old.get(b"purged")? {
+        let upto = entries.first().map_or(0, |(i, _)| i.saturating_sub(1));
+        log.purge(upto, &purged)?;
+    }
+    db.drop_tree("raft")?;
+    db.flush()?;
+    Ok(log)
 }
 
 fn get<T: Canonical>(tree: &sled::Tree, key: &[u8], what: impl FnOnce() -> String) -> Result<Option<T>> {

@@ -147,6 +147,92 @@ fn the_consensus_log_is_appended_truncated_and_purged() {
 }
 
 #[test]
+fn the_consensus_log_cuts_a_torn_append_refuses_a_gap_and_reports_a_bad_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries: Vec<(u64, Vec<u8>)> = (1..=5).map(|i| (i, vec![i as u8; 40])).collect();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.raft_append(&entries[..3]).unwrap();
+        store.raft_append(&entries[3..]).unwrap();
+        // Not the next index: refused, nothing written.
+        assert!(store.raft_append(&[(9, vec![9])]).is_err());
+        assert!(store.raft_append(&[(6, vec![6]), (8, vec![8])]).is_err());
+        assert_eq!(store.raft_last().unwrap().map(|(i, _)| i), Some(5));
+    }
+    let wal = dir.path().join("raft/log-000000.wal");
+    let whole = std::fs::read(&wal).unwrap();
+    // A crash in the middle of the last append: the torn entry is cut off.
+    std::fs::write(&wal, &whole[..whole.len() - 7]).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.raft_entries(0, 100).unwrap(), entries[..4].to_vec());
+    store.raft_append(&entries[4..]).unwrap();
+    assert_eq!(store.raft_entries(0, 100).unwrap(), entries);
+    drop(store);
+
+    // A changed byte in an entry that is not the last one of the newest
+    // file is corruption once a later file exists.
+    let frame = 20 + 40;
+    let mut bad = std::fs::read(&wal).unwrap();
+    bad[frame + 30] ^= 1;
+    std::fs::write(&wal, &bad).unwrap();
+    std::fs::write(dir.path().join("raft/log-000001.wal"), b"").unwrap();
+    let err = Store::open(dir.path()).map(|_| ()).unwrap_err();
+    assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("checksum"), "{err}");
+}
+
+#[test]
+fn purging_the_consensus_log_deletes_files_that_hold_only_purged_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // Entries of 5 MiB: a file fills after 13 of them.
+    let big = vec![7u8; 5 << 20];
+    for i in 1..=30 {
+        store.raft_append(&[(i, big.clone())]).unwrap();
+    }
+    let files = || {
+        std::fs::read_dir(dir.path().join("raft"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".wal"))
+            .count()
+    };
+    assert_eq!(files(), 3);
+    store.raft_purge(20, b"p20").unwrap();
+    assert_eq!(files(), 2, "the first file held entries 1 to 13 only");
+    assert_eq!(store.raft_entries(0, 100).unwrap().first().map(|(i, _)| *i), Some(21));
+    store.raft_truncate(25).unwrap();
+    assert_eq!(files(), 1, "entries 25 on were in the third file and its predecessor's end");
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let kept: Vec<u64> = store.raft_entries(0, 100).unwrap().into_iter().map(|(i, _)| i).collect();
+    assert_eq!(kept, (21..=24).collect::<Vec<_>>());
+    assert_eq!(store.raft_value(RaftValue::Purged).unwrap(), Some(b"p20".to_vec()));
+    store.raft_append(&[(25, vec![1])]).unwrap();
+}
+
+#[test]
+fn a_consensus_log_kept_in_sled_moves_to_its_own_files() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path().join("index")).unwrap();
+        let raft = db.open_tree("raft").unwrap();
+        for i in 4..=6u64 {
+            raft.insert([b"e:".as_slice(), &i.to_be_bytes()].concat(), vec![i as u8]).unwrap();
+        }
+        raft.insert(b"vote", b"v".as_slice()).unwrap();
+        raft.insert(b"purged", b"p3".as_slice()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.raft_entries(0, 100).unwrap(), vec![(4, vec![4]), (5, vec![5]), (6, vec![6])]);
+    assert_eq!(store.raft_value(RaftValue::Vote).unwrap(), Some(b"v".to_vec()));
+    assert_eq!(store.raft_value(RaftValue::Purged).unwrap(), Some(b"p3".to_vec()));
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.raft_last().unwrap(), Some((6, vec![6])));
+}
+
+#[test]
 fn a_block_that_does_not_extend_the_tip_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (store, blocks) = chain_of(dir.path(), 2);

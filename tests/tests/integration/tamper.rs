@@ -115,7 +115,9 @@ async fn verify_names_the_height_of_a_flipped_byte() {
 }
 
 /// One edit of a stopped node's sled index, made with sled's own API.
-type Edit = fn(&sled::Tree, &sled::Tree);
+type Edit = fn(&sled::Tree);
+/// An edit of a consensus log file's frames, `(index, payload)`.
+type WalEdit = fn(&mut Vec<(u64, Vec<u8>)>);
 
 /// The value at the first key under `prefix` after `skip` others.
 fn nth(tree: &sled::Tree, prefix: &[u8], skip: usize) -> (sled::IVec, sled::IVec) {
@@ -158,10 +160,10 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
     let (ok, out) = billflow_tests::verify(&data).unwrap();
     assert!(ok, "{out}");
 
-    let cases: [(&str, Edit, &str); 11] = [
+    let cases: [(&str, Edit, &str); 9] = [
         (
             "the tip",
-            |l, _| {
+            |l| {
                 let mut tip = ChainTip::decode(&l.get(b"m:tip").unwrap().unwrap()).unwrap();
                 tip.state_hash.0[0] ^= 1;
                 l.insert(b"m:tip", tip.encode()).unwrap();
@@ -170,19 +172,19 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
         ),
         (
             "the genesis document",
-            |l, _| {
+            |l| {
                 let mut genesis = Genesis::decode(&l.get(b"m:genesis").unwrap().unwrap()).unwrap();
                 genesis.genesis_time_ms += 1;
                 l.insert(b"m:genesis", genesis.encode()).unwrap();
             },
             "genesis",
         ),
-        ("a block's position", |l, _| swap(l, b"b:"), "height"),
-        ("the block-hash index", |l, _| swap(l, b"h:"), "height"),
-        ("the transaction index", |l, _| swap(l, b"t:"), "height"),
+        ("a block's position", |l| swap(l, b"b:"), "height"),
+        ("the block-hash index", |l| swap(l, b"h:"), "height"),
+        ("the transaction index", |l| swap(l, b"t:"), "height"),
         (
             "a transaction's index entry removed",
-            |l, _| {
+            |l| {
                 let (key, _) = nth(l, b"t:", 2);
                 l.remove(key).unwrap();
             },
@@ -190,7 +192,7 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
         ),
         (
             "a receipt",
-            |l, _| {
+            |l| {
                 let (key, value) = nth(l, b"r:", 3);
                 let mut receipt = Receipt::decode(&value).unwrap();
                 receipt.fuel_used += 1;
@@ -200,7 +202,7 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
         ),
         (
             "a state value",
-            |l, _| {
+            |l| {
                 let (key, value) = l
                     .scan_prefix(b"s:")
                     .find(|kv| kv.as_ref().is_ok_and(|(k, _)| k.windows(12).any(|w| w == b"participant/")))
@@ -212,29 +214,12 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
         ),
         (
             "an attestation",
-            |l, _| {
+            |l| {
                 let (_, other) = nth(l, b"a:", 0);
                 let (key, _) = nth(l, b"a:", 5);
                 l.insert(key, other).unwrap();
             },
             "height",
-        ),
-        (
-            "a consensus log entry",
-            |_, r| {
-                let entries: Vec<_> = r.scan_prefix(b"e:").map(|kv| kv.unwrap()).collect();
-                let (key, _) = &entries[entries.len() - 2];
-                r.insert(key, entries[entries.len() - 3].1.clone()).unwrap();
-            },
-            "entry",
-        ),
-        (
-            "a consensus log entry removed",
-            |_, r| {
-                let entries: Vec<_> = r.scan_prefix(b"e:").map(|kv| kv.unwrap()).collect();
-                r.remove(&entries[entries.len() - 3].0).unwrap();
-            },
-            "entry",
         ),
     ];
     for (i, (what, edit, says)) in cases.into_iter().enumerate() {
@@ -242,7 +227,7 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
         copy_dir(&data, &copy);
         {
             let db = sled::open(copy.join("index")).unwrap();
-            edit(&db.open_tree("ledger").unwrap(), &db.open_tree("raft").unwrap());
+            edit(&db.open_tree("ledger").unwrap());
             db.flush().unwrap();
         }
         let (ok, out) = billflow_tests::verify(&copy).unwrap();
@@ -250,4 +235,74 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
         assert!(out.contains(says), "{what}: {out}");
         eprintln!("{what}: {}", out.lines().last().unwrap_or_default());
     }
+
+    // The consensus log's own files, rewritten frame by frame with valid
+    // checksums (its format is documented), as anyone with the files could.
+    let wal_cases: [(&str, WalEdit, &str); 2] = [
+        (
+            "a consensus log entry",
+            |frames| {
+                let n = frames.len();
+                frames[n - 2].1 = frames[n - 3].1.clone();
+            },
+            "says it is entry",
+        ),
+        (
+            "a consensus log entry removed",
+            |frames| {
+                let n = frames.len();
+                frames.remove(n - 3);
+            },
+            "belongs",
+        ),
+    ];
+    for (i, (what, edit, says)) in wal_cases.into_iter().enumerate() {
+        let copy = data.parent().unwrap().join(format!("wal-edit-{i}"));
+        copy_dir(&data, &copy);
+        let wal = newest_wal(&copy.join("raft"));
+        let mut frames = read_wal(&std::fs::read(&wal).unwrap());
+        edit(&mut frames);
+        std::fs::write(&wal, write_wal(&frames)).unwrap();
+        let (ok, out) = billflow_tests::verify(&copy).unwrap();
+        assert!(!ok, "verify passed a store with {what} edited: {out}");
+        assert!(out.contains(says), "{what}: {out}");
+        eprintln!("{what}: {}", out.lines().last().unwrap_or_default());
+    }
+}
+
+/// The newest file of a consensus log directory.
+fn newest_wal(dir: &Path) -> PathBuf {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wal"))
+        .collect();
+    files.sort();
+    files.pop().unwrap()
+}
+
+/// The frames of a consensus log file: `"BFR1" ‖ index u64 ‖ length u32 ‖ crc32 u32 ‖ payload`.
+fn read_wal(bytes: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        assert_eq!(&bytes[at..at + 4], b"BFR1");
+        let index = u64::from_le_bytes(bytes[at + 4..at + 12].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 12..at + 16].try_into().unwrap()) as usize;
+        out.push((index, bytes[at + 20..at + 20 + len].to_vec()));
+        at += 20 + len;
+    }
+    out
+}
+
+fn write_wal(frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (index, payload) in frames {
+        out.extend_from_slice(b"BFR1");
+        out.extend_from_slice(&index.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        out.extend_from_slice(payload);
+    }
+    out
 }
