@@ -183,19 +183,17 @@ impl RaftLog {
                     }
                 }
             }
-            let file = Arc::new(file);
-            view.files.insert(segment, file.clone());
             if last {
-                writer = Some((segment, offset));
+                let append = file.try_clone().map_err(|e| io("open consensus log file", e))?;
+                writer = Some(Writer { segment, file: append, len: offset });
             }
+            view.files.insert(segment, Arc::new(file));
         }
-        let (segment, len) = writer.unwrap_or((0, 0));
-        let file = open_rw(&segment_path(dir, segment), false)?;
-        let log = RaftLog {
-            dir: dir.to_path_buf(),
-            writer: Mutex::new(Writer { segment, file, len }),
-            view: RwLock::new(view),
+        let writer = match writer {
+            Some(w) => w,
+            None => Writer { segment: 0, file: open_rw(&segment_path(dir, 0), false)?, len: 0 },
         };
+        let log = RaftLog { dir: dir.to_path_buf(), writer: Mutex::new(writer), view: RwLock::new(view) };
         if let Some(upto) = purged {
             log.forget_upto(upto)?;
         }
@@ -274,7 +272,7 @@ impl RaftLog {
 
     /// Entries with indexes in `[from, to)`, in order, as `(index, bytes)`.
     pub(crate) fn entries(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>> {
-        let (start, wanted, files) = {
+        let (wanted, files) = {
             let view = self.read_view()?;
             let from = from.max(view.first);
             let to = to.min(view.next_index());
@@ -282,7 +280,7 @@ impl RaftLog {
                 return Ok(Vec::new());
             }
             let wanted: Vec<(u64, Pos)> = (from..to).map(|i| (i, view.positions[(i - view.first) as usize])).collect();
-            (from, wanted, view.files.clone())
+            (wanted, view.files.clone())
         };
         let mut out = Vec::with_capacity(wanted.len());
         // Consecutive frames of one file are read with one `pread`.
@@ -310,7 +308,6 @@ impl RaftLog {
             }
             i = j;
         }
-        debug_assert_eq!(out.first().map(|(i, _)| *i), Some(start));
         Ok(out)
     }
 
