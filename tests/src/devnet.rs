@@ -332,11 +332,18 @@ impl DevnetProcess {
     }
 }
 
-/// Whether process `pid` has exited: no such process, or a zombie (which has
-/// closed its files and let go of its locks).
+/// Whether process `pid` has exited: no such process, or a zombie with every
+/// thread exited (so it has closed its files and let go of its locks).
 fn gone(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+    let dead = |task: &str| match std::fs::read_to_string(format!("/proc/{pid}/task/{task}/stat")) {
         Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => true,
+    };
+    // A killed process's main thread turns zombie while its other threads are
+    // still exiting, and they share its open files (the store's lock among
+    // them): it is gone only once no thread of it is left alive.
+    match std::fs::read_dir(format!("/proc/{pid}/task")) {
+        Ok(tasks) => tasks.filter_map(|t| t.ok()).all(|t| dead(&t.file_name().to_string_lossy())),
         Err(_) => true,
     }
 }
