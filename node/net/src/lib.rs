@@ -12,6 +12,7 @@
 //! dead one (`transport.rs`).
 
 mod admission;
+mod coalesce;
 pub mod codec;
 mod identity;
 mod swarm;

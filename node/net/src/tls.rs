@@ -15,6 +15,8 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::{AsyncRead, AsyncWrite, FutureExt};
 use futures_rustls::TlsStream;
+
+pub use crate::coalesce::Coalesced;
 use libp2p::PeerId;
 use libp2p::core::UpgradeInfo;
 use libp2p::core::upgrade::{InboundConnectionUpgrade, OutboundConnectionUpgrade};
@@ -232,7 +234,7 @@ impl<C> InboundConnectionUpgrade<C> for TlsConfig
 where
     C: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    type Output = (PeerId, TlsStream<C>);
+    type Output = (PeerId, Coalesced<TlsStream<C>>);
     type Error = TlsError;
     type Future = BoxFuture<'static, Result<Self::Output, Self::Error>>;
 
@@ -241,7 +243,7 @@ where
             let stream =
                 futures_rustls::TlsAcceptor::from(self.server).accept(socket).await.map_err(TlsError::Handshake)?;
             let peer = peer_of(stream.get_ref().1)?;
-            Ok((peer, stream.into()))
+            Ok((peer, Coalesced::new(stream.into())))
         }
         .boxed()
     }
@@ -251,7 +253,7 @@ impl<C> OutboundConnectionUpgrade<C> for TlsConfig
 where
     C: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    type Output = (PeerId, TlsStream<C>);
+    type Output = (PeerId, Coalesced<TlsStream<C>>);
     type Error = TlsError;
     type Future = BoxFuture<'static, Result<Self::Output, Self::Error>>;
 
@@ -266,7 +268,7 @@ where
                 .await
                 .map_err(TlsError::Handshake)?;
             let peer = peer_of(stream.get_ref().1)?;
-            Ok((peer, stream.into()))
+            Ok((peer, Coalesced::new(stream.into())))
         }
         .boxed()
     }

@@ -398,7 +398,7 @@ async fn tls_session(
     c: &Consortium,
     as_node: &Node,
     to: &Node,
-) -> futures_rustls::TlsStream<libp2p::tcp::tokio::TcpStream> {
+) -> billflow_net::tls::Coalesced<futures_rustls::TlsStream<libp2p::tcp::tokio::TcpStream>> {
     use futures::{AsyncReadExt, AsyncWriteExt};
     use libp2p::core::upgrade::OutboundConnectionUpgrade;
     let tls = billflow_net::tls::TlsConfig::new(
@@ -498,6 +498,7 @@ async fn a_member_speaking_garbage_after_the_handshake_is_dropped_and_the_node_k
     {
         let mut session = tls_session(&c, rogue, target).await;
         session.write_all(muxer).await.unwrap();
+        session.flush().await.unwrap();
         let mut echo = [0u8; 34];
         session.read_exact(&mut echo).await.unwrap();
         assert_eq!(&echo, muxer, "the node agrees to yamux");

@@ -8,7 +8,9 @@
 //! `raft/log-NNNNNN.wal`; a file is closed once it passes [`SEGMENT_BYTES`].
 //! Beside them, `raft/vote` and `raft/purged` are replaced atomically and
 //! durably (written, synced, renamed, directory synced); `raft/committed` is
-//! replaced atomically but not synced, as openraft needs it only as a hint.
+//! replaced atomically but not synced, and at most once every
+//! [`COMMITTED_EVERY`] (and when the log is closed), as openraft needs it only
+//! as a hint: an older committed id is still committed.
 //!
 //! On open, the files are read in order; a frame that is cut short or does
 //! not check at the end of the newest file is a torn append that was never
@@ -75,6 +77,18 @@ pub(crate) struct RaftLog {
     /// Updated only after a write is durable: a reader never sees an entry
     /// that a crash could take back.
     view: RwLock<View>,
+    /// The newest committed id openraft saved, and when it was last written.
+    committed: Mutex<CommittedHint>,
+}
+
+/// How often, at most, the committed id is written to its file.
+const COMMITTED_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[derive(Default)]
+struct CommittedHint {
+    newest: Option<Vec<u8>>,
+    written: Option<std::time::Instant>,
+    unwritten: bool,
 }
 
 fn segment_path(dir: &Path, segment: u32) -> PathBuf {
@@ -193,7 +207,12 @@ impl RaftLog {
             Some(w) => w,
             None => Writer { segment: 0, file: open_rw(&segment_path(dir, 0), false)?, len: 0 },
         };
-        let log = RaftLog { dir: dir.to_path_buf(), writer: Mutex::new(writer), view: RwLock::new(view) };
+        let log = RaftLog {
+            dir: dir.to_path_buf(),
+            writer: Mutex::new(writer),
+            view: RwLock::new(view),
+            committed: Mutex::default(),
+        };
         if let Some(upto) = purged {
             log.forget_upto(upto)?;
         }
@@ -395,6 +414,11 @@ impl RaftLog {
 
     /// Consensus value `name` (`vote`, `committed`, or `purged` without its index).
     pub(crate) fn value(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        if name == "committed" {
+            if let Some(newest) = &self.lock_committed()?.newest {
+                return Ok(Some(newest.clone()));
+            }
+        }
         let bytes = Self::read_value(&self.dir, name)?;
         Ok(match (name, bytes) {
             ("purged", Some(b)) => Some(b.get(8..).unwrap_or_default().to_vec()),
@@ -402,10 +426,28 @@ impl RaftLog {
         })
     }
 
-    /// Replaces consensus value `name`: durably, except `committed`.
+    /// Replaces consensus value `name`: durably, except `committed`, which
+    /// reaches its file at most once every [`COMMITTED_EVERY`] and when the
+    /// log is dropped (openraft saves it after every commit).
     pub(crate) fn put_value(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        if name == "committed" {
+            let mut hint = self.lock_committed()?;
+            hint.newest = Some(bytes.to_vec());
+            hint.unwritten = true;
+            if hint.written.is_some_and(|at| at.elapsed() < COMMITTED_EVERY) {
+                return Ok(());
+            }
+            let _serialised = self.lock_writer()?;
+            replace(&self.dir, name, bytes, false)?;
+            (hint.written, hint.unwritten) = (Some(std::time::Instant::now()), false);
+            return Ok(());
+        }
         let _serialised = self.lock_writer()?;
-        replace(&self.dir, name, bytes, name != "committed")
+        replace(&self.dir, name, bytes, true)
+    }
+
+    fn lock_committed(&self) -> Result<std::sync::MutexGuard<'_, CommittedHint>> {
+        self.committed.lock().map_err(|_| StorageError::Io("a previous consensus log write panicked".into()))
     }
 
     /// Bytes the log and its values occupy on disk.
@@ -442,4 +484,15 @@ fn check_frame(frame: &[u8], index: u64) -> Result<Vec<u8>> {
         return Err(corrupt("checksum mismatch"));
     }
     Ok(payload.to_vec())
+}
+
+impl Drop for RaftLog {
+    /// Writes the newest committed id if it has not reached its file yet.
+    fn drop(&mut self) {
+        let hint = self.committed.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let (true, Some(newest)) = (hint.unwritten, &hint.newest) {
+            // A hint only: if it cannot be written, the older one stands.
+            let _ = replace(&self.dir, "committed", newest, false);
+        }
+    }
 }

@@ -182,6 +182,24 @@ fn the_consensus_log_cuts_a_torn_append_refuses_a_gap_and_reports_a_bad_entry() 
 }
 
 #[test]
+fn the_committed_hint_is_written_at_most_once_a_second_and_on_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("raft/committed");
+    let store = Store::open(dir.path()).unwrap();
+    store.put_raft_value(RaftValue::Committed, b"c1").unwrap();
+    assert_eq!(std::fs::read(&file).unwrap(), b"c1", "the first one is written at once");
+    for c in [b"c2", b"c3"] {
+        store.put_raft_value(RaftValue::Committed, c).unwrap();
+    }
+    assert_eq!(store.raft_value(RaftValue::Committed).unwrap(), Some(b"c3".to_vec()), "read from memory");
+    assert_eq!(std::fs::read(&file).unwrap(), b"c1", "the newer ones wait");
+    drop(store);
+    assert_eq!(std::fs::read(&file).unwrap(), b"c3", "and reach the file on close");
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.raft_value(RaftValue::Committed).unwrap(), Some(b"c3".to_vec()));
+}
+
+#[test]
 fn purging_the_consensus_log_deletes_files_that_hold_only_purged_entries() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
