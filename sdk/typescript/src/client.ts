@@ -239,10 +239,12 @@ export class Client {
   }
 
   /**
-   * One request to the current node. Answers 2xx as parsed JSON; an error
-   * answer is a {@link LedgerError}, no answer a {@link TransportError}.
+   * One request to the current node, signed when the client holds a key
+   * unless `unsigned` (a submission: the transaction's own signature
+   * authenticates it). Answers 2xx as parsed JSON; an error answer is a
+   * {@link LedgerError}, no answer a {@link TransportError}.
    */
-  async request<T>(method: string, path: string, options: { query?: string; json?: unknown; binary?: Uint8Array; timeoutMs?: number } = {}): Promise<T> {
+  async request<T>(method: string, path: string, options: { query?: string; json?: unknown; binary?: Uint8Array; timeoutMs?: number; unsigned?: boolean } = {}): Promise<T> {
     const query = options.query ?? '';
     let body: Uint8Array | undefined;
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -255,7 +257,7 @@ export class Client {
     } else if (method === 'POST') {
       body = new Uint8Array(0);
     }
-    Object.assign(headers, this.signHeaders(method, path, query, body));
+    if (!options.unsigned) Object.assign(headers, this.signHeaders(method, path, query, body));
     const node = this.node;
     const answer = await this.shared.pool.request(node, method, query ? `${path}?${query}` : path, headers, body, options.timeoutMs ?? this.timeoutMs);
     return parseAnswer<T>(node, answer);
@@ -509,8 +511,8 @@ export class Client {
   submitTx(stx: SignedTx, options: { wait?: boolean; timeoutMs?: number; format?: 'binary' | 'json' } = {}): Promise<TxView> {
     const query = buildQuery([['wait', options.wait ?? false], ['timeout_ms', options.wait ? options.timeoutMs : undefined]]);
     return options.format === 'json'
-      ? this.request('POST', '/v1/transactions', { query, json: stx })
-      : this.request('POST', '/v1/transactions', { query, binary: encodeSignedTx(stx) });
+      ? this.request('POST', '/v1/transactions', { query, json: stx, unsigned: true })
+      : this.request('POST', '/v1/transactions', { query, binary: encodeSignedTx(stx), unsigned: true });
   }
 
   /**

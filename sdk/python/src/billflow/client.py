@@ -228,7 +228,14 @@ class Client:
         }
 
     def _send(
-        self, method: str, path: str, query: str = "", body: bytes | None = None, content_type: str | None = None
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        body: bytes | None = None,
+        content_type: str | None = None,
+        *,
+        signed: bool = True,
     ) -> httpx.Response:
         url = f"{self.node}{path}" + (f"?{query}" if query else "")
         headers = {"content-type": content_type} if content_type else {}
@@ -236,7 +243,8 @@ class Client:
         # Sign what goes on the request line, exactly.
         raw = request.url.raw_path.decode("ascii")
         sent_path, _, sent_query = raw.partition("?")
-        request.headers.update(self.auth_headers(method, sent_path, sent_query, body or b""))
+        if signed:
+            request.headers.update(self.auth_headers(method, sent_path, sent_query, body or b""))
         try:
             return self._http.send(request)
         except httpx.HTTPError as e:
@@ -266,9 +274,10 @@ class Client:
         content_type: str | None = None,
         *,
         failover: bool = True,
+        signed: bool = True,
     ) -> dict[str, Any]:
         """:meth:`request` whose answer must be a JSON object."""
-        answer = self.request(method, path, query, body, content_type, failover=failover)
+        answer = self.request(method, path, query, body, content_type, failover=failover, signed=signed)
         if not isinstance(answer, dict):
             raise BillflowError(f"{method} {path}: the node answered {type(answer).__name__}, not an object")
         return answer
@@ -282,16 +291,19 @@ class Client:
         content_type: str | None = None,
         *,
         failover: bool = True,
+        signed: bool = True,
     ) -> Any:
         """A gateway call: its JSON answer, or a :class:`LedgerError`.
 
         With ``failover`` (reads and queries), a node that cannot be reached
         or answers 408, 429 or 5xx is left for the next, each node once.
+        The request is signed when the client holds a key, unless ``signed``
+        is false (a submission: the transaction's own signature authenticates it).
         """
         tries = len(self.nodes) if failover else 1
         while True:
             try:
-                return self._answer(self._send(method, path, query, body, content_type))
+                return self._answer(self._send(method, path, query, body, content_type, signed=signed))
             except (TransportError, LedgerError) as e:
                 retry = isinstance(e, TransportError) or (isinstance(e, LedgerError) and e.retryable)
                 tries -= 1
@@ -407,7 +419,13 @@ class Client:
             wait_ms = max(1, min(_MAX_WAIT_MS, int((deadline - time.monotonic()) * 1000)))
             try:
                 view = self._object(
-                    "POST", "/v1/transactions", f"wait=true&timeout_ms={wait_ms}", body, content_type, failover=False
+                    "POST",
+                    "/v1/transactions",
+                    f"wait=true&timeout_ms={wait_ms}",
+                    body,
+                    content_type,
+                    failover=False,
+                    signed=False,
                 )
                 if view.get("status") == "committed":
                     return view
