@@ -518,7 +518,7 @@ impl Consensus {
     /// Signs every block this node commits, stores the attestation and sends it to
     /// every other member: one sender per peer, which batches whatever piled up
     /// while its previous request was under way, and what comes within
-    /// [`ATTESTATION_GATHER`] of the first. Runs until the chain is dropped.
+    /// 20 ms (`ATTESTATION_GATHER`) of the first. Runs until the chain is dropped.
     ///
     /// Each attestation anchors the node's audit log head as `audit_head`
     /// holds it then, when the node keeps one.
