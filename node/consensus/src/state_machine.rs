@@ -25,6 +25,14 @@ type AppliedState = (Option<LogId<u64>>, StoredMembership<u64, RaftNode>);
 pub(crate) const APPLIED: &str = "raft/applied";
 const MEMBERSHIP: &str = "raft/membership";
 
+/// A run of proposals is applied and written once it holds this many
+/// transactions (a single larger block is applied whole). A node catching up
+/// is handed hundreds of blocks at once; applied as one run, their decoded
+/// transactions, receipts, state changes and encoded records were all held
+/// together, about 1 GB for 200,000 transactions. A sync of the block files
+/// per 4,096 transactions costs nothing measurable.
+const RUN_TXS: usize = 4096;
+
 /// The latest snapshot: its metadata and its file.
 #[derive(Clone)]
 struct CurrentSnapshot {
@@ -159,10 +167,12 @@ fn apply_entries(
     mut applied: Option<LogId<u64>>,
     mut membership: StoredMembership<u64, RaftNode>,
     entries: Vec<Entry<TypeConfig>>,
+    run_txs: usize,
 ) -> Result<Vec<Applied>, StorageError<u64>> {
     let mut responses = Vec::with_capacity(entries.len());
     // Consecutive proposals are applied together, with one sync of the block
-    // files; the run is written before any entry that is not a proposal.
+    // files; the run is written before any entry that is not a proposal, and
+    // once it holds `RUN_TXS` transactions.
     let mut run: Run = Vec::new();
     for entry in entries {
         let log_id = entry.log_id;
@@ -180,6 +190,9 @@ fn apply_entries(
                 meta.push((MEMBERSHIP.to_string(), encode(&membership)));
                 let proposal = BlockProposal::decode(&proposal.0).map_err(|e| StorageIOError::apply(log_id, &e))?;
                 run.push((log_id, proposal, meta));
+                if run.iter().map(|(_, p, _)| p.txs.len()).sum::<usize>() >= run_txs {
+                    apply_run(chain, &mut run, &mut responses)?;
+                }
             }
             EntryPayload::Blank => {
                 apply_run(chain, &mut run, &mut responses)?;
@@ -235,7 +248,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let chain = self.chain.clone();
         // One trip to a blocking thread for the whole batch: a follower catching
         // up is handed hundreds of entries at once.
-        tokio::task::spawn_blocking(move || apply_entries(&chain, applied, membership, entries))
+        tokio::task::spawn_blocking(move || apply_entries(&chain, applied, membership, entries, RUN_TXS))
             .await
             .map_err(|e| StorageIOError::apply(LogId::default(), &e))?
     }
@@ -308,5 +321,38 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let file = SnapshotFile::open(&current.path)
             .map_err(|e| StorageIOError::read_snapshot(Some(current.meta.signature()), &e))?;
         Ok(Some(Snapshot { meta: current.meta.clone(), snapshot: Box::new(file) }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use billflow_chain::ChainConfig;
+    use billflow_storage::Store;
+    use billflow_types::dev::{dev_genesis, dev_registration};
+    use openraft::testing::log_id;
+
+    use super::*;
+    use crate::config::Proposal;
+
+    #[tokio::test]
+    async fn a_run_of_proposals_is_written_once_it_holds_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ChainConfig { node_id: "n1".parse().unwrap(), mempool_capacity: 100 };
+        let chain = Chain::open(Store::open(dir.path()).unwrap(), &dev_genesis(), config).unwrap();
+        let mut entries = Vec::new();
+        for n in 1..=3u64 {
+            assert!(chain.submit(dev_registration(n, billflow_chain::now_ms())).unwrap().is_ok());
+            let proposal = chain.next_proposal().await;
+            entries.push(Entry { log_id: log_id(1, 0, n), payload: EntryPayload::Normal(Proposal(proposal.encode())) });
+        }
+        // The fourth entry cannot be applied: what the runs before it held is written.
+        entries.push(Entry { log_id: log_id(1, 0, 4), payload: EntryPayload::Normal(Proposal(vec![0xff; 7])) });
+        let sm = StateMachine::new(chain.clone()).unwrap();
+        let (applied, membership) = sm.applied().unwrap();
+        let err = apply_entries(&chain, applied, membership, entries, 2).unwrap_err();
+        assert!(err.to_string().contains("Apply"), "{err}");
+        // Blocks 1 and 2 made a run of two transactions; block 3 waited for more.
+        assert_eq!(chain.tip().height, 2);
+        assert_eq!(sm.applied().unwrap().0, Some(log_id(1, 0, 2)));
     }
 }
