@@ -174,6 +174,8 @@ fn apply_entries(
     // files; the run is written before any entry that is not a proposal, and
     // once it holds `RUN_TXS` transactions.
     let mut run: Run = Vec::new();
+    // Transactions in `run`.
+    let mut held = 0;
     for entry in entries {
         let log_id = entry.log_id;
         if Some(log_id) <= applied {
@@ -189,8 +191,10 @@ fn apply_entries(
                 // voters without the log entries that named them.
                 meta.push((MEMBERSHIP.to_string(), encode(&membership)));
                 let proposal = BlockProposal::decode(&proposal.0).map_err(|e| StorageIOError::apply(log_id, &e))?;
+                // Every write of a run empties it.
+                held = if run.is_empty() { 0 } else { held } + proposal.txs.len();
                 run.push((log_id, proposal, meta));
-                if run.iter().map(|(_, p, _)| p.txs.len()).sum::<usize>() >= run_txs {
+                if held >= run_txs {
                     apply_run(chain, &mut run, &mut responses)?;
                 }
             }
