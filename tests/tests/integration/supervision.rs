@@ -24,6 +24,8 @@ use crate::register_enterprise;
 /// it then sends (the stream's documented behaviour).
 const STALL_LIMIT: Duration = Duration::from_secs(5);
 const CLOSE_RECONNECT: u16 = 4000;
+/// Longer than the longest interval between TCP's zero-window probes (TCP_RTO_MAX).
+const ZERO_WINDOW_PROBE_MAX: Duration = Duration::from_secs(130);
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -221,11 +223,17 @@ async fn a_reader_that_stalls_is_closed_with_its_cursor_and_commits_go_on() {
     // Past the stall limit the node has closed it: what was buffered drains,
     // then the stream ends (with code 4000 and the cursor if the close frame
     // fit), well before the last event.
+    //
+    // What the node's kernel still holds reaches this reader only at TCP's
+    // zero-window probes, whose interval doubles while the window stays shut
+    // (up to TCP_RTO_MAX, 120 s): after a stall of 15 s the next probe can be
+    // more than 10 s away. So one frame may take that long; a node that kept
+    // the reader open still fails here, after the last event.
     tokio::time::sleep(STALL_LIMIT + Duration::from_secs(3)).await;
     let mut got: Vec<StreamEvent> = Vec::new();
     let mut close = None;
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), stalled.next()).await.unwrap_or_else(|_| {
+        let frame = tokio::time::timeout(ZERO_WINDOW_PROBE_MAX, stalled.next()).await.unwrap_or_else(|_| {
             panic!("the node kept a stalled reader open: {} of {} events ({bytes} bytes) read", got.len(), all.len())
         });
         match frame {
