@@ -255,11 +255,7 @@ impl Chain {
     /// The recorded outcome of `tx_id`, if it is on the chain.
     pub fn committed(&self, tx_id: &TxId) -> Result<Option<TxOutcome>> {
         let store = &self.inner.store;
-        let Some(location) = store.tx_location(tx_id)? else { return Ok(None) };
-        let receipt = store.receipt(location)?.ok_or_else(|| StorageError::Corrupt {
-            what: format!("receipt of {tx_id}"),
-            reason: "indexed transaction without receipt".into(),
-        })?;
+        let Some((location, receipt)) = store.tx_receipt(tx_id)? else { return Ok(None) };
         Ok(Some(TxOutcome::Committed { location, receipt }))
     }
 
@@ -367,11 +363,8 @@ impl Chain {
         let mut changes = Vec::with_capacity(history.changes.len());
         for change in history.changes {
             let named = store
-                .tx_location(&change.tx_id)?
-                .map(|loc| store.receipt(loc))
-                .transpose()?
-                .flatten()
-                .and_then(|r| r.events.into_iter().find(|e| e.topic == billflow_types::VOTERS_CHANGED))
+                .tx_receipt(&change.tx_id)?
+                .and_then(|(_, r)| r.events.into_iter().find(|e| e.topic == billflow_types::VOTERS_CHANGED))
                 .map(|e| Vec::<billflow_types::VoterKey>::decode(&e.data));
             match named {
                 Some(Ok(voters)) => changes.push((change.height, voters)),

@@ -129,15 +129,17 @@ pub fn verify(store: &Store) -> Result<VerifyReport, VerifyError> {
         if replayed.header != *h {
             return Err(fail("header differs from the replay".into()));
         }
-        let stored_receipts = store.receipts(height).map_err(storage(height))?;
-        if stored_receipts != record.receipts {
-            return Err(fail("stored receipts differ from the replay".into()));
-        }
-        for (index, tx) in stored.txs.iter().enumerate() {
+        for (index, (tx, receipt)) in stored.txs.iter().zip(&record.receipts).enumerate() {
             let want = TxLocation { height, index: index as u32 };
-            let got = store.tx_location(&tx.tx.tx_id).map_err(storage(height))?;
+            let (got, indexed) = match store.tx_receipt(&tx.tx.tx_id).map_err(storage(height))? {
+                Some((loc, r)) => (Some(loc), Some(r)),
+                None => (None, None),
+            };
             if got != Some(want) {
                 return Err(fail(format!("transaction index for {} is {got:?}, expected {want:?}", tx.tx.tx_id)));
+            }
+            if indexed.as_ref() != Some(receipt) {
+                return Err(fail(format!("the receipt the index names for {} is not the block's", tx.tx.tx_id)));
             }
             std::sync::Arc::make_mut(&mut ledger).txs.insert(tx.tx.tx_id.clone());
         }

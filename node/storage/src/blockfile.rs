@@ -61,6 +61,53 @@ impl BlockPos {
     }
 }
 
+/// Where one receipt's canonical bytes lie inside a block record, with their
+/// checksum: what the transaction index keeps so that a receipt is read from
+/// the block files alone, without a copy in the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub(crate) struct ReceiptSpan {
+    /// File number.
+    pub segment: u32,
+    /// Offset of the receipt's first byte in the file.
+    pub offset: u64,
+    /// Length of its encoding.
+    pub len: u32,
+    /// CRC-32 of its encoding.
+    pub crc: u32,
+}
+
+/// The spans of `stored`'s receipts in its record at `pos`. A record's payload
+/// is the canonical encoding of a [`StoredBlock`]: the block, then the count
+/// of receipts (u32) and each receipt's encoding in turn.
+pub(crate) fn receipt_spans(stored: &StoredBlock, pos: BlockPos) -> Result<Vec<ReceiptSpan>> {
+    let block_len =
+        borsh::object_length(&stored.block).map_err(|e| io("measure a block's encoding", std::io::Error::other(e)))?;
+    let mut offset = pos.offset + HEADER_LEN as u64 + block_len as u64 + 4;
+    let mut spans = Vec::with_capacity(stored.receipts.len());
+    for receipt in &stored.receipts {
+        let bytes = receipt.encode();
+        let len =
+            u32::try_from(bytes.len()).map_err(|_| io("frame a receipt", std::io::ErrorKind::InvalidInput.into()))?;
+        spans.push(ReceiptSpan { segment: pos.segment, offset, len, crc: crc32fast::hash(&bytes) });
+        offset += u64::from(len);
+    }
+    Ok(spans)
+}
+
+/// Reads the receipt at `span` from the files in `dir`, checking its checksum.
+pub(crate) fn read_receipt(dir: &Path, span: ReceiptSpan, what: impl Fn() -> String) -> Result<Receipt> {
+    let corrupt = |reason: String| StorageError::Corrupt { what: what(), reason };
+    let path = segment_path(dir, span.segment);
+    let file = File::open(&path).map_err(|e| corrupt(format!("block file {} unreadable: {e}", path.display())))?;
+    let mut bytes = vec![0u8; span.len as usize];
+    file.read_exact_at(&mut bytes, span.offset)
+        .map_err(|e| corrupt(format!("{} bytes at offset {} of {}: {e}", span.len, span.offset, path.display())))?;
+    if crc32fast::hash(&bytes) != span.crc {
+        return Err(corrupt(format!("checksum mismatch at offset {} of {}", span.offset, path.display())));
+    }
+    Receipt::decode(&bytes).map_err(|e| corrupt(e.to_string()))
+}
+
 /// A record found after the newest indexed one.
 pub(crate) struct Unindexed {
     pub height: u64,

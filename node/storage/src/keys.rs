@@ -18,8 +18,13 @@ pub fn tx(tx_id: &TxId) -> Vec<u8> {
     [b"t:".as_slice(), tx_id.as_str().as_bytes()].concat()
 }
 
-pub fn receipt(loc: TxLocation) -> Vec<u8> {
-    [b"r:".as_slice(), &loc.height.to_be_bytes(), &loc.index.to_be_bytes()].concat()
+/// `r:` ‖ height ‖ index: a receipt, in stores written before receipts were
+/// read from the block files. Opening such a store moves its transaction index
+/// to spans and removes these.
+pub const OLD_RECEIPT_PREFIX: &[u8] = b"r:";
+
+pub fn old_receipt(loc: TxLocation) -> Vec<u8> {
+    [OLD_RECEIPT_PREFIX, &loc.height.to_be_bytes(), &loc.index.to_be_bytes()].concat()
 }
 
 pub const STATE_PREFIX: &[u8] = b"s:";

@@ -3,7 +3,8 @@
 //!
 //! A committed block is written twice: first as one record (block, receipts,
 //! state changes) appended to the block files and synced, then as one atomic,
-//! flushed sled batch (indexes, receipts, state, chain tip). The block files are
+//! sled batch (indexes, state, chain tip). Receipts live only in the block
+//! files; the transaction index says where each one is. The block files are
 //! the source of truth: a block whose record is on disk but whose sled batch is
 //! not (a crash between the two) is indexed again when the store opens, and a
 //! torn record at the end of the files was never acknowledged and is cut off.

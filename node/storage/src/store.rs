@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, Receipt, TxId, TxLocation};
 
-use crate::blockfile::{self, BlockFiles, BlockPos, StoredBlock, Unindexed};
+use crate::blockfile::{self, BlockFiles, BlockPos, ReceiptSpan, StoredBlock, Unindexed};
 use crate::raftlog::RaftLog;
 use crate::{Result, StorageError, keys};
 
@@ -40,6 +40,14 @@ pub struct StateEntry {
     pub key: Vec<u8>,
     /// The value.
     pub value: Vec<u8>,
+}
+
+/// A transaction index entry (`t:`): where the transaction is, and where its
+/// receipt's bytes are in the block files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+struct TxEntry {
+    loc: TxLocation,
+    receipt: ReceiptSpan,
 }
 
 /// The ledger store of one node: block files plus a sled index and state.
@@ -101,7 +109,12 @@ impl Store {
                     ),
                 });
             }
-            ledger.apply_batch(index_batch(&stored, pos))?;
+            ledger.apply_batch(index_batch(&stored, pos)?)?;
+        }
+        if let Some(tip) = first.checked_sub(1)
+            && ledger.scan_prefix(keys::OLD_RECEIPT_PREFIX).next().is_some()
+        {
+            move_receipts_to_block_files(&db, &ledger, &blocks_dir, tip)?;
         }
         db.flush()?;
         Ok(Store { db, ledger, raft, blocks_dir, root: path.to_path_buf(), files: Arc::new(Mutex::new(files)) })
@@ -142,24 +155,24 @@ impl Store {
 
     /// Where the transaction `tx_id` is recorded.
     pub fn tx_location(&self, tx_id: &TxId) -> Result<Option<TxLocation>> {
+        Ok(self.tx_entry(tx_id)?.map(|e| e.loc))
+    }
+
+    /// Where the transaction `tx_id` is recorded, and its receipt, read from
+    /// the block files at the place the index names (checked by its checksum).
+    pub fn tx_receipt(&self, tx_id: &TxId) -> Result<Option<(TxLocation, Receipt)>> {
+        let Some(entry) = self.tx_entry(tx_id)? else { return Ok(None) };
+        let receipt = blockfile::read_receipt(&self.blocks_dir, entry.receipt, || format!("receipt of {tx_id}"))?;
+        Ok(Some((entry.loc, receipt)))
+    }
+
+    fn tx_entry(&self, tx_id: &TxId) -> Result<Option<TxEntry>> {
         self.get(&keys::tx(tx_id), || format!("index of transaction {tx_id}"))
     }
 
-    /// The receipt at `loc`.
-    pub fn receipt(&self, loc: TxLocation) -> Result<Option<Receipt>> {
-        self.get(&keys::receipt(loc), || format!("receipt {}:{}", loc.height, loc.index))
-    }
-
-    /// The receipts of the block at `height`, in order.
+    /// The receipts of the block at `height`, in order (none for a block not stored).
     pub fn receipts(&self, height: u64) -> Result<Vec<Receipt>> {
-        let prefix = [b"r:".as_slice(), &height.to_be_bytes()].concat();
-        self.ledger
-            .scan_prefix(&prefix)
-            .map(|kv| {
-                let (_, v) = kv?;
-                decode(|| format!("receipt of block {height}"), &v)
-            })
-            .collect()
+        Ok(self.stored_block(height)?.map(|s| s.receipts).unwrap_or_default())
     }
 
     /// A contract's state value.
@@ -267,7 +280,7 @@ impl Store {
         // several times (the tip, the applied id, a hot state value) once.
         let mut batch = sled::Batch::default();
         for (stored, pos) in blocks.iter().zip(positions) {
-            add_to_index(&mut batch, stored, pos);
+            add_to_index(&mut batch, stored, pos)?;
         }
         self.ledger.apply_batch(batch)?;
         Ok(if blocks.is_empty() { None } else { tip })
@@ -423,26 +436,22 @@ fn get<T: Canonical>(tree: &sled::Tree, key: &[u8], what: impl FnOnce() -> Strin
 }
 
 /// The sled writes that index a stored block and apply its state changes.
-fn index_batch(stored: &StoredBlock, pos: BlockPos) -> sled::Batch {
+fn index_batch(stored: &StoredBlock, pos: BlockPos) -> Result<sled::Batch> {
     let mut batch = sled::Batch::default();
-    add_to_index(&mut batch, stored, pos);
-    batch
+    add_to_index(&mut batch, stored, pos)?;
+    Ok(batch)
 }
 
 /// Adds to `batch` the writes that index a stored block and apply its state
 /// changes. A later block's writes replace an earlier one's to the same key
 /// (the tip, metadata, a state value), so a run of blocks is one batch.
-fn add_to_index(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) {
+fn add_to_index(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) -> Result<()> {
     let header = &stored.block.header;
     let tip = ChainTip::of(header);
     let hash = tip.hash;
     batch.insert(keys::block(header.height), pos.encode());
     batch.insert(keys::block_hash(&hash), header.height.encode());
-    for (index, (tx, receipt)) in stored.block.txs.iter().zip(&stored.receipts).enumerate() {
-        let loc = TxLocation { height: header.height, index: index as u32 };
-        batch.insert(keys::tx(&tx.tx.tx_id), loc.encode());
-        batch.insert(keys::receipt(loc), receipt.encode());
-    }
+    index_txs(batch, stored, pos)?;
     for change in &stored.changes {
         let key = keys::state(&change.contract, &change.key);
         match &change.value {
@@ -457,6 +466,43 @@ fn add_to_index(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) {
         batch.insert(keys::meta(name), value.as_slice());
     }
     batch.insert(keys::TIP, tip.encode());
+    Ok(())
+}
+
+/// Adds to `batch` the transaction index entries of a stored block: each
+/// transaction's location and its receipt's span in the record at `pos`.
+fn index_txs(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) -> Result<()> {
+    let spans = blockfile::receipt_spans(stored, pos)?;
+    for (index, (tx, receipt)) in stored.block.txs.iter().zip(spans).enumerate() {
+        let loc = TxLocation { height: stored.block.header.height, index: index as u32 };
+        batch.insert(keys::tx(&tx.tx.tx_id), TxEntry { loc, receipt }.encode());
+    }
+    Ok(())
+}
+
+/// Moves a store written when sled held a copy of every receipt (`r:`) to
+/// receipts read from the block files: every transaction index entry is
+/// written again with its receipt's span, and the copies are removed, a few
+/// blocks per atomic batch. Interrupted, it starts again at the next open (the
+/// copies that remain mark the store as not yet moved).
+fn move_receipts_to_block_files(db: &sled::Db, ledger: &sled::Tree, blocks_dir: &Path, tip: u64) -> Result<()> {
+    const BLOCKS_PER_BATCH: u64 = 64;
+    tracing::info!(tip, "moving receipts out of the index: they are read from the block files");
+    let mut batch = sled::Batch::default();
+    for height in 0..=tip {
+        let pos = get::<BlockPos>(ledger, &keys::block(height), || format!("position of block {height}"))?
+            .ok_or_else(|| StorageError::Corrupt { what: format!("block {height}"), reason: "not indexed".into() })?;
+        let stored = blockfile::read(blocks_dir, pos, height)?;
+        index_txs(&mut batch, &stored, pos)?;
+        for index in 0..stored.receipts.len() {
+            batch.remove(keys::old_receipt(TxLocation { height, index: index as u32 }));
+        }
+        if height % BLOCKS_PER_BATCH == BLOCKS_PER_BATCH - 1 || height == tip {
+            ledger.apply_batch(std::mem::take(&mut batch))?;
+        }
+    }
+    db.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ fn committed_blocks_survive_reopening() {
     }
     let loc = store.tx_location(&"tx-2".parse().unwrap()).unwrap().unwrap();
     assert_eq!(loc, TxLocation { height: 2, index: 0 });
-    assert_eq!(store.receipt(loc).unwrap(), Some(blocks[2].receipts[0].clone()));
+    assert_eq!(store.tx_receipt(&"tx-2".parse().unwrap()).unwrap(), Some((loc, blocks[2].receipts[0].clone())));
     let system = "system".parse().unwrap();
     assert_eq!(store.state_get(&system, b"a").unwrap(), Some(b"3".to_vec()));
     let range = store.state_range(&system, b"k", None, 10).unwrap();
@@ -377,4 +377,88 @@ fn a_corrupt_record_is_reported_with_its_height() {
         other => panic!("expected corruption, got {other:?}"),
     }
     assert_eq!(store.stored_block(3).unwrap().as_ref(), Some(&blocks[3]));
+}
+
+/// A block of several transactions whose receipts differ in length.
+fn block_of_several(height: u64, prev: Hash32) -> StoredBlock {
+    let mut b = stored(height, prev, (100 * height..100 * height + 5).map(tx).collect(), vec![]);
+    for (i, r) in b.receipts.iter_mut().enumerate() {
+        r.fuel_used = 10 + i as u64;
+        r.events = (0..i)
+            .map(|e| billflow_types::Event {
+                contract: "system".parse().unwrap(),
+                topic: format!("topic-{e}"),
+                data: vec![e as u8; 7 * i],
+            })
+            .collect();
+    }
+    b
+}
+
+#[test]
+fn each_receipt_is_read_from_the_block_files_where_the_index_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, mut blocks) = chain_of(dir.path(), 2);
+    for h in 3..=4 {
+        blocks.push(block_of_several(h, blocks.last().unwrap().block.header.hash()));
+    }
+    store.commit_blocks(&[&blocks[3], &blocks[4]]).unwrap();
+    let check = |store: &Store| {
+        for b in &blocks {
+            for (index, (t, r)) in b.block.txs.iter().zip(&b.receipts).enumerate() {
+                let want = TxLocation { height: b.block.header.height, index: index as u32 };
+                assert_eq!(store.tx_receipt(&t.tx.tx_id).unwrap(), Some((want, r.clone())));
+            }
+        }
+    };
+    check(&store);
+    assert!(store.ledger.scan_prefix(keys::OLD_RECEIPT_PREFIX).next().is_none(), "no receipt is kept in sled");
+    drop(store);
+    check(&Store::open(dir.path()).unwrap());
+}
+
+#[test]
+fn a_receipt_that_does_not_match_its_checksum_is_reported_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = chain_of(dir.path(), 2);
+    let id: TxId = "tx-2".parse().unwrap();
+    let mut entry = store.tx_entry(&id).unwrap().unwrap();
+    entry.receipt.offset -= 1;
+    store.ledger.insert(keys::tx(&id), entry.encode()).unwrap();
+    match store.tx_receipt(&id) {
+        Err(StorageError::Corrupt { what, reason }) => {
+            assert!(what.contains("tx-2") && reason.contains("checksum"), "{what}: {reason}")
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+    assert!(store.tx_receipt(&"tx-1".parse().unwrap()).unwrap().is_some(), "other receipts still read");
+}
+
+#[test]
+fn a_store_that_kept_receipts_in_sled_moves_them_to_the_block_files_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, mut blocks) = chain_of(dir.path(), 2);
+    blocks.push(block_of_several(3, blocks.last().unwrap().block.header.hash()));
+    store.commit_block(&blocks[3]).unwrap();
+    // The old layout: `t:` holds only the location, `r:` a copy of each receipt.
+    for b in &blocks {
+        for (index, (t, r)) in b.block.txs.iter().zip(&b.receipts).enumerate() {
+            let loc = TxLocation { height: b.block.header.height, index: index as u32 };
+            store.ledger.insert(keys::tx(&t.tx.tx_id), loc.encode()).unwrap();
+            store.ledger.insert(keys::old_receipt(loc), r.encode()).unwrap();
+        }
+    }
+    store.db.flush().unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.ledger.scan_prefix(keys::OLD_RECEIPT_PREFIX).next().is_none(), "the copies are removed");
+    for b in &blocks {
+        for (index, (t, r)) in b.block.txs.iter().zip(&b.receipts).enumerate() {
+            let want = TxLocation { height: b.block.header.height, index: index as u32 };
+            assert_eq!(store.tx_receipt(&t.tx.tx_id).unwrap(), Some((want, r.clone())));
+        }
+    }
+    let next = stored(4, blocks[3].block.header.hash(), vec![tx(4)], vec![]);
+    store.commit_block(&next).unwrap();
+    assert_eq!(store.tx_receipt(&"tx-4".parse().unwrap()).unwrap().unwrap().1, next.receipts[0]);
 }

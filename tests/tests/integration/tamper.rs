@@ -137,7 +137,7 @@ fn swap(tree: &sled::Tree, prefix: &[u8]) {
 /// each case names what it caught.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
-    use billflow_sdk::types::{Canonical, ChainParams, ChainTip, Genesis, Receipt};
+    use billflow_sdk::types::{Canonical, ChainParams, ChainTip, Genesis};
     let _one = billflow_tests::exclusive().await;
     let mut c =
         crate::cluster::Cluster::start(&crate::cluster::VOTERS_AND_OBSERVER[..3], ChainParams::default(), false, None)
@@ -191,14 +191,15 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
             "height",
         ),
         (
-            "a receipt",
+            "a transaction index entry pointed at another transaction's receipt",
             |l| {
-                let (key, value) = nth(l, b"r:", 3);
-                let mut receipt = Receipt::decode(&value).unwrap();
-                receipt.fuel_used += 1;
-                l.insert(key, receipt.encode()).unwrap();
+                // A `t:` value is the location (12 bytes), then the receipt's
+                // place in the block files and its checksum (docs/storage.md).
+                let (key, value) = nth(l, b"t:", 3);
+                let (_, other) = nth(l, b"t:", 4);
+                l.insert(key, [&value[..12], &other[12..]].concat()).unwrap();
             },
-            "height",
+            "is not the block's",
         ),
         (
             "a state value",
