@@ -65,9 +65,8 @@ pub(crate) async fn evidence(State(gw): Gw, Path(hash): Path<String>) -> Result<
     let mut heights: Vec<u64> = record.signatures.iter().map(|s| s.height).collect();
     heights.dedup();
     for height in heights {
-        let Some(block) = store.block(height).map_err(storage)? else { continue };
-        let receipts = store.receipts(height).map_err(storage)?;
-        for (index, (tx, receipt)) in block.txs.iter().zip(&receipts).enumerate() {
+        let Some(stored) = store.stored_block(height).map_err(storage)? else { continue };
+        for (index, (tx, receipt)) in stored.block.txs.iter().zip(&stored.receipts).enumerate() {
             let cosigns_this = tx.tx.contract.as_str() == EVIDENCE
                 && tx.tx.method.as_str() == "cosign"
                 && receipt.status == TxStatus::Success
