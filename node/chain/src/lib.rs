@@ -424,14 +424,16 @@ impl Chain {
         }
     }
 
-    /// Commits blocks received whole (from a snapshot of another node's chain),
-    /// in order, each extending the tip. Blocks at or below the tip are skipped
-    /// if they are the ones stored, and refused otherwise.
+    /// Commits blocks received whole (from a snapshot of another node's chain,
+    /// or from a peer), in order, each extending the one before: those above
+    /// the tip with one sync of the block files. Blocks at or below the tip are
+    /// skipped if they are the ones stored, and refused otherwise.
     pub fn install_blocks(&self, blocks: impl IntoIterator<Item = billflow_storage::StoredBlock>) -> Result<ChainTip> {
         let store = &self.inner.store;
+        let tip = self.tip();
+        let mut fresh = Vec::new();
         for stored in blocks {
             let header = &stored.block.header;
-            let tip = self.tip();
             if header.height <= tip.height {
                 let ours = store.block(header.height)?.map(|b| b.header.hash());
                 if ours != Some(header.hash()) {
@@ -443,26 +445,30 @@ impl Chain {
                 }
                 continue;
             }
-            let t = store.commit_block(&stored)?;
-            let mut pool = lock(&self.inner.mempool);
-            for tx in &stored.block.txs {
-                pool.settle(&tx.tx.tx_id);
-            }
-            drop(pool);
-            let mut waiters = lock(&self.inner.waiters);
+            fresh.push(stored);
+        }
+        let Some(t) = store.commit_blocks(&fresh.iter().collect::<Vec<_>>())? else { return Ok(tip) };
+        let mut pool = lock(&self.inner.mempool);
+        for tx in fresh.iter().flat_map(|stored| &stored.block.txs) {
+            pool.settle(&tx.tx.tx_id);
+        }
+        drop(pool);
+        let mut waiters = lock(&self.inner.waiters);
+        for stored in &fresh {
+            let height = stored.block.header.height;
             for (index, (tx, receipt)) in stored.block.txs.iter().zip(&stored.receipts).enumerate() {
                 let outcome = TxOutcome::Committed {
-                    location: TxLocation { height: t.height, index: index as u32 },
+                    location: TxLocation { height, index: index as u32 },
                     receipt: receipt.clone(),
                 };
                 for w in waiters.remove(&tx.tx.tx_id).unwrap_or_default() {
                     let _ = w.send(outcome.clone());
                 }
             }
-            drop(waiters);
-            self.inner.tip.send_replace(t);
         }
-        Ok(self.tip())
+        drop(waiters);
+        self.inner.tip.send_replace(t);
+        Ok(t)
     }
 
     /// Applies an ordered proposal, commits its block durably and tells the

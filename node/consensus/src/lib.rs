@@ -23,6 +23,7 @@ pub mod restore;
 mod service;
 pub mod snapshot;
 mod state_machine;
+pub mod sync;
 mod verify;
 pub mod wire;
 

@@ -68,6 +68,23 @@ pub fn prepare(store: &Store) -> Result<Option<RestoredPoint>, RestoreError> {
     Ok(Some(RestoredPoint { term: last.leader_id.term, index: last.index }))
 }
 
+/// After blocks were installed from peers ([`crate::sync`]): makes the vote
+/// at least the term of the last applied entry, as [`prepare`] does for a
+/// backup, so that the node never campaigns in a term below its own last
+/// entry's. A vote already that high stays as it is.
+pub(crate) fn raise_vote(store: &Store) -> Result<(), RestoreError> {
+    let Some(last) = applied(store)? else { return Ok(()) };
+    let current: Option<Vote<u64>> = match store.raft_value(RaftValue::Vote)? {
+        Some(bytes) => Some(decode(&bytes).map_err(|e| RestoreError::Corrupt { what: "vote", reason: e.to_string() })?),
+        None => None,
+    };
+    if current.is_none_or(|v| v.leader_id().term < last.leader_id.term) {
+        let vote = Vote::new(last.leader_id.term, last.leader_id.node_id);
+        store.put_raft_value(RaftValue::Vote, &encode(&vote))?;
+    }
+    Ok(())
+}
+
 /// The last applied log id recorded in `store`.
 fn applied(store: &Store) -> Result<Option<LogId<u64>>, RestoreError> {
     match store.meta(APPLIED)? {

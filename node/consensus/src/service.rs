@@ -386,6 +386,12 @@ impl Consensus {
                 WireResponse::Forwarded(results)
             }
             WireRequest::AttestationsOf(heights) => crate::backfill::serve(&self.inner.chain, &heights),
+            WireRequest::Blocks { from } => {
+                let chain = self.inner.chain.clone();
+                tokio::task::spawn_blocking(move || crate::sync::serve(&chain, from))
+                    .await
+                    .unwrap_or_else(|e| WireResponse::Error(format!("reading blocks: {e}")))
+            }
             WireRequest::Attestations(batch) => match self.receive_attestations(from, &batch) {
                 Ok(()) => WireResponse::Ack,
                 Err(e) => {

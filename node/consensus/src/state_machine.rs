@@ -23,7 +23,7 @@ use crate::snapshot::{self, SnapshotFile};
 type AppliedState = (Option<LogId<u64>>, StoredMembership<u64, RaftNode>);
 
 pub(crate) const APPLIED: &str = "raft/applied";
-const MEMBERSHIP: &str = "raft/membership";
+pub(crate) const MEMBERSHIP: &str = "raft/membership";
 
 /// A run of proposals is applied and written once it holds this many
 /// transactions (a single larger block is applied whole). A node catching up

@@ -38,6 +38,13 @@ pub enum WireRequest {
     /// a node that joined late, or was down, gets the attestations its
     /// proofs need.
     AttestationsOf(Vec<u64>),
+    /// The peer's stored blocks from this height on, with their attestations,
+    /// up to about 4 MiB: how a node far behind catches up without executing
+    /// ([`crate::sync`]).
+    Blocks {
+        /// The first height wanted.
+        from: u64,
+    },
 }
 
 /// A node's chain position.
@@ -51,6 +58,17 @@ pub struct Status {
     pub tip_hash: Hash32,
     /// The leader it knows of.
     pub leader: Option<String>,
+}
+
+/// A stored block as one node hands it to another: the record of the block
+/// files (block, receipts, state changes, consensus metadata) and the
+/// attestations the sender holds of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncedBlock {
+    /// The canonical bytes of the stored block.
+    pub record: Vec<u8>,
+    /// Canonical bytes of each attestation.
+    pub attestations: Vec<Vec<u8>>,
 }
 
 /// An answer.
@@ -70,6 +88,9 @@ pub enum WireResponse {
     NotLeader(Option<String>),
     /// See [`WireRequest::AttestationsOf`]: canonical bytes each.
     Attestations(Vec<Vec<u8>>),
+    /// See [`WireRequest::Blocks`]: consecutive blocks from the height asked
+    /// for, none if the peer holds none there.
+    Blocks(Vec<SyncedBlock>),
     /// Received.
     Ack,
     /// The request could not be understood or served.

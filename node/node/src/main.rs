@@ -252,7 +252,7 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
     };
     let audit_head = gateway.audit_head.clone();
     runtime()?.block_on(async move {
-        let net = Network::start(NetConfig {
+        let mut net = Network::start(NetConfig {
             org_cas,
             cert_der: id.cert_der,
             key: id.key.clone(),
@@ -278,6 +278,28 @@ fn run_configured(config: &Path, mempool_capacity: usize) -> Result<()> {
         let mut consensus_config = ConsensusConfig::new(id.config.node_id.clone(), id.key, voters);
         if let Some(every) = id.config.snapshot_every {
             consensus_config.snapshot_every = every;
+        }
+        // A node that starts empty (genesis only), other than a founding voter
+        // of a new ledger, installs its peers' checked blocks first when far
+        // behind them. A node with a history of its own (restarted, or
+        // restored from a backup) goes on from its log as before.
+        let founding = consensus_config.genesis_voters.contains(&id.config.node_id);
+        if !founding && chain.tip().height == 0 {
+            let started = std::time::Instant::now();
+            let report =
+                billflow_consensus::sync::catch_up(&chain, &net.handle, &id.config.node_id, &mut net.requests).await;
+            if report.blocks > 0 || report.peer.is_some() {
+                tracing::info!(
+                    peer = ?report.peer.as_ref().map(|p| p.as_str()),
+                    peer_height = report.peer_height,
+                    blocks = report.blocks,
+                    txs = report.txs,
+                    height = chain.tip().height,
+                    seconds = started.elapsed().as_secs_f64(),
+                    stopped = ?report.stopped,
+                    "caught up from stored blocks"
+                );
+            }
         }
         let consensus = Consensus::start(chain.clone(), net.handle.clone(), consensus_config).await?;
         p2p::spawn_handler(consensus.clone(), net.requests);

@@ -179,27 +179,33 @@ impl TxProof {
         {
             return Err(ProofError::ReceiptNotInBlock);
         }
-        let voters = history.at(h.height);
-        if voter_set_hash(voters) != h.voters_hash {
-            return Err(ProofError::UnknownVoters { height: h.height });
-        }
-        let block_hash: Hash32 = h.hash();
-        let mut signed: Vec<&str> = self
-            .attestations
-            .iter()
-            .filter(|a| a.height == h.height && a.block_hash == block_hash)
-            .filter_map(|a| {
-                let voter = voters.iter().find(|v| v.node == a.node)?;
-                a.verify(&voter.public_key).ok().map(|()| voter.node.as_str())
-            })
-            .collect();
-        signed.sort_unstable();
-        signed.dedup();
-        if signed.len() * 2 <= voters.len() {
-            return Err(ProofError::NotAttested { height: h.height, valid: signed.len(), voters: voters.len() });
-        }
-        Ok(())
+        check_attested(h, &self.attestations, history.at(h.height)).map(|_| ())
     }
+}
+
+/// Checks that `voters` are the set `header` names and that more than half
+/// of them signed its hash among `attestations`. Answers the valid
+/// attestations of those voters, one per voter.
+pub fn check_attested<'a>(
+    header: &BlockHeader,
+    attestations: &'a [Attestation],
+    voters: &[VoterKey],
+) -> Result<Vec<&'a Attestation>, ProofError> {
+    if voter_set_hash(voters) != header.voters_hash {
+        return Err(ProofError::UnknownVoters { height: header.height });
+    }
+    let block_hash: Hash32 = header.hash();
+    let mut signed: Vec<&Attestation> = attestations
+        .iter()
+        .filter(|a| a.height == header.height && a.block_hash == block_hash)
+        .filter(|a| voters.iter().find(|v| v.node == a.node).is_some_and(|v| a.verify(&v.public_key).is_ok()))
+        .collect();
+    signed.sort_unstable_by(|a, b| a.node.cmp(&b.node));
+    signed.dedup_by(|a, b| a.node == b.node);
+    if signed.len() * 2 <= voters.len() {
+        return Err(ProofError::NotAttested { height: header.height, valid: signed.len(), voters: voters.len() });
+    }
+    Ok(signed)
 }
 
 /// An evidence record with the proof of every transaction that made it: the

@@ -312,3 +312,46 @@ async fn a_node_added_after_thousands_of_blocks_catches_up() {
     let (tx, _, _) = register_enterprise(&tenant(&c), 900_000, "via-newcomer");
     assert!(commit(&c.client(everyone.len() - 1), &tx).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_emptied_node_installs_its_peers_checked_blocks_then_follows_raft() {
+    let _one = exclusive().await;
+    // One transaction a block, so that a few hundred blocks pile up quickly.
+    let params = ChainParams { max_txs_per_block: 1, ..ChainParams::default() };
+    let mut c = Cluster::start(&VOTERS_AND_OBSERVER, params, false, None).await;
+    let all = c.alive();
+    let leader = c.wait_leader(&all[..3], Duration::from_secs(20)).await;
+    let observer = 3;
+    c.kill(observer);
+    std::fs::remove_dir_all(c.data_dir(observer)).unwrap();
+    let running = load((0..8).map(|_| c.client(leader)).collect(), tenant(&c), 0);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while c.height(leader).await < 400 {
+        assert!(Instant::now() < deadline, "400 blocks took too long");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (acked, _) = running.finish().await;
+    let behind = c.height(leader).await;
+
+    c.restart(observer);
+    let height = c.wait_converged(&all, Duration::from_secs(120)).await;
+    c.assert_same_chain(&all, height).await;
+    assert_all_recorded(&c, observer, &acked).await;
+    // It takes part from now on: a transaction submitted to it commits.
+    let (tx, _, _) = register_enterprise(&tenant(&c), 900_000, "via-caught-up");
+    assert!(commit(&c.client(observer), &tx).await);
+    // What it installed and executed since is what `verify` replays. It
+    // installed the blocks it lacked from a peer, checked, rather than
+    // executing them again from the Raft log: its log holds only the entries
+    // after them (replaying would have kept one for each of the blocks).
+    c.kill(observer);
+    let (ok, report) = billflow_tests::verify(&c.data_dir(observer)).unwrap();
+    assert!(ok, "{report}");
+    let entries: u64 = report
+        .split("consensus log verified: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no consensus log figure in {report}"));
+    assert!(entries < behind / 2, "{entries} log entries for {behind} blocks behind: {report}");
+}
