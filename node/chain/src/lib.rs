@@ -347,6 +347,15 @@ impl Chain {
         self.system_records(b"node/", b"node0")
     }
 
+    /// The active nodes other than `me`: the peers a node asks and tells.
+    pub fn active_peers(&self, me: &NodeId) -> Result<Vec<NodeId>> {
+        let records = self.node_records()?.into_iter();
+        Ok(records
+            .filter(|r| &r.id != me && r.status == billflow_types::system::NodeStatus::Active)
+            .map(|r| r.id)
+            .collect())
+    }
+
     /// The voter sets from genesis on, as this ledger holds them: the genesis
     /// voters, then the set each recorded change of voters named.
     pub fn voter_history(&self) -> Result<billflow_types::proof::VoterHistory> {

@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use billflow_chain::Chain;
 use billflow_net::NetHandle;
 use billflow_types::proof::VoterHistory;
-use billflow_types::system::NodeStatus;
 use billflow_types::{Attestation, Canonical, NodeId};
 
 use crate::wire::{WireRequest, WireResponse, decode_response, encode_request};
@@ -107,13 +106,7 @@ async fn step(chain: &Chain, net: &NetHandle, me: &NodeId, cursor: u64, rounds: 
     if missing.is_empty() {
         return Ok(Step::Walked(to + 1));
     }
-    let peers: Vec<NodeId> = chain
-        .node_records()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|r| &r.id != me && r.status == NodeStatus::Active)
-        .map(|r| r.id)
-        .collect();
+    let peers = chain.active_peers(me).map_err(|e| e.to_string())?;
     let mut answered = false;
     for peer in peers {
         let request = encode_request(&WireRequest::AttestationsOf(missing.clone()));

@@ -536,13 +536,7 @@ impl Consensus {
             std::collections::HashMap::new();
         loop {
             let height = chain.tip().height;
-            let peers: Vec<NodeId> = chain
-                .node_records()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|p| p.id != self.inner.node_id && p.status == NodeStatus::Active)
-                .map(|p| p.id)
-                .collect();
+            let peers = chain.active_peers(&self.inner.node_id).unwrap_or_default();
             senders.retain(|id, tx| peers.contains(id) && !tx.is_closed());
             for peer in peers {
                 senders.entry(peer.clone()).or_insert_with(|| self.spawn_attestation_sender(peer));

@@ -20,7 +20,7 @@ use billflow_net::NetHandle;
 use billflow_storage::StoredBlock;
 use billflow_types::proof::check_attested;
 use billflow_types::state::chain_state_hash;
-use billflow_types::system::{NodeStatus, SYSTEM_CONTRACT};
+use billflow_types::system::SYSTEM_CONTRACT;
 use billflow_types::{Attestation, Canonical, ChainTip, NodeId, VOTERS_CHANGED, merkle::merkle_root};
 use openraft::{LogId, StoredMembership};
 
@@ -65,8 +65,8 @@ pub(crate) fn serve(chain: &Chain, from: u64) -> WireResponse {
     let mut out = Vec::new();
     let mut size = 0;
     for height in from.max(1)..=tip {
-        let stored = match store.stored_block(height) {
-            Ok(Some(stored)) => stored,
+        let record = match store.stored_block_bytes(height) {
+            Ok(Some(record)) => record,
             Ok(None) => break,
             Err(e) => return WireResponse::Error(format!("block {height}: {e}")),
         };
@@ -74,7 +74,6 @@ pub(crate) fn serve(chain: &Chain, from: u64) -> WireResponse {
             Ok(held) => held.into_iter().map(|(_, bytes)| bytes).collect::<Vec<_>>(),
             Err(e) => return WireResponse::Error(format!("attestations of block {height}: {e}")),
         };
-        let record = stored.encode();
         size += record.len() + attestations.iter().map(Vec::len).sum::<usize>();
         out.push(SyncedBlock { record, attestations });
         if size >= ANSWER_BYTES {
@@ -206,13 +205,7 @@ async fn fetch_and_install(chain: &Chain, net: &NetHandle, me: &NodeId) -> SyncR
 /// Asks every other active node for its height, a few times while none
 /// answers; answers the highest, if any did.
 async fn most_advanced(chain: &Chain, net: &NetHandle, me: &NodeId) -> Option<(NodeId, u64)> {
-    let peers: Vec<NodeId> = chain
-        .node_records()
-        .ok()?
-        .into_iter()
-        .filter(|r| &r.id != me && r.status == NodeStatus::Active)
-        .map(|r| r.id)
-        .collect();
+    let peers = chain.active_peers(me).ok()?;
     for round in 0..STATUS_ROUNDS {
         if round > 0 {
             tokio::time::sleep(STATUS_PAUSE).await;

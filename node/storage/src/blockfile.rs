@@ -294,6 +294,14 @@ impl BlockFiles {
 
 /// Reads the record at `pos` from the files in `dir`.
 pub(crate) fn read(dir: &Path, pos: BlockPos, height: u64) -> Result<StoredBlock> {
+    let payload = read_payload(dir, pos, height)?;
+    StoredBlock::decode(&payload)
+        .map_err(|e| StorageError::Corrupt { what: format!("block {height}"), reason: e.to_string() })
+}
+
+/// The bytes of the record at `pos`, as written (the canonical encoding of a
+/// [`StoredBlock`]), checked against their checksum but not decoded.
+pub(crate) fn read_payload(dir: &Path, pos: BlockPos, height: u64) -> Result<Vec<u8>> {
     let corrupt = |reason: String| StorageError::Corrupt { what: format!("block {height}"), reason };
     let path = segment_path(dir, pos.segment);
     let file = File::open(&path).map_err(|e| corrupt(format!("block file {} unreadable: {e}", path.display())))?;
@@ -303,7 +311,7 @@ pub(crate) fn read(dir: &Path, pos: BlockPos, height: u64) -> Result<StoredBlock
             if h != height || p != pos {
                 return Err(corrupt(format!("the record at this position is for height {h}")));
             }
-            StoredBlock::decode(&payload).map_err(|e| corrupt(e.to_string()))
+            Ok(payload)
         }
         Frame::End => Err(corrupt("record missing from the block file".into())),
         Frame::Bad(reason) => Err(corrupt(reason)),

@@ -148,6 +148,16 @@ impl Store {
         }
     }
 
+    /// The record of block `height` as the block files hold it: the canonical
+    /// encoding of its [`StoredBlock`], checked by its checksum, not decoded.
+    /// What a node serves to a peer that checks it for itself.
+    pub fn stored_block_bytes(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
+            Some(pos) => blockfile::read_payload(&self.blocks_dir, pos, height).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The height of the block with this hash.
     pub fn height_of(&self, hash: &Hash32) -> Result<Option<u64>> {
         self.get(&keys::block_hash(hash), || format!("hash index {hash}"))
