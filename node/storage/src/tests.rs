@@ -309,6 +309,41 @@ fn a_run_of_blocks_is_committed_whole_or_not_at_all() {
 }
 
 #[test]
+fn a_run_of_large_blocks_is_indexed_in_several_batches_and_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 1);
+    // Three blocks of 1,500 transactions and as many state changes: more
+    // keys than one index batch holds.
+    let mut prev = blocks[1].block.header.hash();
+    let mut run = Vec::new();
+    for h in 2..=4u64 {
+        let txs: Vec<_> = (0..1_500).map(|i| tx(h * 10_000 + i)).collect();
+        let changes = (0..1_500).map(|i| change(&format!("k{h}-{i}"), Some("v"))).collect();
+        let b = stored(h, prev, txs, changes);
+        prev = b.block.header.hash();
+        run.push(b);
+    }
+    let keys: usize = run.iter().map(|b| 3 + b.block.txs.len() + b.changes.len()).sum();
+    assert!(keys > 2 * BATCH_KEYS);
+    let tip = store.commit_blocks(&run.iter().collect::<Vec<_>>()).unwrap().unwrap();
+    assert_eq!((tip.height, tip.hash), (4, prev));
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.tip().unwrap(), Some(tip));
+    assert_eq!(store.meta("applied").unwrap(), Some(4u64.to_le_bytes().to_vec()));
+    for b in &run {
+        let h = b.block.header.height;
+        for (index, t) in b.block.txs.iter().enumerate() {
+            let loc = TxLocation { height: h, index: index as u32 };
+            assert_eq!(store.tx_location(&t.tx.tx_id).unwrap(), Some(loc));
+        }
+        let last = format!("k{h}-1499");
+        assert_eq!(store.state_get(&"system".parse().unwrap(), last.as_bytes()).unwrap(), Some(b"v".to_vec()));
+        assert_eq!(store.stored_block_bytes(h).unwrap(), Some(b.encode()));
+    }
+}
+
+#[test]
 fn a_run_in_the_files_but_not_the_index_is_indexed_on_open_with_its_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let (store, blocks) = chain_of(dir.path(), 1);
