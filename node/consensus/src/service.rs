@@ -284,15 +284,8 @@ impl Consensus {
     /// A voter's chain position, or `None` if it does not answer in time.
     async fn ask_position(&self, voter: &str) -> Option<restore::Position> {
         let id = voter.parse::<NodeId>().ok()?;
-        let request = encode_request(&WireRequest::Status);
-        let bytes =
-            tokio::time::timeout(Duration::from_secs(1), self.inner.net.request(&id, request)).await.ok()?.ok()?;
-        match decode_response(&bytes).ok()? {
-            WireResponse::Status(s) => {
-                Some(restore::Position { node_id: s.node_id, height: s.height, has_leader: s.leader.is_some() })
-            }
-            _ => None,
-        }
+        let s = crate::wire::ask_status(&self.inner.net, &id, Duration::from_secs(1)).await?;
+        Some(restore::Position { node_id: s.node_id, height: s.height, has_leader: s.leader.is_some() })
     }
 
     /// The current leader's node id, if known.

@@ -27,7 +27,8 @@ use openraft::{LogId, StoredMembership};
 use crate::config::{RaftNode, decode, raft_id};
 use crate::state_machine::{APPLIED, MEMBERSHIP};
 use crate::wire::{
-    Status, SyncedBlock, WireRequest, WireResponse, decode_request, decode_response, encode_request, encode_response,
+    Status, SyncedBlock, WireRequest, WireResponse, ask_status, decode_request, decode_response, encode_request,
+    encode_response,
 };
 
 /// A node at most this many blocks behind its most advanced peer leaves the
@@ -211,14 +212,7 @@ async fn most_advanced(chain: &Chain, net: &NetHandle, me: &NodeId) -> Option<(N
             tokio::time::sleep(STATUS_PAUSE).await;
         }
         let asked = peers.iter().map(|peer| async move {
-            let request = encode_request(&WireRequest::Status);
-            match tokio::time::timeout(STATUS_TIMEOUT, net.request(peer, request)).await {
-                Ok(Ok(bytes)) => match decode_response(&bytes) {
-                    Ok(WireResponse::Status(s)) => Some((peer.clone(), s.height)),
-                    _ => None,
-                },
-                _ => None,
-            }
+            ask_status(net, peer, STATUS_TIMEOUT).await.map(|status| (peer.clone(), status.height))
         });
         let answered: Vec<(NodeId, u64)> = futures_util::future::join_all(asked).await.into_iter().flatten().collect();
         if let Some(best) = answered.into_iter().max_by_key(|(_, height)| *height) {

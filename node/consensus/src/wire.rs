@@ -1,7 +1,10 @@
 //! What nodes say to each other, as postcard bytes inside the network's
 //! request-response protocol.
 
-use billflow_types::{Hash32, Rejection};
+use std::time::Duration;
+
+use billflow_net::NetHandle;
+use billflow_types::{Hash32, NodeId, Rejection};
 use openraft::error::{InstallSnapshotError, RaftError};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
@@ -58,6 +61,16 @@ pub struct Status {
     pub tip_hash: Hash32,
     /// The leader it knows of.
     pub leader: Option<String>,
+}
+
+/// Asks `peer` for its [`Status`]; `None` if it does not answer one within `timeout`.
+pub(crate) async fn ask_status(net: &NetHandle, peer: &NodeId, timeout: Duration) -> Option<Status> {
+    let bytes =
+        tokio::time::timeout(timeout, net.request(peer, encode_request(&WireRequest::Status))).await.ok()?.ok()?;
+    match decode_response(&bytes).ok()? {
+        WireResponse::Status(status) => Some(status),
+        _ => None,
+    }
 }
 
 /// A stored block as one node hands it to another: the record of the block
