@@ -480,28 +480,46 @@ impl Chain {
         Ok(t)
     }
 
-    /// Applies an ordered proposal, commits its block durably and tells the
-    /// waiting clients. Errors are fatal for the node.
+    /// Applies an ordered proposal that no consensus log holds (a standalone
+    /// node's): commits its block durably, then tells the waiting clients.
+    /// Errors are fatal for the node.
     pub fn apply(&self, proposal: &BlockProposal, consensus: ConsensusRef, meta: Meta) -> Result<Option<ChainTip>> {
-        Ok(self.apply_all([(proposal, consensus, meta)])?.pop().flatten())
+        Ok(self.apply_batch([(proposal, consensus, meta)], false)?.pop().flatten())
     }
 
-    /// Applies ordered proposals one after another and commits their blocks
-    /// with one sync of the block files (a node catching up is handed hundreds
-    /// at once), then tells the waiting clients. Answers, for each proposal,
+    /// Applies ordered proposals whose consensus log entries are durable, one
+    /// after another, and writes their blocks (a node catching up is handed
+    /// hundreds at once); tells the waiting clients, and only then syncs the
+    /// block files, once: the log already holds what a crash before the sync
+    /// would take, and is applied again from it. Answers, for each proposal,
     /// the tip its block made, if it made one. Errors are fatal for the node.
     pub fn apply_all<'a>(
         &self,
         batch: impl IntoIterator<Item = (&'a BlockProposal, ConsensusRef, Meta)>,
+    ) -> Result<Vec<Option<ChainTip>>> {
+        self.apply_batch(batch, true)
+    }
+
+    fn apply_batch<'a>(
+        &self,
+        batch: impl IntoIterator<Item = (&'a BlockProposal, ConsensusRef, Meta)>,
+        logged: bool,
     ) -> Result<Vec<Option<ChainTip>>> {
         let mut proposals = Vec::new();
         let executed = self
             .inner
             .executor
             .apply_all(&self.inner.store, batch.into_iter().inspect(|(p, _, _)| proposals.push(*p)))?;
+        if !logged {
+            self.inner.store.sync_blocks()?;
+        }
         let mut tips = Vec::with_capacity(executed.len());
         for (proposal, executed) in proposals.into_iter().zip(executed) {
             tips.push(self.applied(proposal, executed)?);
+        }
+        if logged {
+            // Off the clients' path: each entry is durable in the consensus log.
+            self.inner.store.sync_blocks()?;
         }
         Ok(tips)
     }

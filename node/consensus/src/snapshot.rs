@@ -141,8 +141,11 @@ pub fn dir(store: &Store) -> PathBuf {
 }
 
 /// Writes blocks `0..=height` of `store` to `path` (through a temporary file,
-/// renamed when complete and durable) and returns the file's size.
+/// renamed when complete and durable) and returns the file's size. The store
+/// is made durable first: openraft purges the log below a snapshot, and a
+/// node applies again from its log only what its store lost.
 pub fn write(store: &Store, height: u64, path: &Path) -> Result<u64, SnapshotError> {
+    store.flush()?;
     write_blocks(path, None, |emit| {
         for h in 0..=height {
             let stored = store.stored_block(h)?.ok_or_else(|| SnapshotError::Invalid {

@@ -313,12 +313,15 @@ impl Executor {
         meta: Meta,
     ) -> Result<Executed> {
         let mut executed = self.apply_all(store, [(proposal, consensus, meta)])?;
+        store.sync_blocks()?;
         Ok(executed.pop().unwrap_or(Executed { block: None, rejected: Vec::new() }))
     }
 
     /// Executes proposals one after another, each on the state the ones before
-    /// it left, and commits their blocks durably with one sync of the block
-    /// files ([`Store::commit_blocks`]), each block with its `meta`. A proposal
+    /// it left, and writes their blocks ([`Store::write_blocks`]), each block
+    /// with its `meta`, without syncing the block files: the caller makes them
+    /// durable with [`Store::sync_blocks`], after it has answered (the
+    /// proposals' consensus log entries are durable already). A proposal
     /// that makes no block has its `meta` written after the blocks before it.
     /// On an error, blocks executed but not yet written are dropped: they are
     /// applied again from the consensus log.
@@ -342,7 +345,7 @@ impl Executor {
         let mut unwritten = 0;
         let write = |done: &[Executed], pending: &mut Arc<Pending>| -> Result<()> {
             let blocks: Vec<&StoredBlock> = done.iter().filter_map(|e| e.block.as_ref()).collect();
-            store.commit_blocks(&blocks)?;
+            store.write_blocks(&blocks)?;
             Arc::make_mut(pending).clear();
             Ok(())
         };

@@ -120,6 +120,29 @@ pub(crate) struct BlockFiles {
     segment: u32,
     file: File,
     len: u64,
+    /// Records written since the last sync.
+    pub(crate) unsynced: bool,
+}
+
+impl Drop for BlockFiles {
+    /// A store closed in order leaves its records durable.
+    fn drop(&mut self) {
+        if self.unsynced {
+            let _ = self.file.sync_data();
+        }
+    }
+}
+
+/// Whether the block files in `dir` reach to the end of the record at `pos`
+/// (its file is there and long enough). An index that points past them was
+/// written out before the records it names were made durable, and a crash
+/// took those records.
+pub(crate) fn reach(dir: &Path, pos: BlockPos) -> Result<bool> {
+    match fs::metadata(segment_path(dir, pos.segment)) {
+        Ok(m) => Ok(m.len() >= pos.end()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io("stat block file", e)),
+    }
 }
 
 fn segment_path(dir: &Path, segment: u32) -> PathBuf {
@@ -240,7 +263,7 @@ impl BlockFiles {
                 offset = 0;
                 continue;
             }
-            let mut files = BlockFiles { dir: dir.to_path_buf(), segment, file, len: offset };
+            let mut files = BlockFiles { dir: dir.to_path_buf(), segment, file, len: offset, unsynced: false };
             files.file.seek(SeekFrom::Start(offset)).map_err(|e| io("seek block file", e))?;
             return Ok((files, pending));
         }
@@ -283,12 +306,17 @@ impl BlockFiles {
             return Err(io("append block", e));
         }
         self.len += frame.len() as u64;
+        self.unsynced = true;
         Ok(pos)
     }
 
     /// Makes every record written so far durable.
     pub(crate) fn sync(&mut self) -> Result<()> {
-        self.file.sync_data().map_err(|e| io("sync block file", e))
+        if self.unsynced {
+            self.file.sync_data().map_err(|e| io("sync block file", e))?;
+            self.unsynced = false;
+        }
+        Ok(())
     }
 }
 
@@ -324,6 +352,11 @@ pub(crate) fn read_payload(dir: &Path, pos: BlockPos, height: u64) -> Result<Vec
 /// of the newest file ends the scan there, so what is read is always a
 /// consistent prefix of the chain. Returns how many blocks were read.
 pub fn scan(dir: &Path, mut visit: impl FnMut(StoredBlock) -> Result<()>) -> Result<u64> {
+    scan_records(dir, |_, stored| visit(stored))
+}
+
+/// [`scan`], handing each block over with its record's position.
+pub(crate) fn scan_records(dir: &Path, mut visit: impl FnMut(BlockPos, StoredBlock) -> Result<()>) -> Result<u64> {
     let mut count = 0u64;
     for segment in 0.. {
         let path = segment_path(dir, segment);
@@ -342,7 +375,7 @@ pub fn scan(dir: &Path, mut visit: impl FnMut(StoredBlock) -> Result<()>) -> Res
                     if height != count {
                         return Err(corrupt(format!("found where block {count} belongs")));
                     }
-                    visit(StoredBlock::decode(&payload).map_err(|e| corrupt(e.to_string()))?)?;
+                    visit(pos, StoredBlock::decode(&payload).map_err(|e| corrupt(e.to_string()))?)?;
                     offset = pos.end();
                     count += 1;
                 }

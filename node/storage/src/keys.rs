@@ -46,6 +46,12 @@ pub fn split_state(full: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&rest[..zero], &rest[zero + 1..]))
 }
 
+/// Where the chain's and the consensus metadata's keys begin.
+pub const META_PREFIX: &[u8] = b"m:";
+
+/// Where attestations' keys begin.
+pub const ATTESTATION_PREFIX: &[u8] = b"a:";
+
 /// `m:c:` ‖ name: consensus metadata written with blocks.
 pub fn meta(name: &str) -> Vec<u8> {
     [b"m:c:".as_slice(), name.as_bytes()].concat()
@@ -53,5 +59,5 @@ pub fn meta(name: &str) -> Vec<u8> {
 
 /// `a:` ‖ height ‖ node: a node's attestation of a block.
 pub fn attestation(height: u64, node: &str) -> Vec<u8> {
-    [b"a:".as_slice(), &height.to_be_bytes(), node.as_bytes()].concat()
+    [ATTESTATION_PREFIX, &height.to_be_bytes(), node.as_bytes()].concat()
 }

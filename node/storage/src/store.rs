@@ -92,7 +92,15 @@ impl Store {
         let ledger = db.open_tree("ledger")?;
         let raft = Arc::new(open_raft_log(&db, &path.join("raft"))?);
         let blocks_dir = path.join("blocks");
-        let tip: Option<ChainTip> = get(&ledger, keys::TIP, || "chain tip".into())?;
+        let mut tip: Option<ChainTip> = get(&ledger, keys::TIP, || "chain tip".into())?;
+        if let Some(t) = tip
+            && let Some(pos) =
+                get::<BlockPos>(&ledger, &keys::block(t.height), || format!("position of block {}", t.height))?
+            && !blockfile::reach(&blocks_dir, pos)?
+        {
+            rebuild_index(&db, &ledger, &blocks_dir, t.height)?;
+            tip = get(&ledger, keys::TIP, || "chain tip".into())?;
+        }
         let last = match &tip {
             Some(t) => Some(
                 get::<BlockPos>(&ledger, &keys::block(t.height), || format!("position of block {}", t.height))?
@@ -247,12 +255,25 @@ impl Store {
     /// and metadata to the index in atomic batches of whole blocks. The index is
     /// not flushed here: sled flushes it in the background and with the next
     /// consensus write, and after a crash [`Store::open`] indexes again from
-    /// the block files whatever the index had not yet written. The index never
-    /// gets ahead of the block files, since the blocks are synced before their
-    /// batches are applied. Refuses the whole call, writing nothing, if a block
-    /// does not extend the one before it. Returns the new tip (`None` for no blocks).
+    /// the block files whatever the index had not yet written. Refuses the
+    /// whole call, writing nothing, if a block does not extend the one before
+    /// it. Returns the new tip (`None` for no blocks).
     pub fn commit_blocks(&self, blocks: &[&StoredBlock]) -> Result<Option<ChainTip>> {
-        let mut files = self.files.lock().map_err(|_| StorageError::Io("a previous commit panicked".into()))?;
+        self.put_blocks(blocks, true)
+    }
+
+    /// [`Store::commit_blocks`] without the sync: the records are written and
+    /// indexed, and become durable with the next [`Store::sync_blocks`] (or
+    /// [`Store::flush`]). For blocks whose consensus log entries are durable,
+    /// so that a crash before the sync loses nothing the log cannot apply
+    /// again. Should sled have written out its index of records that the crash
+    /// then took, [`Store::open`] rebuilds the index from the block files.
+    pub fn write_blocks(&self, blocks: &[&StoredBlock]) -> Result<Option<ChainTip>> {
+        self.put_blocks(blocks, false)
+    }
+
+    fn put_blocks(&self, blocks: &[&StoredBlock], durable: bool) -> Result<Option<ChainTip>> {
+        let mut files = self.lock_files()?;
         let mut tip = self.tip()?;
         for stored in blocks {
             let header = &stored.block.header;
@@ -289,7 +310,7 @@ impl Store {
         for stored in blocks.iter() {
             positions.push(files.write(stored.block.header.height, &stored.encode())?);
         }
-        if !blocks.is_empty() {
+        if durable {
             files.sync()?;
         }
         // Atomic batches of whole blocks: sled writes a key that a run of
@@ -328,14 +349,24 @@ impl Store {
             batch.insert(keys::meta(name), value.as_slice());
         }
         self.ledger.apply_batch(batch)?;
+        self.flush()
+    }
+
+    /// Makes everything written durable now: the block files, then the index.
+    pub fn flush(&self) -> Result<()> {
+        self.sync_blocks()?;
         self.db.flush()?;
         Ok(())
     }
 
-    /// Makes everything written to the index durable now.
-    pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
-        Ok(())
+    /// Makes every block record written so far durable (one `fdatasync`, none
+    /// when nothing was written since the last).
+    pub fn sync_blocks(&self) -> Result<()> {
+        self.lock_files()?.sync()
+    }
+
+    fn lock_files(&self) -> Result<std::sync::MutexGuard<'_, BlockFiles>> {
+        self.files.lock().map_err(|_| StorageError::Io("a previous commit panicked".into()))
     }
 
     /// Stores a node's attestation of block `height` (not flushed: attestations can be re-sent).
@@ -476,6 +507,56 @@ fn index_batch(stored: &StoredBlock, pos: BlockPos) -> Result<sled::Batch> {
     let mut batch = sled::Batch::default();
     add_to_index(&mut batch, stored, pos)?;
     Ok(batch)
+}
+
+/// Indexes the block files again from the first record, in place of an index
+/// that names records beyond their end (`indexed`, the height it had
+/// reached). sled wrote out its index of blocks written with
+/// [`Store::write_blocks`] before the crash took their unsynced records:
+/// the index, state and block metadata are those of the blocks that remain,
+/// and the consensus log applies the rest again. What the index holds beside
+/// (attestations, metadata no block writes) is kept.
+fn rebuild_index(db: &sled::Db, ledger: &sled::Tree, blocks_dir: &Path, indexed: u64) -> Result<()> {
+    let mut block_meta = std::collections::BTreeSet::new();
+    let remaining = blockfile::scan_records(blocks_dir, |_, stored| {
+        block_meta.extend(stored.meta.iter().map(|(name, _)| keys::meta(name)));
+        Ok(())
+    })?;
+    tracing::warn!(
+        indexed,
+        remaining,
+        "the index names blocks the block files lost in a crash: indexing the block files again"
+    );
+    let mut kept = Vec::new();
+    for prefix in [keys::ATTESTATION_PREFIX, keys::META_PREFIX] {
+        for kv in ledger.scan_prefix(prefix) {
+            let (k, v) = kv?;
+            if !block_meta.contains(k.as_ref()) && k.as_ref() != keys::TIP && k.as_ref() != keys::GENESIS {
+                kept.push((k, v));
+            }
+        }
+    }
+    ledger.clear()?;
+    let mut batch = sled::Batch::default();
+    for (k, v) in kept {
+        batch.insert(k, v);
+    }
+    ledger.apply_batch(batch)?;
+    let mut batch = sled::Batch::default();
+    let mut keys = 0;
+    blockfile::scan_records(blocks_dir, |pos, stored| {
+        keys += 3 + stored.block.txs.len() + stored.changes.len();
+        add_to_index(&mut batch, &stored, pos)?;
+        if keys >= BATCH_KEYS {
+            ledger.apply_batch(std::mem::take(&mut batch))?;
+            reclaim(std::mem::take(&mut keys));
+        }
+        Ok(())
+    })?;
+    ledger.apply_batch(batch)?;
+    reclaim(keys);
+    db.flush()?;
+    Ok(())
 }
 
 /// Helps sled's garbage collection keep up after a batch that wrote `keys`

@@ -364,6 +364,61 @@ fn a_run_in_the_files_but_not_the_index_is_indexed_on_open_with_its_metadata() {
 }
 
 #[test]
+fn blocks_written_unsynced_are_durable_after_sync_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 1);
+    let b2 = stored(2, blocks[1].block.header.hash(), vec![tx(2)], vec![change("a", Some("2"))]);
+    let tip = store.write_blocks(&[&b2]).unwrap().unwrap();
+    assert!(store.files.lock().unwrap().unsynced);
+    // Written and indexed before the sync: readable at once.
+    assert_eq!(store.tx_location(&"tx-2".parse().unwrap()).unwrap(), Some(TxLocation { height: 2, index: 0 }));
+    store.sync_blocks().unwrap();
+    assert!(!store.files.lock().unwrap().unsynced);
+    drop(store);
+    assert_eq!(Store::open(dir.path()).unwrap().tip().unwrap(), Some(tip));
+}
+
+#[test]
+fn an_index_ahead_of_the_block_files_is_rebuilt_from_them_keeping_what_no_block_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 2);
+    store.put_attestation(1, "n1", b"attested").unwrap();
+    store.put_meta(&[("node".into(), b"n1".to_vec())]).unwrap();
+    let file = dir.path().join("blocks").join("seg-000000.blk");
+    let two_blocks = std::fs::metadata(&file).unwrap().len();
+    // Block 3 written unsynced, and sled writes out its index of it.
+    let b3 =
+        stored(3, blocks[2].block.header.hash(), vec![tx(3)], vec![change("a", Some("3")), change("k3", Some("v"))]);
+    store.write_blocks(&[&b3]).unwrap();
+    store.db.flush().unwrap();
+    drop(store);
+    // The crash takes block 3's unsynced record, and tears the one after it.
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(two_blocks + 7).unwrap();
+    drop(f);
+
+    let store = Store::open(dir.path()).unwrap();
+    let tip = store.tip().unwrap().unwrap();
+    assert_eq!((tip.height, tip.hash), (2, blocks[2].block.header.hash()));
+    let system = "system".parse().unwrap();
+    assert_eq!(store.state_get(&system, b"a").unwrap(), Some(b"2".to_vec()));
+    assert_eq!(store.state_get(&system, b"k3").unwrap(), None);
+    assert_eq!(store.state_get(&system, b"k2").unwrap(), Some(b"v".to_vec()));
+    assert_eq!(store.tx_location(&"tx-3".parse().unwrap()).unwrap(), None);
+    assert_eq!(store.tx_location(&"tx-1".parse().unwrap()).unwrap(), Some(TxLocation { height: 1, index: 0 }));
+    assert_eq!(store.block(3).unwrap(), None);
+    assert_eq!(store.height_of(&b3.block.header.hash()).unwrap(), None);
+    // The block metadata is block 2's; the rest is kept.
+    assert_eq!(store.meta("applied").unwrap(), Some(2u64.to_le_bytes().to_vec()));
+    assert_eq!(store.meta("node").unwrap(), Some(b"n1".to_vec()));
+    assert_eq!(store.attestations(1).unwrap(), vec![("n1".to_string(), b"attested".to_vec())]);
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), two_blocks);
+    // Block 3 is applied again, from the consensus log in a node.
+    assert_eq!(store.commit_block(&b3).unwrap().height, 3);
+    assert_eq!(store.state_get(&system, b"k3").unwrap(), Some(b"v".to_vec()));
+}
+
+#[test]
 fn a_torn_record_at_the_end_is_cut_off() {
     let dir = tempfile::tempdir().unwrap();
     let (store, blocks) = chain_of(dir.path(), 2);
