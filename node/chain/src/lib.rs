@@ -521,11 +521,16 @@ impl Chain {
             // Off the clients' path: each entry is durable in the consensus log.
             self.inner.store.sync_blocks()?;
         }
+        // The tip moves once the blocks are durable: attestations, and the
+        // leader's view of how far behind it is, follow the block files.
+        if let Some(t) = tips.iter().rev().find_map(|t| *t) {
+            self.inner.tip.send_replace(t);
+        }
         Ok(tips)
     }
 
     /// Tells the waiting clients what became of a proposal's transactions
-    /// once its block is written, and moves the tip.
+    /// once its block is written.
     fn applied(&self, proposal: &BlockProposal, executed: billflow_executor::Executed) -> Result<Option<ChainTip>> {
         let mut outcomes = Vec::new();
         let mut tip = None;
@@ -546,7 +551,6 @@ impl Chain {
                 }
                 recent.push_back((height, t.hash));
             }
-            self.inner.tip.send_replace(t);
             tip = Some(t);
         }
         for r in executed.rejected {
