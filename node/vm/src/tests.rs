@@ -369,6 +369,33 @@ const MEMORY_COUNTER: &str = r#"(module
     (call $output (i32.const 64) (i32.const 2))
     (i32.const 0)))"#;
 
+/// Touches one byte in every page of 2.5 MiB, more than a pooled slot keeps
+/// resident, and answers with the sum of what it found there before writing:
+/// 0 unless a previous call's pages survived.
+const PAGE_TOUCHER: &str = r#"(module
+  (import "billflow" "output" (func $output (param i32 i32)))
+  (memory (export "memory") 40)
+  (func (export "call") (result i32) (local $at i32) (local $sum i32)
+    (loop $pages
+      (local.set $sum (i32.add (local.get $sum) (i32.load8_u (local.get $at))))
+      (i32.store8 (local.get $at) (i32.const 1))
+      (local.set $at (i32.add (local.get $at) (i32.const 4096)))
+      (br_if $pages (i32.lt_u (local.get $at) (i32.const 2621440))))
+    (i32.store (i32.const 8) (local.get $sum))
+    (call $output (i32.const 8) (i32.const 4))
+    (i32.const 0)))"#;
+
+#[test]
+fn a_pooled_slot_is_reset_however_many_pages_a_call_touched() {
+    let pooled = Vm::pooled(VmLimits::default(), 1).unwrap();
+    let code = wasm(PAGE_TOUCHER);
+    for _ in 0..3 {
+        let (_, outcome) = pooled.call(&code, call("touch", 10_000_000, true), MemLedger::default()).unwrap();
+        let CallOutcome::Returned { output, .. } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(output, vec![0, 0, 0, 0], "a page kept what the call before wrote");
+    }
+}
+
 #[test]
 fn a_pooled_vm_gives_each_call_fresh_memory_and_the_same_outcome() {
     let pooled = Vm::pooled(VmLimits::default(), 1).unwrap();
