@@ -284,7 +284,6 @@ pub(crate) fn run(
         billflow_vm::VmError::Ledger(s) => {
             ExecError::Storage(StorageError::Corrupt { what: "contract state".into(), reason: s })
         }
-        billflow_vm::VmError::Busy => ExecError::Busy,
         other => ExecError::Vm(other.to_string()),
     })?;
     let events = |events: Vec<EmittedEvent>| -> Vec<Event> {

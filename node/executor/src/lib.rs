@@ -48,11 +48,12 @@ pub enum ExecError {
     /// The contract VM failed (not a contract's fault); fatal for the node.
     #[error("contract VM: {0}")]
     Vm(String),
-    /// Every instance slot of the queries' VM was in use (the query runs
-    /// again on the executor's own VM; never seen outside).
-    #[error("every query instance slot is in use")]
-    Busy,
 }
+
+/// Instance slots of the VM that runs transactions: one block at a time, at
+/// most [`VmLimits::max_call_depth`] calls deep, with room to spare. A call
+/// the pool cannot take runs unpooled ([`Vm::pooled`]).
+const BLOCK_SLOTS: u32 = 16;
 
 /// Instance slots of the queries' VM. Queries run on the gateway's runtime
 /// threads (one per core), each at most [`VmLimits::max_call_depth`] calls
@@ -91,6 +92,7 @@ pub struct Executed {
 pub struct Executor {
     chain_id: ChainId,
     params: ChainParams,
+    /// The VM that runs transactions, from a pool of instance slots.
     vm: Arc<Vm>,
     /// The VM that runs queries, from a pool of instance slots.
     query_vm: Arc<Vm>,
@@ -103,7 +105,7 @@ impl Executor {
     pub fn new(genesis: &Genesis) -> Result<Executor> {
         let params = genesis.params.clone();
         let limits = VmLimits { max_args_bytes: params.max_args_bytes as usize, ..VmLimits::default() };
-        let vm = Vm::new(limits).map_err(|e| ExecError::Vm(e.to_string()))?;
+        let vm = Vm::pooled(limits, BLOCK_SLOTS).map_err(|e| ExecError::Vm(e.to_string()))?;
         let query_vm = Vm::pooled(limits, query_slots(&limits)).map_err(|e| ExecError::Vm(e.to_string()))?;
         Ok(Executor {
             chain_id: genesis.chain_id.clone(),
@@ -443,23 +445,15 @@ impl Executor {
     ) -> Result<std::result::Result<Vec<u8>, TxFailure>> {
         let view = Snapshot::new(ledger.clone());
         let caller = Caller::of_query(&view, caller)?;
-        let run = |vm: &Arc<Vm>| {
-            let env = Env {
-                vm: vm.clone(),
-                tx_id: String::new(),
-                height: tip.height,
-                time_ms: tip.time_ms,
-                fuel: self.params.tx_fuel,
-            };
-            let target = Target { contract, version: None, method, args };
-            contracts::invoke(&env, view.clone(), &caller, target, true)
+        let env = Env {
+            vm: self.query_vm.clone(),
+            tx_id: String::new(),
+            height: tip.height,
+            time_ms: tip.time_ms,
+            fuel: self.params.tx_fuel,
         };
-        // Queries run on the pooled VM; when all its slots are in use, on
-        // the executor's own, which always has room.
-        let outcome = match run(&self.query_vm) {
-            Err(ExecError::Busy) => run(&self.vm)?,
-            other => other?,
-        };
+        let target = Target { contract, version: None, method, args };
+        let outcome = contracts::invoke(&env, view, &caller, target, true)?;
         Ok(outcome.map(|done| done.output).map_err(|f| f.failure))
     }
 }

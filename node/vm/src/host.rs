@@ -52,6 +52,11 @@ impl Host {
     pub(crate) fn finish(self) -> Finished {
         (self.ledger, self.fault, self.output, self.events)
     }
+
+    /// The ledger and the call, untouched: for a call that never started.
+    pub(crate) fn give_back(self) -> (Box<dyn AnyLedger>, Call) {
+        (self.ledger, self.call)
+    }
 }
 
 /// One linear memory, one instance, a few tables; growing memory past the

@@ -39,10 +39,6 @@ pub enum VmError {
     /// [`Vm::run`] was given the hash of a module that was never prepared.
     #[error("no prepared module with code hash {0}")]
     NotPrepared(Hash32),
-    /// Every instance slot of a pooled VM ([`Vm::pooled`]) is in use: run
-    /// the call again later, or on an unpooled VM.
-    #[error("every instance slot is in use")]
-    Busy,
 }
 
 /// Limits applied to every call.
@@ -293,6 +289,9 @@ pub struct Call {
 struct CachedModule {
     pre: InstancePre<Host>,
     info: Prepared,
+    /// The code, kept by a pooled VM to prepare it on its spare when a call
+    /// has to move there.
+    code: Option<Arc<[u8]>>,
 }
 
 /// The VM: an engine and a cache of pre-instantiated modules.
@@ -301,6 +300,9 @@ pub struct Vm {
     linker: Linker<Host>,
     cache: Mutex<HashMap<Hash32, Arc<CachedModule>>>,
     limits: VmLimits,
+    /// A pooled VM's unpooled twin, which takes a call the pool cannot: every
+    /// slot in use, or a module the pool's limits do not fit.
+    spare: Option<Box<Vm>>,
 }
 
 impl std::fmt::Debug for Vm {
@@ -324,8 +326,12 @@ impl Vm {
     /// A VM like [`Vm::new`] whose instances come from a pool of `slots`
     /// reserved up front: a call reuses a slot's memory (reset between
     /// calls, so nothing survives a call) instead of mapping and unmapping
-    /// one, which costs system calls and TLB shootdowns on every core. When
-    /// every slot is in use a call fails with [`VmError::Busy`].
+    /// one, which costs system calls and TLB shootdowns on every core.
+    ///
+    /// A call the pool cannot take (every slot in use, or a module beyond the
+    /// pool's limits) runs on an unpooled VM kept beside it, before any of
+    /// the contract's code has run, so every call ends exactly as it would on
+    /// [`Vm::new`] and never waits for a slot.
     pub fn pooled(limits: VmLimits, slots: u32) -> Result<Vm, VmError> {
         // Where the kernel tells which pages a call touched (`PAGEMAP_SCAN`,
         // Linux 6.7 and later), only those are reset, with memset, up to
@@ -349,7 +355,9 @@ impl Vm {
             config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
             config
         };
-        Vm::with_config(pool(true), limits).or_else(|_| Vm::with_config(pool(false), limits))
+        let mut vm = Vm::with_config(pool(true), limits).or_else(|_| Vm::with_config(pool(false), limits))?;
+        vm.spare = Some(Box::new(Vm::new(limits)?));
+        Ok(vm)
     }
 
     fn config() -> Config {
@@ -368,7 +376,7 @@ impl Vm {
         let engine = Engine::new(&config).map_err(|e| VmError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         host::define(&mut linker).map_err(|e| VmError::Engine(e.to_string()))?;
-        Ok(Vm { engine, linker, cache: Mutex::new(HashMap::new()), limits })
+        Ok(Vm { engine, linker, cache: Mutex::new(HashMap::new()), limits, spare: None })
     }
 
     /// The limits.
@@ -380,10 +388,20 @@ impl Vm {
     /// it exports `memory` and `call`, and `init` and `migrate` if at all with
     /// the same type), and caches it under its code hash.
     pub fn prepare(&self, code: &[u8]) -> Result<Prepared, VmError> {
-        let hash = code_hash(code);
-        if let Some(cached) = self.cached(&hash) {
-            return Ok(cached.info);
+        if let Some(info) = self.prepared(&code_hash(code)) {
+            return Ok(info);
         }
+        match (self.compile(code), &self.spare) {
+            (Ok(info), _) => Ok(info),
+            // The spare decides: the code is at fault, or only beyond the
+            // pool's limits, and then it runs on the spare.
+            (Err(_), Some(spare)) => spare.prepare(code),
+            (Err(e), None) => Err(e),
+        }
+    }
+
+    fn compile(&self, code: &[u8]) -> Result<Prepared, VmError> {
+        let hash = code_hash(code);
         let module = Module::new(&self.engine, code).map_err(|e| VmError::InvalidCode(format!("{e:#}")))?;
         let entry = |name: &str| -> Result<bool, VmError> {
             match module.get_export(name) {
@@ -405,7 +423,8 @@ impl Vm {
         }
         let info = Prepared { hash, has_init: entry("init")?, has_migrate: entry("migrate")? };
         let pre = self.linker.instantiate_pre(&module).map_err(|e| VmError::InvalidCode(format!("{e:#}")))?;
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(hash, Arc::new(CachedModule { pre, info }));
+        let code = self.spare.is_some().then(|| Arc::from(code));
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(hash, Arc::new(CachedModule { pre, info, code }));
         Ok(info)
     }
 
@@ -415,7 +434,7 @@ impl Vm {
 
     /// What is known of the prepared module with this hash, if it is cached.
     pub fn prepared(&self, hash: &Hash32) -> Option<Prepared> {
-        self.cached(hash).map(|c| c.info)
+        self.cached(hash).map(|c| c.info).or_else(|| self.spare.as_ref()?.prepared(hash))
     }
 
     /// Prepares `code` and runs `call` on it: see [`Vm::run`].
@@ -428,7 +447,12 @@ impl Vm {
     /// ledger (with whatever the contract wrote: the caller keeps it only if the
     /// call returned) and how the call ended.
     pub fn run<L: Ledger>(&self, hash: &Hash32, call: Call, ledger: L) -> Result<(L, CallOutcome), VmError> {
-        let module = self.cached(hash).ok_or(VmError::NotPrepared(*hash))?;
+        let Some(module) = self.cached(hash) else {
+            return match &self.spare {
+                Some(spare) => spare.run(hash, call, ledger),
+                None => Err(VmError::NotPrepared(*hash)),
+            };
+        };
         if !module.info.has(call.entry) {
             return Err(VmError::InvalidCode(format!("the module exports no `{}`", call.entry.export())));
         }
@@ -443,15 +467,22 @@ impl Vm {
         let mut store = Store::new(&self.engine, host);
         store.limiter(|h| h);
         store.set_fuel(fuel).map_err(|e| VmError::Engine(e.to_string()))?;
-        let result = module.pre.instantiate(&mut store).and_then(|instance| {
+        let instance = match (module.pre.instantiate(&mut store), &self.spare, &module.code) {
+            // Not instantiated, and none of the contract's code ran (its start
+            // function would have burnt fuel): the spare takes the call whole.
+            (Err(_), Some(spare), Some(code)) if store.get_fuel().ok() == Some(fuel) => {
+                let (ledger, call) = store.into_data().give_back();
+                let ledger =
+                    *ledger.into_any().downcast::<L>().map_err(|_| VmError::Engine("ledger type changed".into()))?;
+                spare.prepare(code)?;
+                return spare.run(hash, call, ledger);
+            }
+            (instance, _, _) => instance,
+        };
+        let result = instance.and_then(|instance| {
             let entry = instance.get_typed_func::<(), i32>(&mut store, export)?;
             entry.call(&mut store, ())
         });
-        if let Err(e) = &result
-            && e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some()
-        {
-            return Err(VmError::Busy);
-        }
         let fuel_used = fuel - store.get_fuel().unwrap_or(0);
         let host = store.into_data();
         let (ledger, fault, output, events) = host.finish();

@@ -385,6 +385,87 @@ const PAGE_TOUCHER: &str = r#"(module
     (call $output (i32.const 8) (i32.const 4))
     (i32.const 0)))"#;
 
+/// A ledger whose neighbour `echo` is a contract run on the same VM: each
+/// call from the outer contract holds one more instance at a time.
+struct Nested {
+    vm: Arc<Vm>,
+    inner: Hash32,
+}
+
+impl Ledger for Nested {
+    fn get(&mut self, _key: &[u8]) -> Result<Option<Vec<u8>>, LedgerError> {
+        Ok(None)
+    }
+    fn put(&mut self, _key: &[u8], _value: &[u8]) -> Result<(), LedgerError> {
+        Ok(())
+    }
+    fn delete(&mut self, _key: &[u8]) -> Result<(), LedgerError> {
+        Ok(())
+    }
+    fn range(&mut self, _start: &[u8], _end: Option<&[u8]>, _limit: u32) -> Result<Entries, LedgerError> {
+        Ok(Vec::new())
+    }
+    fn call(&mut self, _: &str, _: &str, _: &[u8], _: u64, _: u32) -> Result<CallOutcome, LedgerError> {
+        let (_, outcome) = self.vm.run(&self.inner, call("count", 1_000_000, true), MemLedger::default()).unwrap();
+        Ok(outcome)
+    }
+}
+
+/// Calls `echo` and answers with what came back.
+const CALLS_ECHO: &str = r#"(module
+  (import "billflow" "call" (func $call (param i32 i32 i32 i32 i32 i32 i64) (result i32)))
+  (import "billflow" "ret_read" (func $ret_read (param i32)))
+  (import "billflow" "output" (func $output (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "echo")
+  (func (export "call") (result i32)
+    (local $n i32)
+    (local.set $n (call $call (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 0) (i64.const 1000000)))
+    (call $ret_read (i32.const 100))
+    (call $output (i32.const 100) (local.get $n))
+    (i32.const 0)))"#;
+
+#[test]
+fn a_call_the_pool_has_no_slot_for_runs_unpooled_with_the_same_outcome() {
+    let run = |vm: Vm| {
+        let vm = Arc::new(vm);
+        let outer = vm.prepare(&wasm(CALLS_ECHO)).unwrap().hash;
+        let inner = vm.prepare(&wasm(MEMORY_COUNTER)).unwrap().hash;
+        let ledger = Nested { vm: vm.clone(), inner };
+        vm.run(&outer, call("go", 1_000_000, false), ledger).unwrap().1
+    };
+    let unpooled = run(vm());
+    // One slot: the outer call holds it, so the inner one cannot have it.
+    let pooled = run(Vm::pooled(VmLimits::default(), 1).unwrap());
+    assert_eq!(pooled, unpooled);
+    let CallOutcome::Returned { output, .. } = pooled else { panic!("{pooled:?}") };
+    assert_eq!(output, vec![1, 1]);
+}
+
+#[test]
+fn a_module_beyond_the_pools_limits_runs_unpooled_with_the_same_outcome() {
+    // Two tables: more than a pooled slot holds, within what a call may have.
+    let code = wasm(
+        r#"(module
+        (import "billflow" "output" (func $output (param i32 i32)))
+        (memory (export "memory") 1)
+        (table 1 funcref)
+        (table 1 funcref)
+        (data (i32.const 0) "ok")
+        (func (export "call") (result i32) (call $output (i32.const 0) (i32.const 2)) (i32.const 0)))"#,
+    );
+    let pooled = Vm::pooled(VmLimits::default(), 4).unwrap();
+    let unpooled = vm().call(&code, call("go", 1_000_000, false), MemLedger::default()).unwrap().1;
+    for _ in 0..2 {
+        let (_, outcome) = pooled.call(&code, call("go", 1_000_000, false), MemLedger::default()).unwrap();
+        assert_eq!(outcome, unpooled);
+    }
+    assert!(matches!(unpooled, CallOutcome::Returned { ref output, .. } if output == b"ok"), "{unpooled:?}");
+    // Code at fault is refused by the pooled VM as by the unpooled one.
+    let bad = pooled.prepare(b"\0asm not a module").unwrap_err();
+    assert_eq!(bad.to_string(), vm().prepare(b"\0asm not a module").unwrap_err().to_string());
+}
+
 #[test]
 fn a_pooled_slot_is_reset_however_many_pages_a_call_touched() {
     let pooled = Vm::pooled(VmLimits::default(), 1).unwrap();
