@@ -510,8 +510,19 @@ impl Chain {
             .inner
             .executor
             .apply_all(&self.inner.store, batch.into_iter().inspect(|(p, _, _)| proposals.push(*p)))?;
+        // The tip moves once the blocks are durable: attestations, and the
+        // leader's view of how far behind it is, follow the block files.
+        let last = executed.iter().rev().find_map(|e| e.block.as_ref()).map(|s| ChainTip::of(&s.block.header));
+        let move_tip = || {
+            if let Some(t) = last {
+                self.inner.tip.send_replace(t);
+            }
+        };
         if !logged {
+            // Without a consensus log the blocks are durable before anyone
+            // hears of them, and so is the tip.
             self.inner.store.sync_blocks()?;
+            move_tip();
         }
         let mut tips = Vec::with_capacity(executed.len());
         for (proposal, executed) in proposals.into_iter().zip(executed) {
@@ -520,11 +531,7 @@ impl Chain {
         if logged {
             // Off the clients' path: each entry is durable in the consensus log.
             self.inner.store.sync_blocks()?;
-        }
-        // The tip moves once the blocks are durable: attestations, and the
-        // leader's view of how far behind it is, follow the block files.
-        if let Some(t) = tips.iter().rev().find_map(|t| *t) {
-            self.inner.tip.send_replace(t);
+            move_tip();
         }
         Ok(tips)
     }
