@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 use billflow_finance::{Fen, RatePpm};
 
 use crate::codes::*;
-use crate::ledger::{Cx, MAX_AMOUNT, Out, Refusal, check_amount, check_text, ensure, keys, ok, owned};
+use crate::ledger::{Cx, MAX_AMOUNT, Out, Refusal, check_amount, check_text, encode, ensure, keys, ok, owned, stored};
 use crate::order::{invoice_event, load as load_order, load_invoice};
 use crate::types::*;
 use crate::{fund, risk};
@@ -29,9 +29,55 @@ pub const MAX_HISTORY: u32 = 1000;
 
 // ------------------------------------------------------------- helpers
 
-/// A bill (`E_UNKNOWN_BILL`).
+// A circulating bill's holdings are stored apart from it, one key each by
+// its last unit ([`keys::holding`]), so that a transition reads and writes
+// only the sub-ranges it touches: a bill split into thousands of holdings
+// costs a step what a whole one does. A bill being changed carries in
+// `holdings` only those it has loaded, in unit order; [`save`] writes them
+// back. A bill stored with its holdings inline (before they moved out) loads
+// them all and moves them out at its next save.
+
+/// A bill as stored, its holdings not loaded (`E_UNKNOWN_BILL`).
 pub(crate) fn load(cx: &Cx<'_>, number: &str) -> Result<Bill, Refusal> {
     cx.get(&keys::bill(number))?.ok_or_else(|| Refusal::new(E_UNKNOWN_BILL, format!("no bill {number}")))
+}
+
+/// A bill with all its holdings, as queries show it.
+pub(crate) fn load_whole(cx: &Cx<'_>, number: &str) -> Result<Bill, Refusal> {
+    let mut bill = load(cx, number)?;
+    with_holdings(cx, &mut bill)?;
+    Ok(bill)
+}
+
+/// Fills in every holding of `bill`, in unit order.
+fn with_holdings(cx: &Cx<'_>, bill: &mut Bill) -> Result<(), Refusal> {
+    if bill.holdings.is_empty() {
+        // Otherwise they were stored inline, and are all here.
+        bill.holdings = cx.scan_all(&keys::holding_prefix(&bill.number))?;
+    }
+    Ok(())
+}
+
+/// The index in `bill.holdings` of the holding that holds `unit`, loading it
+/// if it is not loaded yet; `None` if no holding does.
+fn holding_at(cx: &Cx<'_>, bill: &mut Bill, unit: u64) -> Result<Option<usize>, Refusal> {
+    let at = bill.holdings.partition_point(|h| h.end < unit);
+    if bill.holdings.get(at).is_some_and(|h| h.start <= unit) {
+        return Ok(Some(at));
+    }
+    if unit == 0 {
+        return Ok(None);
+    }
+    let prefix = keys::holding_prefix(&bill.number);
+    let Some((key, value)) = cx.scan(&prefix, Some(&keys::unit(unit - 1)), 1).into_iter().next() else {
+        return Ok(None);
+    };
+    let h: Holding = stored(&format!("{prefix}{key}"), &value)?;
+    if h.start > unit {
+        return Ok(None);
+    }
+    bill.holdings.insert(at, h);
+    Ok(Some(at))
 }
 
 /// A bill about to change: requests of past business days end first.
@@ -47,8 +93,35 @@ fn load_for_write(cx: &mut Cx<'_>, number: &str) -> Result<Bill, Refusal> {
     Ok(bill)
 }
 
+/// Stores `bill`, and those of its loaded holdings that changed under their own keys.
 fn save(cx: &mut Cx<'_>, bill: &Bill) {
-    cx.put(&keys::bill(&bill.number), bill);
+    let stored = Bill {
+        number: bill.number.clone(),
+        kind: bill.kind,
+        amount: bill.amount,
+        issue_date: bill.issue_date,
+        due_date: bill.due_date,
+        drawer: bill.drawer.clone(),
+        acceptor: bill.acceptor.clone(),
+        payee: bill.payee.clone(),
+        splittable: bill.splittable,
+        non_transferable: bill.non_transferable,
+        stage: bill.stage,
+        frozen: bill.frozen.clone(),
+        locked_by: bill.locked_by.clone(),
+        holdings: Vec::new(),
+        evidence: bill.evidence,
+        history_len: bill.history_len,
+        height: bill.height,
+    };
+    cx.put(&keys::bill(&bill.number), &stored);
+    for h in &bill.holdings {
+        let key = keys::holding(&bill.number, h.end);
+        let value = encode(h);
+        if cx.store.get(key.as_bytes()).as_deref() != Some(value.as_slice()) {
+            cx.store.put(key.as_bytes(), &value);
+        }
+    }
 }
 
 /// A request (`E_UNKNOWN_REQUEST`).
@@ -161,18 +234,21 @@ fn close(cx: &mut Cx<'_>, req: &mut Request, status: &str) -> Result<(), Refusal
     risk::close_request(cx, &req.from)
 }
 
-/// The holding a request locks.
-fn locked_holding(bill: &Bill, req: &str) -> Result<usize, Refusal> {
-    bill.holdings.iter().position(|h| h.locked_by.as_deref() == Some(req)).ok_or_else(|| {
-        Refusal::new("E_CORRUPT_STATE", format!("no holding of bill {} is locked by {req}", bill.number))
-    })
+/// The holding a request locks: the one its range starts (a lock splits the
+/// holding to the request's range).
+fn locked_holding(cx: &Cx<'_>, bill: &mut Bill, req: &Request) -> Result<usize, Refusal> {
+    holding_at(cx, bill, req.start)?
+        .filter(|&i| bill.holdings[i].locked_by.as_deref() == Some(req.id.as_str()))
+        .ok_or_else(|| {
+            Refusal::new("E_CORRUPT_STATE", format!("no holding of bill {} is locked by {}", bill.number, req.id))
+        })
 }
 
 /// The index of the holding that is exactly `range` once [`split`]; checks that
 /// `range` lies in one holding, starts at its first unit, and respects the
 /// bill's splittability. `who` must hold it, unless `any_holder`.
-fn locate(bill: &Bill, range: &Range, who: &str, any_holder: bool) -> Result<usize, Refusal> {
-    let i = bill.holdings.iter().position(|h| h.start <= range.start && range.start <= h.end).ok_or_else(|| {
+fn locate(cx: &Cx<'_>, bill: &mut Bill, range: &Range, who: &str, any_holder: bool) -> Result<usize, Refusal> {
+    let i = holding_at(cx, bill, range.start)?.ok_or_else(|| {
         Refusal::new(E_SUBRANGE_NOT_CONTAINED, format!("unit {} is outside bill {}", range.start, bill.number))
     })?;
     let h = &bill.holdings[i];
@@ -219,8 +295,19 @@ fn split(bill: &mut Bill, i: usize, end: u64) {
     }
 }
 
-/// Joins neighbouring free holdings that a refused or withdrawn split left apart.
-fn merge(bill: &mut Bill) {
+/// Joins neighbouring free holdings that a refused or withdrawn split left
+/// apart. No two stored neighbours are joinable after any transition, so only
+/// the loaded holdings and their neighbours need a look.
+fn merge(cx: &mut Cx<'_>, bill: &mut Bill) -> Result<(), Refusal> {
+    let loaded: Vec<(u64, u64)> = bill.holdings.iter().map(|h| (h.start, h.end)).collect();
+    for (start, end) in loaded {
+        if start > 1 {
+            holding_at(cx, bill, start - 1)?;
+        }
+        if end < bill.amount {
+            holding_at(cx, bill, end + 1)?;
+        }
+    }
     let mut i = 0;
     while i + 1 < bill.holdings.len() {
         let (a, b) = (&bill.holdings[i], &bill.holdings[i + 1]);
@@ -232,12 +319,14 @@ fn merge(bill: &mut Bill) {
             && a.chain == b.chain
             && a.end + 1 == b.start;
         if joinable {
+            cx.delete(&keys::holding(&bill.number, bill.holdings[i].end));
             bill.holdings[i].end = bill.holdings[i + 1].end;
             bill.holdings.remove(i + 1);
         } else {
             i += 1;
         }
     }
+    Ok(())
 }
 
 /// The bill may change: not frozen, circulating.
@@ -449,9 +538,9 @@ pub(crate) fn cancel(cx: &mut Cx<'_>, a: ByBill) -> Out {
 
 /// The common path of endorsement, pledge, discount and rediscount requests:
 /// the holding is the actor's, free, and split to `range`.
-fn take(cx: &Cx<'_>, bill: &Bill, range: &Range, actor: &str) -> Result<usize, Refusal> {
+fn take(cx: &Cx<'_>, bill: &mut Bill, range: &Range, actor: &str) -> Result<usize, Refusal> {
     circulating(bill)?;
-    let i = locate(bill, range, actor, false)?;
+    let i = locate(cx, bill, range, actor, false)?;
     free(cx, &bill.holdings[i])?;
     Ok(i)
 }
@@ -468,7 +557,7 @@ pub(crate) fn endorse(cx: &mut Cx<'_>, a: Transfer) -> Out {
     let mut bill = load_for_write(cx, &a.range.bill)?;
     circulating(&bill)?;
     ensure!(!bill.non_transferable, E_NOT_TRANSFERABLE, "bill {} is marked not transferable", bill.number);
-    let i = take(cx, &bill, &a.range, &holder.id)?;
+    let i = take(cx, &mut bill, &a.range, &holder.id)?;
     let to = cx.counterparty(&a.to)?;
     ensure!(to.id != holder.id, E_SAME_PARTY, "an endorsee must differ from the holder");
     before_due(cx, &bill, E_BILL_OVERDUE, "endorsement")?;
@@ -484,7 +573,7 @@ pub(crate) fn endorse(cx: &mut Cx<'_>, a: Transfer) -> Out {
 pub(crate) fn pledge(cx: &mut Cx<'_>, a: Transfer) -> Out {
     let holder = cx.actor()?;
     let mut bill = load_for_write(cx, &a.range.bill)?;
-    let i = take(cx, &bill, &a.range, &holder.id)?;
+    let i = take(cx, &mut bill, &a.range, &holder.id)?;
     let to = cx.counterparty(&a.to)?;
     ensure!(to.id != holder.id, E_SAME_PARTY, "a pledgee must differ from the pledgor");
     before_due(cx, &bill, E_PLEDGE_AT_OR_AFTER_DUE, "a pledge")?;
@@ -501,7 +590,7 @@ pub(crate) fn release(cx: &mut Cx<'_>, a: Range) -> Out {
     let pledgee = cx.actor()?;
     let mut bill = load_for_write(cx, &a.bill)?;
     circulating(&bill)?;
-    let i = locate(&bill, &a, &pledgee.id, true)?;
+    let i = locate(cx, &mut bill, &a, &pledgee.id, true)?;
     let h = &bill.holdings[i];
     ensure!(
         h.state == HoldingState::Pledged { pledgee: pledgee.id.clone() },
@@ -528,7 +617,7 @@ pub(crate) fn rediscount(cx: &mut Cx<'_>, a: Rediscount) -> Out {
     ensure!(seller.kind != PartyKind::Enterprise, E_NOT_BANK, "rediscount is between banks; {} is not one", seller.id);
     rate_ok(a.rate)?;
     let mut bill = load_for_write(cx, &a.range.bill)?;
-    let i = take(cx, &bill, &a.range, &seller.id)?;
+    let i = take(cx, &mut bill, &a.range, &seller.id)?;
     let to = cx.counterparty(&a.to)?;
     ensure!(to.kind != PartyKind::Enterprise, E_NOT_BANK, "rediscount is between banks; {} is not one", to.id);
     ensure!(to.id != seller.id, E_SAME_PARTY, "a bank cannot rediscount to itself");
@@ -550,7 +639,7 @@ pub(crate) fn rediscount(cx: &mut Cx<'_>, a: Rediscount) -> Out {
 pub(crate) fn request_discount(cx: &mut Cx<'_>, a: RequestDiscount) -> Out {
     let applicant = cx.actor()?;
     let mut bill = load_for_write(cx, &a.range.bill)?;
-    let i = take(cx, &bill, &a.range, &applicant.id)?;
+    let i = take(cx, &mut bill, &a.range, &applicant.id)?;
     let bank = cx.counterparty(&a.bank)?;
     ensure!(
         bank.kind != PartyKind::Enterprise,
@@ -680,7 +769,8 @@ fn occupy(
         let mut invoice = load_invoice(cx, key)?;
         invoice.occupied += share;
         ensure!(invoice.occupied <= invoice.amount_inc_tax, E_INVOICE_OVER_OCCUPIED, "invoice over-occupied");
-        invoice.occupations.push(Occupation { request: req.id.clone(), bill: owned(bill), amount: *share });
+        let occupation = Occupation { request: req.id.clone(), bill: owned(bill), amount: *share };
+        cx.put(&keys::occupation(key, req.height, &req.id), &occupation);
         cx.put(&keys::invoice(key), &invoice);
         invoice_event(cx, &invoice, "occupied", &req.from);
     }
@@ -705,7 +795,9 @@ fn release_occupation(cx: &mut Cx<'_>, req: &Request, terms: &DiscountTerms) -> 
     for (key, share) in &terms.invoices {
         let mut invoice = load_invoice(cx, key)?;
         invoice.occupied = invoice.occupied.saturating_sub(*share);
+        // Stored inline before occupations moved under their own keys.
         invoice.occupations.retain(|o| o.request != req.id);
+        cx.delete(&keys::occupation(key, req.height, &req.id));
         cx.put(&keys::invoice(key), &invoice);
         invoice_event(cx, &invoice, "released", &req.to);
     }
@@ -810,7 +902,7 @@ pub(crate) fn present(cx: &mut Cx<'_>, a: Range) -> Out {
     let presenter = cx.actor()?;
     let mut bill = load_for_write(cx, &a.bill)?;
     circulating(&bill)?;
-    let i = locate(&bill, &a, &presenter.id, true)?;
+    let i = locate(cx, &mut bill, &a, &presenter.id, true)?;
     let h = &bill.holdings[i];
     not_locked(cx, h)?;
     let entitled = match &h.state {
@@ -861,7 +953,7 @@ pub(crate) fn recourse(cx: &mut Cx<'_>, a: Recourse) -> Out {
     let holder = cx.actor()?;
     let mut bill = load_for_write(cx, &a.range.bill)?;
     ensure!(bill.frozen.is_none(), E_BILL_FROZEN, "bill {} is frozen", bill.number);
-    let i = locate(&bill, &a.range, &holder.id, false)?;
+    let i = locate(cx, &mut bill, &a.range, &holder.id, false)?;
     let h = &bill.holdings[i];
     let HoldingState::Dishonoured { on, late } = h.state else {
         return Err(Refusal::new(E_BILL_STATE, format!("units {}..={} are not dishonoured", h.start, h.end)));
@@ -949,7 +1041,7 @@ pub(crate) fn sign(cx: &mut Cx<'_>, a: Answer) -> Out {
             let code =
                 if matches!(req.kind, RequestKind::Endorsement) { E_BILL_OVERDUE } else { E_DISCOUNT_AT_OR_AFTER_DUE };
             before_due(cx, &bill, code, "the transfer")?;
-            let i = locked_holding(&bill, &req.id)?;
+            let i = locked_holding(cx, &mut bill, &req)?;
             let h = &mut bill.holdings[i];
             h.chain.push(req.from.clone());
             h.holder = me.id.clone();
@@ -959,13 +1051,13 @@ pub(crate) fn sign(cx: &mut Cx<'_>, a: Answer) -> Out {
         }
         RequestKind::Pledge => {
             before_due(cx, &bill, E_PLEDGE_AT_OR_AFTER_DUE, "a pledge")?;
-            let i = locked_holding(&bill, &req.id)?;
+            let i = locked_holding(cx, &mut bill, &req)?;
             bill.holdings[i].state = HoldingState::Pledged { pledgee: me.id.clone() };
             bill.holdings[i].locked_by = None;
             record(cx, &mut bill, Step::new("pledged", &me.id, range).with(&req.from).req(&req.id));
         }
         RequestKind::Release => {
-            let i = locked_holding(&bill, &req.id)?;
+            let i = locked_holding(cx, &mut bill, &req)?;
             bill.holdings[i].state = HoldingState::Held;
             bill.holdings[i].locked_by = None;
             record(cx, &mut bill, Step::new("released", &me.id, range).with(&req.from).req(&req.id));
@@ -1007,7 +1099,7 @@ pub(crate) fn sign(cx: &mut Cx<'_>, a: Answer) -> Out {
         }
     }
     close(cx, &mut req, "signed")?;
-    merge(&mut bill);
+    merge(cx, &mut bill)?;
     save(cx, &bill);
     ok(&req)
 }
@@ -1017,7 +1109,7 @@ fn unwind(cx: &mut Cx<'_>, bill: &mut Bill, req: &Request) -> Result<(), Refusal
     match &req.kind {
         RequestKind::Acceptance | RequestKind::Delivery => bill.locked_by = None,
         RequestKind::Presentment { late } => {
-            let i = locked_holding(bill, &req.id)?;
+            let i = locked_holding(cx, bill, req)?;
             bill.holdings[i].state = HoldingState::Dishonoured { on: req.day, late: *late };
             bill.holdings[i].locked_by = None;
         }
@@ -1025,9 +1117,9 @@ fn unwind(cx: &mut Cx<'_>, bill: &mut Bill, req: &Request) -> Result<(), Refusal
             if let RequestKind::Discount(terms) = kind {
                 release_occupation(cx, req, terms)?;
             }
-            let i = locked_holding(bill, &req.id)?;
+            let i = locked_holding(cx, bill, req)?;
             bill.holdings[i].locked_by = None;
-            merge(bill);
+            merge(cx, bill)?;
         }
     }
     Ok(())
@@ -1133,7 +1225,7 @@ pub(crate) fn funds_settled(cx: &mut Cx<'_>, movement: &Movement) -> Result<(), 
         return Ok(());
     }
     let mut bill = load(cx, &req.bill)?;
-    let i = locked_holding(&bill, &req.id)?;
+    let i = locked_holding(cx, &mut bill, &req)?;
     let range = (req.start, req.end);
     let today = cx.today();
     let action = match (&req.kind, success) {
@@ -1179,7 +1271,7 @@ pub(crate) fn funds_settled(cx: &mut Cx<'_>, movement: &Movement) -> Result<(), 
         }
     };
     close(cx, &mut req, if success { "signed" } else { "refused" })?;
-    merge(&mut bill);
+    merge(cx, &mut bill)?;
     let step = Step { movement: Some(&movement.request_id), ..Step::new(action, &movement.bank, range) };
     let note = format!(
         "{} {} yuan, bank serial {}",
@@ -1216,6 +1308,7 @@ pub(crate) fn freeze(cx: &mut Cx<'_>, a: FreezeBill) -> Out {
     let whole = (1, bill.amount);
     record(cx, &mut bill, Step::new("frozen", &who, whole).note(a.reason));
     save(cx, &bill);
+    with_holdings(cx, &mut bill)?;
     ok(&bill)
 }
 
@@ -1229,6 +1322,7 @@ pub(crate) fn unfreeze(cx: &mut Cx<'_>, a: ByBill) -> Out {
     let whole = (1, bill.amount);
     record(cx, &mut bill, Step::new("unfrozen", &who, whole));
     save(cx, &bill);
+    with_holdings(cx, &mut bill)?;
     ok(&bill)
 }
 
@@ -1264,7 +1358,7 @@ fn visible(cx: &Cx<'_>, bill: &str) -> bool {
 
 /// `bill.get` (query): the bill, its history and what links to it.
 pub(crate) fn get(cx: &mut Cx<'_>, a: ByBill) -> Out {
-    let bill = load(cx, &a.bill)?;
+    let bill = load_whole(cx, &a.bill)?;
     ensure!(visible(cx, &bill.number), E_NOT_AUTHORISED, "bill {} is not visible to the caller", bill.number);
     let history = bill_history(cx, &bill.number);
     let mut pending = Vec::new();
@@ -1309,7 +1403,7 @@ fn trade_links(cx: &Cx<'_>, history: &[HistoryEntry]) -> Result<(Vec<String>, Ve
 /// `bill.disclosure` (query, open to anyone): the bill as [`BillDisclosure`]
 /// describes it. It runs for anonymous callers too: the explorer reads it.
 pub(crate) fn disclosure(cx: &mut Cx<'_>, a: ByBill) -> Out {
-    let bill = load(cx, &a.bill)?;
+    let bill = load_whole(cx, &a.bill)?;
     let history = bill_history(cx, &bill.number);
     let (orders, invoices) = trade_links(cx, &history)?;
     let party = |id: &str| disclosed_party(cx, id, &bill.acceptor);
@@ -1420,7 +1514,7 @@ pub(crate) fn list(cx: &mut Cx<'_>, page: Page) -> Out {
     };
     let mut out = Vec::new();
     for number in numbers {
-        let bill = load(cx, &number)?;
+        let bill = load_whole(cx, &number)?;
         let held_by_caller =
             bill.holdings.iter().filter(|h| me.as_deref() == Some(h.holder.as_str())).map(Holding::amount).sum();
         out.push(BillSummary {
@@ -1468,7 +1562,7 @@ pub(crate) fn holdings(cx: &mut Cx<'_>, a: ById) -> Out {
     );
     let mut out = Vec::new();
     for (number, _) in cx.scan(&keys::visible_prefix(&a.id), None, 1000) {
-        let bill = load(cx, &number)?;
+        let bill = load_whole(cx, &number)?;
         for h in bill.holdings.iter().filter(|h| h.holder == a.id) {
             out.push(HoldingView {
                 bill: bill.number.clone(),

@@ -288,12 +288,13 @@ pub(crate) fn ok<T: BorshSerialize + ?Sized>(value: &T) -> Out {
 }
 
 fn get<T: BorshDeserialize>(store: &dyn Store, key: &str) -> Result<Option<T>, Refusal> {
-    match store.get(key.as_bytes()) {
-        None => Ok(None),
-        Some(bytes) => T::try_from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| Refusal::new("E_CORRUPT_STATE", format!("the value under {key} does not decode: {e}"))),
-    }
+    store.get(key.as_bytes()).map(|bytes| stored(key, &bytes)).transpose()
+}
+
+/// Decodes the value stored under `key` (`E_CORRUPT_STATE`).
+pub(crate) fn stored<T: BorshDeserialize>(key: &str, value: &[u8]) -> Result<T, Refusal> {
+    T::try_from_slice(value)
+        .map_err(|e| Refusal::new("E_CORRUPT_STATE", format!("the value under {key} does not decode: {e}")))
 }
 
 fn put<T: BorshSerialize>(store: &mut dyn Store, key: &str, value: &T) {
@@ -329,8 +330,28 @@ pub(crate) mod keys {
     pub fn invoice(k: &InvoiceKey) -> String {
         format!("i/{}/{}", k.code, k.number)
     }
+    /// A financing that occupies an invoice, in the order they were asked
+    /// (by height, then request).
+    pub fn occupation(k: &InvoiceKey, height: u64, request: &str) -> String {
+        format!("io/{}/{}/{height:020}/{request}", k.code, k.number)
+    }
+    pub fn occupation_prefix(k: &InvoiceKey) -> String {
+        format!("io/{}/{}/", k.code, k.number)
+    }
     pub fn bill(number: &str) -> String {
         format!("b/{number}")
+    }
+    /// A holding of a circulating bill, by its last unit: the holding that
+    /// holds unit `u` is the first at or after `holding(bill, u)`.
+    pub fn holding(number: &str, end: u64) -> String {
+        format!("bh/{number}/{}", unit(end))
+    }
+    pub fn holding_prefix(number: &str) -> String {
+        format!("bh/{number}/")
+    }
+    /// A unit as holding keys spell it: fixed width, so key order is unit order.
+    pub fn unit(u: u64) -> String {
+        format!("{u:020}")
     }
     pub fn history(number: &str, seq: u32) -> String {
         format!("h/{number}/{seq:010}")
@@ -483,6 +504,23 @@ impl Cx<'_> {
             .into_iter()
             .map(|(k, v)| (String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v))
             .collect()
+    }
+
+    /// Every value under `prefix`, decoded, in key order.
+    pub fn scan_all<T: BorshDeserialize>(&self, prefix: &str) -> Result<Vec<T>, Refusal> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.scan(prefix, after.as_deref(), 1000);
+            let full = page.len() == 1000;
+            for (key, value) in page {
+                out.push(stored(&format!("{prefix}{key}"), &value)?);
+                after = Some(key);
+            }
+            if !full {
+                return Ok(out);
+            }
+        }
     }
 
     /// Emits `data` under `topic`.

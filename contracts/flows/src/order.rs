@@ -13,10 +13,19 @@ pub(crate) fn load(cx: &Cx<'_>, id: &str) -> Result<Order, Refusal> {
     cx.get(&keys::order(id))?.ok_or_else(|| Refusal::new(E_UNKNOWN_ORDER, format!("no order {id}")))
 }
 
-/// An invoice (`E_UNKNOWN_INVOICE`).
+/// An invoice as stored (`E_UNKNOWN_INVOICE`). Its occupations are stored
+/// apart, one key each ([`keys::occupation`]), so that a discount writes only
+/// its own however many financings an invoice has; [`with_occupations`] reads
+/// them for what is shown.
 pub(crate) fn load_invoice(cx: &Cx<'_>, key: &InvoiceKey) -> Result<Invoice, Refusal> {
     cx.get(&keys::invoice(key))?
         .ok_or_else(|| Refusal::new(E_UNKNOWN_INVOICE, format!("no invoice {} {}", key.code, key.number)))
+}
+
+/// `invoice` with every financing that occupies it, in the order they were asked.
+pub(crate) fn with_occupations(cx: &Cx<'_>, mut invoice: Invoice) -> Result<Invoice, Refusal> {
+    invoice.occupations.extend(cx.scan_all(&keys::occupation_prefix(&invoice.key))?);
+    Ok(invoice)
 }
 
 fn event(cx: &mut Cx<'_>, order: &Order, action: &str, actor: &str, amount: u64) {
@@ -260,7 +269,7 @@ pub(crate) fn verify_invoice(cx: &mut Cx<'_>, a: VerifyInvoice) -> Out {
     invoice.verified_by = Some(verifier.clone());
     cx.put(&keys::invoice(&invoice.key), &invoice);
     invoice_event(cx, &invoice, "verified", &verifier);
-    ok(&invoice)
+    ok(&with_occupations(cx, invoice)?)
 }
 
 /// Whether the caller may read an order or invoice between `buyer` and `seller`.
@@ -288,5 +297,5 @@ pub(crate) fn get_invoice(cx: &mut Cx<'_>, a: InvoiceKey) -> Out {
         a.code,
         a.number
     );
-    ok(&invoice)
+    ok(&with_occupations(cx, invoice)?)
 }

@@ -463,6 +463,86 @@ fn endorsement_whole_and_split() {
     w.refused("E1", methods::BILL_ENDORSE, &transfer(BILL, 401, 1_000, "E3"), E_BILL_OVERDUE);
 }
 
+/// The state keys `f` writes or deletes.
+fn keys_changed(w: &mut World, f: impl FnOnce(&mut World)) -> Vec<String> {
+    let before = w.store.state.clone();
+    f(w);
+    let after = &w.store.state;
+    let mut changed: Vec<String> = before
+        .iter()
+        .filter(|(k, v)| after.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .chain(after.keys().filter(|k| !before.contains_key(*k)).cloned())
+        .map(|k| String::from_utf8_lossy(&k).into_owned())
+        .collect();
+    changed.sort();
+    changed
+}
+
+#[test]
+fn a_step_on_a_bill_of_many_holdings_touches_only_its_own() {
+    let mut w = World::new("2025-03-06");
+    w.circulating(BILL, 100_000, "2025-03-06", "2025-06-06");
+    // E1 hands E2 and E3 alternate slices of 100: a thousand holdings.
+    for k in 0..1_000u64 {
+        let to = if k % 2 == 0 { "E2" } else { "E3" };
+        w.time_ms += 100; // within the burst limit
+        let r: Request = w.ok("E1", methods::BILL_ENDORSE, &transfer(BILL, k * 100 + 1, k * 100 + 100, to));
+        w.ok::<_, Request>(to, methods::BILL_SIGN, &answer(&r.id));
+    }
+    assert_eq!(w.bill(BILL).holdings.len(), 1_000);
+    // E2 endorses half of one holding in the middle: the holding it splits
+    // and the remainder are the only holdings written, the bill is stored
+    // without any.
+    let mut req = None;
+    let changed = keys_changed(&mut w, |w| {
+        req = Some(w.ok::<_, Request>("E2", methods::BILL_ENDORSE, &transfer(BILL, 50_001, 50_050, "E3")));
+    });
+    let holdings: Vec<&String> = changed.iter().filter(|k| k.starts_with("bh/")).collect();
+    assert_eq!(holdings, vec![&keys::holding(BILL, 50_050), &keys::holding(BILL, 50_100)], "written: {changed:?}");
+    let stored = Bill::try_from_slice(&w.store.state[keys::bill(BILL).as_bytes()]).unwrap();
+    assert!(stored.holdings.is_empty());
+    // Refused, the split joins back: the half's key goes, the whole is written again.
+    let r = req.unwrap();
+    let changed = keys_changed(&mut w, |w| {
+        w.ok::<_, Request>("E3", methods::BILL_REFUSE, &answer(&r.id));
+    });
+    let holdings: Vec<&String> = changed.iter().filter(|k| k.starts_with("bh/")).collect();
+    assert_eq!(holdings, vec![&keys::holding(BILL, 50_050), &keys::holding(BILL, 50_100)]);
+    assert!(!w.store.state.contains_key(keys::holding(BILL, 50_050).as_bytes()));
+    let bill = w.bill(BILL);
+    assert_eq!(bill.holdings.len(), 1_000);
+    assert_eq!(holders(&bill)[500], (50_001, 50_100, "E2"));
+    // E2's neighbours are E3's: a holding E3 signs for does not join them
+    // (their chains differ), and the bill's view stays in unit order.
+    let r: Request = w.ok("E2", methods::BILL_ENDORSE, &transfer(BILL, 50_001, 50_100, "E3"));
+    w.ok::<_, Request>("E3", methods::BILL_SIGN, &answer(&r.id));
+    let bill = w.bill(BILL);
+    assert_eq!(bill.holdings.len(), 1_000);
+    assert!(bill.holdings.windows(2).all(|p| p[0].end + 1 == p[1].start));
+    assert_eq!(bill.holdings.last().map(|h| h.end), Some(100_000));
+}
+
+#[test]
+fn a_bill_stored_with_its_holdings_inline_moves_them_out_at_its_next_change() {
+    let mut w = World::new("2025-03-06");
+    w.circulating(BILL, 1_000, "2025-03-06", "2025-06-06");
+    let r: Request = w.ok("E1", methods::BILL_ENDORSE, &transfer(BILL, 1, 400, "E2"));
+    w.ok::<_, Request>("E2", methods::BILL_SIGN, &answer(&r.id));
+    let expected = w.bill(BILL);
+    // The layout before holdings had their own keys.
+    let prefix = keys::holding_prefix(BILL).into_bytes();
+    w.store.state.retain(|k, _| !k.starts_with(&prefix));
+    w.store.state.insert(keys::bill(BILL).into_bytes(), encode(&expected));
+    assert_eq!(w.bill(BILL), expected);
+    let r: Request = w.ok("E1", methods::BILL_ENDORSE, &transfer(BILL, 401, 700, "E3"));
+    w.ok::<_, Request>("E3", methods::BILL_REFUSE, &answer(&r.id));
+    let stored = Bill::try_from_slice(&w.store.state[keys::bill(BILL).as_bytes()]).unwrap();
+    assert!(stored.holdings.is_empty());
+    assert_eq!(holders(&w.bill(BILL)), vec![(1, 400, "E2"), (401, 1_000, "E1")]);
+    assert_eq!(w.bill(BILL).holdings, expected.holdings);
+}
+
 #[test]
 fn non_transferable_non_splittable_and_frozen_bills() {
     let mut w = World::new("2025-03-06");

@@ -94,6 +94,11 @@ struct Args {
 #[derive(Default)]
 struct Tally {
     latencies: Vec<Duration>,
+    /// `flows`: an instant discount from its request to its committed
+    /// approval, which instructs the disbursement in the same transaction.
+    discount: Vec<Duration>,
+    /// `flows`: the same, on to the bank's committed report that it paid.
+    disbursed: Vec<Duration>,
     ops: u64,
     reads: u64,
     errors: u64,
@@ -361,6 +366,7 @@ async fn run_client(
                     to: SUPPLIER_B.into(),
                 };
                 let mut last = String::new();
+                let mut requested = Duration::ZERO;
                 for step in 0..4 {
                     let (signer, action) = match step {
                         0 => (&sup_a, Action::RequestDiscount(discount.clone())),
@@ -383,8 +389,17 @@ async fn run_client(
                     };
                     match outcome {
                         Ok(id) => {
+                            let took = started.elapsed();
                             tally.ops += 1;
-                            tally.latencies.push(started.elapsed());
+                            tally.latencies.push(took);
+                            match step {
+                                0 => {
+                                    requested = took;
+                                    tally.discount.push(took);
+                                }
+                                1 => tally.disbursed.push(requested + took),
+                                _ => {}
+                            }
                             last = id;
                         }
                         Err(e) => {
@@ -608,6 +623,8 @@ async fn run(args: Args) -> Result<()> {
     for task in tasks {
         let t = task.await.context("a client task failed")?;
         all.latencies.extend(t.latencies);
+        all.discount.extend(t.discount);
+        all.disbursed.extend(t.disbursed);
         all.ops += t.ops;
         all.reads += t.reads;
         all.errors += t.errors;
@@ -641,7 +658,12 @@ async fn run(args: Args) -> Result<()> {
         })
         .collect();
     all.latencies.sort();
+    all.discount.sort();
+    all.disbursed.sort();
     let l = &all.latencies;
+    let spread = |l: &[Duration]| {
+        (!l.is_empty()).then(|| json!({ "p50_ms": percentile(l, 0.50), "p99_ms": percentile(l, 0.99) }))
+    };
     let mut report = json!({
         "workload": args.workload.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string()),
         "clients": args.clients,
@@ -657,6 +679,8 @@ async fn run(args: Args) -> Result<()> {
         "p95_ms": percentile(l, 0.95),
         "p99_ms": percentile(l, 0.99),
         "max_ms": percentile(l, 1.0),
+        "discount": spread(&all.discount),
+        "disbursed": spread(&all.disbursed),
         "disk_bytes_per_tx": disk_grown.filter(|_| all.ops > 0).map(|grown| grown as f64 / all.ops as f64),
         "nodes": nodes,
         "catch_up": Value::Null,
@@ -808,6 +832,12 @@ fn print_table(r: &Value) {
         f("p99_ms"),
         f("max_ms")
     );
+    for (key, what) in [("discount", "discount ms p50 p99"), ("disbursed", "disbursed ms p50 p99")] {
+        if let Some(d) = r[key].as_object() {
+            let g = |k: &str| d.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+            println!("{what:<22} {:>12.1} {:>8.1}", g("p50_ms"), g("p99_ms"));
+        }
+    }
     if let Some(b) = r["disk_bytes_per_tx"].as_f64() {
         println!("{:<22} {:>12.0}", "disk bytes/tx", b);
     }
