@@ -91,7 +91,12 @@ struct Inner {
     mempool: Mutex<Mempool>,
     new_tx: Notify,
     waiters: Mutex<HashMap<TxId, Vec<oneshot::Sender<TxOutcome>>>>,
+    /// The newest committed block: it moves before the clients waiting on
+    /// the block hear of it, so that whatever they read next sees it.
     tip: watch::Sender<ChainTip>,
+    /// The newest committed block whose block files are synced: what this
+    /// node attests to, and what its leader's lag check follows.
+    durable: watch::Sender<ChainTip>,
     /// The hashes of the newest committed blocks, oldest first, so that
     /// attesting and checking attestations does not read whole blocks back.
     recent: Mutex<VecDeque<(u64, Hash32)>>,
@@ -127,6 +132,7 @@ impl Chain {
     pub fn open(store: Store, genesis: &Genesis, config: ChainConfig) -> Result<Chain> {
         let executor = Executor::new(genesis)?;
         let tip = executor.init(&store, genesis)?;
+        let (durable, _) = watch::channel(tip);
         let (tip, _) = watch::channel(tip);
         Ok(Chain {
             inner: Arc::new(Inner {
@@ -137,6 +143,7 @@ impl Chain {
                 new_tx: Notify::new(),
                 waiters: Mutex::new(HashMap::new()),
                 tip,
+                durable,
                 recent: Mutex::new(VecDeque::with_capacity(RECENT_HASHES)),
             }),
         })
@@ -240,6 +247,19 @@ impl Chain {
     /// Follows the tip as blocks commit.
     pub fn subscribe_tip(&self) -> watch::Receiver<ChainTip> {
         self.inner.tip.subscribe()
+    }
+
+    /// The newest committed block whose block files are synced. On a node
+    /// with a consensus log it trails [`Chain::tip`] by the sync that follows
+    /// the clients' answers (each entry is durable in the log before it
+    /// commits); otherwise the two are the same.
+    pub fn durable_tip(&self) -> ChainTip {
+        *self.inner.durable.borrow()
+    }
+
+    /// Follows [`Chain::durable_tip`].
+    pub fn subscribe_durable(&self) -> watch::Receiver<ChainTip> {
+        self.inner.durable.subscribe()
     }
 
     /// Transactions waiting to be proposed or applied.
@@ -477,6 +497,7 @@ impl Chain {
         }
         drop(waiters);
         self.inner.tip.send_replace(t);
+        self.inner.durable.send_replace(t);
         Ok(t)
     }
 
@@ -510,20 +531,22 @@ impl Chain {
             .inner
             .executor
             .apply_all(&self.inner.store, batch.into_iter().inspect(|(p, _, _)| proposals.push(*p)))?;
-        // The tip moves once the blocks are durable: attestations, and the
-        // leader's view of how far behind it is, follow the block files.
+        // The tip moves before the waiting clients hear, so that what they
+        // read next sees their block; the durable tip (attestations, and the
+        // leader's view of how far behind it is) once the block files are synced.
         let last = executed.iter().rev().find_map(|e| e.block.as_ref()).map(|s| ChainTip::of(&s.block.header));
-        let move_tip = || {
+        let moved = |tip: &watch::Sender<ChainTip>| {
             if let Some(t) = last {
-                self.inner.tip.send_replace(t);
+                tip.send_replace(t);
             }
         };
         if !logged {
             // Without a consensus log the blocks are durable before anyone
-            // hears of them, and so is the tip.
+            // hears of them.
             self.inner.store.sync_blocks()?;
-            move_tip();
+            moved(&self.inner.durable);
         }
+        moved(&self.inner.tip);
         let mut tips = Vec::with_capacity(executed.len());
         for (proposal, executed) in proposals.into_iter().zip(executed) {
             tips.push(self.applied(proposal, executed)?);
@@ -531,7 +554,7 @@ impl Chain {
         if logged {
             // Off the clients' path: each entry is durable in the consensus log.
             self.inner.store.sync_blocks()?;
-            move_tip();
+            moved(&self.inner.durable);
         }
         Ok(tips)
     }

@@ -158,3 +158,38 @@ async fn the_single_node_loop_commits_until_shut_down() {
     stop.send(true).unwrap();
     task.await.unwrap().unwrap();
 }
+
+/// A client told that its transaction committed sees its block at the tip at
+/// once, on the path with a consensus log too, where the block files are
+/// synced after the answers; the durable tip follows once they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_told_of_its_commit_sees_its_block_at_the_tip() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = open(dir.path(), &genesis(10, 10), 100);
+    for n in 1..=20 {
+        let tx = registration(n);
+        let id = tx.tx.tx_id.clone();
+        chain.submit(tx).unwrap().unwrap();
+        let waiter = {
+            let chain = chain.clone();
+            tokio::spawn(async move {
+                let outcome = chain.wait(&id, Duration::from_secs(5)).await.unwrap();
+                (outcome, chain.tip().height)
+            })
+        };
+        // The waiter registers before the block is applied.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let proposal = chain.next_proposal().await;
+        let applying = chain.clone();
+        let tips =
+            tokio::task::spawn_blocking(move || applying.apply_all([(&proposal, ConsensusRef::default(), Vec::new())]))
+                .await
+                .unwrap()
+                .unwrap();
+        let (outcome, seen) = waiter.await.unwrap();
+        let Some(TxOutcome::Committed { location, .. }) = outcome else { panic!("{outcome:?}") };
+        assert!(seen >= location.height, "told of block {} while the tip was at {seen}", location.height);
+        assert_eq!(tips.last().copied().flatten(), Some(chain.tip()));
+        assert_eq!(chain.durable_tip(), chain.tip());
+    }
+}

@@ -188,7 +188,7 @@ impl Leadership {
 /// (see the module documentation). Runs until Raft stops.
 pub(crate) async fn run(raft: Raft<TypeConfig>, chain: Chain, shared: std::sync::Arc<Leadership>) {
     let me = raft.metrics().borrow().id;
-    let mut tip = chain.subscribe_tip();
+    let mut tip = chain.subscribe_durable();
     let mut detector = LagDetector::default();
     loop {
         tokio::select! {
@@ -215,7 +215,7 @@ pub(crate) async fn run(raft: Raft<TypeConfig>, chain: Chain, shared: std::sync:
             continue;
         }
         let heights: Vec<u64> = others.iter().map(|n| shared.highest(n)).collect();
-        let own = chain.tip().height;
+        let own = chain.durable_tip().height;
         if let Verdict::StepDown { late, of, median } =
             detector.observe(Instant::now(), own, quorum_height(&heights, voters))
         {

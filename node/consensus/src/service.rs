@@ -523,12 +523,13 @@ impl Consensus {
     /// holds it then, when the node keeps one.
     pub async fn run_attestations(&self, audit_head: Option<watch::Receiver<Option<AuditHead>>>) {
         let chain = &self.inner.chain;
-        let mut tip = chain.subscribe_tip();
-        let mut next = chain.tip().height + 1;
+        // A node attests to what its block files hold after a power cut.
+        let mut tip = chain.subscribe_durable();
+        let mut next = chain.durable_tip().height + 1;
         let mut senders: std::collections::HashMap<NodeId, tokio::sync::mpsc::UnboundedSender<Vec<u8>>> =
             std::collections::HashMap::new();
         loop {
-            let height = chain.tip().height;
+            let height = chain.durable_tip().height;
             let peers = chain.active_peers(&self.inner.node_id).unwrap_or_default();
             senders.retain(|id, tx| peers.contains(id) && !tx.is_closed());
             for peer in peers {
