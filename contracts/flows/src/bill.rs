@@ -95,25 +95,8 @@ fn load_for_write(cx: &mut Cx<'_>, number: &str) -> Result<Bill, Refusal> {
 
 /// Stores `bill`, and those of its loaded holdings that changed under their own keys.
 fn save(cx: &mut Cx<'_>, bill: &Bill) {
-    let stored = Bill {
-        number: bill.number.clone(),
-        kind: bill.kind,
-        amount: bill.amount,
-        issue_date: bill.issue_date,
-        due_date: bill.due_date,
-        drawer: bill.drawer.clone(),
-        acceptor: bill.acceptor.clone(),
-        payee: bill.payee.clone(),
-        splittable: bill.splittable,
-        non_transferable: bill.non_transferable,
-        stage: bill.stage,
-        frozen: bill.frozen.clone(),
-        locked_by: bill.locked_by.clone(),
-        holdings: Vec::new(),
-        evidence: bill.evidence,
-        history_len: bill.history_len,
-        height: bill.height,
-    };
+    // Only the few holdings a step loaded are cloned here.
+    let stored = Bill { holdings: Vec::new(), ..bill.clone() };
     cx.put(&keys::bill(&bill.number), &stored);
     for h in &bill.holdings {
         let key = keys::holding(&bill.number, h.end);

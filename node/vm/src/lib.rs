@@ -346,11 +346,9 @@ impl Vm {
                 .total_tables(slots)
                 .max_memory_size(limits.max_memory_bytes)
                 .table_keep_resident(1 << 16);
-            if pagemap {
-                pool.pagemap_scan(wasmtime::Enabled::Yes).linear_memory_keep_resident(1 << 20);
-            } else {
-                pool.pagemap_scan(wasmtime::Enabled::No).linear_memory_keep_resident(64 << 10);
-            }
+            let (scan, resident) =
+                if pagemap { (wasmtime::Enabled::Yes, 1 << 20) } else { (wasmtime::Enabled::No, 64 << 10) };
+            pool.pagemap_scan(scan).linear_memory_keep_resident(resident);
             let mut config = Vm::config();
             config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
             config
