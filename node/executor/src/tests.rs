@@ -774,6 +774,32 @@ fn a_signature_checked_at_admission_vouches_only_for_those_exact_bytes() {
 }
 
 #[test]
+fn a_block_is_checked_whole_unless_this_node_admitted_every_signature_in_it() {
+    let mut env = Env::new();
+    let key = dev_key(DEV_TENANT.1).public();
+    let good = env.tenant_tx(&enterprise(1, "e1.k1"));
+    let mut forged = env.tenant_tx(&enterprise(2, "e2.k1"));
+    forged.signature.0[0] ^= 1;
+    // What this node's admission vouches for, wrongly for the forged one:
+    // other nodes admitted other transactions, and a verdict on a block must
+    // not depend on which.
+    env.executor.verified.remember(forged.hash(), key);
+    let executed = env.apply(vec![forged.clone(), good.clone()]);
+    assert_eq!(executed.rejected.len(), 1, "{:?}", executed.rejected);
+    assert_eq!(executed.rejected[0].tx_id, forged.tx.tx_id);
+    assert_eq!(executed.rejected[0].reason.code(), "E_BAD_SIGNATURE");
+    assert_eq!(executed.block.unwrap().block.txs, vec![good]);
+    // A block of transactions this node admitted, every one: not checked again.
+    let next = env.tenant_tx(&enterprise(3, "e3.k1"));
+    assert_eq!(env.executor.admit(&env.store, &next, T0).unwrap(), Ok(()));
+    assert!(env.executor.verified.take(&next.hash(), &key), "remembered at admission");
+    env.executor.verified.remember(next.hash(), key);
+    let executed = env.apply(vec![next.clone()]);
+    assert!(executed.rejected.is_empty());
+    assert!(!env.executor.verified.take(&next.hash(), &key), "used by the block");
+}
+
+#[test]
 fn verify_checks_every_stored_attestation() {
     use billflow_types::{Attestation, Canonical, GenesisNode, NodeRole};
 
