@@ -53,55 +53,51 @@ pub(crate) fn signer(state: &Overlay<'_>, tx: &SignedTx) -> Result<Result<KeyRec
     Ok(Ok(key))
 }
 
-/// Batch-verifies the signatures of `blocks`' transactions whose keys exist
-/// in `state`, one batch per block: `Some(valid)` per such transaction, in
-/// order, `None` where the key is not (yet) known.
+/// Batch-verifies the signatures of a block's transactions whose keys exist
+/// in `state` (the state before the block): `Some(valid)` per such
+/// transaction, in order, `None` where the key is not (yet) known.
 ///
-/// A block whose every such signature this node verified when it admitted
-/// the transaction, under the same key, is taken from `admitted` and not
-/// checked again. Otherwise the whole block is one batch, admitted or not:
-/// ed25519's batch equation weighs each signature by coefficients drawn from
-/// the whole batch, and a signature crafted to fail on its own can pass in
-/// some batches. Every node forms the same batch from the same block, so
-/// every node reaches the same verdict on it, whatever it admitted itself
-/// and however many blocks it applies at once.
+/// When this node verified every such signature when it admitted the
+/// transaction, under the same key, the answers are taken from `admitted`
+/// and nothing is checked again. Otherwise the whole block is one batch,
+/// admitted or not: ed25519's batch equation weighs each signature by
+/// coefficients drawn from the whole batch, and a signature crafted to fail on
+/// its own can pass in some batches. Every node forms the same batch from the
+/// same block on the same state, so every node reaches the same verdict on it,
+/// whatever it admitted itself and however it groups blocks to apply them.
 pub(crate) fn verify_signatures(
     state: &Overlay<'_>,
-    blocks: &[&[SignedTx]],
+    txs: &[SignedTx],
     admitted: &Verified,
 ) -> Result<Vec<Option<bool>>, StorageError> {
-    let mut out = Vec::with_capacity(blocks.iter().map(|b| b.len()).sum());
-    for txs in blocks {
-        let mut keys = Vec::with_capacity(txs.len());
-        for tx in txs.iter() {
-            keys.push(key_record(state, tx)?.map(|k| k.public_key));
-        }
-        let known: Vec<(&SignedTx, &billflow_types::PublicKey)> =
-            txs.iter().zip(&keys).filter_map(|(tx, key)| Some((tx, key.as_ref()?))).collect();
-        // Each admitted entry is used once: take them all before deciding.
-        let taken = known.iter().filter(|(tx, key)| admitted.take(&tx.hash(), key)).count();
-        let verdicts: Vec<bool> = if taken == known.len() {
-            vec![true; known.len()]
-        } else {
-            let messages: Vec<Vec<u8>> = known.iter().map(|(t, _)| t.tx.encode()).collect();
-            let batch: Vec<SignedMessage<'_>> = known
-                .iter()
-                .zip(&messages)
-                .map(|((tx, key), message)| SignedMessage {
-                    key,
-                    domain: Domain::TxSignature,
-                    message,
-                    signature: &tx.signature,
-                })
-                .collect();
-            match verify_batch(&batch) {
-                Ok(()) => vec![true; batch.len()],
-                Err(SignatureError::BatchFailed(bad)) => (0..batch.len()).map(|i| !bad.contains(&i)).collect(),
-                Err(_) => vec![false; batch.len()],
-            }
-        };
-        let mut verdicts = verdicts.into_iter();
-        out.extend(keys.iter().map(|key| key.and_then(|_| verdicts.next())));
+    let mut keys = Vec::with_capacity(txs.len());
+    for tx in txs {
+        keys.push(key_record(state, tx)?.map(|k| k.public_key));
     }
-    Ok(out)
+    let known: Vec<(&SignedTx, &billflow_types::PublicKey)> =
+        txs.iter().zip(&keys).filter_map(|(tx, key)| Some((tx, key.as_ref()?))).collect();
+    // Each admitted entry is used once: take them all before deciding.
+    let taken = known.iter().filter(|(tx, key)| admitted.take(&tx.hash(), key)).count();
+    let verdicts: Vec<bool> = if taken == known.len() {
+        vec![true; known.len()]
+    } else {
+        let messages: Vec<Vec<u8>> = known.iter().map(|(t, _)| t.tx.encode()).collect();
+        let batch: Vec<SignedMessage<'_>> = known
+            .iter()
+            .zip(&messages)
+            .map(|((tx, key), message)| SignedMessage {
+                key,
+                domain: Domain::TxSignature,
+                message,
+                signature: &tx.signature,
+            })
+            .collect();
+        match verify_batch(&batch) {
+            Ok(()) => vec![true; batch.len()],
+            Err(SignatureError::BatchFailed(bad)) => (0..batch.len()).map(|i| !bad.contains(&i)).collect(),
+            Err(_) => vec![false; batch.len()],
+        }
+    };
+    let mut verdicts = verdicts.into_iter();
+    Ok(keys.iter().map(|key| key.and_then(|_| verdicts.next())).collect())
 }
