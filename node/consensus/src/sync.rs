@@ -143,7 +143,7 @@ async fn fetch_and_install(chain: &Chain, net: &NetHandle, me: &NodeId) -> SyncR
         let peer = peer.clone();
         tokio::spawn(async move {
             let request = encode_request(&WireRequest::Blocks { from });
-            match tokio::time::timeout(BLOCKS_TIMEOUT, net.request(&peer, request)).await {
+            match tokio::time::timeout(BLOCKS_TIMEOUT, net.request_bulk(&peer, request)).await {
                 Err(_) => Err(format!("{peer} did not answer within {} s", BLOCKS_TIMEOUT.as_secs())),
                 Ok(Err(e)) => Err(e.to_string()),
                 Ok(Ok(bytes)) => match decode_response(&bytes) {

@@ -15,6 +15,7 @@ mod admission;
 mod coalesce;
 pub mod codec;
 mod identity;
+mod lane;
 mod swarm;
 pub mod tls;
 mod transport;

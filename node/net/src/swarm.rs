@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::admission::Admission;
 use crate::codec::{BytesCodec, PROTOCOL};
 use crate::identity::peer_id_of_key;
+use crate::lane::{LANE, LANE_MAX, Lanes};
 use crate::tls::TlsConfig;
 use crate::{Member, NetConfig, NetError, Network};
 
@@ -58,6 +59,8 @@ enum Command {
 #[derive(Clone)]
 pub struct NetHandle {
     cmd: mpsc::Sender<Command>,
+    lanes: Lanes,
+    request_timeout: Duration,
     admission: Admission,
     events: broadcast::Sender<NetEvent>,
     peer_id: String,
@@ -76,8 +79,31 @@ impl NetHandle {
         rx.await.map_err(|_| NetError::Stopped)
     }
 
-    /// Sends `payload` to member `node` and waits for its answer.
+    /// Sends `payload` to member `node` and waits for its answer: on this
+    /// node's lane to it when one is open, else on a substream of its own.
     pub async fn request(&self, node: &NodeId, payload: Vec<u8>) -> Result<Vec<u8>, NetError> {
+        let lane = (payload.len() <= LANE_MAX)
+            .then(|| self.admission.peer_of(node))
+            .flatten()
+            .and_then(|peer| self.lanes.get(&peer));
+        let Some(lane) = lane else { return self.request_bulk(node, payload).await };
+        let failed = |reason: String| NetError::Request { node: node.clone(), reason };
+        match tokio::time::timeout(self.request_timeout, lane.call(&payload)).await {
+            Ok(answer) => answer.map_err(failed),
+            Err(_) => Err(failed(format!("no answer within {:?}", self.request_timeout))),
+        }
+    }
+
+    /// Whether this node's lane to `node` is open (requests to it then skip
+    /// the substream per request).
+    pub fn lane_open(&self, node: &NodeId) -> bool {
+        self.admission.peer_of(node).is_some_and(|peer| self.lanes.get(&peer).is_some())
+    }
+
+    /// Like [`NetHandle::request`], always on a substream of its own: for
+    /// requests whose answers are large (ranges of blocks), so that they do
+    /// not hold up the small ones queued behind them on the lane.
+    pub async fn request_bulk(&self, node: &NodeId, payload: Vec<u8>) -> Result<Vec<u8>, NetError> {
         self.ask(|reply| Command::Request { node: node.clone(), payload, reply }).await?
     }
 
@@ -126,6 +152,7 @@ impl NetHandle {
 struct Behaviour {
     allow: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
     rpc: request_response::Behaviour<BytesCodec>,
+    lanes: libp2p_stream::Behaviour,
 }
 
 type Reply = oneshot::Sender<Result<Vec<u8>, NetError>>;
@@ -134,6 +161,8 @@ type PendingAnswer = BoxFuture<'static, (ResponseChannel<Vec<u8>>, Option<Vec<u8
 
 struct Task {
     swarm: Swarm<Behaviour>,
+    lanes: Lanes,
+    control: libp2p_stream::Control,
     admission: Admission,
     events: broadcast::Sender<NetEvent>,
     requests: mpsc::Sender<InboundRequest>,
@@ -165,7 +194,7 @@ pub(crate) async fn spawn(config: NetConfig, events: broadcast::Sender<NetEvent>
         .with_tokio()
         .with_other_transport(move |_| crate::transport::build(tls))
         .map_err(config_err)?
-        .with_behaviour(|_| Behaviour { allow: Default::default(), rpc })
+        .with_behaviour(|_| Behaviour { allow: Default::default(), rpc, lanes: libp2p_stream::Behaviour::new() })
         .map_err(config_err)?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(365 * 24 * 3600)))
         .build();
@@ -186,8 +215,14 @@ pub(crate) async fn spawn(config: NetConfig, events: broadcast::Sender<NetEvent>
     let peer_id = swarm.local_peer_id().to_string();
     let (cmd_tx, cmd_rx) = mpsc::channel(1024);
     let (req_tx, req_rx) = mpsc::channel(1024);
+    let mut control = swarm.behaviour().lanes.new_control();
+    let incoming = control.accept(LANE).map_err(config_err)?;
+    tokio::spawn(crate::lane::accept(incoming, admission.clone(), req_tx.clone()));
+    let lanes = Lanes::default();
     let task = Task {
         swarm,
+        lanes: lanes.clone(),
+        control,
         admission: admission.clone(),
         events: events.clone(),
         requests: req_tx,
@@ -198,7 +233,8 @@ pub(crate) async fn spawn(config: NetConfig, events: broadcast::Sender<NetEvent>
         listen_addrs,
     };
     tokio::spawn(task.run(cmd_rx, config.redial_interval));
-    Ok(Network { handle: NetHandle { cmd: cmd_tx, admission, events, peer_id }, requests: req_rx })
+    let handle = NetHandle { cmd: cmd_tx, lanes, request_timeout: config.request_timeout, admission, events, peer_id };
+    Ok(Network { handle, requests: req_rx })
 }
 
 impl Task {
@@ -267,6 +303,8 @@ impl Task {
                 if self.swarm.is_connected(&peer) {
                     let id = self.swarm.behaviour_mut().rpc.send_request(&peer, payload);
                     self.outbound.insert(id, (node, reply));
+                    // A lane that closed is opened again by the next request.
+                    self.lanes.open(self.control.clone(), peer);
                 } else if self.addresses.contains_key(&peer) {
                     self.waiting.entry(peer).or_default().push((node, payload, reply));
                     self.dial(peer);
@@ -353,6 +391,7 @@ impl Task {
                             tracing::info!(%node, "peer connected");
                             let _ = self.events.send(NetEvent::Connected(node));
                         }
+                        self.lanes.open(self.control.clone(), peer_id);
                         for (node, payload, reply) in self.waiting.remove(&peer_id).unwrap_or_default() {
                             if reply.is_closed() {
                                 // Its caller stopped waiting while the peer was away.

@@ -520,3 +520,71 @@ async fn a_member_speaking_garbage_after_the_handshake_is_dropped_and_the_node_k
     let served = target.served.lock().unwrap().clone();
     assert_eq!(served, vec![rogue.id.clone(), honest.id.clone()], "garbage reached the request handler");
 }
+
+/// Answers each request `[delay_ms, ..]` after `delay_ms`, with the request
+/// reversed; drops the reply of a request that starts with `0xff`.
+fn serve_late(node: &mut Node) {
+    let mut requests = std::mem::replace(&mut node.requests, mpsc::channel(1).1);
+    tokio::spawn(async move {
+        while let Some(r) = requests.recv().await {
+            tokio::spawn(async move {
+                let delay = r.payload.first().copied().unwrap_or(0);
+                if delay == 0xff {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(u64::from(delay))).await;
+                let _ = r.reply.send(r.payload.iter().rev().copied().collect());
+            });
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_share_a_lane_answered_in_any_order_and_large_ones_take_substreams() {
+    let c = Consortium::new(7);
+    let mut nodes = Vec::new();
+    for i in 0..2u8 {
+        let key = SecretKey::from_seed([70 + i; 32]);
+        nodes.push(start(&format!("lane{i}"), key.clone(), c.valid_cert(&format!("lane{i}"), &key), &c).await);
+    }
+    let list: Vec<Member> = nodes.iter().map(member).collect();
+    for n in nodes.iter_mut() {
+        n.handle.set_members(list.clone(), vec![]).await.unwrap();
+        serve_late(n);
+    }
+    let (a, b) = (&nodes[0], &nodes[1]);
+    request_eventually(a, &b.id, &[0, 1]).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !a.handle.lane_open(&b.id) {
+        assert!(tokio::time::Instant::now() < deadline, "no lane opened within 10 s of connecting");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Sent together, the first waited for longest: the answers come back in
+    // the reverse order, and each reaches the request it answers.
+    let asks = (0..40u8).map(|i| {
+        let request = vec![80 - 2 * i, i, 0xab];
+        let handle = a.handle.clone();
+        let to = b.id.clone();
+        async move { (request.clone(), handle.request(&to, request).await) }
+    });
+    for (request, answer) in futures::future::join_all(asks).await {
+        let expected: Vec<u8> = request.iter().rev().copied().collect();
+        assert_eq!(answer.unwrap(), expected);
+    }
+
+    // Larger than a lane carries: a substream of its own, the same answer.
+    let mut large = vec![1u8; 300 * 1024];
+    large[300 * 1024 - 1] = 9;
+    let answer = a.handle.request(&b.id, large.clone()).await.unwrap();
+    assert_eq!(answer.len(), large.len());
+    assert_eq!(answer[0], 9);
+    let bulk = a.handle.request_bulk(&b.id, vec![0, 2]).await.unwrap();
+    assert_eq!(bulk, vec![2, 0]);
+
+    // A request the peer never answers fails; the lane stays and serves the next.
+    let dropped = a.handle.request(&b.id, vec![0xff]).await.unwrap_err();
+    assert!(dropped.to_string().contains("the peer gave no answer"), "{dropped}");
+    assert!(a.handle.lane_open(&b.id));
+    assert_eq!(a.handle.request(&b.id, vec![0, 3]).await.unwrap(), vec![3, 0]);
+}
