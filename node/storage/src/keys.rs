@@ -14,8 +14,10 @@ pub fn block_hash(hash: &Hash32) -> Vec<u8> {
     [b"h:".as_slice(), &hash.0].concat()
 }
 
+pub const TX_PREFIX: &[u8] = b"t:";
+
 pub fn tx(tx_id: &TxId) -> Vec<u8> {
-    [b"t:".as_slice(), tx_id.as_str().as_bytes()].concat()
+    [TX_PREFIX, tx_id.as_str().as_bytes()].concat()
 }
 
 /// `r:` ‖ height ‖ index: a receipt, in stores written before receipts were

@@ -18,6 +18,7 @@ mod blockfile;
 mod keys;
 mod raftlog;
 mod reader;
+mod seen;
 mod store;
 
 pub use blockfile::{BlockPos, StoredBlock, scan as scan_block_files};

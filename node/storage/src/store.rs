@@ -7,6 +7,7 @@ use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, 
 
 use crate::blockfile::{self, BlockFiles, BlockPos, ReceiptSpan, StoredBlock, Unindexed};
 use crate::raftlog::RaftLog;
+use crate::seen::SeenIds;
 use crate::{Result, StorageError, keys};
 
 /// A single consensus value kept beside the log.
@@ -60,6 +61,8 @@ pub struct Store {
     root: PathBuf,
     /// Held for the whole of a commit, so commits are serialised.
     files: Arc<Mutex<BlockFiles>>,
+    /// The transaction ids indexed, so that looking up a new one reads nothing.
+    seen: Arc<SeenIds>,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,7 +134,16 @@ impl Store {
             move_receipts_to_block_files(&db, &ledger, &blocks_dir, tip)?;
         }
         db.flush()?;
-        Ok(Store { db, ledger, raft, blocks_dir, root: path.to_path_buf(), files: Arc::new(Mutex::new(files)) })
+        let seen = seen_ids(&ledger)?;
+        Ok(Store {
+            db,
+            ledger,
+            raft,
+            blocks_dir,
+            root: path.to_path_buf(),
+            files: Arc::new(Mutex::new(files)),
+            seen: Arc::new(seen),
+        })
     }
 
     /// The directory the store was opened in.
@@ -191,6 +203,9 @@ impl Store {
     }
 
     fn tx_entry(&self, tx_id: &TxId) -> Result<Option<TxEntry>> {
+        if !self.seen.may_contain(tx_id.as_str().as_bytes()) {
+            return Ok(None);
+        }
         self.get(&keys::tx(tx_id), || format!("index of transaction {tx_id}"))
     }
 
@@ -320,6 +335,7 @@ impl Store {
         // copies only after the batch, so a batch's size is the garbage it
         // leaves. A crash between batches leaves blocks durable in the block
         // files but not indexed; opening the store indexes them.
+        self.seen.insert(blocks.iter().flat_map(|b| &b.block.txs).map(|tx| tx.tx.tx_id.as_str().as_bytes()));
         let mut batch = sled::Batch::default();
         let mut keys = 0;
         for (stored, pos) in blocks.iter().zip(positions) {
@@ -448,11 +464,15 @@ impl Store {
 fn open_index(path: &Path) -> Result<sled::Db> {
     let config = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).cache_capacity(CACHE_BYTES);
     let mut waited = std::time::Duration::ZERO;
+    // The lock of a store just closed in this process is released by sled's
+    // own threads a moment later. sled reports a lock held as an error of
+    // kind `Other` whose message names it.
+    let locked = |e: &std::io::Error| {
+        e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().starts_with("could not acquire lock")
+    };
     loop {
         match config.open() {
-            Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock && waited < std::time::Duration::from_secs(10) =>
-            {
+            Err(sled::Error::Io(e)) if locked(&e) && waited < std::time::Duration::from_secs(10) => {
                 let pause = std::time::Duration::from_millis(20);
                 std::thread::sleep(pause);
                 waited += pause;
@@ -569,6 +589,19 @@ fn reclaim(keys: usize) {
     for _ in 0..(keys / 64).max(8) {
         crossbeam_epoch::pin().flush();
     }
+}
+
+/// The filter of the transaction ids `ledger` indexes, read from its keys.
+fn seen_ids(ledger: &sled::Tree) -> Result<SeenIds> {
+    let started = std::time::Instant::now();
+    let mut ids = Vec::new();
+    for kv in ledger.scan_prefix(keys::TX_PREFIX) {
+        let (key, _) = kv?;
+        ids.push(key);
+    }
+    let seen = SeenIds::of(ids.iter().map(|k| &k[keys::TX_PREFIX.len()..]));
+    tracing::debug!(ids = ids.len(), ms = started.elapsed().as_millis() as u64, "transaction ids read into the filter");
+    Ok(seen)
 }
 
 /// Adds to `batch` the writes that index a stored block and apply its state
