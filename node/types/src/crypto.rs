@@ -7,7 +7,9 @@
 //! honest proposer never puts a signature into a block that the two paths judge
 //! differently.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{LazyLock, RwLock};
 
 use borsh::{BorshDeserialize, BorshSchema, BorshSerialize};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
@@ -29,6 +31,13 @@ pub enum SignatureError {
     BatchFailed(Vec<usize>),
 }
 
+/// Keys already turned into curve points and found usable, by their bytes.
+/// One key signs many transactions, and turning its 32 bytes into a point (a
+/// square root in the field) and checking its order costs about a sixth of a
+/// signature check. Only usable keys are kept; emptied when full.
+static CHECKED_KEYS: LazyLock<RwLock<HashMap<[u8; 32], VerifyingKey>>> = LazyLock::new(Default::default);
+const CHECKED_KEYS_MAX: usize = 4096;
+
 /// An ed25519 public key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize, BorshSchema)]
 pub struct PublicKey(pub [u8; 32]);
@@ -39,10 +48,19 @@ pub struct Signature(pub [u8; 64]);
 
 impl PublicKey {
     fn verifying_key(&self) -> Result<VerifyingKey, SignatureError> {
+        let checked = || CHECKED_KEYS.read().unwrap_or_else(|e| e.into_inner()).get(&self.0).copied();
+        if let Some(key) = checked() {
+            return Ok(key);
+        }
         let key = VerifyingKey::from_bytes(&self.0).map_err(|_| SignatureError::InvalidKey)?;
         if key.is_weak() {
             return Err(SignatureError::InvalidKey);
         }
+        let mut keys = CHECKED_KEYS.write().unwrap_or_else(|e| e.into_inner());
+        if keys.len() >= CHECKED_KEYS_MAX {
+            keys.clear();
+        }
+        keys.insert(self.0, key);
         Ok(key)
     }
 
@@ -233,6 +251,36 @@ mod tests {
         assert_eq!(k.public().verify(Domain::TxSignature, b"hello", &sig), Ok(()));
         assert_eq!(k.public().verify(Domain::TxSignature, b"hellp", &sig), Err(SignatureError::BadSignature));
         assert_eq!(k.public().verify(Domain::BlockHeader, b"hello", &sig), Err(SignatureError::BadSignature));
+    }
+
+    #[test]
+    fn keys_checked_before_give_the_same_verdicts_and_unusable_ones_stay_refused() {
+        let k = SecretKey::from_seed([9; 32]);
+        let sig = k.sign(Domain::TxSignature, b"again");
+        for _ in 0..3 {
+            assert_eq!(k.public().verify(Domain::TxSignature, b"again", &sig), Ok(()));
+            assert_eq!(k.public().verify(Domain::TxSignature, b"agaim", &sig), Err(SignatureError::BadSignature));
+        }
+        assert!(CHECKED_KEYS.read().unwrap().contains_key(&k.public().0));
+        // The identity point (small order) and bytes that are no point at all.
+        let weak = PublicKey({
+            let mut b = [0u8; 32];
+            b[0] = 1;
+            b
+        });
+        let no_point = (2u8..)
+            .map(|y| {
+                let mut b = [0u8; 32];
+                b[0] = y;
+                PublicKey(b)
+            })
+            .find(|k| VerifyingKey::from_bytes(&k.0).is_err())
+            .unwrap();
+        for _ in 0..3 {
+            assert_eq!(weak.validate(), Err(SignatureError::InvalidKey));
+            assert_eq!(no_point.validate(), Err(SignatureError::InvalidKey));
+        }
+        assert!(!CHECKED_KEYS.read().unwrap().contains_key(&weak.0), "an unusable key is never kept");
     }
 
     #[test]
