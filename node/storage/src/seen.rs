@@ -1,28 +1,30 @@
-//! [`SeenIds`]: the transaction ids the index holds, as a Bloom filter in
+//! [`SeenKeys`]: the transaction index keys sled holds, as a Bloom filter in
 //! memory.
 //!
-//! Nearly every lookup of a transaction id is of one never recorded: each
-//! new transaction is looked up once at admission and once on every node as
-//! its block executes, to refuse a duplicate. In sled each such miss is a walk
-//! down the tree to the leaf where the id would be, and with ids spread at
-//! random those leaves are seldom cached: a read from the index files, a copy
-//! of the page, a binary search. The filter answers "never recorded" for
-//! nearly all of them with no read. It can err only one way: a "maybe" (about
-//! one id in a hundred that was never recorded) is looked up in the index as
+//! Nearly every transaction id looked up is one never recorded: each new
+//! transaction is looked up at admission and on every node as its block
+//! executes, to refuse a duplicate. In sled each such miss is a walk down the
+//! tree to the leaf where the key would be, and with ids spread at random
+//! those leaves are seldom cached: a read from the index files, a copy of the
+//! page, a binary search. The filter answers "never recorded" for nearly all
+//! of them with no read. It can err only one way: a "maybe" (every id
+//! recorded, and about one in a hundred others) is looked up in sled as
 //! before, so what the store answers never changes.
 //!
-//! Every id indexed is added before its index entry is written, and the
-//! filter is filled from the index when the store opens. Ids are hashed with
-//! keys drawn at random for each process, so that nobody can choose ids that
-//! all fall on the same bits.
+//! Every key is added before the batch that writes it is applied. The keys
+//! already stored are read into the filter by a thread of its own after the
+//! store opens; until it is done the filter answers "maybe" to everything.
+//! Keys are hashed with keys drawn at random for each process, so that nobody
+//! can choose keys that all fall on the same bits.
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Bits per id a layer is sized for: about 0.8 % false "maybe"s at 7 probes.
 const BITS_PER_ID: usize = 10;
 const PROBES: u64 = 7;
-/// The ids the first layer of an empty store holds.
+/// The keys the first layer holds.
 const FIRST_LAYER: usize = 1 << 16;
 
 /// One Bloom filter of a fixed size; the filter adds a layer twice as large
@@ -64,28 +66,28 @@ fn probes(mask: u64, hash: u64) -> impl Iterator<Item = (usize, u64)> {
     })
 }
 
-/// The ids the transaction index holds, or may hold.
-pub(crate) struct SeenIds {
+/// The keys sled holds, or may hold.
+pub(crate) struct SeenKeys {
     hasher: RandomState,
     layers: RwLock<Vec<Layer>>,
+    /// Whether the keys stored before the filter began are all in it.
+    filled: AtomicBool,
 }
 
-impl SeenIds {
-    /// A filter holding `ids` (the index's, read when the store opens), with
-    /// room for as many again before it grows.
-    pub(crate) fn of<'a>(ids: impl IntoIterator<Item = &'a [u8]>) -> SeenIds {
-        let hasher = RandomState::new();
-        let hashes: Vec<u64> = ids.into_iter().map(|id| hasher.hash_one(id)).collect();
-        let mut layer = Layer::new((2 * hashes.len()).max(FIRST_LAYER));
-        for h in hashes {
-            layer.insert(h);
-        }
-        SeenIds { hasher, layers: RwLock::new(vec![layer]) }
+impl SeenKeys {
+    /// An empty filter that answers "maybe" until [`SeenKeys::filled`].
+    pub(crate) fn new() -> SeenKeys {
+        SeenKeys { hasher: RandomState::new(), layers: RwLock::new(Vec::new()), filled: AtomicBool::new(false) }
     }
 
-    /// Adds ids about to be indexed.
-    pub(crate) fn insert<'a>(&self, ids: impl IntoIterator<Item = &'a [u8]>) {
-        let hashes: Vec<u64> = ids.into_iter().map(|id| self.hasher.hash_one(id)).collect();
+    /// Marks the keys stored before the filter began as all added.
+    pub(crate) fn filled(&self) {
+        self.filled.store(true, Ordering::Release);
+    }
+
+    /// Adds keys about to be written.
+    pub(crate) fn insert<'a>(&self, keys: impl IntoIterator<Item = &'a [u8]>) {
+        let hashes: Vec<u64> = keys.into_iter().map(|k| self.hasher.hash_one(k)).collect();
         let mut layers = self.layers.write().unwrap_or_else(|e| e.into_inner());
         for h in hashes {
             let full = layers.last().is_none_or(|l| l.len >= l.capacity);
@@ -99,10 +101,19 @@ impl SeenIds {
         }
     }
 
-    /// `false` only if `id` was never added.
-    pub(crate) fn may_contain(&self, id: &[u8]) -> bool {
-        let h = self.hasher.hash_one(id);
+    /// `false` only if `key` was never added and the filter is filled.
+    pub(crate) fn may_contain(&self, key: &[u8]) -> bool {
+        if !self.filled.load(Ordering::Acquire) {
+            return true;
+        }
+        let h = self.hasher.hash_one(key);
         self.layers.read().unwrap_or_else(|e| e.into_inner()).iter().any(|l| l.may_contain(h))
+    }
+
+    /// Whether [`SeenKeys::filled`] was called.
+    #[cfg(test)]
+    pub(crate) fn is_filled(&self) -> bool {
+        self.filled.load(Ordering::Acquire)
     }
 
     /// The bytes the filter holds.
@@ -121,14 +132,13 @@ mod tests {
     }
 
     #[test]
-    fn every_id_added_is_kept_through_growth_and_few_others_pass() {
-        let opened: Vec<Vec<u8>> = (0..1000).map(id).collect();
-        let seen = SeenIds::of(opened.iter().map(Vec::as_slice));
-        // Added afterwards, enough to need three more layers.
-        let later: Vec<Vec<u8>> = (1000..(FIRST_LAYER * 6)).map(id).collect();
-        for chunk in later.chunks(500) {
+    fn every_key_added_is_kept_through_growth_and_few_others_pass() {
+        let seen = SeenKeys::new();
+        let all: Vec<Vec<u8>> = (0..(FIRST_LAYER * 6)).map(id).collect();
+        for chunk in all.chunks(500) {
             seen.insert(chunk.iter().map(Vec::as_slice));
         }
+        seen.filled();
         assert!(seen.layers.read().unwrap().len() >= 3, "the filter grew");
         for i in 0..(FIRST_LAYER * 6) {
             assert!(seen.may_contain(&id(i)), "id {i} was added and must never be missed");
@@ -142,8 +152,10 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_filter_holds_nothing() {
-        let seen = SeenIds::of(std::iter::empty());
+    fn a_filter_answers_maybe_until_filled_then_only_for_what_it_holds() {
+        let seen = SeenKeys::new();
+        assert!(seen.may_contain(b"tx-1"), "not filled yet: anything may be stored");
+        seen.filled();
         assert!(!seen.may_contain(b"tx-1"));
         seen.insert([b"tx-1".as_slice()]);
         assert!(seen.may_contain(b"tx-1"));

@@ -552,3 +552,32 @@ fn a_store_that_kept_receipts_in_sled_moves_them_to_the_block_files_on_open() {
     store.commit_block(&next).unwrap();
     assert_eq!(store.tx_receipt(&"tx-4".parse().unwrap()).unwrap().unwrap().1, next.receipts[0]);
 }
+
+#[test]
+fn lookups_answer_the_same_once_the_stored_keys_are_in_the_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 3);
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !store.seen.is_filled() {
+        assert!(std::time::Instant::now() < deadline, "the filter was not filled within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let system: ContractName = "system".parse().unwrap();
+    // Stored before the open: read into the filter by its thread.
+    for h in 1..=3u64 {
+        assert!(store.tx_location(&format!("tx-{h}").parse().unwrap()).unwrap().is_some());
+        assert_eq!(store.state_get(&system, format!("k{h}").as_bytes()).unwrap(), Some(b"v".to_vec()));
+    }
+    assert_eq!(store.state_get(&system, b"a").unwrap(), Some(b"3".to_vec()));
+    // Never written.
+    assert!(store.tx_location(&"tx-9".parse().unwrap()).unwrap().is_none());
+    assert_eq!(store.state_get(&system, b"k9").unwrap(), None);
+    // Written after the open, and removed.
+    let b4 = stored(4, blocks[3].block.header.hash(), vec![tx(4)], vec![change("k9", Some("new")), change("k1", None)]);
+    store.commit_block(&b4).unwrap();
+    assert!(store.tx_location(&"tx-4".parse().unwrap()).unwrap().is_some());
+    assert_eq!(store.state_get(&system, b"k9").unwrap(), Some(b"new".to_vec()));
+    assert_eq!(store.state_get(&system, b"k1").unwrap(), None);
+}
