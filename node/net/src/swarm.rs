@@ -49,7 +49,7 @@ pub enum NetEvent {
 
 enum Command {
     Request { node: NodeId, payload: Vec<u8>, reply: oneshot::Sender<Result<Vec<u8>, NetError>> },
-    SetMembers { members: Vec<Member>, revoked: Vec<PublicKey> },
+    SetMembers { members: Vec<Member>, revoked: Vec<PublicKey>, reply: oneshot::Sender<()> },
     SetCas { cas: Vec<(OrgId, Vec<u8>)>, reply: oneshot::Sender<Result<(), NetError>> },
     Connected(oneshot::Sender<Vec<NodeId>>),
     ListenAddrs(oneshot::Sender<Vec<String>>),
@@ -107,10 +107,11 @@ impl NetHandle {
         self.ask(|reply| Command::Request { node: node.clone(), payload, reply }).await?
     }
 
-    /// Replaces the admitted members and the revoked keys. Connections of peers
-    /// no longer admitted are closed at once.
+    /// Replaces the admitted members and the revoked keys, and returns once
+    /// the new list is in force. Connections of peers no longer admitted are
+    /// closed at once.
     pub async fn set_members(&self, members: Vec<Member>, revoked: Vec<PublicKey>) -> Result<(), NetError> {
-        self.cmd.send(Command::SetMembers { members, revoked }).await.map_err(|_| NetError::Stopped)
+        self.ask(|reply| Command::SetMembers { members, revoked, reply }).await
     }
 
     /// Members connected now.
@@ -313,7 +314,10 @@ impl Task {
                         .send(Err(NetError::Request { node, reason: "not connected and no address known".into() }));
                 }
             }
-            Command::SetMembers { members, revoked } => self.set_members(members, revoked),
+            Command::SetMembers { members, revoked, reply } => {
+                self.set_members(members, revoked);
+                let _ = reply.send(());
+            }
             Command::SetCas { cas, reply } => {
                 let (lost, unusable) = self.admission.replace_cas(&cas);
                 let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();

@@ -544,7 +544,7 @@ async fn requests_share_a_lane_answered_in_any_order_and_large_ones_take_substre
     let c = Consortium::new(7);
     let mut nodes = Vec::new();
     for i in 0..2u8 {
-        let key = SecretKey::from_seed([70 + i; 32]);
+        let key = SecretKey::from_seed([130 + i; 32]);
         nodes.push(start(&format!("lane{i}"), key.clone(), c.valid_cert(&format!("lane{i}"), &key), &c).await);
     }
     let list: Vec<Member> = nodes.iter().map(member).collect();
