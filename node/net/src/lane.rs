@@ -18,6 +18,7 @@
 //! `u64` big-endian id, and the payload.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -155,34 +156,49 @@ impl Lane {
     }
 }
 
-/// The lanes of this node, one to each peer that has one open.
+/// Where this node's lane to a peer stands.
+enum State {
+    Opening,
+    Open(Arc<Lane>),
+}
+
+/// The lanes of this node, one to each peer that has one open or opening.
 #[derive(Clone, Default)]
 pub(crate) struct Lanes {
-    open: Arc<Mutex<HashMap<PeerId, Arc<Lane>>>>,
-    opening: Arc<Mutex<std::collections::HashSet<PeerId>>>,
+    lanes: Arc<Mutex<HashMap<PeerId, State>>>,
 }
 
 impl Lanes {
     /// The open lane to `peer`, if there is one.
     pub(crate) fn get(&self, peer: &PeerId) -> Option<Arc<Lane>> {
-        lock(&self.open).get(peer).cloned()
+        match lock(&self.lanes).get(peer) {
+            Some(State::Open(lane)) => Some(lane.clone()),
+            _ => None,
+        }
     }
 
     /// Opens a lane to the connected `peer` in the background, unless one is
     /// open or being opened. Until it is, requests take substreams.
     pub(crate) fn open(&self, mut control: libp2p_stream::Control, peer: PeerId) {
-        if lock(&self.open).contains_key(&peer) || !lock(&self.opening).insert(peer) {
-            return;
-        }
-        let lanes = self.clone();
-        tokio::spawn(async move {
-            let stream = control.open_stream(peer, LANE).await;
-            lock(&lanes.opening).remove(&peer);
-            match stream {
-                Ok(stream) => lanes.run(peer, stream).await,
-                Err(e) => tracing::debug!(%peer, error = %e, "lane not opened; requests take substreams"),
+        let fresh = match lock(&self.lanes).entry(peer) {
+            Entry::Vacant(v) => {
+                v.insert(State::Opening);
+                true
             }
-        });
+            Entry::Occupied(_) => false,
+        };
+        if fresh {
+            let lanes = self.clone();
+            tokio::spawn(async move {
+                match control.open_stream(peer, LANE).await {
+                    Ok(stream) => lanes.run(peer, stream).await,
+                    Err(e) => {
+                        lock(&lanes.lanes).remove(&peer);
+                        tracing::debug!(%peer, error = %e, "lane not opened; requests take substreams");
+                    }
+                }
+            });
+        }
     }
 
     async fn run(&self, peer: PeerId, stream: Stream) {
@@ -190,7 +206,7 @@ impl Lanes {
         let mut r = BufReader::with_capacity(GATHER, r);
         let (frames, mut queue) = mpsc::channel(QUEUE);
         let lane = Arc::new(Lane { frames, pending: Mutex::new(HashMap::new()), next_id: AtomicU64::new(0) });
-        lock(&self.open).insert(peer, lane.clone());
+        lock(&self.lanes).insert(peer, State::Open(lane.clone()));
         tracing::debug!(%peer, "lane open");
         let ended = tokio::select! {
             r = write_queued(&mut w, &mut queue) => r,
@@ -200,9 +216,9 @@ impl Lanes {
         // has no answer, and the next request opens a new lane.
         queue.close();
         {
-            let mut open = lock(&self.open);
-            if open.get(&peer).is_some_and(|l| Arc::ptr_eq(l, &lane)) {
-                open.remove(&peer);
+            let mut lanes = lock(&self.lanes);
+            if matches!(lanes.get(&peer), Some(State::Open(l)) if Arc::ptr_eq(l, &lane)) {
+                lanes.remove(&peer);
             }
         }
         let reason = match ended {
