@@ -1,4 +1,4 @@
-//! [`SeenKeys`]: the transaction index keys sled holds, as a Bloom filter in
+//! [`SeenIds`]: the transaction ids sled's index holds, as a Bloom filter in
 //! memory.
 //!
 //! Nearly every transaction id looked up is one never recorded: each new
@@ -11,11 +11,11 @@
 //! recorded, and about one in a hundred others) is looked up in sled as
 //! before, so what the store answers never changes.
 //!
-//! Every key is added before the batch that writes it is applied. The keys
-//! already stored are read into the filter by a thread of its own after the
+//! Every id is added before the batch that indexes it is applied. The ids
+//! already indexed are read into the filter by a thread of its own after the
 //! store opens; until it is done the filter answers "maybe" to everything.
-//! Keys are hashed with keys drawn at random for each process, so that nobody
-//! can choose keys that all fall on the same bits.
+//! Ids are hashed with keys drawn at random for each process, so that nobody
+//! can choose ids that all fall on the same bits.
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::RwLock;
@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Bits per id a layer is sized for: about 0.8 % false "maybe"s at 7 probes.
 const BITS_PER_ID: usize = 10;
 const PROBES: u64 = 7;
-/// The keys the first layer holds.
+/// The ids the first layer holds.
 const FIRST_LAYER: usize = 1 << 16;
 
 /// One Bloom filter of a fixed size; the filter adds a layer twice as large
@@ -66,28 +66,28 @@ fn probes(mask: u64, hash: u64) -> impl Iterator<Item = (usize, u64)> {
     })
 }
 
-/// The keys sled holds, or may hold.
-pub(crate) struct SeenKeys {
+/// The ids the index holds, or may hold.
+pub(crate) struct SeenIds {
     hasher: RandomState,
     layers: RwLock<Vec<Layer>>,
-    /// Whether the keys stored before the filter began are all in it.
+    /// Whether the ids indexed before the filter began are all in it.
     filled: AtomicBool,
 }
 
-impl SeenKeys {
-    /// An empty filter that answers "maybe" until [`SeenKeys::filled`].
-    pub(crate) fn new() -> SeenKeys {
-        SeenKeys { hasher: RandomState::new(), layers: RwLock::new(Vec::new()), filled: AtomicBool::new(false) }
+impl SeenIds {
+    /// An empty filter that answers "maybe" until [`SeenIds::filled`].
+    pub(crate) fn new() -> SeenIds {
+        SeenIds { hasher: RandomState::new(), layers: RwLock::new(Vec::new()), filled: AtomicBool::new(false) }
     }
 
-    /// Marks the keys stored before the filter began as all added.
+    /// Marks the ids indexed before the filter began as all added.
     pub(crate) fn filled(&self) {
         self.filled.store(true, Ordering::Release);
     }
 
-    /// Adds keys about to be written.
-    pub(crate) fn insert<'a>(&self, keys: impl IntoIterator<Item = &'a [u8]>) {
-        let hashes: Vec<u64> = keys.into_iter().map(|k| self.hasher.hash_one(k)).collect();
+    /// Adds ids about to be indexed.
+    pub(crate) fn insert<'a>(&self, ids: impl IntoIterator<Item = &'a [u8]>) {
+        let hashes: Vec<u64> = ids.into_iter().map(|id| self.hasher.hash_one(id)).collect();
         let mut layers = self.layers.write().unwrap_or_else(|e| e.into_inner());
         for h in hashes {
             let full = layers.last().is_none_or(|l| l.len >= l.capacity);
@@ -101,16 +101,16 @@ impl SeenKeys {
         }
     }
 
-    /// `false` only if `key` was never added and the filter is filled.
-    pub(crate) fn may_contain(&self, key: &[u8]) -> bool {
+    /// `false` only if `id` was never added and the filter is filled.
+    pub(crate) fn may_contain(&self, id: &[u8]) -> bool {
         if !self.filled.load(Ordering::Acquire) {
             return true;
         }
-        let h = self.hasher.hash_one(key);
+        let h = self.hasher.hash_one(id);
         self.layers.read().unwrap_or_else(|e| e.into_inner()).iter().any(|l| l.may_contain(h))
     }
 
-    /// Whether [`SeenKeys::filled`] was called.
+    /// Whether [`SeenIds::filled`] was called.
     #[cfg(test)]
     pub(crate) fn is_filled(&self) -> bool {
         self.filled.load(Ordering::Acquire)
@@ -132,8 +132,8 @@ mod tests {
     }
 
     #[test]
-    fn every_key_added_is_kept_through_growth_and_few_others_pass() {
-        let seen = SeenKeys::new();
+    fn every_id_added_is_kept_through_growth_and_few_others_pass() {
+        let seen = SeenIds::new();
         let all: Vec<Vec<u8>> = (0..(FIRST_LAYER * 6)).map(id).collect();
         for chunk in all.chunks(500) {
             seen.insert(chunk.iter().map(Vec::as_slice));
@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_filter_answers_maybe_until_filled_then_only_for_what_it_holds() {
-        let seen = SeenKeys::new();
+        let seen = SeenIds::new();
         assert!(seen.may_contain(b"tx-1"), "not filled yet: anything may be stored");
         seen.filled();
         assert!(!seen.may_contain(b"tx-1"));

@@ -7,7 +7,7 @@ use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, 
 
 use crate::blockfile::{self, BlockFiles, BlockPos, ReceiptSpan, StoredBlock, Unindexed};
 use crate::raftlog::RaftLog;
-use crate::seen::SeenKeys;
+use crate::seen::SeenIds;
 use crate::{Result, StorageError, keys};
 
 /// A single consensus value kept beside the log.
@@ -61,9 +61,8 @@ pub struct Store {
     root: PathBuf,
     /// Held for the whole of a commit, so commits are serialised.
     files: Arc<Mutex<BlockFiles>>,
-    /// The transaction index keys written, so that looking up a new
-    /// transaction id reads nothing.
-    seen: Arc<SeenKeys>,
+    /// The transaction ids indexed, so that looking up a new one reads nothing.
+    seen: Arc<SeenIds>,
 }
 
 impl std::fmt::Debug for Store {
@@ -135,7 +134,7 @@ impl Store {
             move_receipts_to_block_files(&db, &ledger, &blocks_dir, tip)?;
         }
         db.flush()?;
-        let seen = Arc::new(SeenKeys::new());
+        let seen = Arc::new(SeenIds::new());
         fill_in_background(&ledger, &seen);
         Ok(Store { db, ledger, raft, blocks_dir, root: path.to_path_buf(), files: Arc::new(Mutex::new(files)), seen })
     }
@@ -197,11 +196,10 @@ impl Store {
     }
 
     fn tx_entry(&self, tx_id: &TxId) -> Result<Option<TxEntry>> {
-        let key = keys::tx(tx_id);
-        if !self.seen.may_contain(&key) {
+        if !self.seen.may_contain(tx_id.as_str().as_bytes()) {
             return Ok(None);
         }
-        self.get(&key, || format!("index of transaction {tx_id}"))
+        self.get(&keys::tx(tx_id), || format!("index of transaction {tx_id}"))
     }
 
     /// The receipts of the block at `height`, in order (none for a block not stored).
@@ -330,8 +328,7 @@ impl Store {
         // copies only after the batch, so a batch's size is the garbage it
         // leaves. A crash between batches leaves blocks durable in the block
         // files but not indexed; opening the store indexes them.
-        let written: Vec<Vec<u8>> = blocks.iter().flat_map(|b| &b.block.txs).map(|tx| keys::tx(&tx.tx.tx_id)).collect();
-        self.seen.insert(written.iter().map(Vec::as_slice));
+        self.seen.insert(blocks.iter().flat_map(|b| &b.block.txs).map(|tx| tx.tx.tx_id.as_str().as_bytes()));
         let mut batch = sled::Batch::default();
         let mut keys = 0;
         for (stored, pos) in blocks.iter().zip(positions) {
@@ -587,45 +584,38 @@ fn reclaim(keys: usize) {
     }
 }
 
-/// Reads the transaction index keys stored in `ledger` into `seen` on a
-/// thread of its own, then marks it filled. It stops early if
-/// the store is closed; on an error it leaves the filter unfilled, answering
-/// "maybe" to every lookup as if there were none.
-fn fill_in_background(ledger: &sled::Tree, seen: &Arc<SeenKeys>) {
+/// Reads the transaction ids indexed in `ledger` into `seen` on a thread of
+/// its own, then marks it filled. It stops early if the store is closed; on
+/// an error it leaves the filter unfilled, answering "maybe" to every lookup
+/// as if there were none.
+fn fill_in_background(ledger: &sled::Tree, seen: &Arc<SeenIds>) {
     const CHUNK: usize = 4096;
     let (ledger, seen) = (ledger.clone(), Arc::downgrade(seen));
     let fill = move || -> Result<()> {
         let started = std::time::Instant::now();
         let mut count = 0;
-        let mut chunk = Vec::with_capacity(CHUNK);
         let mut scan = ledger.scan_prefix(keys::TX_PREFIX).keys();
         loop {
-            let key = scan.next().transpose()?;
-            if key.is_none() || chunk.len() == CHUNK {
-                // Closed: nothing to fill any more.
-                let Some(seen) = seen.upgrade() else { return Ok(()) };
-                seen.insert(chunk.iter().map(|k: &sled::IVec| k.as_ref()));
-                count += chunk.len();
-                chunk.clear();
-            }
-            match key {
-                Some(k) => chunk.push(k),
-                None => break,
+            let chunk = scan.by_ref().take(CHUNK).collect::<std::result::Result<Vec<sled::IVec>, _>>()?;
+            // Closed: nothing to fill any more.
+            let Some(seen) = seen.upgrade() else { return Ok(()) };
+            seen.insert(chunk.iter().map(|key| &key[keys::TX_PREFIX.len()..]));
+            count += chunk.len();
+            if chunk.len() < CHUNK {
+                seen.filled();
+                break;
             }
         }
-        if let Some(seen) = seen.upgrade() {
-            seen.filled();
-        }
-        tracing::debug!(keys = count, ms = started.elapsed().as_millis() as u64, "stored keys read into the filter");
+        tracing::debug!(ids = count, ms = started.elapsed().as_millis() as u64, "stored ids read into the filter");
         Ok(())
     };
-    let spawned = std::thread::Builder::new().name("seen-keys".into()).spawn(move || {
+    let spawned = std::thread::Builder::new().name("seen-ids".into()).spawn(move || {
         if let Err(e) = fill() {
-            tracing::warn!(error = %e, "the stored keys could not be read into the filter; every lookup reads the index");
+            tracing::warn!(error = %e, "the stored ids could not be read into the filter; every lookup reads the index");
         }
     });
     if let Err(e) = spawned {
-        tracing::warn!(error = %e, "no thread to fill the key filter; every lookup reads the index");
+        tracing::warn!(error = %e, "no thread to fill the id filter; every lookup reads the index");
     }
 }
 

@@ -554,7 +554,7 @@ fn a_store_that_kept_receipts_in_sled_moves_them_to_the_block_files_on_open() {
 }
 
 #[test]
-fn lookups_answer_the_same_once_the_stored_keys_are_in_the_filter() {
+fn lookups_answer_the_same_once_the_stored_ids_are_in_the_filter() {
     let dir = tempfile::tempdir().unwrap();
     let (store, blocks) = chain_of(dir.path(), 3);
     drop(store);
@@ -565,16 +565,17 @@ fn lookups_answer_the_same_once_the_stored_keys_are_in_the_filter() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let system: ContractName = "system".parse().unwrap();
-    // Stored before the open: read into the filter by its thread.
+    // Recorded before the open: read into the filter by its thread. State
+    // reads do not use the filter and answer as ever.
     for h in 1..=3u64 {
         assert!(store.tx_location(&format!("tx-{h}").parse().unwrap()).unwrap().is_some());
         assert_eq!(store.state_get(&system, format!("k{h}").as_bytes()).unwrap(), Some(b"v".to_vec()));
     }
     assert_eq!(store.state_get(&system, b"a").unwrap(), Some(b"3".to_vec()));
-    // Never written.
+    // Never recorded.
     assert!(store.tx_location(&"tx-9".parse().unwrap()).unwrap().is_none());
     assert_eq!(store.state_get(&system, b"k9").unwrap(), None);
-    // Written after the open, and removed.
+    // Recorded after the open, a state key written and one removed.
     let b4 = stored(4, blocks[3].block.header.hash(), vec![tx(4)], vec![change("k9", Some("new")), change("k1", None)]);
     store.commit_block(&b4).unwrap();
     assert!(store.tx_location(&"tx-4".parse().unwrap()).unwrap().is_some());
