@@ -14,6 +14,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use billflow_types::{Block, Canonical, Genesis, Receipt, StateChange};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -94,18 +95,58 @@ pub(crate) fn receipt_spans(stored: &StoredBlock, pos: BlockPos) -> Result<Vec<R
     Ok(spans)
 }
 
-/// Reads the receipt at `span` from the files in `dir`, checking its checksum.
-pub(crate) fn read_receipt(dir: &Path, span: ReceiptSpan, what: impl Fn() -> String) -> Result<Receipt> {
+/// Reads the receipt at `span` from the block files, checking its checksum.
+pub(crate) fn read_receipt(readers: &Readers, span: ReceiptSpan, what: impl Fn() -> String) -> Result<Receipt> {
     let corrupt = |reason: String| StorageError::Corrupt { what: what(), reason };
-    let path = segment_path(dir, span.segment);
-    let file = File::open(&path).map_err(|e| corrupt(format!("block file {} unreadable: {e}", path.display())))?;
+    let file = readers.file(span.segment).map_err(|e| corrupt(e.to_string()))?;
     let mut bytes = vec![0u8; span.len as usize];
-    file.read_exact_at(&mut bytes, span.offset)
-        .map_err(|e| corrupt(format!("{} bytes at offset {} of {}: {e}", span.len, span.offset, path.display())))?;
+    file.read_exact_at(&mut bytes, span.offset).map_err(|e| {
+        corrupt(format!("{} bytes at offset {} of block file {}: {e}", span.len, span.offset, span.segment))
+    })?;
     if crc32fast::hash(&bytes) != span.crc {
-        return Err(corrupt(format!("checksum mismatch at offset {} of {}", span.offset, path.display())));
+        return Err(corrupt(format!("checksum mismatch at offset {} of block file {}", span.offset, span.segment)));
     }
     Receipt::decode(&bytes).map_err(|e| corrupt(e.to_string()))
+}
+
+/// How many block files [`Readers`] keeps open.
+const READERS_KEPT: usize = 8;
+
+/// Block files open for reading, the most recently read first, so that a
+/// read at a known position is a `pread`, not an open, a stat and a close
+/// (a tenth of a node's time serving transaction reads). Files are only ever
+/// appended to while a store is open, so a handle never goes stale.
+pub(crate) struct Readers {
+    dir: PathBuf,
+    open: Mutex<Vec<(u32, Arc<File>)>>,
+}
+
+impl Readers {
+    pub(crate) fn new(dir: &Path) -> Readers {
+        Readers { dir: dir.to_path_buf(), open: Mutex::new(Vec::with_capacity(READERS_KEPT)) }
+    }
+
+    /// Block file `segment`, open for reading.
+    fn file(&self, segment: u32) -> std::result::Result<Arc<File>, String> {
+        if let Ok(mut open) = self.open.lock()
+            && let Some(i) = open.iter().position(|(s, _)| *s == segment)
+        {
+            let entry = open.remove(i);
+            let file = entry.1.clone();
+            open.insert(0, entry);
+            return Ok(file);
+        }
+        let path = segment_path(&self.dir, segment);
+        let file = Arc::new(File::open(&path).map_err(|e| format!("block file {} unreadable: {e}", path.display()))?);
+        // A poisoned list only loses the cache: the file just opened serves.
+        if let Ok(mut open) = self.open.lock()
+            && !open.iter().any(|(s, _)| *s == segment)
+        {
+            open.insert(0, (segment, file.clone()));
+            open.truncate(READERS_KEPT);
+        }
+        Ok(file)
+    }
 }
 
 /// A record found after the newest indexed one.
@@ -320,19 +361,18 @@ impl BlockFiles {
     }
 }
 
-/// Reads the record at `pos` from the files in `dir`.
-pub(crate) fn read(dir: &Path, pos: BlockPos, height: u64) -> Result<StoredBlock> {
-    let payload = read_payload(dir, pos, height)?;
+/// Reads the record at `pos` from the block files.
+pub(crate) fn read(readers: &Readers, pos: BlockPos, height: u64) -> Result<StoredBlock> {
+    let payload = read_payload(readers, pos, height)?;
     StoredBlock::decode(&payload)
         .map_err(|e| StorageError::Corrupt { what: format!("block {height}"), reason: e.to_string() })
 }
 
 /// The bytes of the record at `pos`, as written (the canonical encoding of a
 /// [`StoredBlock`]), checked against their checksum but not decoded.
-pub(crate) fn read_payload(dir: &Path, pos: BlockPos, height: u64) -> Result<Vec<u8>> {
+pub(crate) fn read_payload(readers: &Readers, pos: BlockPos, height: u64) -> Result<Vec<u8>> {
     let corrupt = |reason: String| StorageError::Corrupt { what: format!("block {height}"), reason };
-    let path = segment_path(dir, pos.segment);
-    let file = File::open(&path).map_err(|e| corrupt(format!("block file {} unreadable: {e}", path.display())))?;
+    let file = readers.file(pos.segment).map_err(corrupt)?;
     let file_len = file.metadata().map_err(|e| io("stat block file", e))?.len();
     match read_frame(&file, pos.segment, pos.offset, file_len) {
         Frame::Record { height: h, pos: p, payload } => {

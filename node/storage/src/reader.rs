@@ -56,6 +56,11 @@ impl StoreReader {
         self.store.tx_location(tx_id)
     }
 
+    /// Where a transaction is recorded, and its receipt ([`Store::tx_receipt`]).
+    pub fn tx_receipt(&self, tx_id: &TxId) -> Result<Option<(TxLocation, Receipt)>> {
+        self.store.tx_receipt(tx_id)
+    }
+
     /// The receipts of the block at `height`, in order ([`Store::receipts`]).
     pub fn receipts(&self, height: u64) -> Result<Vec<Receipt>> {
         self.store.receipts(height)

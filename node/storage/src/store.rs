@@ -58,6 +58,8 @@ pub struct Store {
     ledger: sled::Tree,
     raft: Arc<RaftLog>,
     blocks_dir: PathBuf,
+    /// The block files open for reading.
+    readers: Arc<blockfile::Readers>,
     root: PathBuf,
     /// Held for the whole of a commit, so commits are serialised.
     files: Arc<Mutex<BlockFiles>>,
@@ -131,12 +133,22 @@ impl Store {
         if let Some(tip) = first.checked_sub(1)
             && ledger.scan_prefix(keys::OLD_RECEIPT_PREFIX).next().is_some()
         {
-            move_receipts_to_block_files(&db, &ledger, &blocks_dir, tip)?;
+            move_receipts_to_block_files(&db, &ledger, &blockfile::Readers::new(&blocks_dir), tip)?;
         }
         db.flush()?;
         let seen = Arc::new(SeenIds::new());
         fill_in_background(&ledger, &seen);
-        Ok(Store { db, ledger, raft, blocks_dir, root: path.to_path_buf(), files: Arc::new(Mutex::new(files)), seen })
+        let readers = Arc::new(blockfile::Readers::new(&blocks_dir));
+        Ok(Store {
+            db,
+            ledger,
+            raft,
+            blocks_dir,
+            readers,
+            root: path.to_path_buf(),
+            files: Arc::new(Mutex::new(files)),
+            seen,
+        })
     }
 
     /// The directory the store was opened in.
@@ -162,7 +174,7 @@ impl Store {
     /// Everything block `height` wrote, as recorded in the block files.
     pub fn stored_block(&self, height: u64) -> Result<Option<StoredBlock>> {
         match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
-            Some(pos) => blockfile::read(&self.blocks_dir, pos, height).map(Some),
+            Some(pos) => blockfile::read(&self.readers, pos, height).map(Some),
             None => Ok(None),
         }
     }
@@ -172,7 +184,7 @@ impl Store {
     /// What a node serves to a peer that checks it for itself.
     pub fn stored_block_bytes(&self, height: u64) -> Result<Option<Vec<u8>>> {
         match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
-            Some(pos) => blockfile::read_payload(&self.blocks_dir, pos, height).map(Some),
+            Some(pos) => blockfile::read_payload(&self.readers, pos, height).map(Some),
             None => Ok(None),
         }
     }
@@ -191,7 +203,7 @@ impl Store {
     /// the block files at the place the index names (checked by its checksum).
     pub fn tx_receipt(&self, tx_id: &TxId) -> Result<Option<(TxLocation, Receipt)>> {
         let Some(entry) = self.tx_entry(tx_id)? else { return Ok(None) };
-        let receipt = blockfile::read_receipt(&self.blocks_dir, entry.receipt, || format!("receipt of {tx_id}"))?;
+        let receipt = blockfile::read_receipt(&self.readers, entry.receipt, || format!("receipt of {tx_id}"))?;
         Ok(Some((entry.loc, receipt)))
     }
 
@@ -662,14 +674,19 @@ fn index_txs(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) -> Re
 /// written again with its receipt's span, and the copies are removed, a few
 /// blocks per atomic batch. Interrupted, it starts again at the next open (the
 /// copies that remain mark the store as not yet moved).
-fn move_receipts_to_block_files(db: &sled::Db, ledger: &sled::Tree, blocks_dir: &Path, tip: u64) -> Result<()> {
+fn move_receipts_to_block_files(
+    db: &sled::Db,
+    ledger: &sled::Tree,
+    readers: &blockfile::Readers,
+    tip: u64,
+) -> Result<()> {
     const BLOCKS_PER_BATCH: u64 = 64;
     tracing::info!(tip, "moving receipts out of the index: they are read from the block files");
     let mut batch = sled::Batch::default();
     for height in 0..=tip {
         let pos = get::<BlockPos>(ledger, &keys::block(height), || format!("position of block {height}"))?
             .ok_or_else(|| StorageError::Corrupt { what: format!("block {height}"), reason: "not indexed".into() })?;
-        let stored = blockfile::read(blocks_dir, pos, height)?;
+        let stored = blockfile::read(readers, pos, height)?;
         index_txs(&mut batch, &stored, pos)?;
         for index in 0..stored.receipts.len() {
             batch.remove(keys::old_receipt(TxLocation { height, index: index as u32 }));
