@@ -123,6 +123,11 @@ fn binary(bytes: Vec<u8>) -> Payload {
     Payload { content_type: "application/octet-stream", bytes }
 }
 
+/// Whether a node answered JSON.
+fn is_json(resp: &reqwest::Response) -> bool {
+    resp.headers().get(reqwest::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+}
+
 pub(crate) fn nonce() -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| SdkError::Invalid(format!("no random source: {e}")))?;
@@ -183,7 +188,8 @@ impl Client {
 
     /// Sends a request: under the session, or signed by the client's key, or,
     /// with `sign` false (a submission, which its transactions' own
-    /// signatures authenticate), as it is.
+    /// signatures authenticate), as it is; with `binary_answer`, asking for
+    /// the answer in canonical bytes.
     async fn send(
         &self,
         method: Method,
@@ -191,10 +197,14 @@ impl Client {
         query: &str,
         body: Option<Payload>,
         sign: bool,
+        binary_answer: bool,
     ) -> Result<reqwest::Response> {
         let url =
             if query.is_empty() { format!("{}{path}", self.node()) } else { format!("{}{path}?{query}", self.node()) };
         let mut req = self.http.request(method.clone(), url);
+        if binary_answer {
+            req = req.header(reqwest::header::ACCEPT, "application/octet-stream");
+        }
         let bytes = match body {
             Some(p) => {
                 req = req.header(reqwest::header::CONTENT_TYPE, p.content_type);
@@ -225,11 +235,29 @@ impl Client {
     }
 
     async fn answer<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
+        let bytes = Self::answer_bytes(resp).await?;
+        serde_json::from_slice(&bytes).map_err(|e| SdkError::Invalid(format!("the node's answer does not parse: {e}")))
+    }
+
+    /// A successful answer in canonical bytes (asked for with `binary_answer`),
+    /// or in JSON from a node from before that answers only JSON; else the
+    /// node's typed error.
+    async fn answer_canonical<T: serde::de::DeserializeOwned + borsh::BorshDeserialize>(
+        resp: reqwest::Response,
+    ) -> Result<T> {
+        if is_json(&resp) {
+            return Self::answer(resp).await;
+        }
+        let bytes = Self::answer_bytes(resp).await?;
+        borsh::from_slice(&bytes).map_err(|e| SdkError::Invalid(format!("the node's answer does not decode: {e}")))
+    }
+
+    /// The body of a successful answer, or the node's typed error.
+    async fn answer_bytes(resp: reqwest::Response) -> Result<Vec<u8>> {
         let status = resp.status();
         let bytes = resp.bytes().await?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| SdkError::Invalid(format!("the node's answer does not parse: {e}")));
+            return Ok(bytes.to_vec());
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(e) => Err(SdkError::Api {
@@ -254,19 +282,26 @@ impl Client {
         query: &str,
         body: Option<Payload>,
     ) -> Result<T> {
-        Self::answer(self.send(method, path, query, body, true).await?).await
+        Self::answer(self.send(method, path, query, body, true, false).await?).await
     }
 
     /// Submits transactions: the request is not signed, as their own
     /// signatures authenticate them (one ed25519 check each on the node).
     async fn post_txs<T: serde::de::DeserializeOwned>(&self, path: &str, query: &str, body: Payload) -> Result<T> {
-        Self::answer(self.send(Method::POST, path, query, Some(body), false).await?).await
+        Self::answer(self.send(Method::POST, path, query, Some(body), false, false).await?).await
+    }
+
+    /// Submits one transaction in canonical bytes, its view answered in
+    /// canonical bytes (without `decoded_events`, which are for JSON).
+    async fn post_tx(&self, query: &str, tx: &SignedTx) -> Result<TxView> {
+        let resp = self.send(Method::POST, "/v1/transactions", query, Some(binary(tx.encode())), false, true).await?;
+        Self::answer_canonical(resp).await
     }
 
     /// Submits a transaction (canonical binary) to the current node; with
     /// `wait`, waits for its receipt.
     pub async fn submit(&self, tx: &SignedTx, wait: bool) -> Result<TxView> {
-        self.post_txs("/v1/transactions", &format!("wait={wait}"), binary(tx.encode())).await
+        self.post_tx(&format!("wait={wait}"), tx).await
     }
 
     /// Submits a transaction as JSON.
@@ -290,7 +325,7 @@ impl Client {
             let left = deadline.saturating_duration_since(Instant::now());
             let wait_ms = left.as_millis().clamp(1, 30_000);
             let query = format!("wait=true&timeout_ms={wait_ms}");
-            let outcome = self.post_txs::<TxView>("/v1/transactions", &query, binary(tx.encode())).await;
+            let outcome = self.post_tx(&query, tx).await;
             match outcome {
                 Ok(view) if view.status == TxState::Committed => return Ok(view),
                 Ok(_) if Instant::now() >= deadline => {
@@ -308,7 +343,8 @@ impl Client {
 
     /// The status of a transaction (the caller's own).
     pub async fn transaction(&self, tx_id: &TxId) -> Result<TxView> {
-        self.call(Method::GET, &format!("/v1/transactions/{tx_id}"), "", None).await
+        let resp = self.send(Method::GET, &format!("/v1/transactions/{tx_id}"), "", None, true, true).await?;
+        Self::answer_canonical(resp).await
     }
 
     /// The proof that a committed transaction and its receipt are in an attested block.
@@ -417,7 +453,13 @@ impl Client {
             output: Vec<u8>,
         }
         let path = format!("/v1/contracts/{contract}/query/{method}");
-        Ok(self.call::<Answer>(Method::POST, &path, "", Some(binary(args))).await?.output)
+        // Canonical bytes both ways, no JSON or hex on either side; a node
+        // from before answers JSON, which is read as such.
+        let resp = self.send(Method::POST, &path, "", Some(binary(args)), true, true).await?;
+        if is_json(&resp) {
+            return Ok(Self::answer::<Answer>(resp).await?.output);
+        }
+        Self::answer_bytes(resp).await
     }
 
     /// The interface of `contract`'s active version (`system` for the node's own).

@@ -128,6 +128,11 @@ impl Subject {
         }
     }
 
+    /// Whether the subject sees every transaction (a consortium organisation's key).
+    pub fn sees_every_tx(&self) -> bool {
+        matches!(self, Subject::Key { org: Some(_), .. })
+    }
+
     /// Who submits a transaction signed by `signer`: the request's signer if
     /// the request is signed (or under a session); for an unsigned
     /// submission, the transaction's signer, whose key must be active, and

@@ -90,6 +90,13 @@ fn is_binary(headers: &HeaderMap) -> bool {
     headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"))
 }
 
+/// Whether the client asks for the answer in canonical bytes (`Accept:
+/// application/octet-stream`): a program's reads skip the JSON and hex of
+/// the answer, on the node and on its own side.
+fn wants_binary(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"))
+}
+
 /// Whether the body is JSON.
 fn is_json(headers: &HeaderMap) -> bool {
     headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))

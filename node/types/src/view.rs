@@ -1,6 +1,7 @@
 //! Shapes of the gateway's answers, shared by the gateway and the SDK so that the
 //! two can never disagree. Plain data: how they are rendered (JSON) is the edge's business.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::block::BlockHeader;
@@ -10,7 +11,7 @@ use crate::receipt::Receipt;
 use crate::tx::SignedTx;
 
 /// Where a transaction stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TxState {
@@ -20,8 +21,9 @@ pub enum TxState {
     Committed,
 }
 
-/// A transaction's status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A transaction's status. In canonical bytes (an answer to `Accept:
+/// application/octet-stream`) without `decoded_events`, which is for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TxView {
     /// Its id.
@@ -42,6 +44,7 @@ pub struct TxView {
     /// The receipt's events' data in JSON, one per event in order (`null`
     /// where the contract's interface does not name the topic).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[borsh(skip)]
     pub decoded_events: Vec<Option<serde_json::Value>>,
 }
 

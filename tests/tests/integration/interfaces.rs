@@ -3,7 +3,7 @@
 //! bytes; a transaction built from JSON alone commits with its events decoded;
 //! queries take and answer JSON; bad JSON is refused with where it is wrong.
 
-use billflow_contracts::evidence::SubmitEvidence;
+use billflow_contracts::evidence::{EvidenceRecord, GetEvidence, SubmitEvidence};
 use billflow_sdk::types::interface::{ContractInterface, TypeDef};
 use billflow_sdk::types::system::{KeyGrant, ParticipantKind, RegisterParticipant};
 use billflow_sdk::types::{ContractName, TxStatus, Version};
@@ -105,7 +105,8 @@ async fn contracts_speak_json_through_their_interfaces() {
         "submit".parse().unwrap(),
         bytes,
     );
-    let view = client.submit(&tx, true).await.unwrap();
+    // Sent as JSON, answered in JSON with the events decoded.
+    let view = client.submit_json(&tx, true).await.unwrap();
     assert_eq!(view.receipt.as_ref().map(|r| r.status), Some(TxStatus::Success));
     assert_eq!(view.decoded_events.len(), 1);
     assert_eq!(view.decoded_events[0].as_ref().unwrap()["doc_type"], "invoice");
@@ -116,6 +117,16 @@ async fn contracts_speak_json_through_their_interfaces() {
     assert_eq!(record["submitter"], "participant:91320500MA1FL0002T");
     let none = client.query_json(&evidence, "get", &json!({"hash": hex::encode([1u8; 32])})).await.unwrap();
     assert_eq!(none, Value::Null);
+
+    // The same query in canonical bytes, answered in the output's bytes alone
+    // (`Accept: application/octet-stream`); a refusal is still typed JSON.
+    let out = client.query(&evidence, "get", borsh::to_vec(&GetEvidence { hash }).unwrap()).await.unwrap();
+    let stored: EvidenceRecord = borsh::from_slice::<Option<EvidenceRecord>>(&out).unwrap().unwrap();
+    assert_eq!((stored.hash, stored.metadata), (hash, vec![("no".to_string(), "INV-9".to_string())]));
+    match client.query(&evidence, "get", vec![1, 2]).await.unwrap_err() {
+        SdkError::Api { status, code, .. } => assert_eq!((status, code.as_str()), (422, "E_BAD_ARGS")),
+        other => panic!("expected a refusal, got {other}"),
+    }
 
     // Bad JSON: refused, saying where, and nothing is stored.
     let tip = client.health().await.unwrap().height;

@@ -2,7 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use billflow_chain::Chain;
 use billflow_types::contract::ContractRecord;
@@ -11,7 +12,7 @@ use billflow_types::view::ErrorBody;
 use billflow_types::{ContractName, KeyId, MethodName};
 use serde_json::Value;
 
-use super::{Gw, contract_name, is_binary, is_json, unsupported_media};
+use super::{Gw, contract_name, is_binary, is_json, unsupported_media, wants_binary};
 use crate::auth::Subject;
 use crate::error::ApiError;
 
@@ -70,7 +71,8 @@ pub(crate) async fn run_query(
 /// its output. The contract sees the request's key as its caller (with its
 /// tenant, participant and organisation), as it sees a transaction's signer.
 /// The arguments are `{"args": hex}` in JSON, or the raw argument bytes as
-/// `application/octet-stream`, encoded as the contract defines.
+/// `application/octet-stream`, encoded as the contract defines. The answer is
+/// JSON, or the output's bytes alone with `Accept: application/octet-stream`.
 #[utoipa::path(
     post,
     path = "/v1/contracts/{name}/query/{method}",
@@ -87,7 +89,11 @@ pub(crate) async fn run_query(
         ),
     ),
     responses(
-        (status = 200, description = "The method's output.", body = crate::openapi::QueryOutput),
+        (status = 200, description = "The method's output: JSON, or its bytes alone when asked for \
+            with `Accept: application/octet-stream`.", content(
+            (crate::openapi::QueryOutput = "application/json"),
+            (inline(crate::openapi::Binary) = "application/octet-stream"),
+        )),
         (status = 400, description = "A bad name, method or body (`E_INVALID_FIELD`, `E_MALFORMED`).",
             body = ErrorBody),
         (status = 401, description = "The request is not signed.", body = ErrorBody),
@@ -105,7 +111,7 @@ pub(crate) async fn query_contract(
     Path((name, method)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<crate::openapi::QueryOutput>, ApiError> {
+) -> Result<Response, ApiError> {
     subject.require()?;
     let name = contract_name(name)?;
     let method = MethodName::new(method).map_err(|e| ApiError::bad_request("E_INVALID_FIELD", e.to_string()))?;
@@ -148,9 +154,12 @@ pub(crate) async fn query_contract(
         Subject::Anonymous { .. } => None,
     };
     let output = run_query(gw.chain.clone(), caller, name.clone(), method.to_string(), args).await?;
+    if wants_binary(&headers) {
+        return Ok(([(header::CONTENT_TYPE, "application/octet-stream")], output).into_response());
+    }
     let decoded =
         interface.and_then(|i| i.method(method.as_str()).ok().and_then(|m| i.decode(&m.result, &output).ok()));
-    Ok(Json(crate::openapi::QueryOutput { output, decoded }))
+    Ok(Json(crate::openapi::QueryOutput { output, decoded }).into_response())
 }
 
 /// The canonical bytes of JSON `args` for `method`, or a 400 that says where they do not fit.

@@ -13,8 +13,8 @@ use billflow_types::view::{BatchItem, BatchView, ErrorBody, TxState, TxView};
 use billflow_types::{Canonical, KeyId, Rejection, SignedTx};
 use serde::Deserialize;
 
-use super::transactions::{outcome_view, pending_view};
-use super::{Gw, is_binary, is_json, parse_query, unsupported_media};
+use super::transactions::{outcome_view, pending_view, view_answer};
+use super::{Gw, is_binary, is_json, parse_query, unsupported_media, wants_binary};
 use crate::Gateway;
 use crate::auth::Subject;
 use crate::error::ApiError;
@@ -59,7 +59,7 @@ fn decode_tx(gw: &Gateway, headers: &HeaderMap, body: &[u8]) -> Result<SignedTx,
 }
 
 /// Submits one transaction; `Ok(None)` while it is pending.
-async fn submit_one(gw: &Gateway, tx: SignedTx, wait: Option<Duration>) -> Result<TxView, ApiError> {
+async fn submit_one(gw: &Gateway, tx: SignedTx, wait: Option<Duration>, decode: bool) -> Result<TxView, ApiError> {
     let chain = &gw.chain;
     let tx_id = tx.tx.tx_id.clone();
     let tx_hash = tx.hash();
@@ -71,7 +71,7 @@ async fn submit_one(gw: &Gateway, tx: SignedTx, wait: Option<Duration>) -> Resul
         },
     };
     match outcome {
-        Some(o) => outcome_view(gw, tx_id, o),
+        Some(o) => outcome_view(gw, tx_id, o, decode),
         None => Ok(pending_view(tx_id, tx_hash)),
     }
 }
@@ -154,9 +154,10 @@ pub(crate) async fn submit(
         if subject.is_authenticated() {
             relay.may_submit(&tx)?;
         }
-        let view = submit_one(&gw, tx, query.wait.then(|| query.timeout())).await?;
+        let binary = wants_binary(&headers);
+        let view = submit_one(&gw, tx, query.wait.then(|| query.timeout()), !binary).await?;
         let status = if view.status == TxState::Committed { StatusCode::OK } else { StatusCode::ACCEPTED };
-        Ok::<_, ApiError>((status, Json(view)).into_response())
+        Ok::<_, ApiError>(view_answer(status, view, binary))
     }
     .await;
     with_submitter(result, submitter)
@@ -258,7 +259,7 @@ pub(crate) async fn submit_batch(
                         _ => Ok(()),
                     });
                 let result = match checked {
-                    Ok(()) => submit_one(&gw, tx, wait).await,
+                    Ok(()) => submit_one(&gw, tx, wait, true).await,
                     Err(e) => Err(e),
                 };
                 match result {

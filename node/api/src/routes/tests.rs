@@ -231,6 +231,25 @@ async fn submit_waits_for_the_receipt_and_resubmission_is_idempotent() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(serde_json::from_slice::<TxView>(&body).unwrap(), first);
 
+    // Asked for in canonical bytes, the same view (events are decoded only in JSON).
+    let binary = |mut req: Request<Body>| {
+        req.headers_mut().insert("accept", "application/octet-stream".parse().unwrap());
+        req
+    };
+    let first_bytes = TxView { decoded_events: Vec::new(), ..first.clone() };
+    let (status, body) =
+        call(&chain, binary(post("/v1/transactions?wait=true", "application/octet-stream", tx.encode()))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(borsh::from_slice::<TxView>(&body).unwrap(), first_bytes);
+    let (status, body) =
+        call(&chain, binary(signed("GET", "/v1/transactions/api-1", "application/json", vec![]))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(borsh::from_slice::<TxView>(&body).unwrap(), first_bytes);
+    // A refusal is typed JSON still.
+    let (status, body) =
+        call(&chain, binary(signed("GET", "/v1/transactions/api-none", "application/json", vec![]))).await;
+    assert_eq!((status, error(&body).code.as_str()), (StatusCode::NOT_FOUND, "E_NOT_FOUND"));
+
     stop.send(true).unwrap();
     sequencer.await.unwrap().unwrap();
 }

@@ -1,14 +1,16 @@
 //! A transaction's status and its proof, shown only to whom may see it.
 
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use billflow_chain::TxOutcome;
 use billflow_types::proof::TxProof;
 use billflow_types::system::{RecordKind, VoterChanges, state_key, system_contract};
 use billflow_types::view::{ErrorBody, TxState, TxView};
-use billflow_types::{Attestation, Canonical, Hash32, MerkleProof, SignedTx, TxId, TxLocation};
+use billflow_types::{Attestation, Canonical, Hash32, MerkleProof, TxId, TxLocation};
 
-use super::{Gw, parse_tx_id, storage};
+use super::{Gw, parse_tx_id, storage, wants_binary};
 use crate::Gateway;
 use crate::auth::Subject;
 use crate::error::ApiError;
@@ -25,8 +27,9 @@ pub(super) fn pending_view(tx_id: TxId, tx_hash: Hash32) -> TxView {
     }
 }
 
-/// The view of a transaction's outcome, its events decoded by their contracts' interfaces.
-pub(super) fn outcome_view(gw: &Gateway, tx_id: TxId, outcome: TxOutcome) -> Result<TxView, ApiError> {
+/// The view of a transaction's outcome; with `decode`, its events decoded by
+/// their contracts' interfaces (for an answer in JSON).
+pub(super) fn outcome_view(gw: &Gateway, tx_id: TxId, outcome: TxOutcome, decode: bool) -> Result<TxView, ApiError> {
     match outcome {
         TxOutcome::Committed { location, receipt } => Ok(TxView {
             tx_id,
@@ -34,20 +37,37 @@ pub(super) fn outcome_view(gw: &Gateway, tx_id: TxId, outcome: TxOutcome) -> Res
             status: TxState::Committed,
             height: Some(location.height),
             index: Some(location.index),
-            decoded_events: gw.interfaces.events(&gw.chain, &receipt.events),
+            decoded_events: if decode { gw.interfaces.events(&gw.chain, &receipt.events) } else { Vec::new() },
             receipt: Some(receipt),
         }),
         TxOutcome::Rejected(r) => Err(r.into()),
     }
 }
 
+/// A transaction's view with `status`: JSON, or canonical bytes when the
+/// client asked for them (`Accept: application/octet-stream`).
+pub(super) fn view_answer(status: StatusCode, view: TxView, binary: bool) -> Response {
+    if binary {
+        let bytes = borsh::to_vec(&view).unwrap_or_default();
+        return (status, [(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response();
+    }
+    (status, Json(view)).into_response()
+}
+
 /// The committed transaction `tx_id` if the subject may see it.
-fn visible_tx(gw: &Gateway, subject: &Subject, tx_id: &TxId) -> Result<Option<(TxLocation, SignedTx)>, ApiError> {
-    let store = &gw.store;
-    let Some(location) = store.tx_location(tx_id).map_err(storage)? else { return Ok(None) };
-    let block = store.block(location.height).map_err(storage)?;
-    let tx = block.and_then(|b| b.txs.into_iter().nth(location.index as usize));
-    Ok(tx.filter(|tx| subject.may_see(tx)).map(|tx| (location, tx)))
+fn visible_tx(gw: &Gateway, subject: &Subject, tx_id: &TxId) -> Result<Option<TxLocation>, ApiError> {
+    let Some(location) = gw.store.tx_location(tx_id).map_err(storage)? else { return Ok(None) };
+    Ok(may_see_at(gw, subject, location)?.then_some(location))
+}
+
+/// Whether `subject` may see the committed transaction at `location`: an
+/// organisation sees every one, with nothing to read; a tenant its own.
+fn may_see_at(gw: &Gateway, subject: &Subject, location: TxLocation) -> Result<bool, ApiError> {
+    if subject.sees_every_tx() {
+        return Ok(true);
+    }
+    let block = gw.store.block(location.height).map_err(storage)?;
+    Ok(block.and_then(|b| b.txs.into_iter().nth(location.index as usize)).is_some_and(|tx| subject.may_see(&tx)))
 }
 
 /// A transaction's status
@@ -78,20 +98,23 @@ pub(crate) async fn get_transaction(
     State(gw): Gw,
     Extension(subject): Extension<Subject>,
     Path(tx_id): Path<String>,
-) -> Result<Json<TxView>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     subject.require()?;
     let tx_id = parse_tx_id(tx_id)?;
     let not_found =
         || ApiError::not_found(format!("no transaction {tx_id} of yours is recorded or pending on this node"));
-    if visible_tx(&gw, &subject, &tx_id)?.is_some() {
-        let outcome = gw.chain.committed(&tx_id)?.ok_or_else(not_found)?;
-        return Ok(Json(outcome_view(&gw, tx_id, outcome)?));
-    }
-    if gw.store.tx_location(&tx_id).map_err(storage)?.is_some() {
-        return Err(not_found());
+    // One index lookup: where it is and its receipt.
+    if let Some((location, receipt)) = gw.store.tx_receipt(&tx_id).map_err(storage)? {
+        if !may_see_at(&gw, &subject, location)? {
+            return Err(not_found());
+        }
+        let binary = wants_binary(&headers);
+        let view = outcome_view(&gw, tx_id, TxOutcome::Committed { location, receipt }, !binary)?;
+        return Ok(view_answer(StatusCode::OK, view, binary));
     }
     if let Some(hash) = gw.chain.pending_hash(&tx_id) {
-        return Ok(Json(pending_view(tx_id, hash)));
+        return Ok(view_answer(StatusCode::OK, pending_view(tx_id, hash), wants_binary(&headers)));
     }
     Err(not_found())
 }
@@ -166,7 +189,7 @@ pub(crate) async fn transaction_proof(
 ) -> Result<Json<TxProof>, ApiError> {
     subject.require()?;
     let tx_id = parse_tx_id(tx_id)?;
-    let (location, _) = visible_tx(&gw, &subject, &tx_id)?
+    let location = visible_tx(&gw, &subject, &tx_id)?
         .ok_or_else(|| ApiError::not_found(format!("no transaction {tx_id} of yours is recorded on this node")))?;
     let mut proof = tx_proof(&gw, location)?;
     proof.voter_changes = voter_changes(&gw, location.height)?;
