@@ -108,7 +108,9 @@ async fn submit_one(gw: &Gateway, tx: SignedTx, wait: Option<Duration>, decode: 
         ),
     ),
     responses(
-        (status = 200, description = "Committed (with `wait`, or recorded before): the receipt.", body = TxView,
+        (status = 200, description = "Committed (with `wait`, or recorded before): the receipt. JSON, or the \
+            view's canonical bytes (without `decoded_events`) under `Accept: application/octet-stream`.",
+            body = TxView,
             links(
             ("GetTransaction" = (operation_id = "get_transaction", parameters(("tx_id" = "$response.body#/tx_id")))),
             ("GetTransactionProof" = (
@@ -116,7 +118,7 @@ async fn submit_one(gw: &Gateway, tx: SignedTx, wait: Option<Duration>, decode: 
                 parameters(("tx_id" = "$response.body#/tx_id"))
             )),
         )),
-        (status = 202, description = "Accepted and pending.", body = TxView,
+        (status = 202, description = "Accepted and pending (JSON, or canonical bytes as for 200).", body = TxView,
             links(
             ("GetTransaction" = (operation_id = "get_transaction", parameters(("tx_id" = "$response.body#/tx_id")))),
             ("GetTransactionProof" = (

@@ -81,7 +81,8 @@ fn may_see_at(gw: &Gateway, subject: &Subject, location: TxLocation) -> Result<b
     tag = "transactions",
     params(("tx_id" = TxId, Path, description = "The transaction's id.")),
     responses(
-        (status = 200, description = "The transaction's status.", body = TxView, links(
+        (status = 200, description = "The transaction's status: JSON, or the view's canonical bytes (without \
+            `decoded_events`) under `Accept: application/octet-stream`.", body = TxView, links(
             ("GetTransactionProof" = (
                 operation_id = "transaction_proof",
                 parameters(("tx_id" = "$response.body#/tx_id"))
