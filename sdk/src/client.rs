@@ -242,14 +242,12 @@ impl Client {
     /// A successful answer in canonical bytes (asked for with `binary_answer`),
     /// or in JSON from a node from before that answers only JSON; else the
     /// node's typed error.
-    async fn answer_canonical<T: serde::de::DeserializeOwned + borsh::BorshDeserialize>(
-        resp: reqwest::Response,
-    ) -> Result<T> {
+    async fn answer_canonical<T: serde::de::DeserializeOwned + Canonical>(resp: reqwest::Response) -> Result<T> {
         if is_json(&resp) {
             return Self::answer(resp).await;
         }
         let bytes = Self::answer_bytes(resp).await?;
-        borsh::from_slice(&bytes).map_err(|e| SdkError::Invalid(format!("the node's answer does not decode: {e}")))
+        T::decode(&bytes).map_err(|e| SdkError::Invalid(format!("the node's answer does not decode: {e}")))
     }
 
     /// The body of a successful answer, or the node's typed error.

@@ -121,11 +121,8 @@ impl Subject {
     /// Whether the subject may see `tx` in full: consortium organisations see
     /// every transaction; a tenant and its enterprises see their tenant's.
     pub fn may_see(&self, tx: &SignedTx) -> bool {
-        match self {
-            Subject::Anonymous { .. } => false,
-            Subject::Key { org: Some(_), .. } => true,
-            Subject::Key { tenant, .. } => tenant.is_some() && tx.tx.tenant == *tenant,
-        }
+        self.sees_every_tx()
+            || matches!(self, Subject::Key { tenant: Some(tenant), .. } if tx.tx.tenant.as_ref() == Some(tenant))
     }
 
     /// Whether the subject sees every transaction (a consortium organisation's key).

@@ -48,8 +48,7 @@ pub(super) fn outcome_view(gw: &Gateway, tx_id: TxId, outcome: TxOutcome, decode
 /// client asked for them (`Accept: application/octet-stream`).
 pub(super) fn view_answer(status: StatusCode, view: TxView, binary: bool) -> Response {
     if binary {
-        let bytes = borsh::to_vec(&view).unwrap_or_default();
-        return (status, [(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response();
+        return (status, [(header::CONTENT_TYPE, "application/octet-stream")], view.encode()).into_response();
     }
     (status, Json(view)).into_response()
 }
@@ -105,17 +104,17 @@ pub(crate) async fn get_transaction(
     let tx_id = parse_tx_id(tx_id)?;
     let not_found =
         || ApiError::not_found(format!("no transaction {tx_id} of yours is recorded or pending on this node"));
+    let binary = wants_binary(&headers);
     // One index lookup: where it is and its receipt.
     if let Some((location, receipt)) = gw.store.tx_receipt(&tx_id).map_err(storage)? {
         if !may_see_at(&gw, &subject, location)? {
             return Err(not_found());
         }
-        let binary = wants_binary(&headers);
         let view = outcome_view(&gw, tx_id, TxOutcome::Committed { location, receipt }, !binary)?;
         return Ok(view_answer(StatusCode::OK, view, binary));
     }
     if let Some(hash) = gw.chain.pending_hash(&tx_id) {
-        return Ok(view_answer(StatusCode::OK, pending_view(tx_id, hash), wants_binary(&headers)));
+        return Ok(view_answer(StatusCode::OK, pending_view(tx_id, hash), binary));
     }
     Err(not_found())
 }
