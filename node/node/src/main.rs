@@ -461,7 +461,7 @@ fn verify_cmd(data: &Path) -> Result<()> {
 }
 
 fn open_store(data: &Path) -> Result<Store> {
-    if !data.join("index").exists() {
+    if !Store::exists_in(data) {
         bail!("{} holds no billflow store", data.display());
     }
     Store::open(data).with_context(|| format!("cannot open the store in {}", data.display()))

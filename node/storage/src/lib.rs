@@ -1,21 +1,24 @@
-//! The ledger's durable store. This is the only crate that uses sled; nothing
-//! outside it sees a sled type.
+//! The ledger's durable store. This is the only crate that uses a database
+//! library (fjall for the index, sled only to move an index written before);
+//! nothing outside it sees their types.
 //!
 //! A committed block is written twice: first as one record (block, receipts,
-//! state changes) appended to the block files and synced, then as one atomic,
-//! sled batch (indexes, state, chain tip). Receipts live only in the block
-//! files; the transaction index says where each one is. The block files are
-//! the source of truth: a block whose record is on disk but whose sled batch is
-//! not (a crash between the two) is indexed again when the store opens, and a
-//! torn record at the end of the files was never acknowledged and is cut off.
-//! [`Store::commit_block`] returns only when both are durable.
+//! state changes) appended to the block files, then as one atomic index batch
+//! (indexes, state, chain tip). Receipts live only in the block files; the
+//! transaction index says where each one is. The block files are the source of
+//! truth: a block whose record is on disk but whose index batch is not (a
+//! crash between the two) is indexed again when the store opens, and a torn
+//! record at the end of the files was never acknowledged and is cut off.
+//! [`Store::commit_block`] returns only when the record is durable.
 //!
 //! This crate checks storage-level consistency (a block extends the tip) but no
 //! business rules; values read back are decoded strictly, and bytes that do not
 //! decode are reported as corruption, never skipped.
 
 mod blockfile;
+mod index;
 mod keys;
+mod legacy;
 mod raftlog;
 mod reader;
 mod seen;
@@ -49,17 +52,6 @@ pub enum StorageError {
         /// What does not match.
         reason: String,
     },
-}
-
-impl From<sled::Error> for StorageError {
-    fn from(e: sled::Error) -> Self {
-        match e {
-            sled::Error::Corruption { at, .. } => {
-                StorageError::Corrupt { what: "database page".into(), reason: format!("checksum mismatch at {at:?}") }
-            }
-            other => StorageError::Io(other.to_string()),
-        }
-    }
 }
 
 impl StorageError {

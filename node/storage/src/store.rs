@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, Receipt, TxId, TxLocation};
 
 use crate::blockfile::{self, BlockFiles, BlockPos, ReceiptSpan, StoredBlock, Unindexed};
+use crate::index::{Batch, Index};
 use crate::raftlog::RaftLog;
 use crate::seen::SeenIds;
 use crate::{Result, StorageError, keys};
@@ -51,11 +52,10 @@ struct TxEntry {
     receipt: ReceiptSpan,
 }
 
-/// The ledger store of one node: block files plus a sled index and state.
+/// The ledger store of one node: block files plus an index and state.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
-    ledger: sled::Tree,
+    ledger: Index,
     raft: Arc<RaftLog>,
     blocks_dir: PathBuf,
     /// The block files open for reading.
@@ -77,25 +77,19 @@ fn decode<T: Canonical>(what: impl FnOnce() -> String, bytes: &[u8]) -> Result<T
     T::decode(bytes).map_err(|e| StorageError::corrupt(what(), e))
 }
 
-/// The bound of sled's page cache. sled's default is 1 GB, which a node
-/// would grow into as its ledger grows. sled counts a page at its size on
-/// disk, while the page it holds in memory is several times larger: 64 MB
-/// held about 200 MB after a million transactions. 16 MB keeps the same
-/// reads a second (the operating system caches the index file beneath it).
-const CACHE_BYTES: u64 = 16 << 20;
-
 /// The keys after which [`Store::commit_blocks`] closes an index batch.
 const BATCH_KEYS: usize = 4096;
 
 impl Store {
     /// Opens (or creates) the store in directory `path`: block files under
-    /// `path/blocks`, the sled index under `path/index`, the Raft log under
+    /// `path/blocks`, the index under `path/kv`, the Raft log under
     /// `path/raft`. Blocks that reached the block files but not the index
-    /// before a crash are indexed now.
+    /// before a crash are indexed now. A store whose index is still in sled
+    /// (`path/index`) has it moved first.
     pub fn open(path: &Path) -> Result<Store> {
-        let db = open_index(&path.join("index"))?;
-        let ledger = db.open_tree("ledger")?;
-        let raft = Arc::new(open_raft_log(&db, &path.join("raft"))?);
+        let ledger = Index::open(&path.join("kv"))?;
+        crate::legacy::move_from_sled(path, &ledger, &path.join("raft"))?;
+        let raft = Arc::new(RaftLog::open(&path.join("raft"))?);
         let blocks_dir = path.join("blocks");
         let mut tip: Option<ChainTip> = get(&ledger, keys::TIP, || "chain tip".into())?;
         if let Some(t) = tip
@@ -103,7 +97,7 @@ impl Store {
                 get::<BlockPos>(&ledger, &keys::block(t.height), || format!("position of block {}", t.height))?
             && !blockfile::reach(&blocks_dir, pos)?
         {
-            rebuild_index(&db, &ledger, &blocks_dir, t.height)?;
+            rebuild_index(&ledger, &blocks_dir, t.height)?;
             tip = get(&ledger, keys::TIP, || "chain tip".into())?;
         }
         let last = match &tip {
@@ -128,19 +122,18 @@ impl Store {
                     ),
                 });
             }
-            ledger.apply_batch(index_batch(&stored, pos)?)?;
+            ledger.apply(index_batch(&stored, pos)?)?;
         }
         if let Some(tip) = first.checked_sub(1)
             && ledger.scan_prefix(keys::OLD_RECEIPT_PREFIX).next().is_some()
         {
-            move_receipts_to_block_files(&db, &ledger, &blockfile::Readers::new(&blocks_dir), tip)?;
+            move_receipts_to_block_files(&ledger, &blockfile::Readers::new(&blocks_dir), tip)?;
         }
-        db.flush()?;
+        ledger.flush()?;
         let seen = Arc::new(SeenIds::new());
         fill_in_background(&ledger, &seen);
         let readers = Arc::new(blockfile::Readers::new(&blocks_dir));
         Ok(Store {
-            db,
             ledger,
             raft,
             blocks_dir,
@@ -149,6 +142,11 @@ impl Store {
             files: Arc::new(Mutex::new(files)),
             seen,
         })
+    }
+
+    /// Whether directory `path` holds a store (its index, in either layout).
+    pub fn exists_in(path: &Path) -> bool {
+        path.join("kv").exists() || crate::legacy::sled_dir(path).exists()
     }
 
     /// The directory the store was opened in.
@@ -221,7 +219,7 @@ impl Store {
 
     /// A contract's state value.
     pub fn state_get(&self, contract: &ContractName, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.ledger.get(keys::state(contract, key))?.map(|v| v.to_vec()))
+        Ok(self.ledger.get(&keys::state(contract, key))?.map(|v| v.to_vec()))
     }
 
     /// Up to `limit` of a contract's entries with keys in `[from, to)` (`to = None`: to the end), in key order.
@@ -234,12 +232,8 @@ impl Store {
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let prefix = keys::state_prefix(contract);
         let start = keys::state(contract, from);
-        let iter = match to {
-            Some(to) => self.ledger.range(start..keys::state(contract, to)),
-            None => self.ledger.range(start..),
-        };
         let mut out = Vec::new();
-        for kv in iter {
+        for kv in self.ledger.range(start, to.map(|to| keys::state(contract, to))) {
             let (k, v) = kv?;
             if out.len() >= limit || !k.starts_with(&prefix) {
                 break;
@@ -273,9 +267,9 @@ impl Store {
     /// them to the block files and syncs those once (the blocks are durable
     /// when this returns), then writes the blocks' indexes, receipts, state
     /// and metadata to the index in atomic batches of whole blocks. The index is
-    /// not flushed here: sled flushes it in the background and with the next
-    /// consensus write, and after a crash [`Store::open`] indexes again from
-    /// the block files whatever the index had not yet written. Refuses the
+    /// not synced here (it is with the next [`Store::flush`] or
+    /// [`Store::put_meta`]), and after a crash [`Store::open`] indexes again
+    /// from the block files whatever the index had not yet written. Refuses the
     /// whole call, writing nothing, if a block does not extend the one before
     /// it. Returns the new tip (`None` for no blocks).
     pub fn commit_blocks(&self, blocks: &[&StoredBlock]) -> Result<Option<ChainTip>> {
@@ -286,8 +280,8 @@ impl Store {
     /// indexed, and become durable with the next [`Store::sync_blocks`] (or
     /// [`Store::flush`]). For blocks whose consensus log entries are durable,
     /// so that a crash before the sync loses nothing the log cannot apply
-    /// again. Should sled have written out its index of records that the crash
-    /// then took, [`Store::open`] rebuilds the index from the block files.
+    /// again. Should the index have been written out with records that the
+    /// crash then took, [`Store::open`] rebuilds the index from the block files.
     pub fn write_blocks(&self, blocks: &[&StoredBlock]) -> Result<Option<ChainTip>> {
         self.put_blocks(blocks, false)
     }
@@ -333,51 +327,43 @@ impl Store {
         if durable {
             files.sync()?;
         }
-        // Atomic batches of whole blocks: sled writes a key that a run of
-        // small blocks writes several times (the tip, the applied id, a hot
-        // state value) once. A batch closes once it holds BATCH_KEYS keys:
-        // sled copies a leaf for each key it inserts and can free the old
-        // copies only after the batch, so a batch's size is the garbage it
-        // leaves. A crash between batches leaves blocks durable in the block
-        // files but not indexed; opening the store indexes them.
+        // Atomic batches of whole blocks: a key that a run of small blocks
+        // writes several times (the tip, the applied id, a hot state value)
+        // is written once. A batch closes once it holds BATCH_KEYS keys, which
+        // bounds the memory a long run (a node catching up) holds. A crash
+        // between batches leaves blocks durable in the block files but not
+        // indexed; opening the store indexes them.
         self.seen.insert(blocks.iter().flat_map(|b| &b.block.txs).map(|tx| tx.tx.tx_id.as_str().as_bytes()));
-        let mut batch = sled::Batch::default();
-        let mut keys = 0;
+        let mut batch = Batch::default();
         for (stored, pos) in blocks.iter().zip(positions) {
-            keys += 3 + stored.block.txs.len() + stored.changes.len();
             add_to_index(&mut batch, stored, pos)?;
-            if keys >= BATCH_KEYS {
-                self.ledger.apply_batch(std::mem::take(&mut batch))?;
-                reclaim(std::mem::take(&mut keys));
+            if batch.len() >= BATCH_KEYS {
+                self.ledger.apply(std::mem::take(&mut batch))?;
             }
         }
-        if keys > 0 {
-            self.ledger.apply_batch(batch)?;
-            reclaim(keys);
-        }
+        self.ledger.apply(batch)?;
         Ok(if blocks.is_empty() { None } else { tip })
     }
 
     /// Consensus metadata `name` (as written with a block or by [`Store::put_meta`]).
     pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.ledger.get(keys::meta(name))?.map(|v| v.to_vec()))
+        Ok(self.ledger.get(&keys::meta(name))?.map(|v| v.to_vec()))
     }
 
     /// Writes consensus metadata atomically and durably (for log entries that make no block).
     pub fn put_meta(&self, meta: &[(String, Vec<u8>)]) -> Result<()> {
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         for (name, value) in meta {
             batch.insert(keys::meta(name), value.as_slice());
         }
-        self.ledger.apply_batch(batch)?;
+        self.ledger.apply(batch)?;
         self.flush()
     }
 
     /// Makes everything written durable now: the block files, then the index.
     pub fn flush(&self) -> Result<()> {
         self.sync_blocks()?;
-        self.db.flush()?;
-        Ok(())
+        self.ledger.flush()
     }
 
     /// Makes every block record written so far durable (one `fdatasync`, none
@@ -392,8 +378,7 @@ impl Store {
 
     /// Stores a node's attestation of block `height` (not flushed: attestations can be re-sent).
     pub fn put_attestation(&self, height: u64, node: &str, bytes: &[u8]) -> Result<()> {
-        self.ledger.insert(keys::attestation(height, node), bytes)?;
-        Ok(())
+        self.ledger.insert(&keys::attestation(height, node), bytes)
     }
 
     /// The attestations of block `height`, by node.
@@ -401,7 +386,7 @@ impl Store {
         let prefix = [b"a:".as_slice(), &height.to_be_bytes()].concat();
         self.ledger
             .scan_prefix(&prefix)
-            .map(|kv| {
+            .map(|kv: Result<_>| {
                 let (k, v) = kv?;
                 Ok((String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), v.to_vec()))
             })
@@ -447,7 +432,7 @@ impl Store {
 
     /// Bytes the store occupies on disk (block files, index and Raft log).
     pub fn size_on_disk(&self) -> Result<u64> {
-        let mut total = self.db.size_on_disk()? + self.raft.size_on_disk();
+        let mut total = self.ledger.size_on_disk()? + self.raft.size_on_disk();
         let entries =
             std::fs::read_dir(&self.blocks_dir).map_err(|e| StorageError::Io(format!("list block files: {e}")))?;
         for entry in entries.flatten() {
@@ -461,87 +446,28 @@ impl Store {
     }
 }
 
-/// Opens the sled index. Its lock file is held until the last of sled's own
-/// threads of a store dropped just before lets go of it, a moment after the
-/// drop (on a loaded machine, seconds after): a store reopened at once (a
-/// restart in the same process) waits up to ten seconds for it. A store open
-/// elsewhere is still refused, after that wait.
-fn open_index(path: &Path) -> Result<sled::Db> {
-    let config = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).cache_capacity(CACHE_BYTES);
-    let mut waited = std::time::Duration::ZERO;
-    // The lock of a store just closed in this process is released by sled's
-    // own threads a moment later. sled reports a lock held as an error of
-    // kind `Other` whose message names it.
-    let locked = |e: &std::io::Error| {
-        e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().starts_with("could not acquire lock")
-    };
-    loop {
-        match config.open() {
-            Err(sled::Error::Io(e)) if locked(&e) && waited < std::time::Duration::from_secs(10) => {
-                let pause = std::time::Duration::from_millis(20);
-                std::thread::sleep(pause);
-                waited += pause;
-            }
-            other => return Ok(other?),
-        }
-    }
-}
-
-/// Opens the Raft log in `dir`. A store written before the log had files of
-/// its own kept it in sled's `raft` tree: that log, vote and purge point are
-/// moved into the files first, durably, and then removed from sled.
-fn open_raft_log(db: &sled::Db, dir: &Path) -> Result<RaftLog> {
-    let fresh = !dir.exists();
-    let log = RaftLog::open(dir)?;
-    if !fresh || !db.tree_names().iter().any(|n| n.as_ref() == b"raft") {
-        return Ok(log);
-    }
-    let old = db.open_tree("raft")?;
-    let mut entries = Vec::new();
-    for kv in old.scan_prefix(b"e:") {
-        let (k, v) = kv?;
-        let index = k.get(2..10).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).ok_or_else(|| {
-            StorageError::Corrupt { what: "consensus log key".into(), reason: format!("{} bytes", k.len()) }
-        })?;
-        entries.push((index, v.to_vec()));
-    }
-    log.append(&entries)?;
-    for name in [RaftValue::Vote, RaftValue::Committed] {
-        if let Some(v) = old.get(name.name().as_bytes())? {
-            log.put_value(name.name(), &v)?;
-        }
-    }
-    if let Some(purged) = old.get(b"purged")? {
-        let upto = entries.first().map_or(0, |(i, _)| i.saturating_sub(1));
-        log.purge(upto, &purged)?;
-    }
-    db.drop_tree("raft")?;
-    db.flush()?;
-    Ok(log)
-}
-
-fn get<T: Canonical>(tree: &sled::Tree, key: &[u8], what: impl FnOnce() -> String) -> Result<Option<T>> {
-    match tree.get(key)? {
+fn get<T: Canonical>(index: &Index, key: &[u8], what: impl FnOnce() -> String) -> Result<Option<T>> {
+    match index.get(key)? {
         Some(v) => decode(what, &v).map(Some),
         None => Ok(None),
     }
 }
 
-/// The sled writes that index a stored block and apply its state changes.
-fn index_batch(stored: &StoredBlock, pos: BlockPos) -> Result<sled::Batch> {
-    let mut batch = sled::Batch::default();
+/// The index writes that index a stored block and apply its state changes.
+fn index_batch(stored: &StoredBlock, pos: BlockPos) -> Result<Batch> {
+    let mut batch = Batch::default();
     add_to_index(&mut batch, stored, pos)?;
     Ok(batch)
 }
 
 /// Indexes the block files again from the first record, in place of an index
 /// that names records beyond their end (`indexed`, the height it had
-/// reached). sled wrote out its index of blocks written with
+/// reached). The index was written out with blocks written with
 /// [`Store::write_blocks`] before the crash took their unsynced records:
 /// the index, state and block metadata are those of the blocks that remain,
 /// and the consensus log applies the rest again. What the index holds beside
 /// (attestations, metadata no block writes) is kept.
-fn rebuild_index(db: &sled::Db, ledger: &sled::Tree, blocks_dir: &Path, indexed: u64) -> Result<()> {
+fn rebuild_index(ledger: &Index, blocks_dir: &Path, indexed: u64) -> Result<()> {
     let mut block_meta = std::collections::BTreeSet::new();
     let remaining = blockfile::scan_records(blocks_dir, |_, stored| {
         block_meta.extend(stored.meta.iter().map(|(name, _)| keys::meta(name)));
@@ -561,54 +487,37 @@ fn rebuild_index(db: &sled::Db, ledger: &sled::Tree, blocks_dir: &Path, indexed:
             }
         }
     }
-    ledger.clear()?;
-    let mut batch = sled::Batch::default();
+    ledger.clear(BATCH_KEYS)?;
+    let mut batch = Batch::default();
     for (k, v) in kept {
-        batch.insert(k, v);
+        batch.insert(k.to_vec(), v.to_vec());
     }
-    ledger.apply_batch(batch)?;
-    let mut batch = sled::Batch::default();
-    let mut keys = 0;
+    ledger.apply(batch)?;
+    let mut batch = Batch::default();
     blockfile::scan_records(blocks_dir, |pos, stored| {
-        keys += 3 + stored.block.txs.len() + stored.changes.len();
         add_to_index(&mut batch, &stored, pos)?;
-        if keys >= BATCH_KEYS {
-            ledger.apply_batch(std::mem::take(&mut batch))?;
-            reclaim(std::mem::take(&mut keys));
+        if batch.len() >= BATCH_KEYS {
+            ledger.apply(std::mem::take(&mut batch))?;
         }
         Ok(())
     })?;
-    ledger.apply_batch(batch)?;
-    reclaim(keys);
-    db.flush()?;
-    Ok(())
-}
-
-/// Helps sled's garbage collection keep up after a batch that wrote `keys`
-/// keys. sled frees the pages a write replaced through crossbeam's epoch
-/// collector, which frees at most eight bags of 64 objects each time a
-/// thread flushes or has pinned 128 times; a node writing tens of thousands of
-/// keys a second (one catching up) outpaced it and held gigabytes of freed
-/// pages. One flush for every 64 keys written lets collection match the writes.
-fn reclaim(keys: usize) {
-    for _ in 0..(keys / 64).max(8) {
-        crossbeam_epoch::pin().flush();
-    }
+    ledger.apply(batch)?;
+    ledger.flush()
 }
 
 /// Reads the transaction ids indexed in `ledger` into `seen` on a thread of
 /// its own, then marks it filled. It stops early if the store is closed; on
 /// an error it leaves the filter unfilled, answering "maybe" to every lookup
 /// as if there were none.
-fn fill_in_background(ledger: &sled::Tree, seen: &Arc<SeenIds>) {
+fn fill_in_background(ledger: &Index, seen: &Arc<SeenIds>) {
     const CHUNK: usize = 4096;
     let (ledger, seen) = (ledger.clone(), Arc::downgrade(seen));
     let fill = move || -> Result<()> {
         let started = std::time::Instant::now();
         let mut count = 0;
-        let mut scan = ledger.scan_prefix(keys::TX_PREFIX).keys();
+        let mut scan = ledger.keys_with_prefix(keys::TX_PREFIX);
         loop {
-            let chunk = scan.by_ref().take(CHUNK).collect::<std::result::Result<Vec<sled::IVec>, _>>()?;
+            let chunk = scan.by_ref().take(CHUNK).collect::<Result<Vec<_>>>()?;
             // Closed: nothing to fill any more.
             let Some(seen) = seen.upgrade() else { return Ok(()) };
             seen.insert(chunk.iter().map(|key| &key[keys::TX_PREFIX.len()..]));
@@ -634,7 +543,7 @@ fn fill_in_background(ledger: &sled::Tree, seen: &Arc<SeenIds>) {
 /// Adds to `batch` the writes that index a stored block and apply its state
 /// changes. A later block's writes replace an earlier one's to the same key
 /// (the tip, metadata, a state value), so a run of blocks is one batch.
-fn add_to_index(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) -> Result<()> {
+fn add_to_index(batch: &mut Batch, stored: &StoredBlock, pos: BlockPos) -> Result<()> {
     let header = &stored.block.header;
     let tip = ChainTip::of(header);
     let hash = tip.hash;
@@ -660,7 +569,7 @@ fn add_to_index(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) ->
 
 /// Adds to `batch` the transaction index entries of a stored block: each
 /// transaction's location and its receipt's span in the record at `pos`.
-fn index_txs(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) -> Result<()> {
+fn index_txs(batch: &mut Batch, stored: &StoredBlock, pos: BlockPos) -> Result<()> {
     let spans = blockfile::receipt_spans(stored, pos)?;
     for (index, (tx, receipt)) in stored.block.txs.iter().zip(spans).enumerate() {
         let loc = TxLocation { height: stored.block.header.height, index: index as u32 };
@@ -669,20 +578,15 @@ fn index_txs(batch: &mut sled::Batch, stored: &StoredBlock, pos: BlockPos) -> Re
     Ok(())
 }
 
-/// Moves a store written when sled held a copy of every receipt (`r:`) to
+/// Moves a store written when the index held a copy of every receipt (`r:`) to
 /// receipts read from the block files: every transaction index entry is
 /// written again with its receipt's span, and the copies are removed, a few
 /// blocks per atomic batch. Interrupted, it starts again at the next open (the
 /// copies that remain mark the store as not yet moved).
-fn move_receipts_to_block_files(
-    db: &sled::Db,
-    ledger: &sled::Tree,
-    readers: &blockfile::Readers,
-    tip: u64,
-) -> Result<()> {
+fn move_receipts_to_block_files(ledger: &Index, readers: &blockfile::Readers, tip: u64) -> Result<()> {
     const BLOCKS_PER_BATCH: u64 = 64;
     tracing::info!(tip, "moving receipts out of the index: they are read from the block files");
-    let mut batch = sled::Batch::default();
+    let mut batch = Batch::default();
     for height in 0..=tip {
         let pos = get::<BlockPos>(ledger, &keys::block(height), || format!("position of block {height}"))?
             .ok_or_else(|| StorageError::Corrupt { what: format!("block {height}"), reason: "not indexed".into() })?;
@@ -692,11 +596,10 @@ fn move_receipts_to_block_files(
             batch.remove(keys::old_receipt(TxLocation { height, index: index as u32 }));
         }
         if height % BLOCKS_PER_BATCH == BLOCKS_PER_BATCH - 1 || height == tip {
-            ledger.apply_batch(std::mem::take(&mut batch))?;
+            ledger.apply(std::mem::take(&mut batch))?;
         }
     }
-    db.flush()?;
-    Ok(())
+    ledger.flush()
 }
 
 #[cfg(test)]

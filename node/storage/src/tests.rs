@@ -251,6 +251,47 @@ fn a_consensus_log_kept_in_sled_moves_to_its_own_files() {
 }
 
 #[test]
+fn an_index_kept_in_sled_moves_to_the_new_index_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 3);
+    store.put_attestation(2, "n1", b"attested").unwrap();
+    store.put_meta(&[("node".into(), b"n1".to_vec())]).unwrap();
+    let entries: Vec<(Vec<u8>, Vec<u8>)> = store
+        .ledger
+        .scan_prefix(b"")
+        .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())))
+        .collect::<Result<_>>()
+        .unwrap();
+    drop(store);
+    // The layout before: the same keys in sled's `ledger` tree under `index`.
+    std::fs::remove_dir_all(dir.path().join("kv")).unwrap();
+    {
+        let db = sled::open(dir.path().join("index")).unwrap();
+        let ledger = db.open_tree("ledger").unwrap();
+        for (k, v) in &entries {
+            ledger.insert(k.as_slice(), v.as_slice()).unwrap();
+        }
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert!(!dir.path().join("index").exists(), "sled's directory is removed once moved");
+    let moved: Vec<(Vec<u8>, Vec<u8>)> = store
+        .ledger
+        .scan_prefix(b"")
+        .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())))
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(moved, entries);
+    assert_eq!(store.tip().unwrap().unwrap().height, 3);
+    assert_eq!(store.attestations(2).unwrap(), vec![("n1".to_string(), b"attested".to_vec())]);
+    assert_eq!(store.meta("node").unwrap(), Some(b"n1".to_vec()));
+    let next = stored(4, blocks[3].block.header.hash(), vec![tx(4)], vec![]);
+    store.commit_block(&next).unwrap();
+    drop(store);
+    assert_eq!(Store::open(dir.path()).unwrap().tip().unwrap().unwrap().height, 4);
+}
+
+#[test]
 fn a_block_that_does_not_extend_the_tip_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (store, blocks) = chain_of(dir.path(), 2);
@@ -386,11 +427,11 @@ fn an_index_ahead_of_the_block_files_is_rebuilt_from_them_keeping_what_no_block_
     store.put_meta(&[("node".into(), b"n1".to_vec())]).unwrap();
     let file = dir.path().join("blocks").join("seg-000000.blk");
     let two_blocks = std::fs::metadata(&file).unwrap().len();
-    // Block 3 written unsynced, and sled writes out its index of it.
+    // Block 3 written unsynced, and the index written out with it.
     let b3 =
         stored(3, blocks[2].block.header.hash(), vec![tx(3)], vec![change("a", Some("3")), change("k3", Some("v"))]);
     store.write_blocks(&[&b3]).unwrap();
-    store.db.flush().unwrap();
+    store.ledger.flush().unwrap();
     drop(store);
     // The crash takes block 3's unsynced record, and tears the one after it.
     let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
@@ -502,7 +543,7 @@ fn each_receipt_is_read_from_the_block_files_where_the_index_says() {
         }
     };
     check(&store);
-    assert!(store.ledger.scan_prefix(keys::OLD_RECEIPT_PREFIX).next().is_none(), "no receipt is kept in sled");
+    assert!(store.ledger.scan_prefix(keys::OLD_RECEIPT_PREFIX).next().is_none(), "no receipt is kept in the index");
     drop(store);
     check(&Store::open(dir.path()).unwrap());
 }
@@ -514,7 +555,7 @@ fn a_receipt_that_does_not_match_its_checksum_is_reported_as_corrupt() {
     let id: TxId = "tx-2".parse().unwrap();
     let mut entry = store.tx_entry(&id).unwrap().unwrap();
     entry.receipt.offset -= 1;
-    store.ledger.insert(keys::tx(&id), entry.encode()).unwrap();
+    store.ledger.insert(&keys::tx(&id), &entry.encode()).unwrap();
     match store.tx_receipt(&id) {
         Err(StorageError::Corrupt { what, reason }) => {
             assert!(what.contains("tx-2") && reason.contains("checksum"), "{what}: {reason}")
@@ -525,7 +566,7 @@ fn a_receipt_that_does_not_match_its_checksum_is_reported_as_corrupt() {
 }
 
 #[test]
-fn a_store_that_kept_receipts_in_sled_moves_them_to_the_block_files_on_open() {
+fn a_store_that_kept_receipts_in_the_index_moves_them_to_the_block_files_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let (store, mut blocks) = chain_of(dir.path(), 2);
     blocks.push(block_of_several(3, blocks.last().unwrap().block.header.hash()));
@@ -534,11 +575,11 @@ fn a_store_that_kept_receipts_in_sled_moves_them_to_the_block_files_on_open() {
     for b in &blocks {
         for (index, (t, r)) in b.block.txs.iter().zip(&b.receipts).enumerate() {
             let loc = TxLocation { height: b.block.header.height, index: index as u32 };
-            store.ledger.insert(keys::tx(&t.tx.tx_id), loc.encode()).unwrap();
-            store.ledger.insert(keys::old_receipt(loc), r.encode()).unwrap();
+            store.ledger.insert(&keys::tx(&t.tx.tx_id), &loc.encode()).unwrap();
+            store.ledger.insert(&keys::old_receipt(loc), &r.encode()).unwrap();
         }
     }
-    store.db.flush().unwrap();
+    store.ledger.flush().unwrap();
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert!(store.ledger.scan_prefix(keys::OLD_RECEIPT_PREFIX).next().is_none(), "the copies are removed");

@@ -88,24 +88,27 @@ async fn verify_names_the_height_of_a_flipped_byte() {
     for (i, (what, at, fix)) in cases.into_iter().enumerate() {
         let copy = dir.path().join(format!("case-{i}"));
         copy_dir(&dir.path().join("blocks"), &copy.join("blocks"));
-        copy_dir(&dir.path().join("index"), &copy.join("index"));
+        copy_dir(&dir.path().join("kv"), &copy.join("kv"));
         flip(&block_file(&copy), at, fix);
         assert_fails_at(&copy, 3, what);
     }
 
-    // The same byte of a state value flipped inside the sled index, in every copy
-    // sled's log holds (only one is live, and which one is sled's business):
-    // sled's own checksums refuse the page (or, had it been read, the replay
-    // would differ); either way verify fails, though sled cannot say which
-    // height the page held.
+    // The same byte of a state value flipped inside the index's files, in every
+    // copy they hold (its journal, or a table written from it): the index's
+    // own checksums refuse the batch or block (or, had it been read, the
+    // replay would differ); either way verify fails, though the index cannot
+    // say which height the value belonged to.
     let copy = dir.path().join("case-index");
     copy_dir(&dir.path().join("blocks"), &copy.join("blocks"));
-    copy_dir(&dir.path().join("index"), &copy.join("index"));
-    let db = copy.join("index").join("db");
-    let index = std::fs::read(&db).unwrap();
-    for value_at in find_all(&index, b"Enterprise 3 Trading") {
-        flip(&db, value_at + 3, false);
+    copy_dir(&dir.path().join("kv"), &copy.join("kv"));
+    let mut flipped = 0;
+    for file in files_under(&copy.join("kv")) {
+        for value_at in find_all(&std::fs::read(&file).unwrap(), b"Enterprise 3 Trading") {
+            flip(&file, value_at + 3, false);
+            flipped += 1;
+        }
     }
+    assert!(flipped > 0, "the value is in none of the index's files");
     let (ok, out) = billflow_tests::verify(&copy).unwrap();
     assert!(!ok, "verify passed a corrupted index: {out}");
 
@@ -114,29 +117,43 @@ async fn verify_names_the_height_of_a_flipped_byte() {
     assert!(ok, "{out}");
 }
 
-/// One edit of a stopped node's sled index, made with sled's own API.
-type Edit = fn(&sled::Tree);
+/// Every file under `dir`.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(files_under(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+/// One edit of a stopped node's index, made with the index library's own API.
+type Edit = fn(&fjall::Keyspace);
 /// An edit of a consensus log file's frames, `(index, payload)`.
 type WalEdit = fn(&mut Vec<(u64, Vec<u8>)>);
 
 /// The value at the first key under `prefix` after `skip` others.
-fn nth(tree: &sled::Tree, prefix: &[u8], skip: usize) -> (sled::IVec, sled::IVec) {
-    tree.scan_prefix(prefix).nth(skip).unwrap().unwrap()
+fn nth(tree: &fjall::Keyspace, prefix: &[u8], skip: usize) -> (fjall::Slice, fjall::Slice) {
+    tree.prefix(prefix).nth(skip).unwrap().into_inner().unwrap()
 }
 
 /// Swaps the values of the first two keys under `prefix`.
-fn swap(tree: &sled::Tree, prefix: &[u8]) {
+fn swap(tree: &fjall::Keyspace, prefix: &[u8]) {
     let (a, av) = nth(tree, prefix, 0);
     let (b, bv) = nth(tree, prefix, 1);
     tree.insert(a, bv).unwrap();
     tree.insert(b, av).unwrap();
 }
 
-/// Every record kind a voter stores, edited in turn through sled's API (as
-/// anyone with the files and the library could), is caught by `verify`;
-/// each case names what it caught.
+/// Every record kind a voter stores, edited in turn through the index
+/// library's API (as anyone with the files and the library could), is caught
+/// by `verify`; each case names what it caught.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
+async fn verify_catches_an_edit_of_each_record_kind_made_with_the_index_librarys_api() {
     use billflow_sdk::types::{Canonical, ChainParams, ChainTip, Genesis};
     let _one = billflow_tests::exclusive().await;
     let mut c =
@@ -144,7 +161,7 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
             .await;
     let leader = c.wait_leader(&c.alive(), std::time::Duration::from_secs(20)).await;
     for n in 1..=6u64 {
-        let (tx, _, _) = register_enterprise(&c.tenant(), 600_000 + n, &format!("sled-edit-{n}"));
+        let (tx, _, _) = register_enterprise(&c.tenant(), 600_000 + n, &format!("index-edit-{n}"));
         assert!(crate::raft::commit(&c.client(leader), &tx).await);
     }
     let follower = (0..3).find(|i| *i != leader).unwrap();
@@ -205,9 +222,9 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
             "a state value",
             |l| {
                 let (key, value) = l
-                    .scan_prefix(b"s:")
-                    .find(|kv| kv.as_ref().is_ok_and(|(k, _)| k.windows(12).any(|w| w == b"participant/")))
-                    .unwrap()
+                    .prefix(b"s:")
+                    .map(|g| g.into_inner().unwrap())
+                    .find(|(k, _)| k.windows(12).any(|w| w == b"participant/"))
                     .unwrap();
                 l.insert(key, [value.as_ref(), b" "].concat()).unwrap();
             },
@@ -224,12 +241,12 @@ async fn verify_catches_an_edit_of_each_record_kind_made_with_sleds_api() {
         ),
     ];
     for (i, (what, edit, says)) in cases.into_iter().enumerate() {
-        let copy = data.parent().unwrap().join(format!("sled-edit-{i}"));
+        let copy = data.parent().unwrap().join(format!("index-edit-{i}"));
         copy_dir(&data, &copy);
         {
-            let db = sled::open(copy.join("index")).unwrap();
-            edit(&db.open_tree("ledger").unwrap());
-            db.flush().unwrap();
+            let db = fjall::Database::builder(copy.join("kv")).open().unwrap();
+            edit(&db.keyspace("ledger", fjall::KeyspaceCreateOptions::default).unwrap());
+            db.persist(fjall::PersistMode::SyncAll).unwrap();
         }
         let (ok, out) = billflow_tests::verify(&copy).unwrap();
         assert!(!ok, "verify passed a store with {what} edited: {out}");
