@@ -156,18 +156,17 @@ impl Index {
     }
 
     /// Removes every key, in atomic batches of at most `per_batch` keys (the
-    /// whole is not atomic).
+    /// whole is not atomic). One pass over a snapshot: a scan begun again
+    /// after each batch would walk the removals of the batches before it.
     pub fn clear(&self, per_batch: usize) -> Result<()> {
-        loop {
-            let mut batch = Batch::default();
-            for key in self.ledger.iter().take(per_batch) {
-                batch.remove(key.key()?.to_vec());
+        let mut batch = Batch::default();
+        for key in self.ledger.iter() {
+            batch.remove(key.key()?.to_vec());
+            if batch.len() >= per_batch {
+                self.apply(std::mem::take(&mut batch))?;
             }
-            if batch.len() == 0 {
-                return Ok(());
-            }
-            self.apply(batch)?;
         }
+        self.apply(batch)
     }
 
     /// Makes every write so far durable (the journal written and synced).

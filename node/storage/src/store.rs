@@ -87,7 +87,7 @@ impl Store {
     /// before a crash are indexed now. A store whose index is still in sled
     /// (`path/index`) has it moved first.
     pub fn open(path: &Path) -> Result<Store> {
-        let ledger = Index::open(&path.join("kv"))?;
+        let ledger = Index::open(&index_dir(path))?;
         crate::legacy::move_from_sled(path, &ledger, &path.join("raft"))?;
         let raft = Arc::new(RaftLog::open(&path.join("raft"))?);
         let blocks_dir = path.join("blocks");
@@ -146,7 +146,7 @@ impl Store {
 
     /// Whether directory `path` holds a store (its index, in either layout).
     pub fn exists_in(path: &Path) -> bool {
-        path.join("kv").exists() || crate::legacy::sled_dir(path).exists()
+        index_dir(path).exists() || crate::legacy::sled_dir(path).exists()
     }
 
     /// The directory the store was opened in.
@@ -444,6 +444,11 @@ impl Store {
     fn get<T: Canonical>(&self, key: &[u8], what: impl FnOnce() -> String) -> Result<Option<T>> {
         get(&self.ledger, key, what)
     }
+}
+
+/// The index's directory in the store at `root`.
+fn index_dir(root: &Path) -> PathBuf {
+    root.join("kv")
 }
 
 fn get<T: Canonical>(index: &Index, key: &[u8], what: impl FnOnce() -> String) -> Result<Option<T>> {

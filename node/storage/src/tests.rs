@@ -250,18 +250,18 @@ fn a_consensus_log_kept_in_sled_moves_to_its_own_files() {
     assert_eq!(store.raft_last().unwrap(), Some((6, vec![6])));
 }
 
+/// Every key and value the index holds, in key order.
+fn every_entry(store: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
+    store.ledger.scan_prefix(b"").map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec()))).collect::<Result<_>>().unwrap()
+}
+
 #[test]
 fn an_index_kept_in_sled_moves_to_the_new_index_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let (store, blocks) = chain_of(dir.path(), 3);
     store.put_attestation(2, "n1", b"attested").unwrap();
     store.put_meta(&[("node".into(), b"n1".to_vec())]).unwrap();
-    let entries: Vec<(Vec<u8>, Vec<u8>)> = store
-        .ledger
-        .scan_prefix(b"")
-        .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())))
-        .collect::<Result<_>>()
-        .unwrap();
+    let entries = every_entry(&store);
     drop(store);
     // The layout before: the same keys in sled's `ledger` tree under `index`.
     std::fs::remove_dir_all(dir.path().join("kv")).unwrap();
@@ -275,12 +275,7 @@ fn an_index_kept_in_sled_moves_to_the_new_index_on_open() {
     }
     let store = Store::open(dir.path()).unwrap();
     assert!(!dir.path().join("index").exists(), "sled's directory is removed once moved");
-    let moved: Vec<(Vec<u8>, Vec<u8>)> = store
-        .ledger
-        .scan_prefix(b"")
-        .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())))
-        .collect::<Result<_>>()
-        .unwrap();
+    let moved = every_entry(&store);
     assert_eq!(moved, entries);
     assert_eq!(store.tip().unwrap().unwrap().height, 3);
     assert_eq!(store.attestations(2).unwrap(), vec![("n1".to_string(), b"attested".to_vec())]);
