@@ -96,10 +96,23 @@ impl SnapshotFile {
 
     /// Makes what was received durable and keeps the file when this is
     /// dropped: it is about to be installed. Returns its path.
+    ///
+    /// A transfer the leader left and later took up again may have lost its
+    /// name meanwhile: a snapshot made in between removes the files of
+    /// transfers it takes for abandoned. What was received is then written out
+    /// again under the name from the handle still open.
     pub async fn received(mut self) -> std::io::Result<PathBuf> {
-        use tokio::io::AsyncWriteExt;
+        use tokio::io::{AsyncSeekExt, AsyncWriteExt};
         self.file.flush().await?;
-        self.file.sync_all().await?;
+        if tokio::fs::try_exists(&self.path).await? {
+            self.file.sync_all().await?;
+        } else {
+            tracing::warn!(path = %self.path.display(), "a snapshot transfer's file was removed while it went on; writing it out again");
+            self.file.seek(std::io::SeekFrom::Start(0)).await?;
+            let mut out = tokio::fs::File::create(&self.path).await?;
+            tokio::io::copy(&mut self.file, &mut out).await?;
+            out.sync_all().await?;
+        }
         self.incoming = false;
         Ok(self.path.clone())
     }
@@ -366,9 +379,11 @@ pub fn install(chain: &Chain, path: &Path) -> Result<(ChainTip, u64), SnapshotEr
 }
 
 /// Removes every snapshot (`*.snap`) and every abandoned transfer (`*.part`)
-/// in `dir` except `keep`. Called when a snapshot was installed or built:
-/// openraft receives one snapshot at a time, so no other transfer is under way.
-/// A snapshot being built (`*.partial`) stays.
+/// in `dir` except `keep`. Called when a snapshot was installed or built,
+/// when any transfer left is one the leader gave up (Raft keeps it open until
+/// the next one begins). Should the leader take it up again after all, its
+/// data is still in the open handle, and [`SnapshotFile::received`] writes it
+/// out again. A snapshot being built (`*.partial`) stays.
 pub fn remove_others(dir: &Path, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
@@ -393,6 +408,30 @@ mod tests {
     fn open(dir: &Path) -> Chain {
         let config = ChainConfig { node_id: "n1".parse().unwrap(), mempool_capacity: 100 };
         Chain::open(Store::open(dir).unwrap(), &dev_genesis(), config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_transfer_whose_file_was_removed_is_written_out_again_when_received() {
+        use tokio::io::AsyncWriteExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("incoming-0.part");
+        let mut file = SnapshotFile::create(&path).await.unwrap();
+        file.write_all(b"first chunk ").await.unwrap();
+        // A snapshot made meanwhile takes the transfer for abandoned.
+        remove_others(dir.path(), &dir.path().join("1-10-9.snap"));
+        assert!(!path.exists());
+        file.write_all(b"second chunk").await.unwrap();
+        assert_eq!(file.received().await.unwrap(), path);
+        assert_eq!(std::fs::read(&path).unwrap(), b"first chunk second chunk");
+
+        // An undisturbed transfer keeps its file, and a dropped one loses it.
+        let mut file = SnapshotFile::create(&path).await.unwrap();
+        file.write_all(b"whole").await.unwrap();
+        assert_eq!(file.received().await.unwrap(), path);
+        assert_eq!(std::fs::read(&path).unwrap(), b"whole");
+        let other = dir.path().join("incoming-1.part");
+        drop(SnapshotFile::create(&other).await.unwrap());
+        assert!(!other.exists());
     }
 
     #[tokio::test]
