@@ -14,7 +14,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use billflow_finance::{Fen, RatePpm};
+use billflow_finance::{Date, Fen, RatePpm};
 
 use crate::codes::*;
 use crate::ledger::{Cx, MAX_AMOUNT, Out, Refusal, check_amount, check_text, encode, ensure, keys, ok, owned, stored};
@@ -80,16 +80,25 @@ fn holding_at(cx: &Cx<'_>, bill: &mut Bill, unit: u64) -> Result<Option<usize>, 
     Ok(Some(at))
 }
 
-/// A bill about to change: requests of past business days end first.
+/// A bill about to change: requests of past business days end first, on the
+/// bill's first change of the day. After that none is left until tomorrow (a
+/// request is of the day it was opened, and block time never goes back), and
+/// the scan is skipped: a busy bill's requests come and go, and a scan of its
+/// open requests walks the index's traces of every one that went.
 fn load_for_write(cx: &mut Cx<'_>, number: &str) -> Result<Bill, Refusal> {
     let mut bill = load(cx, number)?;
     let today = cx.today();
+    let swept = keys::bill_swept(number);
+    if cx.get::<Date>(&swept)? == Some(today) {
+        return Ok(bill);
+    }
     for (id, _) in cx.scan(&keys::bill_request_prefix(number), None, 1000) {
         let req = load_request(cx, &id)?;
         if req.status == "pending" && req.day < today {
             expire(cx, &mut bill, req)?;
         }
     }
+    cx.put(&swept, &today);
     Ok(bill)
 }
 

@@ -373,6 +373,11 @@ pub(crate) mod keys {
     pub fn bill_request_prefix(bill: &str) -> String {
         format!("br/{bill}/")
     }
+    /// The business day on which the bill's open requests of earlier days
+    /// were last ended.
+    pub fn bill_swept(bill: &str) -> String {
+        format!("bs/{bill}")
+    }
     /// Pending requests by the party that answers them: its inbox.
     pub fn inbox(party: &str, id: &str) -> String {
         format!("ib/{party}/{id}")
