@@ -11,8 +11,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Slice};
 
 use crate::{Result, StorageError};
 
@@ -35,6 +37,12 @@ const JOURNAL_BYTES: u64 = 64 << 20;
 
 /// The keyspace every record lives in, under its kind's prefix (`keys`).
 const KEYSPACE: &str = "ledger";
+
+/// The bound of the cache of values read, keys and values together (see
+/// [`ReadCache`]).
+const READ_CACHE_BYTES: u64 = 16 << 20;
+/// What an entry of the read cache costs beside its key and value.
+const READ_CACHE_ENTRY_BYTES: u64 = 128;
 
 impl From<fjall::Error> for StorageError {
     fn from(e: fjall::Error) -> Self {
@@ -84,13 +92,82 @@ impl Batch {
 }
 
 /// One key and its value, as read.
-pub type Entry = (fjall::Slice, fjall::Slice);
+pub type Entry = (Slice, Slice);
 
 /// The ledger's index and state (see the module's docs). Clones share it.
 #[derive(Clone)]
 pub struct Index {
     db: Database,
     ledger: Keyspace,
+    cache: Arc<ReadCache>,
+}
+
+/// Values read by key, and keys read and found absent, kept in memory.
+///
+/// A point read in the tree looks in the in-memory tables and in every sorted
+/// table whose filter may hold the key; the same few records (a bill, its
+/// parties, their limits, a contract's configuration) are read by nearly every
+/// transaction of a flow, and a key just written is often read next.
+///
+/// What it holds is never older than the tree: a write updates the entries
+/// of the keys it writes that the cache holds, and a value read is kept only
+/// if no write was made while it was read. Writes and keeping take turns
+/// (`turn`); `writes` counts the writes done.
+struct ReadCache {
+    values: quick_cache::sync::Cache<Vec<u8>, Option<Slice>, Weight>,
+    writes: AtomicU64,
+    turn: RwLock<()>,
+}
+
+/// The weight of a cached entry: its bytes.
+#[derive(Clone)]
+struct Weight;
+
+impl quick_cache::Weighter<Vec<u8>, Option<Slice>> for Weight {
+    fn weight(&self, key: &Vec<u8>, value: &Option<Slice>) -> u64 {
+        (key.len() + value.as_ref().map_or(0, |v| v.len())) as u64 + READ_CACHE_ENTRY_BYTES
+    }
+}
+
+impl ReadCache {
+    fn new() -> ReadCache {
+        let items = (READ_CACHE_BYTES / 256) as usize;
+        ReadCache {
+            values: quick_cache::sync::Cache::with_weighter(items, READ_CACHE_BYTES, Weight),
+            writes: AtomicU64::new(0),
+            turn: RwLock::new(()),
+        }
+    }
+
+    /// Runs `write` (a write to the tree), then brings the entries of the
+    /// `written` keys up to date, while no value read is being kept.
+    fn write<'a, T>(
+        &self,
+        written: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+        write: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let _turn = self.turn.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let out = write();
+        for (key, value) in written {
+            if out.is_err() {
+                // Whatever the tree holds now, it is read again.
+                self.values.remove(key);
+            } else if self.values.contains_key(key) {
+                self.values.insert(key.to_vec(), value.map(Slice::from));
+            }
+        }
+        self.writes.fetch_add(1, Ordering::Release);
+        out
+    }
+
+    /// Keeps `value`, read for `key` after `writes` writes had been done,
+    /// unless a write was made since.
+    fn keep(&self, key: &[u8], value: &Option<Slice>, writes: u64) {
+        let _turn = self.turn.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.writes.load(Ordering::Acquire) == writes {
+            self.values.insert(key.to_vec(), value.clone());
+        }
+    }
 }
 
 impl Index {
@@ -111,29 +188,38 @@ impl Index {
             }
         };
         let ledger = db.keyspace(KEYSPACE, || KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES))?;
-        Ok(Index { db, ledger })
+        Ok(Index { db, ledger, cache: Arc::new(ReadCache::new()) })
     }
 
     /// The value of `key`.
-    pub fn get(&self, key: &[u8]) -> Result<Option<fjall::Slice>> {
-        Ok(self.ledger.get(key)?)
+    pub fn get(&self, key: &[u8]) -> Result<Option<Slice>> {
+        if let Some(value) = self.cache.values.get(key) {
+            return Ok(value);
+        }
+        let writes = self.cache.writes.load(Ordering::Acquire);
+        let value = self.ledger.get(key)?;
+        self.cache.keep(key, &value, writes);
+        Ok(value)
     }
 
     /// Sets one key (not made durable: see [`Index::flush`]).
     pub fn insert(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        Ok(self.ledger.insert(key, value)?)
+        self.cache.write([(key, Some(value))].into_iter(), || Ok(self.ledger.insert(key, value)?))
     }
 
     /// Applies `batch` atomically (not made durable: see [`Index::flush`]).
     pub fn apply(&self, batch: Batch) -> Result<()> {
-        let mut writes = self.db.batch();
-        for (key, value) in batch.writes {
-            match value {
-                Some(v) => writes.insert(&self.ledger, key, v),
-                None => writes.remove(&self.ledger, key),
+        let written = batch.writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref()));
+        self.cache.write(written, || {
+            let mut writes = self.db.batch();
+            for (key, value) in &batch.writes {
+                match value {
+                    Some(v) => writes.insert(&self.ledger, key.as_slice(), v.as_slice()),
+                    None => writes.remove(&self.ledger, key.as_slice()),
+                }
             }
-        }
-        Ok(writes.commit()?)
+            Ok(writes.commit()?)
+        })
     }
 
     /// The entries whose keys begin with `prefix`, in key order.
@@ -142,7 +228,7 @@ impl Index {
     }
 
     /// The keys that begin with `prefix`, in order.
-    pub fn keys_with_prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<fjall::Slice>> + use<> {
+    pub fn keys_with_prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<Slice>> + use<> {
         self.ledger.prefix(prefix).map(|g| g.key().map_err(StorageError::from))
     }
 
@@ -177,5 +263,67 @@ impl Index {
     /// Bytes the index occupies on disk (sorted tables and journals).
     pub fn size_on_disk(&self) -> Result<u64> {
         Ok(self.db.disk_space()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(index: &Index, key: &[u8]) -> Option<Vec<u8>> {
+        index.get(key).unwrap().map(|v| v.to_vec())
+    }
+
+    #[test]
+    fn a_read_after_a_write_sees_the_write_whether_the_key_was_cached_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        // Absent, and cached as absent.
+        assert_eq!(value(&index, b"a"), None);
+        assert!(index.cache.values.contains_key(b"a".as_slice()));
+        index.insert(b"a", b"1").unwrap();
+        assert_eq!(value(&index, b"a"), Some(b"1".to_vec()));
+        let mut batch = Batch::default();
+        batch.insert(b"a".to_vec(), b"2".to_vec());
+        batch.insert(b"b".to_vec(), b"3".to_vec());
+        index.apply(batch).unwrap();
+        assert_eq!((value(&index, b"a"), value(&index, b"b")), (Some(b"2".to_vec()), Some(b"3".to_vec())));
+        let mut batch = Batch::default();
+        batch.remove(b"a".to_vec());
+        index.apply(batch).unwrap();
+        assert_eq!(value(&index, b"a"), None);
+        index.clear(1).unwrap();
+        assert_eq!(value(&index, b"b"), None);
+        // Clones share one cache.
+        index.clone().insert(b"b", b"4").unwrap();
+        assert_eq!(value(&index, b"b"), Some(b"4".to_vec()));
+    }
+
+    #[test]
+    fn readers_racing_a_writer_never_see_a_value_older_than_one_they_saw() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        const WRITES: u64 = 3_000;
+        let key = b"counter";
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                let index = index.clone();
+                s.spawn(move || {
+                    let mut last = 0;
+                    while last < WRITES {
+                        let seen = index.get(key).unwrap().map_or(0, |v| u64::from_be_bytes(v[..].try_into().unwrap()));
+                        assert!(seen >= last, "read {seen} after {last}");
+                        last = seen;
+                    }
+                });
+            }
+            for n in 1..=WRITES {
+                let mut batch = Batch::default();
+                batch.insert(key.to_vec(), n.to_be_bytes().to_vec());
+                batch.insert(n.to_be_bytes().to_vec(), b"x".to_vec());
+                index.apply(batch).unwrap();
+            }
+        });
+        assert_eq!(value(&index, key), Some(WRITES.to_be_bytes().to_vec()));
     }
 }
