@@ -141,11 +141,11 @@ impl ReadCache {
 
     /// Runs `write` (a write to the tree), then brings the entries of the
     /// `written` keys up to date, while no value read is being kept.
-    fn write<'a, T>(
+    fn write<'a>(
         &self,
         written: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>,
-        write: impl FnOnce() -> Result<T>,
-    ) -> Result<T> {
+        write: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
         let _turn = self.turn.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let out = write();
         for (key, value) in written {
@@ -204,7 +204,9 @@ impl Index {
 
     /// Sets one key (not made durable: see [`Index::flush`]).
     pub fn insert(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        self.cache.write([(key, Some(value))].into_iter(), || Ok(self.ledger.insert(key, value)?))
+        let mut batch = Batch::default();
+        batch.insert(key, value);
+        self.apply(batch)
     }
 
     /// Applies `batch` atomically (not made durable: see [`Index::flush`]).
