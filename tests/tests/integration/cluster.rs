@@ -207,6 +207,15 @@ impl Cluster {
         path.parent().expect("a configuration file's directory").join(&config.data_dir)
     }
 
+    /// The last `lines` lines of node `i`'s log, to show beside a failure.
+    pub fn log_tail(&self, i: usize, lines: usize) -> String {
+        let (_, path) = &self.out.nodes[i];
+        let log = path.parent().map(|dir| dir.join("node-stderr.log"));
+        let text = log.and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
     pub fn kill(&mut self, i: usize) {
         self.nodes[i].take().expect("node is running").kill().unwrap();
     }

@@ -290,7 +290,11 @@ async fn a_leader_on_a_slow_disk_hands_over_and_loses_nothing() {
         if let Some(l) = c.agreed_leader(&all).await.filter(|l| *l != leader) {
             break l;
         }
-        assert!(slowed_at.elapsed() < Duration::from_secs(60), "the leader on the slow disk kept its role");
+        assert!(
+            slowed_at.elapsed() < Duration::from_secs(60),
+            "the leader on the slow disk kept its role; its log ends:\n{}",
+            c.log_tail(leader, 40)
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let handed = slowed_at.elapsed();
