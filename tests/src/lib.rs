@@ -170,9 +170,7 @@ impl NodeProcess {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                let log = std::fs::read_to_string(data.join("node-stderr.log")).unwrap_or_default();
-                let tail: String =
-                    log.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+                let tail = log_tail(data, 20);
                 bail!("billflow-node did not report its address within 60 s; its log ends:\n{tail}");
             }
         };
@@ -252,6 +250,14 @@ impl ExpectClient for billflow_sdk::Result<Client> {
         #[allow(clippy::expect_used)]
         self.expect("an HTTP client for the node")
     }
+}
+
+/// The last `lines` lines of the log of the node started in `dir`
+/// (`node-stderr.log`), to show beside a failure; empty if there is none.
+pub fn log_tail(dir: &Path, lines: usize) -> String {
+    let log = std::fs::read_to_string(dir.join("node-stderr.log")).unwrap_or_default();
+    let all: Vec<&str> = log.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// Runs `billflow-node verify --data DIR`; returns (success, stdout + stderr).

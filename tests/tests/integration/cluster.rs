@@ -210,10 +210,7 @@ impl Cluster {
     /// The last `lines` lines of node `i`'s log, to show beside a failure.
     pub fn log_tail(&self, i: usize, lines: usize) -> String {
         let (_, path) = &self.out.nodes[i];
-        let log = path.parent().map(|dir| dir.join("node-stderr.log"));
-        let text = log.and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
-        let all: Vec<&str> = text.lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
+        path.parent().map(|dir| billflow_tests::log_tail(dir, lines)).unwrap_or_default()
     }
 
     pub fn kill(&mut self, i: usize) {
