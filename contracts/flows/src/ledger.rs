@@ -38,6 +38,9 @@ pub struct MemStore {
     pub state: BTreeMap<Vec<u8>, Vec<u8>>,
     /// Events of the last call.
     pub events: Vec<(String, Vec<u8>)>,
+    /// Range reads made so far: a range read costs the host a seek in every
+    /// table of its index, a point read far less, and tests count them.
+    pub ranges: core::cell::Cell<u64>,
 }
 
 impl Store for MemStore {
@@ -51,6 +54,7 @@ impl Store for MemStore {
         self.state.remove(key);
     }
     fn range(&self, start: &[u8], end: &[u8], limit: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.ranges.set(self.ranges.get() + 1);
         self.state
             .range(start.to_vec()..end.to_vec())
             .take(limit as usize)

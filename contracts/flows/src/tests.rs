@@ -749,6 +749,47 @@ fn instant_discount_approves_and_disburses_in_the_same_call() {
     assert_eq!(next.status, "awaiting_funds");
 }
 
+/// The range reads `f` makes.
+fn ranges_read(w: &mut World, f: impl FnOnce(&mut World)) -> u64 {
+    let before = w.store.ranges.get();
+    f(w);
+    w.store.ranges.get() - before
+}
+
+#[test]
+fn a_holding_whose_last_unit_is_known_is_read_by_its_key() {
+    let mut w = World::new("2025-03-06");
+    w.circulating(BILL, 1_000_000, "2025-03-06", "2025-06-06");
+    w.trade("O1", "CORE", "E1", 5_000_000, "00000001", 5_000_000, "2025-03-06");
+    let policy = DiscountPolicy {
+        enabled: true,
+        acceptors: vec!["CORE".into()],
+        max_amount: 800_000,
+        rates: vec![RateBand { max_days: 184, rate: RatePpm(15_000) }],
+        daily_limit_per_enterprise: 1_000_000,
+    };
+    w.ok::<_, ()>("BANK1", methods::BILL_SET_POLICY, &policy);
+    let r: Request = w.ok("E1", methods::BILL_ENDORSE, &transfer(BILL, 1, 100, "E2"));
+    w.ok::<_, Request>("E2", methods::BILL_SIGN, &answer(&r.id));
+    // The request finds the holding its range starts by a range read; the
+    // part it locks has no neighbour to join, and the remainder's neighbour
+    // before it is the locked part, loaded already.
+    let mut req = None;
+    let n = ranges_read(&mut w, |w| req = Some(w.discount("E1", BILL, 101, 200, "BANK1", "O1", &["00000001"])));
+    let req = req.unwrap().unwrap();
+    assert_eq!(n, 1, "the request");
+    let RequestKind::Discount(terms) = &req.kind else { panic!() };
+    let id = w.movement(terms.disbursement.as_ref().unwrap()).request_id;
+    // The bank's answer: the locked holding ends where the request does, and
+    // the one before it where the request starts less one; only the one after
+    // it is looked for by range.
+    let n = ranges_read(&mut w, |w| {
+        w.report("BANK1", &id, true);
+    });
+    assert_eq!(n, 1, "the answer");
+    assert_eq!(holders(&w.bill(BILL)), vec![(1, 100, "E2"), (101, 200, "BANK1"), (201, 1_000_000, "E1")]);
+}
+
 /// What one discount request counts against E1's daily limits of 2025-03-06:
 /// the risk limit and BANK1's instant-discount policy limit.
 fn counted(w: &World) -> (u64, u64) {
