@@ -279,6 +279,13 @@ impl Chain {
         Ok(Some(TxOutcome::Committed { location, receipt }))
     }
 
+    /// Checks the signatures of a block still to apply ahead of its turn
+    /// ([`Executor::check_ahead`]); what its block will take, never what it
+    /// decides.
+    pub fn check_ahead(&self, proposal: &BlockProposal) -> Result<()> {
+        Ok(self.inner.executor.check_ahead(&self.inner.store, proposal)?)
+    }
+
     /// Checks `tx` and queues it for the next block. A transaction already
     /// pending or recorded is never queued again: resubmitting is safe.
     pub fn submit(&self, tx: SignedTx) -> Result<Result<Submitted, Rejection>> {

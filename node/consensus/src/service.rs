@@ -10,7 +10,7 @@ use billflow_chain::{Chain, Submitted};
 use billflow_net::NetHandle;
 use billflow_types::audit::AuditHead;
 use billflow_types::system::NodeStatus;
-use billflow_types::{Attestation, Canonical, NodeId, NodeRole, Rejection, SecretKey, SignedTx};
+use billflow_types::{Attestation, BlockProposal, Canonical, NodeId, NodeRole, Rejection, SecretKey, SignedTx};
 use openraft::error::{ClientWriteError, Fatal, InitializeError, RaftError};
 use openraft::{ChangeMembers, Raft, SnapshotPolicy};
 use tokio::sync::watch;
@@ -93,6 +93,10 @@ impl ConsensusError {
 /// How long a leader waits to reach the height a follower forwarded
 /// transactions at, before it checks them anyway.
 const FORWARD_CATCH_UP: Duration = Duration::from_secs(2);
+
+/// At most how many entries of one append a follower checks ahead: more
+/// arrive only while it catches up.
+const CHECK_AHEAD_ENTRIES: usize = 8;
 
 /// How long an attestation waits for those of the next blocks before it is
 /// sent to a peer. It delays only what a follower tells the leader of its
@@ -344,7 +348,10 @@ impl Consensus {
         let raft = &self.inner.raft;
         match req {
             WireRequest::Status => WireResponse::Status(self.status()),
-            WireRequest::AppendEntries(r) => WireResponse::AppendEntries(raft.append_entries(r).await),
+            WireRequest::AppendEntries(r) => {
+                self.check_ahead(&r.entries);
+                WireResponse::AppendEntries(raft.append_entries(r).await)
+            }
             WireRequest::Vote(r) => WireResponse::Vote(raft.vote(r).await),
             WireRequest::InstallSnapshot(r) => WireResponse::InstallSnapshot(raft.install_snapshot(r).await),
             WireRequest::ForwardTxs { seen, txs } => {
@@ -393,6 +400,32 @@ impl Consensus {
                 }
             },
         }
+    }
+
+    /// Checks the signatures of the blocks a leader hands this follower, on a
+    /// blocking thread, while Raft logs them and until they commit: applying
+    /// them then finds their batches checked ([`Chain::check_ahead`]). Not
+    /// for a node catching up (many entries at once), whose blocks apply in
+    /// runs as soon as they arrive.
+    fn check_ahead(&self, entries: &[openraft::Entry<TypeConfig>]) {
+        if entries.is_empty() || entries.len() > CHECK_AHEAD_ENTRIES {
+            return;
+        }
+        let proposals: Vec<BlockProposal> = entries
+            .iter()
+            .filter_map(|e| match &e.payload {
+                openraft::EntryPayload::Normal(p) => BlockProposal::decode(&p.0).ok(),
+                _ => None,
+            })
+            .collect();
+        let chain = self.inner.chain.clone();
+        tokio::task::spawn_blocking(move || {
+            for proposal in &proposals {
+                if let Err(e) = chain.check_ahead(proposal) {
+                    tracing::warn!(error = %e, "checking a block's signatures ahead");
+                }
+            }
+        });
     }
 
     /// This node's chain position and the leader it knows.

@@ -98,6 +98,8 @@ pub struct Executor {
     query_vm: Arc<Vm>,
     /// Signatures checked at admission, taken instead of checking them again in the block.
     verified: Arc<verified::Verified>,
+    /// Blocks' signature batches checked ahead of their turn to apply.
+    checked: Arc<verified::CheckedBatches>,
 }
 
 impl Executor {
@@ -113,6 +115,7 @@ impl Executor {
             vm: Arc::new(vm),
             query_vm: Arc::new(query_vm),
             verified: Arc::default(),
+            checked: Arc::default(),
         })
     }
 
@@ -183,6 +186,15 @@ impl Executor {
         Ok(verified)
     }
 
+    /// Checks the signatures of `proposal`, a block still to apply, as one
+    /// batch against the keys `ledger` holds now, and remembers the batch if
+    /// it verifies whole: its block takes that answer if it forms the same
+    /// batch on the state before it, and checks again otherwise. Nothing else
+    /// changes, so calling it or not, early or late, never changes a block.
+    pub fn check_ahead(&self, ledger: &impl LedgerRead, proposal: &BlockProposal) -> Result<()> {
+        Ok(auth::check_ahead(&Overlay::new(ledger), &proposal.txs, &self.verified, &self.checked)?)
+    }
+
     /// Executes `proposal` on top of `tip`, reading `ledger`. Pure: writes nothing.
     pub fn execute(
         &self,
@@ -193,7 +205,7 @@ impl Executor {
     ) -> Result<Executed> {
         let signatures = {
             let view = BlockWrites::default().view(ledger);
-            auth::verify_signatures(&Overlay::new(&view), &proposal.txs, &self.verified)?
+            auth::verify_signatures(&Overlay::new(&view), &proposal.txs, &self.verified, &self.checked)?
         };
         self.execute_checked(ledger, tip, proposal, consensus, signatures)
     }

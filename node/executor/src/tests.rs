@@ -800,6 +800,40 @@ fn a_block_is_checked_whole_unless_this_node_admitted_every_signature_in_it() {
 }
 
 #[test]
+fn a_batch_checked_ahead_is_taken_only_by_a_block_of_the_same_batch() {
+    let mut env = Env::new();
+    let key = dev_key(DEV_TENANT.1).public();
+    let [a, b, c, d, mut forged] = [1, 2, 3, 4, 5].map(|n| env.tenant_tx(&enterprise(n, &format!("e{n}.k1"))));
+    forged.signature.0[0] ^= 1;
+    let proposal = |txs: &[&SignedTx]| BlockProposal {
+        proposer: "n1".parse().unwrap(),
+        proposed_at_ms: T0,
+        txs: txs.iter().map(|t| (*t).clone()).collect(),
+    };
+    let batch = |txs: &[&SignedTx]| -> Vec<(Hash32, billflow_types::PublicKey)> {
+        txs.iter().map(|t| (t.hash(), key)).collect()
+    };
+    // A batch that does not verify whole is not remembered: its block is
+    // checked again, and refuses the forged signature.
+    env.executor.check_ahead(&env.store, &proposal(&[&forged, &a])).unwrap();
+    assert!(!env.executor.checked.take(&batch(&[&forged, &a])));
+    env.executor.check_ahead(&env.store, &proposal(&[&forged, &a])).unwrap();
+    let executed = env.apply(vec![forged.clone(), a.clone()]);
+    assert_eq!(executed.rejected.len(), 1, "{:?}", executed.rejected);
+    assert_eq!(executed.rejected[0].reason.code(), "E_BAD_SIGNATURE");
+    // A good batch is remembered, and only a block of that batch, in that
+    // order, takes it.
+    env.executor.check_ahead(&env.store, &proposal(&[&b, &c])).unwrap();
+    let executed = env.apply(vec![c.clone(), b.clone()]);
+    assert!(executed.rejected.is_empty());
+    assert!(env.executor.checked.take(&batch(&[&b, &c])), "another order, checked again");
+    env.executor.check_ahead(&env.store, &proposal(&[&d])).unwrap();
+    let executed = env.apply(vec![d.clone()]);
+    assert!(executed.rejected.is_empty());
+    assert!(!env.executor.checked.take(&batch(&[&d])), "taken by its block");
+}
+
+#[test]
 fn verify_checks_every_stored_attestation() {
     use billflow_types::{Attestation, Canonical, GenesisNode, NodeRole};
 
