@@ -98,6 +98,9 @@ const FORWARD_CATCH_UP: Duration = Duration::from_secs(2);
 /// arrive only while it catches up.
 const CHECK_AHEAD_ENTRIES: usize = 8;
 
+/// At most how many appends a follower checks ahead at once.
+const CHECKS_AHEAD: usize = 2;
+
 /// How long an attestation waits for those of the next blocks before it is
 /// sent to a peer. It delays only what a follower tells the leader of its
 /// height (a leader hands over when it trails a quorum by
@@ -145,6 +148,8 @@ struct Inner {
     key: SecretKey,
     /// Attested heights and the handover of a lagging leader (crate::leadership).
     leadership: Arc<Leadership>,
+    /// Signature checks ahead of apply under way (`Consensus::check_ahead`).
+    checks_ahead: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A node's running consensus; clones share it.
@@ -214,7 +219,15 @@ impl Consensus {
         let leadership = Arc::new(Leadership::default());
         tokio::spawn(leadership::run(raft.clone(), chain.clone(), leadership.clone()));
         let consensus = Consensus {
-            inner: Arc::new(Inner { raft, chain, net, node_id: config.node_id, key: config.key, leadership }),
+            inner: Arc::new(Inner {
+                raft,
+                chain,
+                net,
+                node_id: config.node_id,
+                key: config.key,
+                leadership,
+                checks_ahead: Arc::default(),
+            }),
         };
         if let Some(point) = restored {
             tracing::info!(
@@ -406,9 +419,17 @@ impl Consensus {
     /// blocking thread, while Raft logs them and until they commit: applying
     /// them then finds their batches checked ([`Chain::check_ahead`]). Not
     /// for a node catching up (many entries at once), whose blocks apply in
-    /// runs as soon as they arrive.
+    /// runs as soon as they arrive, nor while [`CHECKS_AHEAD`] are under way:
+    /// each holds its decoded blocks, and a node that falls that far behind
+    /// checks at apply as before.
     fn check_ahead(&self, entries: &[openraft::Entry<TypeConfig>]) {
+        use std::sync::atomic::Ordering;
         if entries.is_empty() || entries.len() > CHECK_AHEAD_ENTRIES {
+            return;
+        }
+        let under_way = self.inner.checks_ahead.clone();
+        if under_way.fetch_add(1, Ordering::AcqRel) >= CHECKS_AHEAD {
+            under_way.fetch_sub(1, Ordering::AcqRel);
             return;
         }
         let proposals: Vec<BlockProposal> = entries
@@ -425,6 +446,7 @@ impl Consensus {
                     tracing::warn!(error = %e, "checking a block's signatures ahead");
                 }
             }
+            under_way.fetch_sub(1, Ordering::AcqRel);
         });
     }
 

@@ -74,9 +74,10 @@ pub(crate) fn verify_signatures(
     let keys = signing_keys(state, txs)?;
     let known: Vec<(&SignedTx, &billflow_types::PublicKey)> =
         txs.iter().zip(&keys).filter_map(|(tx, key)| Some((tx, key.as_ref()?))).collect();
+    let batch = batch_of(&known);
     // Each admitted entry is used once: take them all before deciding.
-    let taken = known.iter().filter(|(tx, key)| admitted.take(&tx.hash(), key)).count();
-    let verdicts: Vec<bool> = if taken == known.len() || checked.take(&batch_of(&known)) {
+    let taken = batch.iter().filter(|(hash, key)| admitted.take(hash, key)).count();
+    let verdicts: Vec<bool> = if taken == known.len() || checked.take(&batch) {
         vec![true; known.len()]
     } else {
         match verify_whole(&known) {
@@ -108,10 +109,10 @@ pub(crate) fn check_ahead(
     let keys = signing_keys(state, txs)?;
     let known: Vec<(&SignedTx, &billflow_types::PublicKey)> =
         txs.iter().zip(&keys).filter_map(|(tx, key)| Some((tx, key.as_ref()?))).collect();
-    if known.iter().all(|(tx, key)| admitted.contains(&tx.hash(), key)) {
+    let batch = batch_of(&known);
+    if batch.iter().all(|(hash, key)| admitted.contains(hash, key)) {
         return Ok(());
     }
-    let batch = batch_of(&known);
     checked.begin(batch.clone());
     checked.finish(&batch, verify_whole(&known).is_ok());
     Ok(())
