@@ -229,6 +229,19 @@ impl World {
         self.call(who, methods::BILL_REQUEST_DISCOUNT, &a)
     }
 
+    /// BANK1 discounts CORE's bills instantly up to 800 000, at 1.5 % a year
+    /// for up to 184 days, within `daily_limit` per enterprise.
+    fn instant_discounts(&mut self, daily_limit: u64) {
+        let policy = DiscountPolicy {
+            enabled: true,
+            acceptors: vec!["CORE".into()],
+            max_amount: 800_000,
+            rates: vec![RateBand { max_days: 184, rate: RatePpm(15_000) }],
+            daily_limit_per_enterprise: daily_limit,
+        };
+        self.ok::<_, ()>("BANK1", methods::BILL_SET_POLICY, &policy);
+    }
+
     fn report(&mut self, bank: &str, id: &str, success: bool) -> Movement {
         let outcome = if success {
             Outcome::Success { bank_serial: format!("SN-{}", id.len()) }
@@ -761,14 +774,7 @@ fn a_holding_whose_last_unit_is_known_is_read_by_its_key() {
     let mut w = World::new("2025-03-06");
     w.circulating(BILL, 1_000_000, "2025-03-06", "2025-06-06");
     w.trade("O1", "CORE", "E1", 5_000_000, "00000001", 5_000_000, "2025-03-06");
-    let policy = DiscountPolicy {
-        enabled: true,
-        acceptors: vec!["CORE".into()],
-        max_amount: 800_000,
-        rates: vec![RateBand { max_days: 184, rate: RatePpm(15_000) }],
-        daily_limit_per_enterprise: 1_000_000,
-    };
-    w.ok::<_, ()>("BANK1", methods::BILL_SET_POLICY, &policy);
+    w.instant_discounts(1_000_000);
     let r: Request = w.ok("E1", methods::BILL_ENDORSE, &transfer(BILL, 1, 100, "E2"));
     w.ok::<_, Request>("E2", methods::BILL_SIGN, &answer(&r.id));
     // The request finds the holding its range starts by a range read; the
@@ -818,14 +824,7 @@ fn a_discount_that_does_not_happen_gives_its_amount_back_to_the_daily_limits() {
             SetLimits { party: "E1".into(), limits: Limits { daily_discount_fen: 600_000, max_open_requests: 10 } };
         w.ok::<_, ()>("admin:notary-1", methods::RISK_SET_LIMITS, &limits);
         if instant {
-            let policy = DiscountPolicy {
-                enabled: true,
-                acceptors: vec!["CORE".into()],
-                max_amount: 800_000,
-                rates: vec![RateBand { max_days: 184, rate: RatePpm(15_000) }],
-                daily_limit_per_enterprise: 600_000,
-            };
-            w.ok::<_, ()>("BANK1", methods::BILL_SET_POLICY, &policy);
+            w.instant_discounts(600_000);
         }
         let mut req = w.discount("E1", BILL, 1, 600_000, "BANK1", "O1", &["00000001"]).unwrap();
         assert_eq!(counted(&w), (600_000, if instant { 600_000 } else { 0 }), "{ending}: counted when asked");
@@ -1438,14 +1437,7 @@ fn anyone_reads_a_bills_disclosure_with_other_enterprises_masked() {
     let mut w = World::new("2025-03-06");
     w.circulating(BILL, 1_000_000, "2025-03-06", "2025-06-06");
     w.trade("O-2025-0001", "CORE", "E1", 5_000_000, "00000001", 5_000_000, "2025-03-06");
-    let policy = DiscountPolicy {
-        enabled: true,
-        acceptors: vec!["CORE".into()],
-        max_amount: 800_000,
-        rates: vec![RateBand { max_days: 184, rate: RatePpm(15_000) }],
-        daily_limit_per_enterprise: 1_000_000,
-    };
-    w.ok::<_, ()>("BANK1", methods::BILL_SET_POLICY, &policy);
+    w.instant_discounts(1_000_000);
     let req = w.discount("E1", BILL, 1, 400_000, "BANK1", "O-2025-0001", &["00000001"]).unwrap();
     let RequestKind::Discount(terms) = &req.kind else { panic!() };
     w.report("BANK1", terms.disbursement.as_ref().unwrap(), true);
