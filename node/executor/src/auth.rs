@@ -72,8 +72,7 @@ pub(crate) fn verify_signatures(
     checked: &CheckedBatches,
 ) -> Result<Vec<Option<bool>>, StorageError> {
     let keys = signing_keys(state, txs)?;
-    let known: Vec<(&SignedTx, &billflow_types::PublicKey)> =
-        txs.iter().zip(&keys).filter_map(|(tx, key)| Some((tx, key.as_ref()?))).collect();
+    let known = with_known_keys(txs, &keys);
     let batch = batch_of(&known);
     // Each admitted entry is used once: take them all before deciding.
     let taken = batch.iter().filter(|(hash, key)| admitted.take(hash, key)).count();
@@ -107,8 +106,7 @@ pub(crate) fn check_ahead(
     checked: &CheckedBatches,
 ) -> Result<(), StorageError> {
     let keys = signing_keys(state, txs)?;
-    let known: Vec<(&SignedTx, &billflow_types::PublicKey)> =
-        txs.iter().zip(&keys).filter_map(|(tx, key)| Some((tx, key.as_ref()?))).collect();
+    let known = with_known_keys(txs, &keys);
     let batch = batch_of(&known);
     if batch.iter().all(|(hash, key)| admitted.contains(hash, key)) {
         return Ok(());
@@ -121,6 +119,14 @@ pub(crate) fn check_ahead(
 /// The public key of each transaction's signer, where `state` holds it.
 fn signing_keys(state: &Overlay<'_>, txs: &[SignedTx]) -> Result<Vec<Option<billflow_types::PublicKey>>, StorageError> {
     txs.iter().map(|tx| Ok(key_record(state, tx)?.map(|k| k.public_key))).collect()
+}
+
+/// The transactions whose signer's key is known, with that key.
+fn with_known_keys<'a>(
+    txs: &'a [SignedTx],
+    keys: &'a [Option<billflow_types::PublicKey>],
+) -> Vec<(&'a SignedTx, &'a billflow_types::PublicKey)> {
+    txs.iter().zip(keys).filter_map(|(tx, key)| Some((tx, key.as_ref()?))).collect()
 }
 
 fn batch_of(known: &[(&SignedTx, &billflow_types::PublicKey)]) -> Batch {
