@@ -43,6 +43,12 @@ const JOURNAL_BYTES: u64 = 64 << 20;
 /// slowest percent of commits.
 const BACKGROUND_NICE: i32 = 19;
 
+/// fjall's background threads: one. With two or more, the first keeps itself
+/// free for flushes by handing every merge request back to the queue, and
+/// while another thread merges it takes that request again at once, round
+/// and round: a thread spinning for as long as a merge runs.
+const BACKGROUND_THREADS: usize = 1;
+
 /// The keyspace every record lives in, under its kind's prefix (`keys`).
 const KEYSPACE: &str = "ledger";
 
@@ -213,7 +219,12 @@ impl Index {
     pub fn open(path: &Path) -> Result<Index> {
         let mut waited = std::time::Duration::ZERO;
         let db = loop {
-            match Database::builder(path).cache_size(CACHE_BYTES).max_journaling_size(JOURNAL_BYTES).open() {
+            match Database::builder(path)
+                .cache_size(CACHE_BYTES)
+                .max_journaling_size(JOURNAL_BYTES)
+                .worker_threads(BACKGROUND_THREADS)
+                .open()
+            {
                 Err(fjall::Error::Locked) if waited < std::time::Duration::from_secs(10) => {
                     let pause = std::time::Duration::from_millis(20);
                     std::thread::sleep(pause);
