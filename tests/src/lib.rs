@@ -26,9 +26,14 @@ pub fn node_binary() -> Result<PathBuf> {
     workspace_binary("billflow-node", "billflow-node")
 }
 
-/// `billflow-devnet`, built like [`node_binary`] when missing.
+/// `billflow-devnet`: `$BILLFLOW_DEVNET` if set (a build kept aside, to
+/// compare two builds: the devnet deploys the contracts it embeds, as
+/// `$BILLFLOW_NODE` picks the node), else built like [`node_binary`].
 pub fn devnet_binary() -> Result<PathBuf> {
-    workspace_binary("billflow-devnet", "billflow-devnet")
+    match std::env::var_os("BILLFLOW_DEVNET") {
+        Some(path) => Ok(PathBuf::from(path)),
+        None => workspace_binary("billflow-devnet", "billflow-devnet"),
+    }
 }
 
 /// `billflow-bench`, built like [`node_binary`] when missing.

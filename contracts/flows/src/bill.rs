@@ -71,6 +71,12 @@ fn holding_at(cx: &Cx<'_>, bill: &mut Bill, unit: u64) -> Result<Option<usize>, 
 /// either way: stored holdings never overlap, so none is stored under a key
 /// between `unit` and the last unit of the one that holds it. A wrong hint
 /// costs the point read, then the range read.
+///
+/// Without a hint, or with a wrong one, the bill's last holding is tried
+/// next, by its key (the bill's last unit), unless it is loaded already: a
+/// transfer takes units from the front of a holding, so what a holder keeps
+/// as they endorse, discount or pledge part after part is the bill's tail,
+/// and each next part starts there.
 fn holding_at_hinted(cx: &Cx<'_>, bill: &mut Bill, unit: u64, last: Option<u64>) -> Result<Option<usize>, Refusal> {
     let at = bill.holdings.partition_point(|h| h.end < unit);
     if bill.holdings.get(at).is_some_and(|h| h.start <= unit) {
@@ -79,7 +85,9 @@ fn holding_at_hinted(cx: &Cx<'_>, bill: &mut Bill, unit: u64, last: Option<u64>)
     if unit == 0 {
         return Ok(None);
     }
-    if let Some(last) = last.filter(|&l| l >= unit) {
+    let tail_loaded = bill.holdings.last().is_some_and(|h| h.end == bill.amount);
+    let tail = (!tail_loaded && last != Some(bill.amount)).then_some(bill.amount);
+    for last in [last, tail].into_iter().flatten().filter(|&l| l >= unit) {
         if let Some(h) = cx.get::<Holding>(&keys::holding(&bill.number, last))? {
             if h.start <= unit && h.end == last {
                 bill.holdings.insert(at, h);

@@ -777,23 +777,31 @@ fn a_holding_whose_last_unit_is_known_is_read_by_its_key() {
     w.instant_discounts(1_000_000);
     let r: Request = w.ok("E1", methods::BILL_ENDORSE, &transfer(BILL, 1, 100, "E2"));
     w.ok::<_, Request>("E2", methods::BILL_SIGN, &answer(&r.id));
-    // The request finds the holding its range starts by a range read; the
-    // part it locks has no neighbour to join, and the remainder's neighbour
-    // before it is the locked part, loaded already.
+    // The request starts E1's remainder, the bill's last holding, read by
+    // the bill's last unit; the part it locks has no neighbour to join, and
+    // the remainder's neighbour before it is the locked part, loaded already.
     let mut req = None;
     let n = ranges_read(&mut w, |w| req = Some(w.discount("E1", BILL, 101, 200, "BANK1", "O1", &["00000001"])));
     let req = req.unwrap().unwrap();
-    assert_eq!(n, 1, "the request");
+    assert_eq!(n, 0, "the request");
     let RequestKind::Discount(terms) = &req.kind else { panic!() };
     let id = w.movement(terms.disbursement.as_ref().unwrap()).request_id;
-    // The bank's answer: the locked holding ends where the request does, and
-    // the one before it where the request starts less one; only the one after
-    // it is looked for by range.
+    // The bank's answer: the locked holding ends where the request does, the
+    // one before it where the request starts less one, and the one after it
+    // is the bill's last.
     let n = ranges_read(&mut w, |w| {
         w.report("BANK1", &id, true);
     });
-    assert_eq!(n, 1, "the answer");
+    assert_eq!(n, 0, "the answer");
     assert_eq!(holders(&w.bill(BILL)), vec![(1, 100, "E2"), (101, 200, "BANK1"), (201, 1_000_000, "E1")]);
+    // A part from the front of the bill: neither its last unit nor the
+    // bill's is where the holding ends, so a range read finds it.
+    let n = ranges_read(&mut w, |w| {
+        w.ok::<_, Request>("E2", methods::BILL_ENDORSE, &transfer(BILL, 1, 50, "E3"));
+    });
+    assert_eq!(n, 1, "a part of the first holding");
+    let r: Request = w.ok("E1", methods::BILL_ENDORSE, &transfer(BILL, 201, 300, "E2"));
+    assert_eq!(r.start, 201);
 }
 
 /// What one discount request counts against E1's daily limits of 2025-03-06:
