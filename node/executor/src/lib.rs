@@ -100,6 +100,12 @@ pub struct Executor {
     verified: Arc<verified::Verified>,
     /// Blocks' signature batches checked ahead of their turn to apply.
     checked: Arc<verified::CheckedBatches>,
+    /// The hash of the voter set in force after a block, by the block's
+    /// hash, for the newest block executed that changed no node record: the
+    /// next block names the same set without reading the node records again.
+    /// A block's hash fixes the state after it, so the pair holds wherever
+    /// a block on top of it is executed.
+    voters_after: Arc<std::sync::Mutex<Option<(Hash32, Hash32)>>>,
 }
 
 impl Executor {
@@ -116,6 +122,7 @@ impl Executor {
             query_vm: Arc::new(query_vm),
             verified: Arc::default(),
             checked: Arc::default(),
+            voters_after: Arc::default(),
         })
     }
 
@@ -228,7 +235,11 @@ impl Executor {
         let time_ms = proposal.proposed_at_ms.max(tip.time_ms);
         let mut block_writes = BlockWrites::default();
         // The voters in force for this block: the state before it.
-        let voters_hash = voter_set_hash(&system::voter_keys(&Overlay::new(&block_writes.view(ledger)))?);
+        let known = *self.voters_after.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let voters_hash = match known {
+            Some((after, voters)) if after == tip.hash => voters,
+            _ => voter_set_hash(&system::voter_keys(&Overlay::new(&block_writes.view(ledger)))?),
+        };
         let mut seen = std::collections::BTreeSet::new();
         let mut txs = Vec::new();
         let mut receipts = Vec::new();
@@ -310,6 +321,10 @@ impl Executor {
             voters_hash,
         };
         let block = Block { header, txs };
+        let system = system_contract();
+        let same_voters = !changes.iter().any(|c| c.contract == system && c.key.starts_with(system::NODE_PREFIX));
+        *self.voters_after.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            same_voters.then(|| (block.header.hash(), voters_hash));
         Ok(Executed {
             block: Some(StoredBlock { block, receipts, changes, genesis: None, meta: Vec::new() }),
             rejected,

@@ -1008,8 +1008,12 @@ fn maybe_execute(
 }
 
 /// The active voters' node records.
+/// Where the system contract keeps node records: a block that writes no key
+/// under it leaves the voters as they were.
+pub(crate) const NODE_PREFIX: &[u8] = b"node/";
+
 fn active_voters(state: &Overlay<'_>) -> Result<Vec<NodeRecord>, StorageError> {
-    let records = state.prefix(&system_contract(), b"node/")?;
+    let records = state.prefix(&system_contract(), NODE_PREFIX)?;
     Ok(records
         .values()
         .filter_map(|bytes| NodeRecord::decode(bytes).ok())

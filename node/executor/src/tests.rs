@@ -412,6 +412,10 @@ fn node_revocation_needs_the_approval_policy() {
     let closed = env.admin_tx(DEV_REGULATOR, &approve("p1"));
     let next = env.apply(vec![closed]).block.unwrap();
     assert_eq!(next.block.header.voters_hash, billflow_types::voter_set_hash(&voters));
+    // And so does the block after it, which takes the set from the block before.
+    let refused = env.tenant_tx(&propose("p2", "nobody"));
+    let after = env.apply(vec![refused]).block.unwrap();
+    assert_eq!(after.block.header.voters_hash, billflow_types::voter_set_hash(&voters));
     let history = billflow_types::system::VoterChanges::decode(
         &env.store.state_get(&system_contract(), &state_key(RecordKind::VoterChanges, "history")).unwrap().unwrap(),
     )
