@@ -121,24 +121,40 @@ pub(crate) struct Gateway {
     pub interfaces: Arc<interfaces::Interfaces>,
 }
 
-/// Feeds the ledger metrics: every block committed from now on, as it commits.
-/// Far behind (catching up), it counts only the newest 1,000 blocks of a step.
+/// Feeds the ledger metrics: every block committed from now on, as the chain
+/// tells of it. Blocks it missed while it lagged (more than the chain's feed
+/// holds) are read from the store, at most the newest 1,000 of a gap.
 async fn count_blocks(gw: std::sync::Weak<Gateway>) {
-    let Some(mut tips) = gw.upgrade().map(|g| g.chain.subscribe_tip()) else { return };
-    let mut seen = tips.borrow().height;
-    while tips.changed().await.is_ok() {
+    use tokio::sync::broadcast::error::RecvError;
+    let Some((mut feed, mut seen)) = gw.upgrade().map(|g| (g.chain.subscribe_committed(), g.chain.tip().height)) else {
+        return;
+    };
+    loop {
+        let next = feed.recv().await;
         let Some(gw) = gw.upgrade() else { return };
-        let tip = tips.borrow().height;
         let now_ms = billflow_chain::now_ms();
-        let store = &gw.store;
-        for height in (seen + 1).max(tip.saturating_sub(999))..=tip {
-            match store.stored_block(height) {
-                Ok(Some(stored)) => gw.metrics.block(&stored.block, &stored.receipts, now_ms),
+        let (upto, told) = match next {
+            Ok(block) => (block.height, Some(block)),
+            Err(RecvError::Lagged(_)) => (gw.chain.tip().height, None),
+            Err(RecvError::Closed) => return,
+        };
+        if upto <= seen {
+            continue;
+        }
+        let last_read = if told.is_some() { upto - 1 } else { upto };
+        for height in (seen + 1).max(last_read.saturating_sub(999))..=last_read {
+            match gw.store.stored_block(height) {
+                Ok(Some(stored)) => {
+                    gw.metrics.block(&billflow_chain::CommittedBlock::of(&stored.block, &stored.receipts), now_ms)
+                }
                 Err(e) => tracing::warn!(height, error = %e, "cannot read a block for the metrics"),
                 Ok(None) => {}
             }
         }
-        seen = seen.max(tip);
+        if let Some(block) = told {
+            gw.metrics.block(&block, now_ms);
+        }
+        seen = upto;
     }
 }
 

@@ -81,12 +81,12 @@ impl Metrics {
 
     /// Counts a committed block: its commit latency (`now_ms` against its
     /// proposal time) and each transaction's outcome and fuel.
-    pub(crate) fn block(&self, block: &billflow_types::Block, receipts: &[billflow_types::Receipt], now_ms: u64) {
-        self.commit.observe(now_ms.saturating_sub(block.header.proposed_at_ms) as f64 / 1000.0);
-        for r in receipts {
-            let outcome = if r.status == billflow_types::TxStatus::Success { "success" } else { "failed" };
+    pub(crate) fn block(&self, block: &billflow_chain::CommittedBlock, now_ms: u64) {
+        self.commit.observe(now_ms.saturating_sub(block.proposed_at_ms) as f64 / 1000.0);
+        for &(status, fuel) in &block.outcomes {
+            let outcome = if status == billflow_types::TxStatus::Success { "success" } else { "failed" };
             self.txs.get_or_create(&OutcomeLabels { outcome }).inc();
-            self.fuel.observe(r.fuel_used as f64);
+            self.fuel.observe(fuel as f64);
         }
     }
 

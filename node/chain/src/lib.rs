@@ -21,7 +21,7 @@ use billflow_types::{
     BlockProposal, Canonical as _, ChainTip, ConsensusRef, Genesis, Hash32, NodeId, Receipt, Rejection, SignedTx, TxId,
     TxLocation,
 };
-use tokio::sync::{Notify, oneshot, watch};
+use tokio::sync::{Notify, broadcast, oneshot, watch};
 
 pub use billflow_executor::Meta;
 pub use mempool::Mempool;
@@ -100,7 +100,46 @@ struct Inner {
     /// The hashes of the newest committed blocks, oldest first, so that
     /// attesting and checking attestations does not read whole blocks back.
     recent: Mutex<VecDeque<(u64, Hash32)>>,
+    /// Each block this node commits, as it commits.
+    committed: broadcast::Sender<Arc<CommittedBlock>>,
+    /// The node and organisation records as of a system generation of the
+    /// store: the gateway, the network and the attestations ask for them
+    /// with every block, and they change only with the system contract.
+    records: Mutex<Records>,
 }
+
+#[derive(Default)]
+struct Records {
+    nodes: Option<(u64, Vec<billflow_types::system::NodeRecord>)>,
+    orgs: Option<(u64, Vec<billflow_types::system::OrgRecord>)>,
+}
+
+/// What a block this node applied holds for its metrics: told as it commits,
+/// so that counting it reads nothing back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedBlock {
+    /// Its height.
+    pub height: u64,
+    /// When its proposal was cut, by the proposer's clock.
+    pub proposed_at_ms: u64,
+    /// Each transaction's outcome and fuel, in block order.
+    pub outcomes: Vec<(billflow_types::TxStatus, u64)>,
+}
+
+impl CommittedBlock {
+    /// The summary of a stored block.
+    pub fn of(block: &billflow_types::Block, receipts: &[Receipt]) -> CommittedBlock {
+        CommittedBlock {
+            height: block.header.height,
+            proposed_at_ms: block.header.proposed_at_ms,
+            outcomes: receipts.iter().map(|r| (r.status, r.fuel_used)).collect(),
+        }
+    }
+}
+
+/// How many applied blocks [`Chain::subscribe_committed`] holds for a reader
+/// that falls behind, before it must read the rest from the store.
+const COMMITTED_FEED: usize = 1024;
 
 /// How many of the newest block hashes [`Chain::block_hash`] answers from memory.
 const RECENT_HASHES: usize = 4096;
@@ -145,6 +184,8 @@ impl Chain {
                 tip,
                 durable,
                 recent: Mutex::new(VecDeque::with_capacity(RECENT_HASHES)),
+                committed: broadcast::channel(COMMITTED_FEED).0,
+                records: Mutex::default(),
             }),
         })
     }
@@ -247,6 +288,13 @@ impl Chain {
     /// Follows the tip as blocks commit.
     pub fn subscribe_tip(&self) -> watch::Receiver<ChainTip> {
         self.inner.tip.subscribe()
+    }
+
+    /// Each block this node commits from now on (applied, or installed while
+    /// catching up), once it is written. A reader that falls more than
+    /// [`COMMITTED_FEED`] behind reads the blocks it missed from the store.
+    pub fn subscribe_committed(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
+        self.inner.committed.subscribe()
     }
 
     /// The newest committed block whose block files are synced. On a node
@@ -371,7 +419,7 @@ impl Chain {
 
     /// The node records in the ledger's state: who may take part in the network, and how.
     pub fn node_records(&self) -> Result<Vec<billflow_types::system::NodeRecord>> {
-        self.system_records(b"node/", b"node0")
+        self.cached_records(|r| &mut r.nodes, b"node/", b"node0")
     }
 
     /// The active nodes other than `me`: the peers a node asks and tells.
@@ -417,7 +465,28 @@ impl Chain {
 
     /// Every consortium organisation's record (with its CA), by id.
     pub fn org_records(&self) -> Result<Vec<billflow_types::system::OrgRecord>> {
-        self.system_records(b"org/", b"org0")
+        self.cached_records(|r| &mut r.orgs, b"org/", b"org0")
+    }
+
+    /// [`Chain::system_records`] through the copy `slot` picks, read again
+    /// only once the system contract's state has changed since.
+    fn cached_records<T: billflow_types::Canonical + Clone>(
+        &self,
+        slot: impl Fn(&mut Records) -> &mut Option<(u64, Vec<T>)>,
+        from: &[u8],
+        to: &[u8],
+    ) -> Result<Vec<T>> {
+        // Read before the records: a change in between makes the copy look
+        // older than it is, never newer.
+        let generation = self.inner.store.system_generation();
+        if let Some((g, records)) = slot(&mut lock(&self.inner.records)).as_ref()
+            && *g == generation
+        {
+            return Ok(records.clone());
+        }
+        let records: Vec<T> = self.system_records(from, to)?;
+        *slot(&mut lock(&self.inner.records)) = Some((generation, records.clone()));
+        Ok(records)
     }
 
     /// The system records whose keys lie in `[from, to)`, decoded.
@@ -505,6 +574,9 @@ impl Chain {
         drop(waiters);
         self.inner.tip.send_replace(t);
         self.inner.durable.send_replace(t);
+        for stored in &fresh {
+            let _ = self.inner.committed.send(Arc::new(CommittedBlock::of(&stored.block, &stored.receipts)));
+        }
         Ok(t)
     }
 
@@ -589,6 +661,8 @@ impl Chain {
                 recent.push_back((height, t.hash));
             }
             tip = Some(t);
+            // No receiver (no gateway) is not an error.
+            let _ = self.inner.committed.send(Arc::new(CommittedBlock::of(&stored.block, &stored.receipts)));
         }
         for r in executed.rejected {
             // A resubmission of a transaction that is already recorded (a retry after a

@@ -193,3 +193,33 @@ async fn a_client_told_of_its_commit_sees_its_block_at_the_tip() {
         assert_eq!(chain.durable_tip(), chain.tip());
     }
 }
+
+#[tokio::test]
+async fn each_committed_block_is_told_with_its_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = open(dir.path(), &genesis(10, 10), 100);
+    let mut feed = chain.subscribe_committed();
+    for n in 1..=2 {
+        chain.submit(registration(n)).unwrap().unwrap();
+    }
+    let p = chain.next_proposal().await;
+    chain.apply(&p, ConsensusRef::default(), Vec::new()).unwrap();
+    let told = feed.try_recv().unwrap();
+    assert_eq!(told.height, 1);
+    assert_eq!(told.proposed_at_ms, p.proposed_at_ms);
+    assert_eq!(told.outcomes.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [TxStatus::Success; 2]);
+    assert!(told.outcomes.iter().all(|(_, fuel)| *fuel > 0), "{told:?}");
+    let stored = chain.store().stored_block(1).unwrap().unwrap();
+    assert_eq!(*told, CommittedBlock::of(&stored.block, &stored.receipts));
+
+    // A proposal that makes no block (its only transaction is a duplicate) tells nothing.
+    chain.apply(&p, ConsensusRef::default(), Vec::new()).unwrap();
+    assert!(feed.try_recv().is_err());
+
+    // A block installed whole (catching up) is told too.
+    let other = tempfile::tempdir().unwrap();
+    let behind = open(other.path(), &genesis(10, 10), 100);
+    let mut feed = behind.subscribe_committed();
+    behind.install_blocks([stored]).unwrap();
+    assert_eq!(*feed.try_recv().unwrap(), *told);
+}

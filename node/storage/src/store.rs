@@ -65,6 +65,8 @@ pub struct Store {
     files: Arc<Mutex<BlockFiles>>,
     /// The transaction ids indexed, so that looking up a new one reads nothing.
     seen: Arc<SeenIds>,
+    /// Counts the commits that changed the system contract's state.
+    system_changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -141,7 +143,16 @@ impl Store {
             root: path.to_path_buf(),
             files: Arc::new(Mutex::new(files)),
             seen,
+            system_changes: Arc::default(),
         })
+    }
+
+    /// A number that grows with every commit that changes the system
+    /// contract's state (members, keys, contracts, parameters), and with no
+    /// other: what a copy of system records read after this call answers is
+    /// current for as long as the number stays the same.
+    pub fn system_generation(&self) -> u64 {
+        self.system_changes.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Whether directory `path` holds a store (its index, in either layout).
@@ -334,14 +345,23 @@ impl Store {
         // between batches leaves blocks durable in the block files but not
         // indexed; opening the store indexes them.
         self.seen.insert(blocks.iter().flat_map(|b| &b.block.txs).map(|tx| tx.tx.tx_id.as_str().as_bytes()));
-        let mut batch = Batch::default();
-        for (stored, pos) in blocks.iter().zip(positions) {
-            add_to_index(&mut batch, stored, pos)?;
-            if batch.len() >= BATCH_KEYS {
-                self.ledger.apply(std::mem::take(&mut batch))?;
+        let index = || -> Result<()> {
+            let mut batch = Batch::default();
+            for (stored, pos) in blocks.iter().zip(positions) {
+                add_to_index(&mut batch, stored, pos)?;
+                if batch.len() >= BATCH_KEYS {
+                    self.ledger.apply(std::mem::take(&mut batch))?;
+                }
             }
+            self.ledger.apply(batch)
+        };
+        let indexed = index();
+        // After the writes, even those of a call that failed half way.
+        let system = billflow_types::system::system_contract();
+        if blocks.iter().flat_map(|b| &b.changes).any(|c| c.contract == system) {
+            self.system_changes.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         }
-        self.ledger.apply(batch)?;
+        indexed?;
         Ok(if blocks.is_empty() { None } else { tip })
     }
 

@@ -618,3 +618,21 @@ fn lookups_answer_the_same_once_the_stored_ids_are_in_the_filter() {
     assert_eq!(store.state_get(&system, b"k9").unwrap(), Some(b"new".to_vec()));
     assert_eq!(store.state_get(&system, b"k1").unwrap(), None);
 }
+
+#[test]
+fn the_system_generation_grows_with_system_changes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, blocks) = chain_of(dir.path(), 2);
+    let before = store.system_generation();
+    let other = |key: &str| StateChange {
+        contract: "evidence".parse().unwrap(),
+        key: key.as_bytes().to_vec(),
+        value: Some(b"v".to_vec()),
+    };
+    let b3 = stored(3, blocks[2].block.header.hash(), vec![tx(3)], vec![other("e3")]);
+    store.commit_block(&b3).unwrap();
+    assert_eq!(store.system_generation(), before, "a contract's own state is not the system's");
+    let b4 = stored(4, b3.block.header.hash(), vec![tx(4)], vec![other("e4"), change("node/x", None)]);
+    store.write_blocks(&[&b4]).unwrap();
+    assert!(store.system_generation() > before);
+}
