@@ -51,6 +51,9 @@ pub fn cli_binary() -> Result<PathBuf> {
     workspace_binary("billflow-cli", "billflow")
 }
 
+/// The packages whose binaries a benchmark runs, built together in release.
+const BENCH_PACKAGES: [&str; 3] = ["billflow-node", "billflow-devnet", "billflow-tests"];
+
 /// Binary `bin` of `package`, next to this test's profile directory; built
 /// with cargo (once per test process) when it is missing, or always in the
 /// release profile (benchmarks).
@@ -76,9 +79,16 @@ fn workspace_binary(package: &str, bin: &str) -> Result<PathBuf> {
         }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", package, "--bin", bin]);
         if release {
-            cmd.arg("--release");
+            // The binaries a benchmark runs, in one build: built one package
+            // at a time, each with its own set of features, they would
+            // rebuild the crates they share for one another on every run.
+            cmd.args(["build", "--release", "--bins"]);
+            for p in BENCH_PACKAGES.iter().chain((!BENCH_PACKAGES.contains(&package)).then_some(&package)) {
+                cmd.args(["-p", p]);
+            }
+        } else {
+            cmd.args(["build", "-p", package, "--bin", bin]);
         }
         let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
         if !status.success() || !path.exists() {
