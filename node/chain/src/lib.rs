@@ -137,9 +137,11 @@ impl CommittedBlock {
     }
 }
 
-/// How many applied blocks [`Chain::subscribe_committed`] holds for a reader
-/// that falls behind, before it must read the rest from the store.
-const COMMITTED_FEED: usize = 1024;
+/// How many committed blocks [`Chain::subscribe_committed`] holds for a
+/// reader that falls behind, before it must read the rest from the store.
+/// The feed keeps this many summaries at all times (a block of a thousand
+/// transactions makes one of 16 KB).
+const COMMITTED_FEED: usize = 128;
 
 /// How many of the newest block hashes [`Chain::block_hash`] answers from memory.
 const RECENT_HASHES: usize = 4096;
