@@ -294,7 +294,7 @@ impl Chain {
 
     /// Each block this node commits from now on (applied, or installed while
     /// catching up), once it is written. A reader that falls more than
-    /// [`COMMITTED_FEED`] behind reads the blocks it missed from the store.
+    /// 128 blocks behind reads the blocks it missed from the store.
     pub fn subscribe_committed(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
         self.inner.committed.subscribe()
     }
