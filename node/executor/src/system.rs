@@ -1007,11 +1007,11 @@ fn maybe_execute(
     Ok(Ok(()))
 }
 
-/// The active voters' node records.
 /// Where the system contract keeps node records: a block that writes no key
 /// under it leaves the voters as they were.
 pub(crate) const NODE_PREFIX: &[u8] = b"node/";
 
+/// The active voters' node records.
 fn active_voters(state: &Overlay<'_>) -> Result<Vec<NodeRecord>, StorageError> {
     let records = state.prefix(&system_contract(), NODE_PREFIX)?;
     Ok(records
