@@ -59,9 +59,14 @@ impl ClientBuilder {
         }
         // Idle connections are let go before the gateway closes them (10 s after
         // a request, `header_read_timeout`), so that a request is not sent on a
-        // connection the gateway is closing at that moment.
-        let mut http =
-            reqwest::Client::builder().timeout(self.timeout).pool_idle_timeout(Duration::from_secs(5)).use_rustls_tls();
+        // connection the gateway is closing at that moment. A gateway never
+        // redirects: a redirect is answered as the error it is, and a signed
+        // request or a session's token is never sent on to another address.
+        let mut http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .pool_idle_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .use_rustls_tls();
         if let Some(pem) = &self.ca_pem {
             let cas = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| SdkError::Invalid(format!("the CA certificates are not PEM: {e}")))?;
@@ -698,6 +703,31 @@ fn query_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::query_escape;
+    use crate::{Client, SdkError};
+    use std::io::{ErrorKind, Read as _, Write as _};
+
+    #[tokio::test]
+    async fn a_redirect_is_answered_as_an_error_and_not_followed() {
+        // Where a redirect would send the request: nothing may connect here.
+        let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        elsewhere.set_nonblocking(true).unwrap();
+        let target = format!("http://{}/v1/health", elsewhere.local_addr().unwrap());
+        let gateway = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", gateway.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = gateway.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf).unwrap();
+            let answer =
+                format!("HTTP/1.1 302 Found\r\nlocation: {target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            conn.write_all(answer.as_bytes()).unwrap();
+        });
+        let err = Client::new(&url).unwrap().health().await.unwrap_err();
+        server.join().unwrap();
+        assert!(matches!(err, SdkError::Api { status: 302, .. }), "{err:?}");
+        let followed = elsewhere.accept();
+        assert!(matches!(&followed, Err(e) if e.kind() == ErrorKind::WouldBlock), "the redirect was followed");
+    }
 
     #[test]
     fn query_values_are_escaped_as_the_gateway_decodes_them() {
