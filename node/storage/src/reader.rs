@@ -1,6 +1,6 @@
 //! [`StoreReader`]: the store's reads, and nothing that writes.
 
-use billflow_types::{Block, ContractName, Hash32, Receipt, TxId, TxLocation};
+use billflow_types::{Block, ContractName, Hash32, Receipt, SignedTx, TxId, TxLocation};
 
 use crate::{Result, Store, StoredBlock};
 
@@ -54,6 +54,11 @@ impl StoreReader {
     /// Where the transaction `tx_id` is recorded ([`Store::tx_location`]).
     pub fn tx_location(&self, tx_id: &TxId) -> Result<Option<TxLocation>> {
         self.store.tx_location(tx_id)
+    }
+
+    /// The transaction at `loc`, decoding no more of its block ([`Store::tx_at`]).
+    pub fn tx_at(&self, loc: TxLocation) -> Result<Option<SignedTx>> {
+        self.store.tx_at(loc)
     }
 
     /// Where a transaction is recorded, and its receipt ([`Store::tx_receipt`]).

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, Receipt, TxId, TxLocation};
+use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, Receipt, SignedTx, TxId, TxLocation};
 
 use crate::blockfile::{self, BlockFiles, BlockPos, ReceiptSpan, StoredBlock, Unindexed};
 use crate::index::{Batch, Index};
@@ -184,6 +184,17 @@ impl Store {
     pub fn stored_block(&self, height: u64) -> Result<Option<StoredBlock>> {
         match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
             Some(pos) => blockfile::read(&self.readers, pos, height).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The transaction at `loc`, read from its block's record without
+    /// decoding the rest of the block (its receipts, its state changes and
+    /// the transactions after it).
+    pub fn tx_at(&self, loc: TxLocation) -> Result<Option<SignedTx>> {
+        let height = loc.height;
+        match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
+            Some(pos) => blockfile::read_tx(&self.readers, pos, height, loc.index),
             None => Ok(None),
         }
     }

@@ -544,6 +544,23 @@ fn each_receipt_is_read_from_the_block_files_where_the_index_says() {
 }
 
 #[test]
+fn one_transaction_is_read_from_its_block_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, mut blocks) = chain_of(dir.path(), 2);
+    blocks.push(block_of_several(3, blocks.last().unwrap().block.header.hash()));
+    store.commit_blocks(&[&blocks[3]]).unwrap();
+    for b in &blocks {
+        let height = b.block.header.height;
+        for (index, t) in b.block.txs.iter().enumerate() {
+            assert_eq!(store.tx_at(TxLocation { height, index: index as u32 }).unwrap().as_ref(), Some(t));
+        }
+        let past = TxLocation { height, index: b.block.txs.len() as u32 };
+        assert_eq!(store.tx_at(past).unwrap(), None, "no transaction past the block's last");
+    }
+    assert_eq!(store.tx_at(TxLocation { height: 4, index: 0 }).unwrap(), None, "no block above the tip");
+}
+
+#[test]
 fn a_receipt_that_does_not_match_its_checksum_is_reported_as_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = chain_of(dir.path(), 2);

@@ -337,6 +337,45 @@ fn bank_tx(tx_id: &str) -> SignedTx {
 }
 
 #[tokio::test]
+async fn a_tenant_sees_its_own_committed_transactions_and_an_organisation_every_one() {
+    use billflow_types::dev::DEV_BANK;
+    use billflow_types::view::{BatchView, TxView};
+    let dir = tempfile::tempdir().unwrap();
+    let chain = chain(dir.path());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let api = Api::new(&chain);
+    let bin = "application/octet-stream";
+    let txs = vec![bank_tx("seen-1"), registration("seen-2"), registration("seen-3")];
+    let (status, body) = api.call(post_unsigned("/v1/transactions/batch?wait=true", bin, txs.encode())).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let results = serde_json::from_slice::<BatchView>(&body).unwrap().results;
+    assert!(results.iter().all(|r| r.view.as_ref().is_some_and(|v| v.status == TxState::Committed)), "{results:?}");
+
+    let get =
+        |id: &str, key: &str| signed_at("GET", &format!("/v1/transactions/{id}"), bin, vec![], key, now_ms(), &nonce());
+    for (id, key, want) in [
+        ("seen-1", DEV_TENANT.1, StatusCode::NOT_FOUND),
+        ("seen-2", DEV_TENANT.1, StatusCode::OK),
+        ("seen-3", DEV_TENANT.1, StatusCode::OK),
+        ("seen-1", DEV_BANK.1, StatusCode::OK),
+        ("seen-3", DEV_BANK.1, StatusCode::OK),
+    ] {
+        let (status, body) = api.call(get(id, key)).await;
+        assert_eq!(status, want, "{id} read by {key}: {}", String::from_utf8_lossy(&body));
+        if status == StatusCode::OK {
+            let view = serde_json::from_slice::<TxView>(&body).unwrap();
+            let committed = results.iter().find_map(|r| r.view.as_ref().filter(|v| v.tx_id.as_str() == id)).unwrap();
+            assert_eq!((view.height, view.index), (committed.height, committed.index), "{id}");
+        } else {
+            assert_eq!(error(&body).code, "E_NOT_FOUND");
+        }
+    }
+    stop.send(true).unwrap();
+    sequencer.await.unwrap().unwrap();
+}
+
+#[tokio::test]
 async fn batches_blocks_and_metrics() {
     use billflow_types::view::{BatchView, BlockPage, BlockView};
     let dir = tempfile::tempdir().unwrap();

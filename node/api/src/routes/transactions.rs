@@ -65,8 +65,7 @@ fn may_see_at(gw: &Gateway, subject: &Subject, location: TxLocation) -> Result<b
     if subject.sees_every_tx() {
         return Ok(true);
     }
-    let block = gw.store.block(location.height).map_err(storage)?;
-    Ok(block.and_then(|b| b.txs.into_iter().nth(location.index as usize)).is_some_and(|tx| subject.may_see(&tx)))
+    Ok(gw.store.tx_at(location).map_err(storage)?.is_some_and(|tx| subject.may_see(&tx)))
 }
 
 /// A transaction's status
