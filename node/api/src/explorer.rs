@@ -22,7 +22,7 @@ use billflow_types::view::{
     ErrorBody, ExplorerBill, ExplorerBillRange, ExplorerBillStep, ExplorerEvent, ExplorerInvoice, ExplorerMovement,
     ExplorerStats, ExplorerTx, ExplorerTxList, ExplorerTxSummary, MinuteStats, SearchHit,
 };
-use billflow_types::{Block, Hash32, Receipt, TxLocation, TxStatus};
+use billflow_types::{BlockHeader, Hash32, Receipt, SignedTx, TxStatus};
 use serde::Deserialize;
 
 use crate::Gateway;
@@ -165,21 +165,20 @@ pub(crate) struct RecentQuery {
     limit: Option<usize>,
 }
 
-fn summary(block: &Block, receipt: &Receipt, index: usize) -> Option<ExplorerTxSummary> {
-    let tx = block.txs.get(index)?;
-    Some(ExplorerTxSummary {
+fn summary(header: &BlockHeader, tx: &SignedTx, receipt: &Receipt, index: usize) -> ExplorerTxSummary {
+    ExplorerTxSummary {
         tx_id: tx.tx.tx_id.clone(),
         tx_hash: receipt.tx_hash,
-        height: block.header.height,
+        height: header.height,
         index: index as u32,
-        time_ms: block.header.proposed_at_ms,
+        time_ms: header.proposed_at_ms,
         contract: tx.tx.contract.clone(),
         method: tx.tx.method.clone(),
         status: match receipt.status {
             TxStatus::Success => "success".into(),
             TxStatus::Failed => "failed".into(),
         },
-    })
+    }
 }
 
 /// The latest transactions
@@ -209,8 +208,8 @@ pub(crate) async fn recent_txs(
     for height in (tip.saturating_sub(MAX_SCAN_BLOCKS - 1).max(1)..=tip).rev() {
         let Some(stored) = store.stored_block(height).map_err(storage)? else { continue };
         for index in (0..stored.receipts.len()).rev() {
-            if let Some(s) = summary(&stored.block, &stored.receipts[index], index) {
-                txs.push(s);
+            if let Some(tx) = stored.block.txs.get(index) {
+                txs.push(summary(&stored.block.header, tx, &stored.receipts[index], index));
             }
             if txs.len() == limit {
                 return Ok(Json(ExplorerTxList { txs }));
@@ -287,13 +286,10 @@ pub(crate) async fn transaction(
     let tx_id = parse_tx_id(tx_id)?;
     let not_found = || ApiError::not_found(format!("no transaction {tx_id} is recorded on this node"));
     let store = &gw.store;
-    let TxLocation { height, index } = store.tx_location(&tx_id).map_err(storage)?.ok_or_else(not_found)?;
-    let stored = store.stored_block(height).map_err(storage)?.ok_or_else(not_found)?;
-    let index = index as usize;
-    let (Some(tx), Some(receipt)) = (stored.block.txs.get(index), stored.receipts.get(index)) else {
-        return Err(not_found());
-    };
-    let summary = summary(&stored.block, receipt, index).ok_or_else(not_found)?;
+    // The transaction and its receipt, decoding no more of its block.
+    let (location, receipt) = store.tx_receipt(&tx_id).map_err(storage)?.ok_or_else(not_found)?;
+    let (header, tx) = store.tx_at(location).map_err(storage)?.ok_or_else(not_found)?;
+    let summary = summary(&header, &tx, &receipt, location.index as usize);
     Ok(Json(ExplorerTx {
         summary,
         version: tx.tx.version,

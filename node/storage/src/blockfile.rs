@@ -368,15 +368,21 @@ pub(crate) fn read(readers: &Readers, pos: BlockPos, height: u64) -> Result<Stor
         .map_err(|e| StorageError::Corrupt { what: format!("block {height}"), reason: e.to_string() })
 }
 
-/// Transaction `index` of the block whose record is at `pos`, decoding only
-/// the header and the transactions up to it: a record's payload begins with
-/// the block, its header and then the count of transactions (u32) and each
-/// transaction's encoding in turn. `None` if the block holds fewer.
-pub(crate) fn read_tx(readers: &Readers, pos: BlockPos, height: u64, index: u32) -> Result<Option<SignedTx>> {
+/// Transaction `index` of the block whose record is at `pos`, with the
+/// block's header, decoding only the header and the transactions up to it: a
+/// record's payload begins with the block, its header and then the count of
+/// transactions (u32) and each transaction's encoding in turn. `None` if the
+/// block holds fewer.
+pub(crate) fn read_tx(
+    readers: &Readers,
+    pos: BlockPos,
+    height: u64,
+    index: u32,
+) -> Result<Option<(BlockHeader, SignedTx)>> {
     let payload = read_payload(readers, pos, height)?;
     let corrupt = |e: std::io::Error| StorageError::Corrupt { what: format!("block {height}"), reason: e.to_string() };
     let mut rest = payload.as_slice();
-    BlockHeader::deserialize_reader(&mut rest).map_err(corrupt)?;
+    let header = BlockHeader::deserialize_reader(&mut rest).map_err(corrupt)?;
     let count = u32::deserialize_reader(&mut rest).map_err(corrupt)?;
     if index >= count {
         return Ok(None);
@@ -384,7 +390,8 @@ pub(crate) fn read_tx(readers: &Readers, pos: BlockPos, height: u64, index: u32)
     for _ in 0..index {
         SignedTx::deserialize_reader(&mut rest).map_err(corrupt)?;
     }
-    SignedTx::deserialize_reader(&mut rest).map(Some).map_err(corrupt)
+    let tx = SignedTx::deserialize_reader(&mut rest).map_err(corrupt)?;
+    Ok(Some((header, tx)))
 }
 
 /// The bytes of the record at `pos`, as written (the canonical encoding of a

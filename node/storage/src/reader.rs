@@ -1,6 +1,6 @@
 //! [`StoreReader`]: the store's reads, and nothing that writes.
 
-use billflow_types::{Block, ContractName, Hash32, Receipt, SignedTx, TxId, TxLocation};
+use billflow_types::{Block, BlockHeader, ContractName, Hash32, Receipt, SignedTx, TxId, TxLocation};
 
 use crate::{Result, Store, StoredBlock};
 
@@ -56,8 +56,9 @@ impl StoreReader {
         self.store.tx_location(tx_id)
     }
 
-    /// The transaction at `loc`, decoding no more of its block ([`Store::tx_at`]).
-    pub fn tx_at(&self, loc: TxLocation) -> Result<Option<SignedTx>> {
+    /// The transaction at `loc` and its block's header, decoding no more of
+    /// the block ([`Store::tx_at`]).
+    pub fn tx_at(&self, loc: TxLocation) -> Result<Option<(BlockHeader, SignedTx)>> {
         self.store.tx_at(loc)
     }
 

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use billflow_types::{Block, Canonical, ChainTip, ContractName, Genesis, Hash32, Receipt, SignedTx, TxId, TxLocation};
+use billflow_types::{
+    Block, BlockHeader, Canonical, ChainTip, ContractName, Genesis, Hash32, Receipt, SignedTx, TxId, TxLocation,
+};
 
 use crate::blockfile::{self, BlockFiles, BlockPos, ReceiptSpan, StoredBlock, Unindexed};
 use crate::index::{Batch, Index};
@@ -188,10 +190,10 @@ impl Store {
         }
     }
 
-    /// The transaction at `loc`, read from its block's record without
-    /// decoding the rest of the block (its receipts, its state changes and
-    /// the transactions after it).
-    pub fn tx_at(&self, loc: TxLocation) -> Result<Option<SignedTx>> {
+    /// The transaction at `loc` and its block's header, read from the block's
+    /// record without decoding the rest of it (its receipts, its state
+    /// changes and the transactions after this one).
+    pub fn tx_at(&self, loc: TxLocation) -> Result<Option<(BlockHeader, SignedTx)>> {
         let height = loc.height;
         match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
             Some(pos) => blockfile::read_tx(&self.readers, pos, height, loc.index),

@@ -552,7 +552,8 @@ fn one_transaction_is_read_from_its_block_alone() {
     for b in &blocks {
         let height = b.block.header.height;
         for (index, t) in b.block.txs.iter().enumerate() {
-            assert_eq!(store.tx_at(TxLocation { height, index: index as u32 }).unwrap().as_ref(), Some(t));
+            let (header, read) = store.tx_at(TxLocation { height, index: index as u32 }).unwrap().unwrap();
+            assert_eq!((&header, &read), (&b.block.header, t));
         }
         let past = TxLocation { height, index: b.block.txs.len() as u32 };
         assert_eq!(store.tx_at(past).unwrap(), None, "no transaction past the block's last");

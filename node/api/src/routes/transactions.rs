@@ -65,7 +65,7 @@ fn may_see_at(gw: &Gateway, subject: &Subject, location: TxLocation) -> Result<b
     if subject.sees_every_tx() {
         return Ok(true);
     }
-    Ok(gw.store.tx_at(location).map_err(storage)?.is_some_and(|tx| subject.may_see(&tx)))
+    Ok(gw.store.tx_at(location).map_err(storage)?.is_some_and(|(_, tx)| subject.may_see(&tx)))
 }
 
 /// A transaction's status
