@@ -76,6 +76,8 @@ print(f"{'':16}{'etcd gRPC':>12}{'etcd JSON':>12}{'billflow':>12}{'/ gRPC':>9}{'
 for key, label in [("committed_per_s", "committed/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("max_ms", "max ms")]:
     g, e, b = grpc[key], etcd[key], bf[key]
     print(f"{label:16}{g:>12.1f}{e:>12.1f}{b:>12.1f}{(b / g if g else 0):>9.2f}{(b / e if e else 0):>9.2f}")
+print("host: one core's ed25519 checks a second at each run's start: "
+      + ", ".join(f"{run['host_ed25519_verify_per_s']:.0f}" for run in (grpc, etcd, bf)))
 for run in (grpc, etcd, bf):
     cpu = sum(n["cpu_s"] or 0 for n in run["nodes"])
     rss = max((n["peak_rss_mb"] or 0 for n in run["nodes"]), default=0)

@@ -599,6 +599,7 @@ async fn run(args: Args) -> Result<()> {
         }
     }
 
+    let host = tokio::task::spawn_blocking(host_verify_per_s).await.context("the host's calibration")?;
     let (pids, dirs) = measured(info.as_ref(), &args.pids);
     let before: Vec<Option<(f64, u64, u64)>> = pids.iter().map(|(p, _)| proc_usage(*p)).collect();
     let disk_before: Vec<u64> = dirs.iter().map(|d| dir_bytes(d)).collect();
@@ -683,6 +684,7 @@ async fn run(args: Args) -> Result<()> {
         "disbursed": spread(&all.disbursed),
         "disk_bytes_per_tx": disk_grown.filter(|_| all.ops > 0).map(|grown| grown as f64 / all.ops as f64),
         "nodes": nodes,
+        "host_ed25519_verify_per_s": host,
         "catch_up": Value::Null,
     });
     if let (Some(newcomer), Some(t)) = (newcomer, target.as_ref()) {
@@ -812,6 +814,25 @@ fn proc_state(pid: u32) -> Option<char> {
     stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
+/// How fast this host is as the load starts, the nodes idle: one core's
+/// strict ed25519 signature checks a second, over half a second. The nodes
+/// and the load generator share the host's cores, and the same build's
+/// figures follow this one from hour to hour: it says which runs compare.
+fn host_verify_per_s() -> f64 {
+    let key = billflow_sdk::types::SecretKey::from_seed([7; 32]);
+    let message = [0x5a; 256];
+    let signature = key.sign(Domain::TxSignature, &message);
+    let public = key.public();
+    let started = Instant::now();
+    let mut checked = 0u64;
+    while started.elapsed() < Duration::from_millis(500) {
+        for _ in 0..32 {
+            checked += u64::from(public.verify(Domain::TxSignature, &message, &signature).is_ok());
+        }
+    }
+    checked as f64 / started.elapsed().as_secs_f64()
+}
+
 fn print_table(r: &Value) {
     let f = |k: &str| r[k].as_f64().unwrap_or(0.0);
     println!(
@@ -842,6 +863,7 @@ fn print_table(r: &Value) {
         println!("{:<22} {:>12.0}", "disk bytes/tx", b);
     }
     println!("{:<22} {:>12}", "errors", r["errors"]);
+    println!("{:<22} {:>12.0}", "host ed25519 checks/s", f("host_ed25519_verify_per_s"));
     if let Some(e) = r["first_error"].as_str() {
         println!("  first: {e}");
     }

@@ -64,6 +64,7 @@ async fn every_workload_runs_bounded_and_reports_what_it_measured() {
             assert!(!r[key].is_null(), "{workload}: no {key} in {r}");
         }
         assert_eq!(r["errors"], 0, "{workload}: {r}");
+        assert!(r["host_ed25519_verify_per_s"].as_f64().unwrap() > 0.0, "the host's speed measured: {r}");
         assert_eq!(r["clients"], 3);
         let done = if workload == "query" { &r["reads"] } else { &r["committed"] };
         assert!(done.as_u64().unwrap() > 0, "{workload}: nothing done: {r}");
