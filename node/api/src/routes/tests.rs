@@ -21,6 +21,31 @@ pub(crate) fn chain(dir: &std::path::Path) -> Chain {
         .unwrap()
 }
 
+/// A node on a fresh chain that orders what it is sent, one block at a
+/// time, until stopped.
+struct Sequenced {
+    _dir: tempfile::TempDir,
+    chain: Chain,
+    stop: tokio::sync::watch::Sender<bool>,
+    sequencer: tokio::task::JoinHandle<billflow_chain::Result<()>>,
+}
+
+impl Sequenced {
+    fn start() -> Sequenced {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = chain(dir.path());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+        Sequenced { _dir: dir, chain, stop, sequencer }
+    }
+
+    /// Stops the sequencer, which must have run without an error.
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        self.sequencer.await.unwrap().unwrap();
+    }
+}
+
 pub(super) fn now_ms() -> u64 {
     billflow_chain::now_ms()
 }
@@ -209,10 +234,8 @@ async fn errors_are_typed_json() {
 
 #[tokio::test]
 async fn submit_waits_for_the_receipt_and_resubmission_is_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
-    let chain = chain(dir.path());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let node = Sequenced::start();
+    let chain = node.chain.clone();
     let tx = registration("api-1");
 
     let (status, body) =
@@ -250,8 +273,7 @@ async fn submit_waits_for_the_receipt_and_resubmission_is_idempotent() {
         call(&chain, binary(signed("GET", "/v1/transactions/api-none", "application/json", vec![]))).await;
     assert_eq!((status, error(&body).code.as_str()), (StatusCode::NOT_FOUND, "E_NOT_FOUND"));
 
-    stop.send(true).unwrap();
-    sequencer.await.unwrap().unwrap();
+    node.stop().await;
 }
 
 #[tokio::test]
@@ -340,10 +362,8 @@ fn bank_tx(tx_id: &str) -> SignedTx {
 async fn a_tenant_sees_its_own_committed_transactions_and_an_organisation_every_one() {
     use billflow_types::dev::DEV_BANK;
     use billflow_types::view::{BatchView, TxView};
-    let dir = tempfile::tempdir().unwrap();
-    let chain = chain(dir.path());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let node = Sequenced::start();
+    let chain = node.chain.clone();
     let api = Api::new(&chain);
     let bin = "application/octet-stream";
     let txs = vec![bank_tx("seen-1"), registration("seen-2"), registration("seen-3")];
@@ -371,17 +391,14 @@ async fn a_tenant_sees_its_own_committed_transactions_and_an_organisation_every_
             assert_eq!(error(&body).code, "E_NOT_FOUND");
         }
     }
-    stop.send(true).unwrap();
-    sequencer.await.unwrap().unwrap();
+    node.stop().await;
 }
 
 #[tokio::test]
 async fn batches_blocks_and_metrics() {
     use billflow_types::view::{BatchView, BlockPage, BlockView};
-    let dir = tempfile::tempdir().unwrap();
-    let chain = chain(dir.path());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let node = Sequenced::start();
+    let chain = node.chain.clone();
     let api = Api::new(&chain);
 
     let mut stale = registration("batch-3");
@@ -434,8 +451,7 @@ async fn batches_blocks_and_metrics() {
     let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
     assert!(String::from_utf8_lossy(&body).ends_with("# EOF\n"));
 
-    stop.send(true).unwrap();
-    sequencer.await.unwrap().unwrap();
+    node.stop().await;
 }
 
 #[tokio::test]
@@ -591,10 +607,8 @@ async fn personal_data_is_refused_before_ordering_and_masked_in_answers_and_the_
 async fn the_explorer_reads_stats_latest_transactions_receipts_and_search() {
     use billflow_types::view::{ExplorerStats, ExplorerTx, ExplorerTxList, SearchHit};
 
-    let dir = tempfile::tempdir().unwrap();
-    let chain = chain(dir.path());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let node = Sequenced::start();
+    let chain = node.chain.clone();
     let api = Api::new(&chain);
     let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
     let (status, _) = api
@@ -661,8 +675,7 @@ async fn the_explorer_reads_stats_latest_transactions_receipts_and_search() {
     let resp = api.router.clone().oneshot(get("/explorer")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::PERMANENT_REDIRECT);
 
-    stop.send(true).unwrap();
-    sequencer.await.unwrap().unwrap();
+    node.stop().await;
 }
 
 /// `GET /v1/events`: a participant reads the events that name it, a tenant
@@ -673,10 +686,8 @@ async fn each_party_reads_its_own_events() {
     use billflow_types::dev::{DEV_BANK, DEV_REGULATOR};
     use billflow_types::view::EventPage;
 
-    let dir = tempfile::tempdir().unwrap();
-    let chain = chain(dir.path());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let node = Sequenced::start();
+    let chain = node.chain.clone();
     let api = Api::new(&chain);
     // Two enterprises registered by the tenant, each with its own key.
     let code = |n: u64| {
@@ -717,8 +728,7 @@ async fn each_party_reads_its_own_events() {
         let (status, body) = page(admin).await;
         assert_eq!((status, error(&body).code.as_str()), (StatusCode::FORBIDDEN, "E_NOT_A_PARTY"));
     }
-    stop.send(true).unwrap();
-    sequencer.await.unwrap().unwrap();
+    node.stop().await;
 }
 
 /// `req` as if it came from `ip`.
@@ -739,10 +749,8 @@ fn under_session(token: &str, ip: [u8; 4], uri: &str) -> Request<Body> {
 async fn a_session_reads_without_signatures_from_its_address_until_its_key_is_revoked() {
     use billflow_types::view::{EventPage, SessionView};
 
-    let dir = tempfile::tempdir().unwrap();
-    let chain = chain(dir.path());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let sequencer = tokio::spawn(run_single_node(chain.clone(), stopped));
+    let node = Sequenced::start();
+    let chain = node.chain.clone();
     let api = Api::new(&chain);
     let key = "session-e1.k1";
     let tx = registration_of("session-1", "914403001922038216", key);
@@ -797,6 +805,5 @@ async fn a_session_reads_without_signatures_from_its_address_until_its_key_is_re
     let (status, body) = api.call(under_session(&session.token, here, "/v1/events")).await;
     assert_eq!((status, error(&body).code.as_str()), (StatusCode::UNAUTHORIZED, "E_KEY_REVOKED"));
 
-    stop.send(true).unwrap();
-    sequencer.await.unwrap().unwrap();
+    node.stop().await;
 }
