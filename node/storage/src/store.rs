@@ -184,19 +184,23 @@ impl Store {
 
     /// Everything block `height` wrote, as recorded in the block files.
     pub fn stored_block(&self, height: u64) -> Result<Option<StoredBlock>> {
-        match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
+        match self.block_pos(height)? {
             Some(pos) => blockfile::read(&self.readers, pos, height).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Where the record of block `height` is in the block files.
+    fn block_pos(&self, height: u64) -> Result<Option<BlockPos>> {
+        self.get(&keys::block(height), || format!("position of block {height}"))
     }
 
     /// The transaction at `loc` and its block's header, read from the block's
     /// record without decoding the rest of it (its receipts, its state
     /// changes and the transactions after this one).
     pub fn tx_at(&self, loc: TxLocation) -> Result<Option<(BlockHeader, SignedTx)>> {
-        let height = loc.height;
-        match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
-            Some(pos) => blockfile::read_tx(&self.readers, pos, height, loc.index),
+        match self.block_pos(loc.height)? {
+            Some(pos) => blockfile::read_tx(&self.readers, pos, loc.height, loc.index),
             None => Ok(None),
         }
     }
@@ -205,7 +209,7 @@ impl Store {
     /// encoding of its [`StoredBlock`], checked by its checksum, not decoded.
     /// What a node serves to a peer that checks it for itself.
     pub fn stored_block_bytes(&self, height: u64) -> Result<Option<Vec<u8>>> {
-        match self.get::<BlockPos>(&keys::block(height), || format!("position of block {height}"))? {
+        match self.block_pos(height)? {
             Some(pos) => blockfile::read_payload(&self.readers, pos, height).map(Some),
             None => Ok(None),
         }
