@@ -54,6 +54,10 @@ async fn every_workload_runs_bounded_and_reports_what_it_measured() {
             if catch_up {
                 args.push("--catch-up".into());
             }
+            if batch != "1" {
+                // The load generator on a runtime of two threads; one by default.
+                args.extend(["--threads".into(), "2".into()]);
+            }
             move || bench(&args.iter().map(String::as_str).collect::<Vec<_>>())
         })
         .await
@@ -65,6 +69,7 @@ async fn every_workload_runs_bounded_and_reports_what_it_measured() {
         }
         assert_eq!(r["errors"], 0, "{workload}: {r}");
         assert!(r["host_ed25519_verify_per_s"].as_f64().unwrap() > 0.0, "the host's speed measured: {r}");
+        assert!(r["load_generator_cpu_s"].as_f64().unwrap() > 0.0, "the load generator's own CPU measured: {r}");
         assert_eq!(r["clients"], 3);
         let done = if workload == "query" { &r["reads"] } else { &r["committed"] };
         assert!(done.as_u64().unwrap() > 0, "{workload}: nothing done: {r}");
