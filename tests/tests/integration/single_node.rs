@@ -41,6 +41,10 @@ async fn a_signed_transaction_commits_and_is_served() {
     .unwrap();
 
     assert!(node.stop().unwrap(), "node exits cleanly on SIGTERM");
+    // Its log went to a file: plain text, without a terminal's colour codes.
+    let log = std::fs::read_to_string(dir.path().join("node-stderr.log")).unwrap();
+    assert!(log.contains("running the development chain"), "{log}");
+    assert!(!log.contains('\u{1b}'), "colour codes in the log file: {log:?}");
     let (ok, out) = billflow_tests::verify(dir.path()).unwrap();
     assert!(ok, "{out}");
     assert!(out.contains("chain verified: height 2"), "{out}");
