@@ -108,6 +108,18 @@ const CHECKS_AHEAD: usize = 2;
 /// look less late), never a commit.
 const ATTESTATION_GATHER: Duration = Duration::from_millis(20);
 
+/// At most how many entries one `AppendEntries` carries (openraft's default
+/// is 300). An entry is a whole block, up to `max_txs_per_block`
+/// transactions: a block of 1,000 evidence transactions is about 230 KB, so
+/// 300 of them made a 69 MB request that openraft reads from the log,
+/// encodes and sends within one heartbeat interval, its timeout. A follower
+/// that far behind timed out again and again; and for a peer that is down
+/// (an observer stopped for maintenance) the leader read such a batch from
+/// its log at every retry. Sixteen blocks are at most a few megabytes, and a
+/// follower behind still takes sixteen at a round trip; in steady state an
+/// append carries the one or two blocks that are new.
+const MAX_PAYLOAD_ENTRIES: u64 = 16;
+
 /// How a node runs consensus.
 #[derive(Debug, Clone)]
 pub struct ConsensusConfig {
@@ -169,6 +181,7 @@ impl Consensus {
             election_timeout_max: config.election_timeout.1.as_millis() as u64,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_every),
             max_in_snapshot_log_to_keep: 500,
+            max_payload_entries: MAX_PAYLOAD_ENTRIES,
             install_snapshot_timeout: 10_000,
             ..Default::default()
         }
