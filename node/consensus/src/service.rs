@@ -112,10 +112,10 @@ const ATTESTATION_GATHER: Duration = Duration::from_millis(20);
 /// is 300). An entry is a whole block, up to `max_txs_per_block`
 /// transactions: a block of 1,000 evidence transactions is about 230 KB, so
 /// 300 of them made a 69 MB request that openraft reads from the log,
-/// encodes and sends within one heartbeat interval, its timeout. A follower
-/// that far behind timed out again and again; and for a peer that is down
-/// (an observer stopped for maintenance) the leader read such a batch from
-/// its log at every retry. Sixteen blocks are at most a few megabytes, and a
+/// encodes and sends within one heartbeat interval, its timeout: more than
+/// 5 Gbit/s, which only loopback gives. For a peer that is down (an observer
+/// stopped for maintenance) the leader read such a batch from its log at
+/// every retry. Sixteen blocks are at most a few megabytes, and a
 /// follower behind still takes sixteen at a round trip; in steady state an
 /// append carries the one or two blocks that are new.
 const MAX_PAYLOAD_ENTRIES: u64 = 16;
